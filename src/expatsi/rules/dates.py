@@ -1,0 +1,83 @@
+"""Calendar helpers the rules share: contribution months and date parsing with clear errors."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from expatsi.rules.errors import RuleError
+
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Month:
+    """A calendar month, the unit in which contributions are owed."""
+
+    year: int
+    month: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.month <= 12:
+            raise RuleError("invalid_month", f"month {self.month} must be 1–12", "month")
+        if not 1900 <= self.year <= 2200:
+            raise RuleError("invalid_month", f"year {self.year} is out of range 1900–2200", "month")
+
+    @classmethod
+    def parse(cls, text: str, *, field: str = "month") -> Month:
+        """Parse ``YYYY-MM``."""
+        m = _MONTH_RE.match(str(text).strip())
+        if not m:
+            raise RuleError("invalid_month", f"{text!r} is not a month; use YYYY-MM, e.g. 2025-08", field)
+        try:
+            return cls(int(m[1]), int(m[2]))
+        except RuleError as exc:
+            raise RuleError(exc.code, f"{text!r}: {exc.message}", field) from None
+
+    @classmethod
+    def of(cls, day: date) -> Month:
+        return cls(day.year, day.month)
+
+    @property
+    def index(self) -> int:
+        """Months since year 0: makes month arithmetic plain integer arithmetic."""
+        return self.year * 12 + self.month - 1
+
+    @classmethod
+    def from_index(cls, index: int) -> Month:
+        return cls(index // 12, index % 12 + 1)
+
+    def plus(self, months: int) -> Month:
+        return Month.from_index(self.index + months)
+
+    def minus(self, other: Month) -> int:
+        """Whole months from ``other`` to ``self``."""
+        return self.index - other.index
+
+    def first_day(self) -> date:
+        return date(self.year, self.month, 1)
+
+    def last_day(self) -> date:
+        return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def parse_date(text: str, *, field: str = "date") -> date:
+    """Parse ``YYYY-MM-DD`` with an error that says which field and what format."""
+    try:
+        return date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise RuleError(
+            "invalid_date", f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2025-03-01", field
+        ) from None
+
+
+def add_months(day: date, months: int) -> date:
+    """Same day-of-month ``months`` later, clamped to the month's end (31 Jan + 1 → 28/29 Feb)."""
+    target = Month.of(day).plus(months)
+    last = calendar.monthrange(target.year, target.month)[1]
+    return date(target.year, target.month, min(day.day, last))

@@ -1,0 +1,30 @@
+"""The one domain error type, mapped to HTTP 4xx, form errors and CLI exit codes in one place each."""
+
+from __future__ import annotations
+
+
+class RuleError(ValueError):
+    """Bad input or a question the rules cannot answer (no policy for a month, unknown region…).
+
+    ``code`` is stable and machine-readable, ``field`` names the input at fault (or is empty),
+    ``message`` says what is wrong and what is accepted.
+    """
+
+    def __init__(self, code: str, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class PolicyDataError(Exception):
+    """A policy data file is malformed; names the file and the field. Raised at start-up."""
+
+    def __init__(self, file: str, field: str, message: str) -> None:
+        super().__init__(f"{file}: {field}: {message}")
+        self.file = file
+        self.field = field
+        self.message = message

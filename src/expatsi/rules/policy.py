@@ -1,0 +1,221 @@
+"""Policy tables: TOML data files with effective dates, a source and a status for every figure.
+
+Why data, not code: every city publishes new limits every year, often weeks late, and an agency must
+be able to enter its own local rule (or replace one of our CONVENTIONs) without a code change.
+Files are validated when first loaded; an error names the file and the field.
+"""
+
+from __future__ import annotations
+
+import enum
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from expatsi.rules.dates import Month
+from expatsi.rules.errors import PolicyDataError, RuleError
+from expatsi.rules.money import parse_rate, parse_yuan
+
+POLICY_DIR = Path(__file__).with_name("policies")
+
+
+class Status(enum.StrEnum):
+    """How well a figure is sourced (see shared/policy-facts.md); ordered strongest first."""
+
+    CONFIRMED = "CONFIRMED"
+    SECONDARY = "SECONDARY"
+    UNCONFIRMED = "UNCONFIRMED"
+    CONVENTION = "CONVENTION"
+
+    @property
+    def weakness(self) -> int:
+        return list(Status).index(self)
+
+    @staticmethod
+    def weakest(statuses: Iterator[Status] | list[Status] | tuple[Status, ...]) -> Status:
+        """The least certain status among several: what a result built on them deserves."""
+        items = list(statuses)
+        return max(items, key=lambda s: s.weakness) if items else Status.CONFIRMED
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a figure comes from and how sure we are of it."""
+
+    status: Status
+    source: str
+    note: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        d = {"status": self.status.value, "source": self.source}
+        if self.note:
+            d["note"] = self.note
+        return d
+
+
+class Table:
+    """A view of one TOML table that knows its file and path, so every error can name both."""
+
+    def __init__(self, data: Mapping[str, Any], file: str, path: str = "") -> None:
+        self.data = data
+        self.file = file
+        self.path = path
+
+    def _where(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def error(self, key: str, message: str) -> PolicyDataError:
+        return PolicyDataError(self.file, self._where(key), message)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.data
+
+    def keys(self) -> list[str]:
+        return list(self.data.keys())
+
+    def raw(self, key: str, default: Any = ...) -> Any:
+        if key not in self.data:
+            if default is ...:
+                raise self.error(key, "is required")
+            return default
+        return self.data[key]
+
+    def str(self, key: str, default: str | None = None) -> str:
+        value = self.raw(key, default if default is not None else ...)
+        if not isinstance(value, str):
+            raise self.error(key, f"must be a string, got {value!r}")
+        return value
+
+    def int(self, key: str, default: int | None = None, *, lo: int | None = None,
+            hi: int | None = None) -> int:
+        value = self.raw(key, default if default is not None else ...)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.error(key, f"must be an integer, got {value!r}")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise self.error(key, f"{value} is outside {lo}…{hi}")
+        return value
+
+    def bool(self, key: str, default: bool | None = None) -> bool:
+        value = self.raw(key, default if default is not None else ...)
+        if not isinstance(value, bool):
+            raise self.error(key, f"must be true or false, got {value!r}")
+        return value
+
+    def yuan(self, key: str, default: int | None = None) -> int:
+        """An amount written as a yuan string (``"35283"`` or ``"3.00"``) → fen."""
+        if key not in self.data and default is not None:
+            return default
+        value = self.raw(key)
+        try:
+            return parse_yuan(str(value) if isinstance(value, int) else value, field=key)
+        except (RuleError, TypeError) as exc:
+            raise self.error(key, str(exc)) from None
+
+    def rate(self, key: str, default: int | None = None) -> int:
+        """A rate written as ``"16%"`` or ``"0.16"`` → ppm."""
+        if key not in self.data and default is not None:
+            return default
+        try:
+            return parse_rate(self.raw(key), field=key)
+        except RuleError as exc:
+            raise self.error(key, exc.message) from None
+
+    def month(self, key: str, default: Month | None = None) -> Month:
+        if key not in self.data and default is not None:
+            return default
+        try:
+            return Month.parse(self.str(key), field=key)
+        except RuleError as exc:
+            raise self.error(key, exc.message) from None
+
+    def date(self, key: str, default: date | None = None) -> date:
+        if key not in self.data and default is not None:
+            return default
+        value = self.raw(key)
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise self.error(key, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+    def status(self, key: str = "status", default: Status | None = None) -> Status:
+        if key not in self.data and default is not None:
+            return default
+        value = self.str(key)
+        try:
+            return Status(value)
+        except ValueError:
+            raise self.error(key, f"{value!r} is not one of {', '.join(s.value for s in Status)}") from None
+
+    def provenance(self, default: Provenance | None = None) -> Provenance:
+        """``status`` + ``source`` (+ optional ``note``), inheriting from ``default`` when absent."""
+        if default is None or "status" in self.data or "source" in self.data:
+            status = self.status(default=default.status if default else None)
+            source = self.str("source", default.source if default else None)
+            return Provenance(status, source, self.str("note", ""))
+        return Provenance(default.status, default.source, self.str("note", default.note))
+
+    def table(self, key: str) -> Table:
+        value = self.raw(key)
+        if not isinstance(value, Mapping):
+            raise self.error(key, "must be a table")
+        return Table(value, self.file, self._where(key))
+
+    def tables(self, key: str) -> list[Table]:
+        """An array of tables (``[[key]]``)."""
+        value = self.raw(key)
+        if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+            raise self.error(key, "must be an array of tables ([[...]])")
+        return [Table(v, self.file, f"{self._where(key)}[{i}]") for i, v in enumerate(value)]
+
+
+def read_table(relative: str, *, root: Path | None = None) -> Table:
+    """Read one TOML file under the policy directory as a :class:`Table`."""
+    path = (root or POLICY_DIR) / relative
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise PolicyDataError(relative, "-", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyDataError(relative, "-", f"not valid TOML: {exc}") from None
+    return Table(data, relative)
+
+
+@dataclass(frozen=True, slots=True)
+class Effective:
+    """An effective-dated span of whole months, both ends included; ``last`` None = open-ended."""
+
+    first: Month
+    last: Month | None
+
+    def contains(self, month: Month) -> bool:
+        return self.first <= month and (self.last is None or month <= self.last)
+
+    def __str__(self) -> str:
+        return f"{self.first}…{self.last or ''}"
+
+
+def check_no_gaps_or_overlaps(spans: list[tuple[Effective, str]], file: str, what: str) -> None:
+    """Spans of one series must follow each other month to month: no gap, no overlap."""
+    ordered = sorted(spans, key=lambda s: s[0].first)
+    for (a, where_a), (b, where_b) in zip(ordered, ordered[1:], strict=False):
+        if a.last is None:
+            raise PolicyDataError(file, where_a, f"{what} is open-ended but {where_b} follows it")
+        if b.first.index <= a.last.index:
+            raise PolicyDataError(file, where_b, f"{what} {b} overlaps {a} ({where_a})")
+        if b.first.index != a.last.index + 1:
+            raise PolicyDataError(
+                file, where_b, f"{what}: gap between {a.last} and {b.first} ({where_a})"
+            )
+
+
+@cache
+def policy_files() -> tuple[str, ...]:
+    """Every TOML file shipped, relative to the policy directory (for listings and validation)."""
+    return tuple(sorted(str(p.relative_to(POLICY_DIR)) for p in POLICY_DIR.rglob("*.toml")))
