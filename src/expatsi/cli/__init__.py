@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from expatsi.rules.errors import RuleError
+from expatsi.rules.errors import PolicyDataError, RuleError
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -94,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuleError as exc:
         sys.stderr.write(f"expatsi: error: {exc}\n")
         return EXIT_USAGE
+    except PolicyDataError as exc:
+        sys.stderr.write(f"expatsi: policy data error: {exc}\n")
+        return EXIT_FAILURE
     if args.json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     else:

@@ -48,7 +48,7 @@ def format_yuan(fen: int, *, thousands: bool = False) -> str:
     return f"{sign}{whole_text}.{cents:02d}"
 
 
-def parse_rate(text: str | int | float, *, field: str = "rate") -> int:
+def parse_rate(text: str | int | float, *, field: str = "rate", maximum: int = PPM) -> int:
     """Parse a rate into ppm exactly: ``"16%"``, ``"0.16"``, ``"9.8%"``, ``"0.05%"``.
 
     Floats are refused on purpose (TOML may hand us one): write rates as strings in data files.
@@ -68,8 +68,8 @@ def parse_rate(text: str | int | float, *, field: str = "rate") -> int:
     ppm = value * PPM
     if ppm != ppm.to_integral_value() or not value.is_finite():
         raise RuleError("invalid_rate", f"{text!r} is finer than one part per million", field)
-    if ppm < 0 or ppm > PPM:
-        raise RuleError("invalid_rate", f"{text!r} must lie between 0% and 100%", field)
+    if ppm < 0 or ppm > maximum:
+        raise RuleError("invalid_rate", f"{text!r} must lie between 0% and {format_rate(maximum)}", field)
     return int(ppm)
 
 

@@ -1,0 +1,48 @@
+# expatsi — the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help demo test bench lint venv messages serve clean
+
+help:
+	@echo "make demo   – set up, load demo data on SQLite and start http://$(HOST):$(PORT)"
+	@echo "make test   – set up and run the whole suite (SQLite, then PostgreSQL)"
+	@echo "make bench  – benchmarks, printed as a table"
+	@echo "make lint   – ruff and mypy"
+
+$(PY):
+	@py=$$(scripts/find-python.sh) || exit 1; echo "Creating $(VENV) with $$py"; "$$py" -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+venv: $(STAMP)
+
+messages: venv
+	cd src/expatsi && ../../$(PY) -m django compilemessages --ignore=.venv -v0
+
+test: venv
+	scripts/test.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: venv
+	$(PY) bench/run.py
+
+demo: venv
+	$(PY) manage.py migrate --noinput
+	@echo
+	@echo "expatsi is starting on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,18 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import path
+from django.views.i18n import set_language
+
+from expatsi.api import api
+from expatsi.portal import views
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("healthz", views.health, name="health"),
+    path("i18n/setlang/", set_language, name="set_language"),
+]
+urlpatterns += i18n_patterns(
+    path("", views.home, name="home"),
+    path("admin/", admin.site.urls),
+    prefix_default_language=False,
+)
