@@ -40,6 +40,7 @@ bench: venv
 
 demo: venv
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_setup
 	@echo
 	@echo "expatsi is starting on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
 	$(PY) manage.py runserver $(HOST):$(PORT)

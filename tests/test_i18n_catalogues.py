@@ -1,4 +1,4 @@
-"""English and Simplified Chinese are both complete, and the compiled catalogue matches its source."""
+"""Simplified Chinese is complete, and the compiled catalogue matches its source."""
 
 import gettext
 import re
@@ -9,6 +9,10 @@ import expatsi
 LOCALE = Path(expatsi.__file__).parent / "locale"
 
 
+def unquote(s: str) -> str:
+    return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', s)).encode().decode("unicode_escape")
+
+
 def po_entries(path: Path) -> list[tuple[str, str, bool]]:
     entries = []
     for block in path.read_text(encoding="utf-8").split("\n\n"):
@@ -16,8 +20,7 @@ def po_entries(path: Path) -> list[tuple[str, str, bool]]:
         m = re.search(r'^msgid ((?:".*"\n?)+)^msgstr ((?:".*"\n?)+)', block + "\n", re.M)
         if not m:
             continue
-        unq = lambda s: "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', s)).encode().decode("unicode_escape")  # noqa: E731
-        msgid = unq(m[1])
+        msgid = unquote(m[1])
         if msgid:
             entries.append((msgid, m[2], fuzzy))
     return entries

@@ -64,7 +64,9 @@ def contributions(
         region_code=region,
         month=Month.parse(month),
         wage=parse_yuan(wage, field="wage"),
-        work_injury_rate=parse_rate(work_injury_rate, field="work_injury_rate") if work_injury_rate else None,
+        work_injury_rate=parse_rate(work_injury_rate, field="work_injury_rate")
+        if work_injury_rate
+        else None,
         nationality=nationality.upper() if nationality else None,
         coverage_certificate=coverage_certificate,
     ).as_dict()

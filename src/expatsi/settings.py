@@ -44,7 +44,10 @@ def database_from_url(url: str) -> dict[str, object]:
         db_path = Path(name or VAR_DIR / "expatsi.sqlite3")
         if str(db_path) != ":memory:":
             db_path.parent.mkdir(parents=True, exist_ok=True)
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name or str(VAR_DIR / "expatsi.sqlite3")}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": name or str(VAR_DIR / "expatsi.sqlite3"),
+        }
     if parts.scheme in ("postgres", "postgresql", "pgsql"):
         options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         return {
@@ -58,7 +61,9 @@ def database_from_url(url: str) -> dict[str, object]:
             "CONN_MAX_AGE": int(os.environ.get("EXPATSI_DB_CONN_MAX_AGE", "60")),
             "CONN_HEALTH_CHECKS": True,
         }
-    raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r}: use postgresql:// or sqlite:///")
+    raise ImproperlyConfigured(
+        f"DATABASE_URL scheme {parts.scheme!r}: use postgresql:// or sqlite:///"
+    )
 
 
 DEBUG = env_bool("EXPATSI_DEBUG", True)
@@ -125,7 +130,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

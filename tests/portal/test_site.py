@@ -8,7 +8,9 @@ def client():
 
 
 def test_api_contributions_answers_with_explained_lines(client):
-    r = client.get("/api/v1/rules/contributions", {"region": "310000", "month": "2024-08", "wage": "50000"})
+    r = client.get(
+        "/api/v1/rules/contributions", {"region": "310000", "month": "2024-08", "wage": "50000"}
+    )
     assert r.status_code == 200
     data = r.json()
     # Shanghai 2024-08, capped at 36,921: pension 5,907.36 / 2,953.68
@@ -62,3 +64,13 @@ def test_chinese_pages_show_chinese_text(client):
     zh = client.get("/zh-hans/").content.decode()
     assert "已收录地区" in zh
     assert "Regions on file" not in zh
+
+
+@pytest.mark.django_db
+def test_the_postgresql_leg_really_runs_on_postgresql():
+    import os
+
+    from django.db import connection
+
+    expected = "postgresql" if os.environ.get("EXPATSI_REQUIRE_POSTGRES_TESTS") == "1" else "sqlite"
+    assert connection.vendor == expected

@@ -15,25 +15,42 @@ REGION_MONTHS = [
     (code, month)
     for code, policy in regions().items()
     for period in policy.periods
-    for month in (period.span.first, period.span.first.plus(5), period.span.last or period.span.first)
+    for month in (
+        period.span.first,
+        period.span.first.plus(5),
+        period.span.last or period.span.first,
+    )
 ]
 
 
 def valid_rates(code: str) -> list[int]:
     factor = regions()[code].work_injury_factor
-    return sorted({c.base_rate * g // 10**6 * factor // 10**6 for c in work_injury_classes() for g in c.grades})
+    return sorted(
+        {
+            c.base_rate * g // 10**6 * factor // 10**6
+            for c in work_injury_classes()
+            for g in c.grades
+        }
+    )
 
 
 wages = st.integers(min_value=0, max_value=20_000_000)  # up to 200,000 yuan: below, within, above
-nationalities = st.sampled_from(["DEU", "JPN", "KOR", "DNK", "USA", "GBR", "KGZ", "FRA", "ESP", "CHE"])
+nationalities = st.sampled_from(
+    ["DEU", "JPN", "KOR", "DNK", "USA", "GBR", "KGZ", "FRA", "ESP", "CHE"]
+)
 
 
 @st.composite
 def cohorts(draw):
     code, month = draw(st.sampled_from(REGION_MONTHS))
     n = draw(st.integers(min_value=1, max_value=25))
-    people = draw(st.lists(st.tuples(wages, st.sampled_from(valid_rates(code)), nationalities, st.booleans()),
-                           min_size=n, max_size=n))
+    people = draw(
+        st.lists(
+            st.tuples(wages, st.sampled_from(valid_rates(code)), nationalities, st.booleans()),
+            min_size=n,
+            max_size=n,
+        )
+    )
     return code, month, people
 
 
@@ -45,11 +62,22 @@ def test_batch_equals_scalar(cohort):
     wi = np.array([p[1] for p in people], dtype=np.int64)
     nat = np.array([p[2] for p in people])
     cert = np.array([p[3] for p in people], dtype=np.bool_)
-    batch = contributions_batch(region_code=code, month=month, wages=w, work_injury_rates=wi,
-                                exempt=exemption_masks(month, nat, cert))
+    batch = contributions_batch(
+        region_code=code,
+        month=month,
+        wages=w,
+        work_injury_rates=wi,
+        exempt=exemption_masks(month, nat, cert),
+    )
     for i, (wage, rate, nationality, certificate) in enumerate(people):
-        one = person_month(region_code=code, month=month, wage=wage, work_injury_rate=rate,
-                           nationality=nationality, coverage_certificate=certificate)
+        one = person_month(
+            region_code=code,
+            month=month,
+            wage=wage,
+            work_injury_rate=rate,
+            nationality=nationality,
+            coverage_certificate=certificate,
+        )
         for line in one.lines:
             assert int(batch.base[line.insurance][i]) == line.base
             assert int(batch.employer[line.insurance][i]) == line.employer
@@ -85,17 +113,25 @@ def test_base_always_within_limits(region_month, wage):
 
 def test_batch_rejects_negative_wages_naming_the_row():
     with pytest.raises(RuleError, match="row 2") as exc:
-        contributions_batch(region_code="110000", month=Month(2025, 8), wages=np.array([1, 2, -3, 4]))
+        contributions_batch(
+            region_code="110000", month=Month(2025, 8), wages=np.array([1, 2, -3, 4])
+        )
     assert exc.value.field == "wage"
 
 
 def test_batch_rejects_out_of_range_work_injury_rates():
     with pytest.raises(RuleError, match="row 1"):
-        contributions_batch(region_code="110000", month=Month(2025, 8), wages=np.array([100, 200]),
-                            work_injury_rates=np.array([2_000, 90_000]))
+        contributions_batch(
+            region_code="110000",
+            month=Month(2025, 8),
+            wages=np.array([100, 200]),
+            work_injury_rates=np.array([2_000, 90_000]),
+        )
 
 
 def test_batch_keeps_every_insurance_and_row():
-    b = contributions_batch(region_code="310000", month=Month(2024, 8), wages=np.arange(0, 5_000_000, 1000))
+    b = contributions_batch(
+        region_code="310000", month=Month(2024, 8), wages=np.arange(0, 5_000_000, 1000)
+    )
     assert set(b.employer) == set(INSURANCES)
     assert all(len(b.employer[i]) == 5000 for i in INSURANCES)

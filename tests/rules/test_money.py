@@ -3,13 +3,27 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from expatsi.rules.errors import RuleError
-from expatsi.rules.money import Rounding, apply_rate, format_rate, format_yuan, parse_rate, parse_yuan
+from expatsi.rules.money import (
+    Rounding,
+    apply_rate,
+    format_rate,
+    format_yuan,
+    parse_rate,
+    parse_yuan,
+)
 
 
 @pytest.mark.parametrize(
     ("text", "fen"),
-    [("1234.56", 123456), ("1234.5", 123450), ("1234", 123400), ("0.01", 1), ("1,234.00", 123400),
-     (" 7 ", 700), ("¥3.00", 300)],
+    [
+        ("1234.56", 123456),
+        ("1234.5", 123450),
+        ("1234", 123400),
+        ("0.01", 1),
+        ("1,234.00", 123400),
+        (" 7 ", 700),
+        ("¥3.00", 300),
+    ],
 )
 def test_parse_yuan(text, fen):
     assert parse_yuan(text) == fen
@@ -29,7 +43,9 @@ def test_negative_amounts_only_where_allowed():
     assert parse_yuan("-5.10", allow_negative=True) == -510
 
 
-@pytest.mark.parametrize(("fen", "text"), [(0, "0.00"), (5, "0.05"), (123456, "1234.56"), (-510, "-5.10")])
+@pytest.mark.parametrize(
+    ("fen", "text"), [(0, "0.00"), (5, "0.05"), (123456, "1234.56"), (-510, "-5.10")]
+)
 def test_format_yuan(fen, text):
     assert format_yuan(fen) == text
 
@@ -45,7 +61,14 @@ def test_format_then_parse_round_trips(fen):
 
 @pytest.mark.parametrize(
     ("text", "ppm"),
-    [("16%", 160_000), ("0.16", 160_000), ("9.8%", 98_000), ("0.05%", 500), ("0.004", 4_000), ("0", 0)],
+    [
+        ("16%", 160_000),
+        ("0.16", 160_000),
+        ("9.8%", 98_000),
+        ("0.05%", 500),
+        ("0.004", 4_000),
+        ("0", 0),
+    ],
 )
 def test_parse_rate_is_exact(text, ppm):
     assert parse_rate(text) == ppm

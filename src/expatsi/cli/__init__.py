@@ -60,7 +60,11 @@ def render_plain(result: dict[str, Any], indent: str = "") -> str:
         elif isinstance(value, list) and value and isinstance(value[0], dict):
             lines.append(f"{indent}{label}:")
             for item in value:
-                lines.append(render_plain(item, indent + "  - ").replace(f"\n{indent}  - ", f"\n{indent}    "))
+                lines.append(
+                    render_plain(item, indent + "  - ").replace(
+                        f"\n{indent}  - ", f"\n{indent}    "
+                    )
+                )
         elif isinstance(value, list):
             lines.append(f"{indent}{label}: {', '.join(map(str, value))}")
         else:
@@ -80,7 +84,9 @@ def build_parser() -> Parser:
         group = name.split("_", 1)[0]
         if group not in group_parsers:
             gp = groups.add_parser(group, help=group_help.get(group, group))
-            group_parsers[group] = gp.add_subparsers(dest="command", required=True, parser_class=Parser)
+            group_parsers[group] = gp.add_subparsers(
+                dest="command", required=True, parser_class=Parser
+            )
         module = importlib.import_module(f"{__name__}.{name}")
         module.register(group_parsers[group])
     return parser

@@ -20,8 +20,11 @@ def _nationality(text: str) -> str:
         from expatsi.rules.identifiers import country
     except ImportError:  # pragma: no cover - the identifiers module ships with the package
         if len(code) != 3 or not code.isalpha():
-            raise RuleError("unknown_country", f"{text!r} is not an ISO 3166-1 alpha-3 code such as DEU",
-                            "nationality") from None
+            raise RuleError(
+                "unknown_country",
+                f"{text!r} is not an ISO 3166-1 alpha-3 code such as DEU",
+                "nationality",
+            ) from None
         return code
     return country(code).alpha3
 
@@ -34,23 +37,40 @@ def contributions(args: argparse.Namespace) -> dict[str, Any]:
         rate = parse_rate(args.work_injury_rate, field="work_injury_rate")
     nationality = _nationality(args.nationality) if args.nationality else None
     if args.coverage_certificate and not nationality:
-        raise RuleError("certificate_without_nationality",
-                        "--coverage-certificate needs --nationality (the issuing country)", "nationality")
+        raise RuleError(
+            "certificate_without_nationality",
+            "--coverage-certificate needs --nationality (the issuing country)",
+            "nationality",
+        )
     result = person_month(
-        region_code=args.region, month=month, wage=wage, work_injury_rate=rate,
-        nationality=nationality, coverage_certificate=args.coverage_certificate,
+        region_code=args.region,
+        month=month,
+        wage=wage,
+        work_injury_rate=rate,
+        nationality=nationality,
+        coverage_certificate=args.coverage_certificate,
     )
     return result.as_dict()
 
 
 def render_contributions(result: dict[str, Any]) -> str:
-    head = (f"{result['region_name']} ({result['region']}) {result['month']}, wage {result['wage']} "
-            f"— policy {result['policy']['period']} [{result['policy']['status']}]")
+    head = (
+        f"{result['region_name']} ({result['region']}) {result['month']}, wage {result['wage']} "
+        f"— policy {result['policy']['period']} [{result['policy']['status']}]"
+    )
     rows = [head, f"{'insurance':<14}{'base':>12}{'employer':>12}{'employee':>12}"]
     for line in result["lines"]:
-        note = " exempt" if line["exempt"] else (f" in {line['merged_into']}" if line["merged_into"] else "")
-        rows.append(f"{line['insurance']:<14}{line['base']:>12}{line['employer']:>12}{line['employee']:>12}{note}")
-    rows.append(f"{'total':<14}{'':>12}{result['employer_total']:>12}{result['employee_total']:>12}")
+        note = (
+            " exempt"
+            if line["exempt"]
+            else (f" in {line['merged_into']}" if line["merged_into"] else "")
+        )
+        rows.append(
+            f"{line['insurance']:<14}{line['base']:>12}{line['employer']:>12}{line['employee']:>12}{note}"
+        )
+    rows.append(
+        f"{'total':<14}{'':>12}{result['employer_total']:>12}{result['employee_total']:>12}"
+    )
     rows += [f"  {line['explanation']}" for line in result["lines"]]
     rows += [f"  convention: {c}" for c in result["conventions"]]
     return "\n".join(rows)
@@ -73,8 +93,11 @@ def policies(args: argparse.Namespace) -> dict[str, Any]:
                 entry[key] = str(meta.raw(key))
         if name in by_file:
             entry["periods"] = [
-                {"period": f"{p.span.first}…{p.span.last or ''}", "status": p.status.value,
-                 "source": p.provenance.source}
+                {
+                    "period": f"{p.span.first}…{p.span.last or ''}",
+                    "status": p.status.value,
+                    "source": p.provenance.source,
+                }
                 for p in by_file[name].periods
             ]
         tables.append(entry)
@@ -84,7 +107,11 @@ def policies(args: argparse.Namespace) -> dict[str, Any]:
 def render_policies(result: dict[str, Any]) -> str:
     rows: list[str] = []
     for t in result["tables"]:
-        span = f" {t.get('effective_from', '')}…{t.get('effective_to', '')}" if "effective_from" in t else ""
+        span = (
+            f" {t.get('effective_from', '')}…{t.get('effective_to', '')}"
+            if "effective_from" in t
+            else ""
+        )
         rows.append(f"{t['file']}: {t['title']}{span} [{t['status']}]")
         rows.append(f"    source: {t['source']}")
         for p in t.get("periods", []):
@@ -93,14 +120,27 @@ def render_policies(result: dict[str, Any]) -> str:
 
 
 def register(sub: argparse._SubParsersAction[Parser]) -> None:
-    p = add_command(sub, "contributions", contributions, render=render_contributions,
-                    help="contributions for one person-month: five insurances, employer and employee")
+    p = add_command(
+        sub,
+        "contributions",
+        contributions,
+        render=render_contributions,
+        help="contributions for one person-month: five insurances, employer and employee",
+    )
     p.add_argument("--region", required=True, help="6-digit region code, e.g. 110000 (Beijing)")
     p.add_argument("--month", required=True, help="contribution month, YYYY-MM")
     p.add_argument("--wage", required=True, help="monthly contribution wage in yuan, e.g. 30000")
     p.add_argument("--work-injury-rate", help="the employer's work-injury rate, e.g. 0.004 or 0.4%")
     p.add_argument("--nationality", help="ISO 3166-1 alpha-3 code, e.g. DEU")
-    p.add_argument("--coverage-certificate", action="store_true",
-                   help="a valid certificate of coverage from the home country is on file")
-    add_command(sub, "policies", policies, render=render_policies,
-                help="every policy table with its period, status and source")
+    p.add_argument(
+        "--coverage-certificate",
+        action="store_true",
+        help="a valid certificate of coverage from the home country is on file",
+    )
+    add_command(
+        sub,
+        "policies",
+        policies,
+        render=render_policies,
+        help="every policy table with its period, status and source",
+    )

@@ -10,7 +10,9 @@ from expatsi.rules.regions import regions
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html", {"regions": sorted(regions().values(), key=lambda r: r.code)})
+    return render(
+        request, "portal/home.html", {"regions": sorted(regions().values(), key=lambda r: r.code)}
+    )
 
 
 def health(request: HttpRequest) -> JsonResponse:

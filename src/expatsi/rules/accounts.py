@@ -18,7 +18,7 @@ from functools import cache
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import RuleError
 from expatsi.rules.money import FEN_HALF_UP, PPM, format_rate, format_yuan
-from expatsi.rules.policy import Provenance, Status, read_table
+from expatsi.rules.policy import Provenance, Status, Table, read_table
 
 CREDITING_FILE = "national/crediting_rates.toml"
 SUPPORTED_METHOD = "monthly_accumulation"
@@ -67,7 +67,11 @@ class CreditingRates:
 @cache
 def crediting_rates() -> CreditingRates:
     """Load and validate the crediting rates once: contiguous years, rates within 0–20%."""
-    t = read_table(CREDITING_FILE)
+    return parse_crediting_rates(read_table(CREDITING_FILE))
+
+
+def parse_crediting_rates(t: Table) -> CreditingRates:
+    """Validate a loaded table; errors name the file and the field."""
     meta = t.table("meta").provenance()
     method = t.table("method")
     if method.str("name") != SUPPORTED_METHOD:

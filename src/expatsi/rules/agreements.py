@@ -41,7 +41,9 @@ def agreements() -> dict[str, Agreement]:
     for row in t.tables("agreements"):
         country = row.str("country")
         if len(country) != 3 or not country.isalpha() or not country.isupper():
-            raise row.error("country", f"{country!r} must be an ISO 3166-1 alpha-3 code such as DEU")
+            raise row.error(
+                "country", f"{country!r} must be an ISO 3166-1 alpha-3 code such as DEU"
+            )
         if country in found:
             raise row.error("country", f"{country} is listed twice")
         exempt_raw = row.raw("exempt")
@@ -56,8 +58,12 @@ def agreements() -> dict[str, Agreement]:
             country=country,
             in_force=row.date("in_force") if "in_force" in row else None,
             exempt=frozenset(exempt_raw),
-            max_exemption_months=row.int("max_exemption_months", lo=1) if "max_exemption_months" in row else None,
-            max_total_months=row.int("max_total_months", lo=1) if "max_total_months" in row else None,
+            max_exemption_months=row.int("max_exemption_months", lo=1)
+            if "max_exemption_months" in row
+            else None,
+            max_total_months=row.int("max_total_months", lo=1)
+            if "max_total_months" in row
+            else None,
             provenance=row.provenance(meta),
         )
     return found
@@ -78,18 +84,24 @@ def exemption_for(nationality: str | None, month: Month, *, certificate: bool) -
         return Exemption(frozenset(), None, "")
     agreement = agreements().get(nationality.upper())
     if agreement is None:
-        return Exemption(frozenset(), None, f"no social security agreement between China and {nationality}")
+        return Exemption(
+            frozenset(), None, f"no social security agreement between China and {nationality}"
+        )
     if not agreement.covers(month):
         when = agreement.in_force.isoformat() if agreement.in_force else "a date not yet known"
-        return Exemption(frozenset(), agreement, f"the agreement with {agreement.country} applies from {when}")
+        return Exemption(
+            frozenset(), agreement, f"the agreement with {agreement.country} applies from {when}"
+        )
     if not certificate:
         return Exemption(
-            frozenset(), agreement,
+            frozenset(),
+            agreement,
             f"no valid certificate of coverage from {agreement.country}: enrolled normally",
         )
     listed = ", ".join(i for i in INSURANCES if i in agreement.exempt)
     return Exemption(
-        agreement.exempt, agreement,
+        agreement.exempt,
+        agreement,
         f"exempt under the China–{agreement.country} agreement (in force "
         f"{agreement.in_force}) with a certificate of coverage: {listed}",
     )
@@ -128,7 +140,9 @@ def work_injury_rate(industry_class: str, grade: str | int, *, factor: int = PPM
     by_name = {c.name: c for c in work_injury_classes()}
     cls = by_name.get(industry_class.upper())
     if cls is None:
-        raise RuleError("invalid_industry_class", f"{industry_class!r} is not a class I–VIII", "industry_class")
+        raise RuleError(
+            "invalid_industry_class", f"{industry_class!r} is not a class I–VIII", "industry_class"
+        )
     g = grade if isinstance(grade, int) else parse_rate(grade, field="grade", maximum=2 * PPM)
     if g not in cls.grades:
         allowed = ", ".join(format_rate(x) for x in cls.grades)
@@ -138,7 +152,9 @@ def work_injury_rate(industry_class: str, grade: str | int, *, factor: int = PPM
 
 def work_injury_range(factor: int = PPM) -> tuple[int, int]:
     """Lowest and highest employer rate any class and grade allows in a region (ppm)."""
-    rates = [_scaled(_scaled(c.base_rate, g), factor) for c in work_injury_classes() for g in c.grades]
+    rates = [
+        _scaled(_scaled(c.base_rate, g), factor) for c in work_injury_classes() for g in c.grades
+    ]
     return min(rates), max(rates)
 
 
@@ -151,5 +167,7 @@ def _scaled(rate: int, factor: int) -> int:
     product = rate * factor
     if product % PPM:
         # A benchmark × grade that is not a whole ppm would be silently rounded: refuse instead.
-        raise RuleError("inexact_rate", f"{format_rate(rate)} × {format_rate(factor)} is not exact to 1 ppm")
+        raise RuleError(
+            "inexact_rate", f"{format_rate(rate)} × {format_rate(factor)} is not exact to 1 ppm"
+        )
     return product // PPM

@@ -92,7 +92,9 @@ class PersonMonth:
 
     @property
     def status(self) -> Status:
-        return Status.weakest([self.period.status, *(line.provenance.status for line in self.lines)])
+        return Status.weakest(
+            [self.period.status, *(line.provenance.status for line in self.lines)]
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -161,8 +163,12 @@ def person_month(
     for name in INSURANCES:
         rule = period.rules[name]
         base, reason = clamp_base(wage, rule)
-        lines.append(_line(rule, base, reason, wage, work_injury_rate, exemption, policy.rounding, period))
-    return PersonMonth(policy, period, month, wage, work_injury_rate, tuple(lines), exemption, tuple(conventions))
+        lines.append(
+            _line(rule, base, reason, wage, work_injury_rate, exemption, policy.rounding, period)
+        )
+    return PersonMonth(
+        policy, period, month, wage, work_injury_rate, tuple(lines), exemption, tuple(conventions)
+    )
 
 
 def _line(
@@ -183,14 +189,34 @@ def _line(
         "capped_at_upper_limit": f"base {_y(base)} (wage {_y(wage)} above the upper limit: capped)",
     }[reason]
     if rule.merged_into is not None:
-        return Line(name, base, reason, 0, 0, 0, 0, False, rule.merged_into,
-                    f"{name}: included in {rule.merged_into} insurance (merged in this region)",
-                    rule.provenance)
+        return Line(
+            name,
+            base,
+            reason,
+            0,
+            0,
+            0,
+            0,
+            False,
+            rule.merged_into,
+            f"{name}: included in {rule.merged_into} insurance (merged in this region)",
+            rule.provenance,
+        )
     employer_rate = work_injury_rate if rule.employer_rate is None else rule.employer_rate
     if name in exemption.insurances:
-        return Line(name, base, reason, employer_rate, rule.employee_rate, 0, 0, True, None,
-                    f"{name}: {exemption.reason}", exemption.agreement.provenance if exemption.agreement
-                    else rule.provenance)
+        return Line(
+            name,
+            base,
+            reason,
+            employer_rate,
+            rule.employee_rate,
+            0,
+            0,
+            True,
+            None,
+            f"{name}: {exemption.reason}",
+            exemption.agreement.provenance if exemption.agreement else rule.provenance,
+        )
     employer = apply_rate(base, employer_rate, rounding) + rule.employer_fixed
     employee = apply_rate(base, rule.employee_rate, rounding) + rule.employee_fixed
     parts = [f"{name}: {base_text}", f"employer {format_rate(employer_rate)} = {_y(employer)}"]
@@ -208,8 +234,19 @@ def _line(
         parts.append(f"includes {', '.join(merged_here)} insurance (merged in this region)")
     if rule.provenance.status is not Status.CONFIRMED:
         parts.append(f"figures {rule.provenance.status.value}")
-    return Line(name, base, reason, employer_rate, rule.employee_rate, employer, employee, False, None,
-                "; ".join(parts), rule.provenance)
+    return Line(
+        name,
+        base,
+        reason,
+        employer_rate,
+        rule.employee_rate,
+        employer,
+        employee,
+        False,
+        None,
+        "; ".join(parts),
+        rule.provenance,
+    )
 
 
 # --- the batch path -----------------------------------------------------------------------
@@ -251,7 +288,7 @@ def exemption_masks(
 ) -> dict[str, BoolArray]:
     """Per insurance, which people are exempt this month (agreement country + valid certificate)."""
     nat = np.asarray(nationalities)
-    masks = {name: np.zeros(len(nat), dtype=np.bool_) for name in INSURANCES}
+    masks: dict[str, BoolArray] = {name: np.zeros(len(nat), dtype=np.bool_) for name in INSURANCES}
     for country, agreement in agreements().items():
         if not agreement.covers(month):
             continue
@@ -304,7 +341,11 @@ def contributions_batch(
             continue
         er_rate = wi if rule.employer_rate is None else rule.employer_rate
         er = _round_rate(b, er_rate, policy.rounding)
-        ee = _round_rate(b, rule.employee_rate, policy.rounding) if rule.employee_rate else zeros.copy()
+        ee = (
+            _round_rate(b, rule.employee_rate, policy.rounding)
+            if rule.employee_rate
+            else zeros.copy()
+        )
         if rule.employer_fixed:
             er += rule.employer_fixed
         if rule.employee_fixed:

@@ -30,7 +30,9 @@ class Month:
         """Parse ``YYYY-MM``."""
         m = _MONTH_RE.match(str(text).strip())
         if not m:
-            raise RuleError("invalid_month", f"{text!r} is not a month; use YYYY-MM, e.g. 2025-08", field)
+            raise RuleError(
+                "invalid_month", f"{text!r} is not a month; use YYYY-MM, e.g. 2025-08", field
+            )
         try:
             return cls(int(m[1]), int(m[2]))
         except RuleError as exc:

@@ -54,7 +54,9 @@ def parse_rate(text: str | int | float, *, field: str = "rate", maximum: int = P
     Floats are refused on purpose (TOML may hand us one): write rates as strings in data files.
     """
     if isinstance(text, float):
-        raise RuleError("invalid_rate", f"rate {text!r} must be written as a string, e.g. '16%'", field)
+        raise RuleError(
+            "invalid_rate", f"rate {text!r} must be written as a string, e.g. '16%'", field
+        )
     raw = str(text).strip()
     percent = raw.endswith("%")
     try:
@@ -69,7 +71,9 @@ def parse_rate(text: str | int | float, *, field: str = "rate", maximum: int = P
     if ppm != ppm.to_integral_value() or not value.is_finite():
         raise RuleError("invalid_rate", f"{text!r} is finer than one part per million", field)
     if ppm < 0 or ppm > maximum:
-        raise RuleError("invalid_rate", f"{text!r} must lie between 0% and {format_rate(maximum)}", field)
+        raise RuleError(
+            "invalid_rate", f"{text!r} must lie between 0% and {format_rate(maximum)}", field
+        )
     return int(ppm)
 
 

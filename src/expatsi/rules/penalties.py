@@ -83,7 +83,11 @@ def _fine_rule(row: Table, meta: Provenance) -> FineRule:
 @cache
 def penalty_rules() -> PenaltyRules:
     """Load and validate ``penalties.toml`` once."""
-    t = read_table(PENALTIES_FILE)
+    return parse_penalty_rules(read_table(PENALTIES_FILE))
+
+
+def parse_penalty_rules(t: Table) -> PenaltyRules:
+    """Validate a loaded table; errors name the file and the field."""
     meta = t.table("meta").provenance()
     lf = t.table("late_fee")
     rate: int = lf.rate("rate_per_day")

@@ -18,7 +18,7 @@ from itertools import pairwise
 
 from expatsi.rules.errors import RuleError
 from expatsi.rules.money import FEN_HALF_UP, PPM, format_rate, format_yuan
-from expatsi.rules.policy import Provenance, Status, read_table
+from expatsi.rules.policy import Provenance, Status, Table, read_table
 from expatsi.rules.retirement import min_contribution_months, minimum_rules
 
 DIVISOR_FILE = "national/months_divisor.toml"
@@ -45,7 +45,11 @@ class DivisorTable:
 @cache
 def divisor_table() -> DivisorTable:
     """Load ``months_divisor.toml`` once: ages contiguous, months strictly decreasing."""
-    t = read_table(DIVISOR_FILE)
+    return parse_divisor_table(read_table(DIVISOR_FILE))
+
+
+def parse_divisor_table(t: Table) -> DivisorTable:
+    """Validate a loaded table; errors name the file and the field."""
     meta = t.table("meta").provenance()
     raw = t.table("months")
     months: dict[int, int] = {}
@@ -86,7 +90,11 @@ class PensionBases:
 @cache
 def pension_bases() -> PensionBases:
     """Load ``pension_bases.toml`` once: one row per (region, year), amounts within reason."""
-    t = read_table(BASES_FILE)
+    return parse_pension_bases(read_table(BASES_FILE))
+
+
+def parse_pension_bases(t: Table) -> PensionBases:
+    """Validate a loaded table; errors name the file and the field."""
     meta = t.table("meta").provenance()
     formula = t.table("formula")
     accrual: int = formula.rate("accrual_rate_per_year")

@@ -7,12 +7,14 @@ Files are validated when first loaded; an error names the file and the field.
 
 from __future__ import annotations
 
+import builtins
 import enum
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -60,38 +62,46 @@ class Provenance:
 class Table:
     """A view of one TOML table that knows its file and path, so every error can name both."""
 
-    def __init__(self, data: Mapping[str, Any], file: str, path: str = "") -> None:
+    def __init__(
+        self, data: Mapping[str, Any], file: builtins.str, path: builtins.str = ""
+    ) -> None:
         self.data = data
         self.file = file
         self.path = path
 
-    def _where(self, key: str) -> str:
+    def _where(self, key: builtins.str) -> builtins.str:
         return f"{self.path}.{key}" if self.path else key
 
-    def error(self, key: str, message: str) -> PolicyDataError:
+    def error(self, key: builtins.str, message: builtins.str) -> PolicyDataError:
         return PolicyDataError(self.file, self._where(key), message)
 
-    def __contains__(self, key: str) -> bool:
+    def __contains__(self, key: builtins.str) -> builtins.bool:
         return key in self.data
 
-    def keys(self) -> list[str]:
+    def keys(self) -> list[builtins.str]:
         return list(self.data.keys())
 
-    def raw(self, key: str, default: Any = ...) -> Any:
+    def raw(self, key: builtins.str, default: Any = ...) -> Any:
         if key not in self.data:
             if default is ...:
                 raise self.error(key, "is required")
             return default
         return self.data[key]
 
-    def str(self, key: str, default: str | None = None) -> str:
+    def str(self, key: builtins.str, default: builtins.str | None = None) -> builtins.str:
         value = self.raw(key, default if default is not None else ...)
         if not isinstance(value, str):
             raise self.error(key, f"must be a string, got {value!r}")
         return value
 
-    def int(self, key: str, default: int | None = None, *, lo: int | None = None,
-            hi: int | None = None) -> int:
+    def int(
+        self,
+        key: builtins.str,
+        default: builtins.int | None = None,
+        *,
+        lo: builtins.int | None = None,
+        hi: builtins.int | None = None,
+    ) -> builtins.int:
         value = self.raw(key, default if default is not None else ...)
         if not isinstance(value, int) or isinstance(value, bool):
             raise self.error(key, f"must be an integer, got {value!r}")
@@ -99,13 +109,13 @@ class Table:
             raise self.error(key, f"{value} is outside {lo}…{hi}")
         return value
 
-    def bool(self, key: str, default: bool | None = None) -> bool:
+    def bool(self, key: builtins.str, default: builtins.bool | None = None) -> builtins.bool:
         value = self.raw(key, default if default is not None else ...)
         if not isinstance(value, bool):
             raise self.error(key, f"must be true or false, got {value!r}")
         return value
 
-    def yuan(self, key: str, default: int | None = None) -> int:
+    def yuan(self, key: builtins.str, default: builtins.int | None = None) -> builtins.int:
         """An amount written as a yuan string (``"35283"`` or ``"3.00"``) → fen."""
         if key not in self.data and default is not None:
             return default
@@ -115,7 +125,7 @@ class Table:
         except (RuleError, TypeError) as exc:
             raise self.error(key, str(exc)) from None
 
-    def rate(self, key: str, default: int | None = None) -> int:
+    def rate(self, key: builtins.str, default: builtins.int | None = None) -> builtins.int:
         """A rate written as ``"16%"`` or ``"0.16"`` → ppm."""
         if key not in self.data and default is not None:
             return default
@@ -124,7 +134,7 @@ class Table:
         except RuleError as exc:
             raise self.error(key, exc.message) from None
 
-    def month(self, key: str, default: Month | None = None) -> Month:
+    def month(self, key: builtins.str, default: Month | None = None) -> Month:
         if key not in self.data and default is not None:
             return default
         try:
@@ -132,7 +142,7 @@ class Table:
         except RuleError as exc:
             raise self.error(key, exc.message) from None
 
-    def date(self, key: str, default: date | None = None) -> date:
+    def date(self, key: builtins.str, default: date | None = None) -> date:
         if key not in self.data and default is not None:
             return default
         value = self.raw(key)
@@ -143,14 +153,16 @@ class Table:
         except ValueError:
             raise self.error(key, f"{value!r} is not a date (YYYY-MM-DD)") from None
 
-    def status(self, key: str = "status", default: Status | None = None) -> Status:
+    def status(self, key: builtins.str = "status", default: Status | None = None) -> Status:
         if key not in self.data and default is not None:
             return default
         value = self.str(key)
         try:
             return Status(value)
         except ValueError:
-            raise self.error(key, f"{value!r} is not one of {', '.join(s.value for s in Status)}") from None
+            raise self.error(
+                key, f"{value!r} is not one of {', '.join(s.value for s in Status)}"
+            ) from None
 
     def provenance(self, default: Provenance | None = None) -> Provenance:
         """``status`` + ``source`` (+ optional ``note``), inheriting from ``default`` when absent."""
@@ -160,13 +172,13 @@ class Table:
             return Provenance(status, source, self.str("note", ""))
         return Provenance(default.status, default.source, self.str("note", default.note))
 
-    def table(self, key: str) -> Table:
+    def table(self, key: builtins.str) -> Table:
         value = self.raw(key)
         if not isinstance(value, Mapping):
             raise self.error(key, "must be a table")
         return Table(value, self.file, self._where(key))
 
-    def tables(self, key: str) -> list[Table]:
+    def tables(self, key: builtins.str) -> list[Table]:
         """An array of tables (``[[key]]``)."""
         value = self.raw(key)
         if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
@@ -204,7 +216,7 @@ class Effective:
 def check_no_gaps_or_overlaps(spans: list[tuple[Effective, str]], file: str, what: str) -> None:
     """Spans of one series must follow each other month to month: no gap, no overlap."""
     ordered = sorted(spans, key=lambda s: s[0].first)
-    for (a, where_a), (b, where_b) in zip(ordered, ordered[1:], strict=False):
+    for (a, where_a), (b, where_b) in pairwise(ordered):
         if a.last is None:
             raise PolicyDataError(file, where_a, f"{what} is open-ended but {where_b} follows it")
         if b.first.index <= a.last.index:

@@ -26,7 +26,13 @@ from expatsi.rules.policy import (
 )
 
 Insurance = Literal["pension", "medical", "unemployment", "work_injury", "maternity"]
-INSURANCES: tuple[Insurance, ...] = ("pension", "medical", "unemployment", "work_injury", "maternity")
+INSURANCES: tuple[Insurance, ...] = (
+    "pension",
+    "medical",
+    "unemployment",
+    "work_injury",
+    "maternity",
+)
 INSURANCE_NAMES: dict[str, tuple[str, str]] = {
     "pension": ("basic pension insurance", "基本养老保险"),
     "medical": ("basic medical insurance", "基本医疗保险"),
@@ -60,14 +66,16 @@ class Period:
     region: str
     span: Effective
     provenance: Provenance
-    rules: dict[str, InsuranceRule]
+    rules: dict[Insurance, InsuranceRule]
     average_wage: int | None = None
     average_wage_status: Status | None = None
 
     @property
     def status(self) -> Status:
         """The weakest status among the period and every insurance rule in it."""
-        return Status.weakest([self.provenance.status, *(r.provenance.status for r in self.rules.values())])
+        return Status.weakest(
+            [self.provenance.status, *(r.provenance.status for r in self.rules.values())]
+        )
 
     def sources(self) -> list[str]:
         seen: list[str] = []
@@ -113,9 +121,13 @@ def _insurance_rule(t: Table, name: Insurance, period: Table, prov: Provenance) 
     lower = t.yuan("base_lower", period.yuan("base_lower"))
     upper = t.yuan("base_upper", period.yuan("base_upper"))
     if not 0 < lower <= upper:
-        raise t.error("base_lower", f"limits must satisfy 0 < lower ≤ upper, got {lower} / {upper} fen")
+        raise t.error(
+            "base_lower", f"limits must satisfy 0 < lower ≤ upper, got {lower} / {upper} fen"
+        )
     employer_raw = t.raw("employer_rate", "0%" if merged else ...)
-    employer_rate = None if employer_raw == "per_employer" else t.rate("employer_rate", 0 if merged else None)
+    employer_rate = (
+        None if employer_raw == "per_employer" else t.rate("employer_rate", 0 if merged else None)
+    )
     if name != "work_injury" and employer_rate is None:
         raise t.error("employer_rate", "only work injury may be rated per employer")
     return InsuranceRule(
@@ -126,7 +138,7 @@ def _insurance_rule(t: Table, name: Insurance, period: Table, prov: Provenance) 
         employee_rate=t.rate("employee_rate", 0),
         employer_fixed=t.yuan("employer_fixed", 0),
         employee_fixed=t.yuan("employee_fixed", 0),
-        merged_into=merged,  # type: ignore[arg-type]
+        merged_into=merged,
         provenance=t.provenance(prov),
         note=t.str("note", ""),
     )
@@ -158,7 +170,7 @@ def parse_region(t: Table) -> RegionPolicy:
         missing = [i for i in INSURANCES if i not in ins_t]
         if missing:
             raise ins_t.error(missing[0], "is required: every period defines all five insurances")
-        unknown = [k for k in ins_t.keys() if k not in INSURANCES]
+        unknown = [k for k in ins_t.data if k not in INSURANCES]
         if unknown:
             raise ins_t.error(unknown[0], f"is not an insurance ({', '.join(INSURANCES)})")
         rules = {name: _insurance_rule(ins_t.table(name), name, pt, prov) for name in INSURANCES}
@@ -203,7 +215,9 @@ def regions() -> dict[str, RegionPolicy]:
     for path in sorted((POLICY_DIR / "regions").glob("*.toml")):
         policy = parse_region(read_table(f"regions/{path.name}"))
         if policy.code in found:
-            raise PolicyDataError(policy.file, "region.code", f"{policy.code} also in {found[policy.code].file}")
+            raise PolicyDataError(
+                policy.file, "region.code", f"{policy.code} also in {found[policy.code].file}"
+            )
         found[policy.code] = policy
     return found
 
@@ -215,8 +229,14 @@ def region(code: str) -> RegionPolicy:
     if code not in known:
         listing = ", ".join(f"{c} ({r.name})" for c, r in sorted(known.items()))
         if not _REGION_CODE.match(code):
-            raise RuleError("invalid_region", f"{code!r} is not a 6-digit region code; known: {listing}", "region")
-        raise RuleError("unknown_region", f"no policy on file for region {code}; known: {listing}", "region")
+            raise RuleError(
+                "invalid_region",
+                f"{code!r} is not a 6-digit region code; known: {listing}",
+                "region",
+            )
+        raise RuleError(
+            "unknown_region", f"no policy on file for region {code}; known: {listing}", "region"
+        )
     return known[code]
 
 

@@ -15,7 +15,7 @@ from typing import Literal
 
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import PolicyDataError, RuleError
-from expatsi.rules.policy import Provenance, Status, read_table
+from expatsi.rules.policy import Provenance, Status, Table, read_table
 
 Sex = Literal["male", "female"]
 
@@ -73,7 +73,11 @@ def _parse_sex(value: str, field: str) -> Sex:
 @cache
 def retirement_rules() -> RetirementRules:
     """Load and validate ``retirement.toml`` once."""
-    t = read_table(RETIREMENT_FILE)
+    return parse_retirement_rules(read_table(RETIREMENT_FILE))
+
+
+def parse_retirement_rules(t: Table) -> RetirementRules:
+    """Validate a loaded table; errors name the file and the field."""
     meta = t.table("meta")
     provenance = meta.provenance()
     reform_start = t.table("reform").month("start")
@@ -114,7 +118,11 @@ def retirement_rules() -> RetirementRules:
 @cache
 def minimum_rules() -> MinimumRules:
     """Load ``min_contribution.toml`` once; rows must cover all years, months never decrease."""
-    t = read_table(MIN_CONTRIBUTION_FILE)
+    return parse_minimum_rules(read_table(MIN_CONTRIBUTION_FILE))
+
+
+def parse_minimum_rules(t: Table) -> MinimumRules:
+    """Validate a loaded table; errors name the file and the field."""
     provenance = t.table("meta").provenance()
     rows = t.tables("minimum")
     if not rows:

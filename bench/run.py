@@ -1,0 +1,124 @@
+"""expatsi benchmarks. Prints a Markdown table; compares paths measured in the same run (ratios),
+because the machine is shared and absolute times drift.
+
+    make bench            # everything
+    python bench/run.py --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+import numpy as np
+
+from expatsi.rules.contributions import contributions_batch, exemption_masks, person_month
+from expatsi.rules.dates import Month
+from expatsi.rules.regions import INSURANCES
+
+Row = tuple[str, int, float, float, str]
+
+
+def best_of(repeats: int, fn: Callable[[], object]) -> float:
+    """Best wall time of several runs: the least disturbed by other load on the machine."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def bench_contributions(people: int, scalar_people: int, repeats: int) -> list[Row]:
+    rng = np.random.default_rng(20261123)
+    wages = rng.integers(300_000, 6_000_000, size=people, dtype=np.int64)  # 3,000–60,000 yuan
+    rates = rng.choice(np.array([2_000, 4_000, 7_000, 9_000, 11_000], dtype=np.int64), size=people)
+    nat = rng.choice(np.array(["DEU", "USA", "JPN", "KOR", "GBR", "FRA", "IND"]), size=people)
+    cert = rng.random(people) < 0.3
+    month = Month(2025, 8)
+    lines_per_person = len(INSURANCES)
+
+    masks = exemption_masks(month, nat, cert)
+
+    def batch() -> object:
+        return contributions_batch(
+            region_code="110000", month=month, wages=wages, work_injury_rates=rates, exempt=masks
+        )
+
+    def batch_with_masks() -> object:
+        return contributions_batch(
+            region_code="110000",
+            month=month,
+            wages=wages,
+            work_injury_rates=rates,
+            exempt=exemption_masks(month, nat, cert),
+        )
+
+    def scalar() -> object:
+        for i in range(scalar_people):
+            person_month(
+                region_code="110000",
+                month=month,
+                wage=int(wages[i]),
+                work_injury_rate=int(rates[i]),
+                nationality=str(nat[i]),
+                coverage_certificate=bool(cert[i]),
+            )
+        return None
+
+    batch()  # warm caches (policy files, NumPy)
+    t_batch = best_of(repeats, batch)
+    t_masks = best_of(repeats, batch_with_masks)
+    t_scalar = best_of(max(1, repeats // 3), scalar)
+    scalar_rate = scalar_people * lines_per_person / t_scalar
+    rows: list[Row] = [
+        (
+            "contributions: batch (NumPy), exemption masks given",
+            people * lines_per_person,
+            t_batch,
+            people * lines_per_person / t_batch,
+            "",
+        ),
+        (
+            "contributions: batch incl. building exemption masks",
+            people * lines_per_person,
+            t_masks,
+            people * lines_per_person / t_masks,
+            "",
+        ),
+        (
+            "contributions: scalar person_month (baseline)",
+            scalar_people * lines_per_person,
+            t_scalar,
+            scalar_rate,
+            "1.0×",
+        ),
+    ]
+    return [(n, c, t, r, note or f"{r / scalar_rate:,.0f}× scalar") for n, c, t, r, note in rows]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args()
+    people, scalar_people, repeats = (100_000, 10_000, 2) if args.quick else (1_000_000, 100_000, 5)
+    rows = bench_contributions(people, scalar_people, repeats)
+    print("| benchmark | insurance lines | best time (s) | lines / s | vs baseline |")
+    print("|---|---:|---:|---:|---:|")
+    for name, count, seconds, rate, note in rows:
+        print(f"| {name} | {count:,} | {seconds:.4f} | {rate:,.0f} | {note} |")
+    goal = 20_000_000
+    batch_rate = rows[0][3]
+    verdict = "meets" if batch_rate >= goal else "MISSES"
+    print(
+        f"\nGoal: batch ≥ {goal:,} insurance lines/s on one core — {verdict} ({batch_rate:,.0f})."
+    )
+
+
+if __name__ == "__main__":
+    main()
