@@ -29,7 +29,7 @@ def error_body(code: str, message: str, field: str = "") -> dict[str, str]:
 
 @api.exception_handler(RuleError)
 def rule_error(request: HttpRequest, exc: RuleError) -> HttpResponse:
-    return api.create_response(request, error_body(exc.code, exc.message, exc.field), status=400)
+    return api.create_response(request, error_body(exc.code, exc.message, exc.field), status=exc.status)
 
 
 @api.exception_handler(ValidationError)

@@ -13,7 +13,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = Path(os.environ.get("EXPATSI_HOME", Path.cwd()))
+# A source checkout keeps its state beside the code (./var); an installed package uses the cwd.
+_CHECKOUT = BASE_DIR.parent.parent if BASE_DIR.parent.name == "src" else Path.cwd()
+PROJECT_DIR = Path(os.environ.get("EXPATSI_HOME", _CHECKOUT))
 VAR_DIR = Path(os.environ.get("EXPATSI_VAR_DIR", PROJECT_DIR / "var"))
 
 _DEV_SECRET = "expatsi-dev-only-not-secret"  # noqa: S105 - refused below outside debug mode
@@ -85,6 +87,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "expatsi.portal",
+    "expatsi.access",
+    "expatsi.audit",
+    "expatsi.people",
+    "expatsi.employers",
+    "expatsi.insurance",
+    "expatsi.notify",
 ]
 
 MIDDLEWARE = [

@@ -85,8 +85,17 @@ def test_retirement_month_and_minimum_contribution():
 
 @pytest.mark.parametrize(
     ("year", "months"),
-    [(2000, 180), (2025, 180), (2029, 180), (2030, 186), (2031, 192), (2035, 216), (2038, 234),
-     (2039, 240), (2045, 240)],
+    [
+        (2000, 180),
+        (2025, 180),
+        (2029, 180),
+        (2030, 186),
+        (2031, 192),
+        (2035, 216),
+        (2038, 234),
+        (2039, 240),
+        (2045, 240),
+    ],
 )
 def test_minimum_contribution_months_by_year(year, months):
     # 15 years to 2029; 15 + 0.5 × (Y − 2029) years from 2030; 20 years from 2039.

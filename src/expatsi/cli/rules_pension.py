@@ -58,7 +58,7 @@ def pension(args: argparse.Namespace) -> dict[str, Any]:
         "index": str(award.index),
         "contribution_months": award.contribution_months,
         "min_contribution_months": award.min_contribution_months,
-        "age": f"{award.age_months // 12}y{award.age_months % 12}m",
+        "age": f"{award.age_months // 12}y{award.age_months % 12}m".removesuffix("0m"),
         "basic_pension": format_yuan(award.basic_pension),
         "balance": format_yuan(award.balance),
         "divisor": award.divisor.text,

@@ -7,8 +7,10 @@ class RuleError(ValueError):
     """Bad input or a question the rules cannot answer (no policy for a month, unknown region…).
 
     ``code`` is stable and machine-readable, ``field`` names the input at fault (or is empty),
-    ``message`` says what is wrong and what is accepted.
+    ``message`` says what is wrong and what is accepted. ``status`` is the HTTP status it maps to.
     """
+
+    status = 400
 
     def __init__(self, code: str, message: str, field: str = "") -> None:
         super().__init__(message)
@@ -18,6 +20,24 @@ class RuleError(ValueError):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class NotFound(RuleError):
+    """The object does not exist, or the actor may not know that it does (never leak other tenants)."""
+
+    status = 404
+
+
+class Forbidden(RuleError):
+    """The actor is known and the object visible, but this action is not theirs to take."""
+
+    status = 403
+
+
+class Conflict(RuleError):
+    """The request clashes with the current state (a duplicate, a transition from the wrong state)."""
+
+    status = 409
 
 
 class PolicyDataError(Exception):
