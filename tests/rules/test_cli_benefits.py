@@ -215,7 +215,7 @@ def test_pension_with_age(capsys):
         "728.33",
         "2535.68",
     )
-    assert data["divisor"] == "137.3"
+    assert (data["divisor"], data["age"]) == ("137.3", "60y3m")
     assert data["status"] == "CONVENTION"
     assert len(data["steps"]) == 7
 

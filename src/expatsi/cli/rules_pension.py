@@ -14,6 +14,11 @@ from expatsi.rules.pension import parse_age, pension_award
 from expatsi.rules.retirement import statutory_retirement
 
 
+def _age_text(months: int) -> str:
+    years, rest = divmod(months, 12)
+    return f"{years}y{rest}m" if rest else f"{years}y"
+
+
 def _whole(text: str, field: str) -> int:
     if not text.strip().isdigit():
         raise RuleError("invalid_number", f"{text!r} is not a whole number ≥ 0", field)
@@ -58,7 +63,7 @@ def pension(args: argparse.Namespace) -> dict[str, Any]:
         "index": str(award.index),
         "contribution_months": award.contribution_months,
         "min_contribution_months": award.min_contribution_months,
-        "age": f"{award.age_months // 12}y{award.age_months % 12}m".removesuffix("0m"),
+        "age": _age_text(award.age_months),
         "basic_pension": format_yuan(award.basic_pension),
         "balance": format_yuan(award.balance),
         "divisor": award.divisor.text,

@@ -1,0 +1,61 @@
+"""Who is acting: every service takes an explicit ``actor`` and checks it on every read and write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ActorKind = Literal["agency", "hr", "employee", "system", "public"]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    kind: ActorKind
+    user_id: int | None
+    label: str
+    regions: frozenset[str] | None = None  # agency: None = every region
+    employer_ids: frozenset[int] = field(default_factory=frozenset)  # hr
+    person_id: int | None = None  # employee
+    ip: str = ""
+    via: str = "portal"
+
+    @property
+    def is_agency(self) -> bool:
+        return self.kind in ("agency", "system")
+
+    def covers_region(self, region_code: str) -> bool:
+        return self.kind == "system" or (self.kind == "agency" and (self.regions is None or region_code in self.regions))
+
+
+SYSTEM = Actor(kind="system", user_id=None, label="system", via="job")
+PUBLIC = Actor(kind="public", user_id=None, label="public")
+
+
+def actor_for_user(user: Any, *, ip: str = "", via: str = "portal") -> Actor:
+    """Build the actor for a logged-in user: agency > HR > employee; others are the public."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Actor(kind="public", user_id=None, label="anonymous", ip=ip, via=via)
+    label = user.get_username()
+    staff = getattr(user, "agency_staff", None) if hasattr(user, "agency_staff") else None
+    if user.is_superuser or staff is not None:
+        regions = staff.region_codes() if staff is not None else frozenset()
+        return Actor("agency", user.pk, label, regions=regions or None, ip=ip, via=via)
+    employer_ids = frozenset(
+        user.hr_memberships.filter(active=True).values_list("employer_id", flat=True)
+    )
+    if employer_ids:
+        return Actor("hr", user.pk, label, employer_ids=employer_ids, ip=ip, via=via)
+    person = getattr(user, "person", None) if hasattr(user, "person") else None
+    if person is not None:
+        return Actor("employee", user.pk, label, person_id=person.pk, ip=ip, via=via)
+    return Actor(kind="public", user_id=user.pk, label=label, ip=ip, via=via)
+
+
+def actor_for_token(token: Any, *, ip: str = "") -> Actor:
+    """An employer's API token acts as HR of that one employer."""
+    return Actor("hr", None, f"token {token.prefix} ({token.name})", employer_ids=frozenset({token.employer_id}),
+                 ip=ip, via="token")
+
+
+def client_ip(request: Any) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))[:45]

@@ -1,0 +1,29 @@
+"""Reads of employers within the actor's scope."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from expatsi.access.actors import Actor
+from expatsi.employers.models import Employer
+from expatsi.rules.errors import NotFound
+
+
+def employers_visible(actor: Actor) -> QuerySet[Employer]:
+    qs = Employer.objects.all()
+    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
+        return qs
+    if actor.kind == "agency":
+        return qs.filter(region_code__in=actor.regions or ())
+    if actor.kind == "hr":
+        return qs.filter(pk__in=actor.employer_ids)
+    if actor.kind == "employee" and actor.person_id is not None:
+        return qs.filter(employments__person_id=actor.person_id).distinct()
+    return qs.none()
+
+
+def employer_get(*, actor: Actor, employer_id: int) -> Employer:
+    employer = employers_visible(actor).filter(pk=employer_id).first()
+    if employer is None:
+        raise NotFound("not_found", f"no employer {employer_id} that you may see", "employer_id")
+    return employer
