@@ -153,6 +153,10 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("EXPATSI_STATIC_ROOT", VAR_DIR / "static"))
 

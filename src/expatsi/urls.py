@@ -1,6 +1,6 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.i18n import set_language
 
 from expatsi.api import api
@@ -12,7 +12,9 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
 ]
 urlpatterns += i18n_patterns(
-    path("", views.home, name="home"),
+    path("", include("expatsi.portal.urls")),
+    path("inbox/", include("expatsi.notify.urls")),
+    path("audit/", include("expatsi.audit.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

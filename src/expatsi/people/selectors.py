@@ -28,7 +28,7 @@ def persons_visible(actor: Actor) -> QuerySet[Person]:
         return qs
     if actor.kind == "agency":
         return qs.filter(
-            Exists(Employment.objects.filter(person=OuterRef("pk"), employer__region_code__in=actor.regions))
+            Exists(Employment.objects.filter(person=OuterRef("pk"), employer__region_code__in=actor.regions or ()))
         )
     if actor.kind == "hr":
         return qs.filter(current_employment_q(actor.employer_ids))

@@ -87,9 +87,10 @@ def eligibility(documents: Iterable[DocumentSpan], on: date) -> Eligibility:
         failing.append("no_valid_employment_document")
     if not residence:
         failing.append("no_valid_residence_permit")
-    text = {
+    texts: dict[tuple[str, ...], str] = {
         ("no_valid_employment_document",): "no valid work permit, Integrated Card or press card",
         ("no_valid_residence_permit",): "no valid residence permit",
-    }.get(tuple(failing), "neither a valid employment document nor a valid residence permit")
+    }
+    text = texts.get(tuple(failing), "neither a valid employment document nor a valid residence permit")
     return Eligibility(False, "", tuple(failing), _since(spans, on, False),
                        f"{text}, and no permanent resident ID card")

@@ -1,0 +1,152 @@
+"""Writes for people: creation (or finding the same person again), passports, documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import IntegrityError, transaction
+
+from expatsi.access import validation
+from expatsi.access.actors import Actor
+from expatsi.audit.services import audit_record
+from expatsi.people.models import Document, DocumentKind, Language, Passport, Person, Sex
+from expatsi.rules.errors import Conflict, Forbidden, RuleError
+
+
+@dataclass(frozen=True, slots=True)
+class PersonData:
+    family_name: str
+    given_names: str
+    sex: str
+    birth_date: date
+    nationality: str
+    passport_number: str
+    passport_country: str = ""
+    chinese_name: str = ""
+    email: str = ""
+    phone: str = ""
+    address_abroad: str = ""
+    preferred_language: str = Language.EN
+
+
+def _may_create_people(actor: Actor) -> None:
+    if actor.kind not in ("agency", "hr", "system"):
+        raise Forbidden("forbidden", "only agency staff and employers' HR register people", "")
+
+
+def person_find_or_create(*, actor: Actor, data: PersonData) -> tuple[Person, bool]:
+    """The person holding this passport, or a new one.
+
+    A foreigner who leaves and comes back, or changes employer, stays one person (and keeps the
+    social security number for life). A passport already held by someone with another name or
+    birth date is a conflict, never a silent merge.
+    """
+    _may_create_people(actor)
+    family = validation.required_text(data.family_name, "family_name", max_length=100)
+    nationality = validation.nationality(data.nationality)
+    number = validation.passport_number(data.passport_number)
+    issuing = validation.nationality(data.passport_country or nationality, field="passport_country")
+    if data.sex not in Sex.values:
+        raise RuleError("invalid_sex", "sex must be male or female", "sex")
+    if data.birth_date >= date.today():
+        raise RuleError("invalid_birth_date", "the date of birth must be in the past", "birth_date")
+    if data.preferred_language not in Language.values:
+        raise RuleError("invalid_language", "preferred language must be en or zh-hans", "preferred_language")
+    existing = Passport.objects.select_related("person").filter(country=issuing, number=number).first()
+    if existing is not None:
+        person = existing.person
+        same = (
+            person.family_name.casefold() == family.casefold()
+            and person.birth_date == data.birth_date
+            and person.nationality == nationality
+        )
+        if not same:
+            raise Conflict(
+                "duplicate_passport",
+                f"passport {issuing} {number} is already registered to another person",
+                "passport_number",
+            )
+        return person, False
+    with transaction.atomic():
+        person = Person.objects.create(
+            family_name=family,
+            given_names=(data.given_names or "").strip(),
+            chinese_name=(data.chinese_name or "").strip(),
+            sex=data.sex,
+            birth_date=data.birth_date,
+            nationality=nationality,
+            email=(data.email or "").strip(),
+            phone=(data.phone or "").strip(),
+            address_abroad=(data.address_abroad or "").strip(),
+            preferred_language=data.preferred_language,
+        )
+        try:
+            with transaction.atomic():
+                Passport.objects.create(person=person, country=issuing, number=number, is_current=True)
+        except IntegrityError:
+            raise Conflict(
+                "duplicate_passport", f"passport {issuing} {number} is already registered", "passport_number"
+            ) from None
+        audit_record(actor=actor, action="person.create", object_type="person", object_id=person.pk,
+                     person_id=person.pk)
+    return person, True
+
+
+def passport_replace(
+    *, actor: Actor, person: Person, country: str, number: str, issued_on: date | None = None,
+    expires_on: date | None = None,
+) -> Passport:
+    """A new passport becomes current; the old one stays on file (history)."""
+    _may_create_people(actor)
+    number = validation.passport_number(number)
+    country = validation.nationality(country, field="passport_country")
+    with transaction.atomic():
+        Passport.objects.filter(person=person, is_current=True).update(is_current=False)
+        try:
+            with transaction.atomic():
+                passport = Passport.objects.create(person=person, country=country, number=number,
+                                                   issued_on=issued_on, expires_on=expires_on, is_current=True)
+        except IntegrityError:
+            raise Conflict("duplicate_passport", f"passport {country} {number} is already registered",
+                           "passport_number") from None
+        audit_record(actor=actor, action="person.passport", object_type="person", object_id=person.pk,
+                     person_id=person.pk, detail={"country": country})
+    return passport
+
+
+def document_add(
+    *,
+    actor: Actor,
+    person: Person,
+    kind: str,
+    number: str,
+    issued_on: date,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    authority: str = "",
+) -> Document:
+    """File a work permit, Integrated Card, press card, residence permit or PR card."""
+    _may_create_people(actor)
+    if kind not in DocumentKind.values:
+        raise RuleError("invalid_document_kind", f"kind must be one of {', '.join(DocumentKind.values)}", "kind")
+    number = validation.required_text(number, f"{kind}_number", max_length=40).replace(" ", "").upper()
+    start = valid_from or issued_on
+    validation.span(start, valid_to, start_field=f"{kind}_valid_from", end_field=f"{kind}_valid_to")
+    if kind == DocumentKind.PERMANENT_RESIDENT_ID:
+        from expatsi.rules.identifiers import check_id
+
+        result = check_id(number)
+        if not result.valid or result.kind not in ("permanent_resident_id", "permanent_resident_id_old"):
+            raise RuleError("invalid_permanent_resident_id", result.reason, f"{kind}_number")
+    existing = Document.objects.filter(kind=kind, number=number).first()
+    if existing is not None:
+        if existing.person_id == person.pk:
+            return existing  # the same document filed again: idempotent
+        raise Conflict("duplicate_document", f"{kind} {number} belongs to another person", f"{kind}_number")
+    with transaction.atomic():
+        doc = Document.objects.create(person=person, kind=kind, number=number, issued_on=issued_on,
+                                      valid_from=start, valid_to=valid_to, authority=authority.strip())
+        audit_record(actor=actor, action="person.document", object_type="document", object_id=doc.pk,
+                     person_id=person.pk, detail={"kind": kind})
+    return doc
