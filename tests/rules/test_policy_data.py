@@ -113,3 +113,20 @@ def test_the_rules_package_never_imports_django():
                 names = [node.module]
             offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "django"]
     assert offenders == []
+
+
+def test_every_convention_says_where_it_is_applied_and_that_place_exists():
+    t = read_table("national/conventions.toml")
+    keys = set()
+    for row in t.tables("conventions"):
+        key = row.str("key")
+        assert key not in keys
+        keys.add(key)
+        assert row.str("rule") and row.str("why")
+        for place in row.raw("applied_in"):
+            file = place.split(":", 1)[0]
+            assert file in policy_files(), f"{key}: {file} is not a policy file"
+    # The conventions policy-facts.md lists, at least:
+    assert {"money_rounding", "contribution_year", "late_publication", "payment_due_date", "late_fee_days",
+            "account_crediting", "months_divisor_interpolation", "foreigner_ssn", "registration_clock",
+            "proof_of_life"} <= keys
