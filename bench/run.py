@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -102,15 +103,74 @@ def bench_contributions(people: int, scalar_people: int, repeats: int) -> list[R
     return [(n, c, t, r, note or f"{r / scalar_rate:,.0f}× scalar") for n, c, t, r, note in rows]
 
 
+def bench_verification(count: int, repeats: int) -> list[Row]:
+    """Offline QR verification against the raw Ed25519 verify of the same machine, same run."""
+    from datetime import date
+
+    from expatsi.credentials import base45, cose, token, trust
+    from expatsi.credentials.keys import LocalSigner
+
+    anchor, signer = LocalSigner.generate(), LocalSigner.generate()
+    tl = trust.load_trust_list(
+        trust.sign_trust_list([(signer.public_key(), 0, None)], anchor), anchor.public_key()
+    )
+    revoked = [bytes(16 * [i % 256]) for i in range(10_000)]
+    rl = trust.load_revocation_list(
+        trust.sign_revocation_list(revoked, anchor), anchor.public_key()
+    )
+    claims = token.CardClaims(
+        "1101202500001234",
+        "110000202500012345",
+        "911276198005170018",
+        "MUELLER, Hans Peter",
+        "DEU",
+        "A",
+        "Example Technology (Beijing) Co., Ltd.",
+        date(2025, 1, 10),
+        date(2099, 1, 9),
+        "ab" * 16,
+    )
+    text, _ = token.issue(claims, signer)
+    message = cose.parse(zlib.decompress(base45.decode(text[len(token.PREFIX) :])))
+    tbs, sig, pub = message.to_be_signed(), message.signature, signer.public_key()
+
+    def raw() -> None:
+        for _ in range(count):
+            pub.verify(sig, tbs)
+
+    def full() -> None:
+        for _ in range(count):
+            if token.verify(text, tl, rl).result != "valid":
+                raise AssertionError("benchmark token did not verify")
+
+    # Interleaved, so that load from other processes falls on both paths alike.
+    t_raw, t_full = float("inf"), float("inf")
+    for _ in range(max(repeats, 5)):
+        t_raw = min(t_raw, best_of(1, raw))
+        t_full = min(t_full, best_of(1, full))
+    r_raw, r_full = count / t_raw, count / t_full
+    return [
+        ("QR verify: raw Ed25519 verify (baseline)", count, t_raw, r_raw, "1.0×"),
+        (
+            "QR verify: offline token.verify (Base45, zlib, COSE, trust + 10k revocations)",
+            count,
+            t_full,
+            r_full,
+            f"{r_full / r_raw:.0%} of raw",
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
     people, scalar_people, repeats = (100_000, 10_000, 2) if args.quick else (1_000_000, 100_000, 5)
     rows = bench_contributions(people, scalar_people, repeats)
-    print("| benchmark | insurance lines | best time (s) | lines / s | vs baseline |")
+    verify_rows = bench_verification(500 if args.quick else 3000, repeats)
+    print("| benchmark | items | best time (s) | items / s | vs baseline |")
     print("|---|---:|---:|---:|---:|")
-    for name, count, seconds, rate, note in rows:
+    for name, count, seconds, rate, note in rows + verify_rows:
         print(f"| {name} | {count:,} | {seconds:.4f} | {rate:,.0f} | {note} |")
     goal = 20_000_000
     batch_rate = rows[0][3]
@@ -118,6 +178,9 @@ def main() -> None:
     print(
         f"\nGoal: batch ≥ {goal:,} insurance lines/s on one core — {verdict} ({batch_rate:,.0f})."
     )
+    share = verify_rows[1][3] / verify_rows[0][3]
+    verdict = "meets" if share >= 0.7 else "MISSES"
+    print(f"Goal: offline QR verification ≥ 70% of raw Ed25519 verify — {verdict} ({share:.0%}).")
 
 
 if __name__ == "__main__":

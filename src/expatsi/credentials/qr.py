@@ -1,0 +1,41 @@
+"""Render a token as a QR code (SVG or PNG) and read one back from a photo or screenshot."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+
+MAX_VERSION = 10
+
+
+def make(text: str) -> segno.QRCode:
+    """Error correction M where the code stays at version ≤ 10; otherwise L (still scannable on a
+    screen), so that the code fits a phone screen and a printed card."""
+    code = segno.make(text, error="m", boost_error=False)
+    if code.version is not None and int(code.version) > MAX_VERSION:
+        code = segno.make(text, error="l", boost_error=False)
+    return code
+
+
+def png(text: str, scale: int = 6) -> bytes:
+    buf = io.BytesIO()
+    make(text).save(buf, kind="png", scale=scale, border=4)
+    return buf.getvalue()
+
+
+def svg(text: str, scale: int = 4) -> str:
+    buf = io.BytesIO()
+    make(text).save(buf, kind="svg", scale=scale, border=4, xmldecl=False, svgns=True, title="QR")
+    return buf.getvalue().decode()
+
+
+def read_image(data: bytes) -> list[str]:
+    """Every QR code's text in an image (PNG, JPEG…), using zxing-cpp."""
+    import zxingcpp
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        results = zxingcpp.read_barcodes(image.convert("L"))
+    return [r.text for r in results if r.format == zxingcpp.BarcodeFormat.QRCode]
