@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "expatsi.employers",
     "expatsi.insurance",
     "expatsi.notify",
+    "expatsi.cards",
 ]
 
 MIDDLEWARE = [

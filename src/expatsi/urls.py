@@ -15,6 +15,7 @@ urlpatterns += i18n_patterns(
     path("", include("expatsi.portal.urls")),
     path("inbox/", include("expatsi.notify.urls")),
     path("audit/", include("expatsi.audit.urls")),
+    path("cards/", include("expatsi.cards.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

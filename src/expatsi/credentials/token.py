@@ -29,7 +29,7 @@ Result = Literal[
 
 # CWT registered claim "iat" (RFC 8392) and one private claim holding the card's data as a compact
 # array; validity comes from the card's own dates, and the key id names the issuer.
-IAT, CARD = 6, -1
+IAT, CTI, CARD = 6, 7, -1
 EPOCH_DAY = date(2000, 1, 1).toordinal()
 
 
@@ -104,13 +104,21 @@ def china_day(at: int) -> int:
     return (at + CHINA_OFFSET) // 86400 + UNIX_EPOCH_ORDINAL
 
 
-def issue(claims: CardClaims, signer: Signer, *, issued_at: int | None = None) -> tuple[str, bytes]:
-    """Sign the claims. Returns the QR text and the signature (whose hash is the revocation handle)."""
+def issue(
+    claims: CardClaims, signer: Signer, *, issued_at: int | None = None, serial: int = 0
+) -> tuple[str, bytes]:
+    """Sign the claims. Returns the QR text and the signature (whose hash is the revocation handle).
+
+    ``serial`` (the n-th token of this card) makes every token distinct even when a card is
+    re-issued with the same data in the same second: Ed25519 signatures are deterministic, and a
+    new token must never share its revocation hash with the one it replaces.
+    """
     if len(bytes.fromhex(claims.photo_hash)) not in (0, 16):
         raise ValueError("photo_hash must be 16 bytes (32 hex digits) or empty")
     payload = cbor2.dumps(
         {
             IAT: issued_at if issued_at is not None else int(time.time()),
+            CTI: serial,
             CARD: claims.to_cbor(),
         }
     )

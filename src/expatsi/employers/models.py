@@ -24,6 +24,10 @@ class Employer(models.Model):
     overseas_country = models.CharField(_("overseas company's country"), max_length=3, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     email = models.EmailField(_("contact e-mail"), blank=True)
+    dissolved_on = models.DateField(
+        _("ceased to exist on"), null=True, blank=True,
+        help_text=_("Once an employer no longer exists, its foreign employees may file card applications themselves."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

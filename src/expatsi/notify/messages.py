@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils import translation
-from django.utils.translation import gettext_lazy as _
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 TEMPLATES: dict[str, tuple[Promise, Promise]] = {
     "registration_accepted": (
@@ -37,6 +37,25 @@ TEMPLATES: dict[str, tuple[Promise, Promise]] = {
         _("Residence permit expiring on %(valid_to)s: %(person)s"),
         _("The residence permit of %(person)s expires on %(valid_to)s. Apply for an extension at least 30 "
           "days before it expires (Exit and Entry Administration Law Art. 32)."),
+    ),
+    "card_active": (
+        _("Integrated Card active: %(person)s"),
+        _("The Integrated Card %(card_number)s of %(person)s is active. Apply for the residence permit by "
+          "%(residence_permit_due)s (30 days after entry)."),
+    ),
+    "card_application_approved": (
+        _("Card application approved: %(person)s"),
+        _("The application (%(application_kind)s) for the Integrated Card of %(person)s has been approved."),
+    ),
+    "card_application_rejected": (
+        _("Card application rejected: %(person)s"),
+        _("The application (%(application_kind)s) for the Integrated Card of %(person)s was rejected. Reason: %(reason)s"),
+    ),
+    "departure_choice_open": (
+        _("Your social insurance after %(end_date)s"),
+        _("The work permit of %(person)s ended on %(end_date)s. If you leave China before the statutory pension "
+          "age you may keep your individual account (periods add up when you work in China again), or apply in "
+          "writing to terminate your social insurance relationship and receive the balance as a lump sum."),
     ),
 }
 

@@ -1,0 +1,135 @@
+"""Where the card signing keys live, and the signed trust and revocation lists built from them.
+
+Keys are PEM files in ``EXPATSI_KEY_DIR`` (default ``var/keys``), optionally encrypted with
+``EXPATSI_KEY_PASSWORD``: never in the database. ``anchor.pem`` signs the two lists; ``sign-*.pem``
+sign tokens, and the file ``current`` names the one that signs new tokens. Rotation adds a key and
+moves ``current``; old keys stay on the trust list so that what they signed keeps verifying.
+In debug mode missing keys are created on first use; in production ``expatsi card keys init``
+must have been run.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from expatsi.credentials import trust
+from expatsi.credentials.keys import FileKeyStore, LocalSigner
+
+ANCHOR = "anchor"
+REVOCATION_LIST_MAX_AGE = 60  # seconds a served revocation list may be reused
+
+
+def key_dir() -> Path:
+    return Path(os.environ.get("EXPATSI_KEY_DIR", settings.VAR_DIR / "keys"))
+
+
+def store() -> FileKeyStore:
+    password = os.environ.get("EXPATSI_KEY_PASSWORD")
+    return FileKeyStore(key_dir(), password.encode() if password else None)
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    anchor: LocalSigner
+    current: LocalSigner
+    signers: tuple[LocalSigner, ...]
+
+
+_lock = threading.Lock()
+
+
+def keys_init() -> KeyRing:
+    """Create the anchor and a first signing key if missing (idempotent)."""
+    s = store()
+    with _lock:
+        if ANCHOR not in s.names():
+            s.create(ANCHOR)
+        if not [n for n in s.names() if n.startswith("sign-")]:
+            key_rotate()
+    _keyring.cache_clear()
+    return keyring()
+
+
+def key_rotate() -> LocalSigner:
+    """A new signing key becomes current; the old ones keep verifying."""
+    s = store()
+    name = f"sign-{datetime.now(UTC):%Y%m%d%H%M%S%f}"
+    signer = s.create(name)
+    (key_dir() / "current").write_text(name, encoding="utf-8")
+    _keyring.cache_clear()
+    trust_list_document.cache_clear()
+    return signer
+
+
+@cache
+def _keyring() -> KeyRing:
+    s = store()
+    names = s.names()
+    if ANCHOR not in names or not (key_dir() / "current").exists():
+        if not settings.DEBUG:
+            raise ImproperlyConfigured(
+                f"no card signing keys in {key_dir()}: run `expatsi card keys init` (or set EXPATSI_KEY_DIR)"
+            )
+        raise LookupError("keys missing")
+    current_name = (key_dir() / "current").read_text(encoding="utf-8").strip()
+    signers = tuple(s.load(n) for n in names if n.startswith("sign-"))
+    return KeyRing(anchor=s.load(ANCHOR), current=s.load(current_name), signers=signers)
+
+
+def keyring() -> KeyRing:
+    try:
+        return _keyring()
+    except LookupError:
+        return keys_init()
+
+
+@cache
+def trust_list_document() -> bytes:
+    ring = keyring()
+    return trust.sign_trust_list([(k.public_key(), 0, None) for k in ring.signers], ring.anchor)
+
+
+def trust_list() -> trust.TrustList:
+    return trust.load_trust_list(trust_list_document(), keyring().anchor.public_key())
+
+
+_revocations: dict[str, tuple[float, bytes]] = {}
+
+
+def revocation_list_document(*, fresh: bool = False) -> bytes:
+    """Signed list of truncated hashes of every revoked token (rebuilt at most once a minute)."""
+    from expatsi.cards.models import CardToken
+
+    cached = _revocations.get("doc")
+    if cached and not fresh and time.monotonic() - cached[0] < REVOCATION_LIST_MAX_AGE:
+        return cached[1]
+    hashes = [
+        bytes.fromhex(h)
+        for h in CardToken.objects.filter(revoked_at__isnull=False)
+        .values_list("revocation_hash", flat=True)
+        .iterator(chunk_size=10_000)
+    ]
+    doc = trust.sign_revocation_list(hashes, keyring().anchor)
+    _revocations["doc"] = (time.monotonic(), doc)
+    return doc
+
+
+def revocation_list(*, fresh: bool = False) -> trust.RevocationList:
+    return trust.load_revocation_list(
+        revocation_list_document(fresh=fresh), keyring().anchor.public_key()
+    )
+
+
+def reset_caches() -> None:
+    _keyring.cache_clear()
+    trust_list_document.cache_clear()
+    _revocations.clear()

@@ -1,0 +1,52 @@
+from datetime import date
+
+import pytest
+
+from expatsi.access.actors import Actor
+from expatsi.cards import keys
+from expatsi.employers.models import Employer
+from expatsi.people.models import Person
+
+AGENCY = Actor("agency", None, "officer", regions=None)
+
+
+@pytest.fixture(autouse=True)
+def key_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXPATSI_KEY_DIR", str(tmp_path / "keys"))
+    keys.reset_caches()
+    keys.keys_init()
+    yield tmp_path / "keys"
+    keys.reset_caches()
+
+
+@pytest.fixture
+def employer(db):
+    return Employer.objects.create(
+        name="Example Technology (Beijing) Co., Ltd.",
+        uscc="91110000600037341L",
+        region_code="110000",
+    )
+
+
+@pytest.fixture
+def other_employer(db):
+    return Employer.objects.create(
+        name="Other Co.", uscc="91310000MA1FL8TQ2Y", region_code="310000"
+    )
+
+
+@pytest.fixture
+def person(db):
+    return Person.objects.create(
+        family_name="Mueller",
+        given_names="Hans",
+        sex="male",
+        birth_date=date(1980, 5, 17),
+        nationality="DEU",
+        ssn="911276198005170018",
+    )
+
+
+@pytest.fixture
+def hr(employer):
+    return Actor("hr", None, "hr", employer_ids=frozenset({employer.pk}))
