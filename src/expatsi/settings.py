@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "expatsi.insurance",
     "expatsi.notify",
     "expatsi.cards",
+    "expatsi.billing",
 ]
 
 MIDDLEWARE = [

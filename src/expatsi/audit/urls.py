@@ -1,4 +1,8 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from expatsi.audit import views
 
 app_name = "audit"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.event_list, name="list"),
+]

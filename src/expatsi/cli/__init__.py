@@ -78,6 +78,9 @@ def build_parser() -> Parser:
     group_parsers: dict[str, argparse._SubParsersAction[Parser]] = {}
     group_help = {
         "rules": "the rules engine: contributions, retirement, accounts, penalties, identifiers",
+        "billing": "monthly billing runs and retroactive recalculation",
+        "card": "Integrated Card: offline verification, trust lists, signing keys",
+        "jobs": "scheduled jobs (reminders, expiries)",
     }
     modules = sorted(m.name for m in pkgutil.iter_modules(__path__) if "_" in m.name)
     for name in modules:

@@ -3,29 +3,31 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 DEMO_PASSWORD = os.environ.get("EXPATSI_DEMO_PASSWORD", "demo-expatsi-2026")
 
 
 class Command(BaseCommand):
-    help = "Create the demo users and data (safe to run again) and print the logins."
+    help = "Create the demo users and data (safe to run again: adds nothing) and print the logins."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user_model = get_user_model()
-        admin, created = user_model.objects.get_or_create(
-            username="agency-admin",
-            defaults={
-                "is_staff": True,
-                "is_superuser": True,
-                "email": "agency-admin@example.invalid",
-            },
-        )
-        if created:
-            admin.set_password(DEMO_PASSWORD)
-            admin.save()
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (demo only):"))
-        self.stdout.write(f"  agency superuser: agency-admin / {DEMO_PASSWORD}  → /admin/")
+        from expatsi.demo import demo_load
+
+        started = time.perf_counter()
+        result = demo_load(password=os.environ.get("EXPATSI_DEMO_PASSWORD", DEMO_PASSWORD))
+        if result.created:
+            counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
+            self.stdout.write(
+                f"Demo data loaded in {time.perf_counter() - started:.1f} s: {counts}."
+            )
+        else:
+            self.stdout.write("Demo data already loaded; nothing added.")
+        password = os.environ.get("EXPATSI_DEMO_PASSWORD", DEMO_PASSWORD)
+        self.stdout.write(self.style.SUCCESS(f"Logins (demo only), password for all: {password}"))
+        width = max(len(login.username) for login in result.logins)
+        for login in result.logins:
+            self.stdout.write(f"  {login.username:<{width}}  {login.role}")

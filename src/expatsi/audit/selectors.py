@@ -1,0 +1,64 @@
+"""Reads of the audit trail, for agency staff only, within their regions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+
+from expatsi.access.actors import Actor
+from expatsi.audit.models import AuditEvent
+from expatsi.employers.selectors import employers_visible
+from expatsi.people.selectors import persons_visible
+from expatsi.rules.errors import Forbidden
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    person_id: int | None = None
+    actor: str = ""  # a user id, or part of the actor's label
+    action: str = ""  # an action ("person.read") or a group of them ("registration")
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def audit_events_visible(actor: Actor) -> QuerySet[AuditEvent]:
+    """Agency staff of every region see every event; staff of some regions see events about the
+    people and employers of those regions, and their own actions. Nobody else sees any."""
+    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
+        return AuditEvent.objects.all()
+    if actor.kind != "agency":
+        raise Forbidden("forbidden", "only agency staff may read the audit trail", "")
+    employer_ids = [str(pk) for pk in employers_visible(actor).values_list("pk", flat=True)]
+    return AuditEvent.objects.filter(
+        Q(person_id__in=persons_visible(actor).values("pk"))
+        | Q(object_type="employer", object_id__in=employer_ids)
+        | Q(actor_user_id=actor.user_id)
+    )
+
+
+def audit_events(*, actor: Actor, filters: AuditFilter) -> QuerySet[AuditEvent]:
+    """The events the actor may see that match ``filters``, newest first."""
+    qs = audit_events_visible(actor)
+    if filters.person_id is not None:
+        qs = qs.filter(person_id=filters.person_id)
+    if filters.actor:
+        text = filters.actor.strip()
+        match = Q(actor_label__icontains=text)
+        if text.isdigit():
+            match |= Q(actor_user_id=int(text))
+        qs = qs.filter(match)
+    if filters.action:
+        action = filters.action.strip().rstrip(".")
+        qs = qs.filter(Q(action=action) | Q(action__startswith=f"{action}."))
+    if filters.date_from is not None:
+        qs = qs.filter(at__date__gte=filters.date_from)
+    if filters.date_to is not None:
+        qs = qs.filter(at__date__lte=filters.date_to)
+    return qs.order_by("-id")
+
+
+def audit_actions() -> list[str]:
+    """Every action recorded so far (for the filter's choices)."""
+    return list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct())

@@ -1,0 +1,167 @@
+"""Bills are never edited once issued: a changed input produces an adjustment bill of differences."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from expatsi.employers.models import Employer
+from expatsi.people.models import Person
+
+INSURANCE_CODES = ("pension", "medical", "unemployment", "work_injury", "maternity")
+
+
+class BaseDeclaration(models.Model):
+    """The declared monthly contribution wage of one person at one employer for one contribution
+    year (``period_start`` is its first month, e.g. 2025-07). A correction adds a row; the latest
+    row counts, and earlier ones stay as history."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="base_declarations")
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="base_declarations")
+    period_start = models.CharField(max_length=7)  # YYYY-MM
+    wage = models.BigIntegerField(_("declared monthly wage (fen)"))
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    declared_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=10, default="portal")  # portal | api | import
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(wage__gte=0), name="declaration_wage_nonnegative")]
+        indexes = [models.Index(fields=["employer", "period_start", "person", "-declared_at"])]
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class BillingRun(models.Model):
+    """One execution of the monthly run for a region and month; re-running resumes or adjusts."""
+
+    region_code = models.CharField(max_length=6)
+    month = models.CharField(max_length=7)
+    kind = models.CharField(max_length=12, default="run")  # run | recalculate
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    employers_total = models.PositiveIntegerField(default=0)
+    employers_done = models.PositiveIntegerField(default=0)
+    people = models.PositiveIntegerField(default=0)
+    lines_written = models.BigIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["region_code", "month", "-started_at"])]
+
+
+class BillKind(models.TextChoices):
+    REGULAR = "regular", _("Monthly bill")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+
+
+class Bill(models.Model):
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="bills")
+    region_code = models.CharField(max_length=6)
+    month = models.CharField(max_length=7)
+    kind = models.CharField(max_length=10, choices=BillKind.choices)
+    number = models.CharField(max_length=32, unique=True)
+    run = models.ForeignKey(BillingRun, null=True, on_delete=models.SET_NULL, related_name="bills")
+    policy_version = models.CharField(max_length=64)
+    employer_total = models.BigIntegerField()
+    employee_total = models.BigIntegerField()
+    due_date = models.DateField()
+    issued_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employer", "month"], condition=Q(kind="regular"), name="bill_one_regular_per_month"
+            )
+        ]
+        indexes = [models.Index(fields=["employer", "month"]), models.Index(fields=["region_code", "month"])]
+
+    @property
+    def total(self) -> int:
+        return self.employer_total + self.employee_total
+
+
+class BillLine(models.Model):
+    """One insurance for one person on one bill. Amounts in fen; for adjustments, the difference."""
+
+    FLAG_EXEMPT = 1
+    FLAG_MERGED = 2
+    REASON_SHIFT = 2  # bits 2–3: 0 within limits, 1 raised to lower limit, 2 capped at upper limit
+
+    id = models.BigAutoField(primary_key=True)
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="lines")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="bill_lines")
+    insurance = models.PositiveSmallIntegerField()  # index into INSURANCE_CODES
+    base = models.BigIntegerField()
+    employer_rate = models.IntegerField()  # ppm
+    employee_rate = models.IntegerField()  # ppm
+    employer_amount = models.BigIntegerField()
+    employee_amount = models.BigIntegerField()
+    flags = models.PositiveSmallIntegerField(default=0)
+    note = models.CharField(max_length=300, blank=True)  # adjustments: old → new and why
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "bill"])]
+
+
+class Payment(models.Model):
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="payments")
+    amount = models.BigIntegerField()
+    received_on = models.DateField()
+    reference = models.CharField(max_length=100, blank=True)
+    source = models.CharField(max_length=10, default="entered")  # entered | api | bank
+    external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    recorded_by = models.CharField(max_length=200, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_positive")]
+
+
+class Allocation(models.Model):
+    """Part of a payment applied to a bill (principal) or to its late fee."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="allocations")
+    principal = models.BigIntegerField(default=0)
+    late_fee = models.BigIntegerField(default=0)
+    paid_on = models.DateField()
+
+
+class AccountCredit(models.Model):
+    """Employee pension contributions credited to the individual account once paid."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="account_credits")
+    month = models.CharField(max_length=7)
+    amount = models.BigIntegerField()
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="+")
+    credited_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "bill"], name="credit_once_per_bill")]
+        indexes = [models.Index(fields=["person", "month"])]
+
+
+class AccountYear(models.Model):
+    """The year-end crediting of one account: a closed year is never recomputed in place."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="account_years")
+    year = models.PositiveSmallIntegerField()
+    opening = models.BigIntegerField()
+    credits = models.BigIntegerField()
+    interest = models.BigIntegerField()
+    closing = models.BigIntegerField()
+    rate_ppm = models.IntegerField()
+    provisional = models.BooleanField(default=False)
+    computed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "year"], name="account_year_once")]

@@ -1,0 +1,400 @@
+"""The monthly billing run: one set-based code path for ten people or ten million.
+
+For a region and month, employers are taken in batches. For each batch, in one transaction: read
+who is billable with their bases (one query), compute every line with the rules engine's batch
+function, compare with what the employers' bills for that month already say (one query), and write
+the difference — a regular bill where there was none, an adjustment bill where amounts changed,
+nothing where nothing changed. So the run is idempotent (a second run writes nothing), resumable (a
+run killed mid-way leaves whole batches; starting again finishes the rest and ends in the state of
+an uninterrupted run), and retroactive changes (late declarations, new policy figures) become
+adjustment lines, never edits to issued lines.
+
+Who is billed for month M at employer E (CONVENTION, see national/conventions.toml): an employment
+of E that covers any day of M, unless it starts after the 1st while another employer's employment
+covers the 1st (then the old employer pays M and the new one starts next month). The base is the
+latest declaration for the contribution year, else the contract wage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from expatsi.billing.models import Bill, BillingRun, BillKind, BillLine, RunStatus
+from expatsi.billing.writer import write_lines
+from expatsi.employers.models import Employer
+from expatsi.rules.contributions import contributions_batch, exemption_masks
+from expatsi.rules.dates import Month
+from expatsi.rules.money import format_yuan
+from expatsi.rules.policy import POLICY_DIR
+from expatsi.rules.regions import INSURANCES, Period, RegionPolicy, region
+
+IntArray = npt.NDArray[np.int64]
+Progress = Callable[[int, int], None]
+FLAG_DEFAULT_WORK_INJURY = 16
+REASON_CODES = {"within_limits": 0, "raised_to_lower_limit": 1, "capped_at_upper_limit": 2}
+
+
+def batch_size() -> int:
+    return max(1, int(os.environ.get("EXPATSI_BILLING_BATCH", "500")))
+
+
+@cache
+def policy_version(code: str, first: str) -> str:
+    """Names the exact policy data used: region, period, and a hash of the file's bytes."""
+    policy = region(code)
+    digest = hashlib.sha256((POLICY_DIR / policy.file).read_bytes()).hexdigest()[:12]
+    return f"{code}:{first}:{digest}"
+
+
+def due_date(policy: RegionPolicy, month: Month) -> date:
+    target = month.plus(policy.due_month_offset)
+    return date(target.year, target.month, policy.due_day)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+_COHORT_SQL = """
+SELECT e.employer_id, e.person_id, e.start_date, p.nationality,
+  COALESCE((SELECT d.wage FROM billing_basedeclaration d
+            WHERE d.person_id = e.person_id AND d.employer_id = e.employer_id AND d.period_start = %s
+            ORDER BY d.declared_at DESC, d.id DESC LIMIT 1), e.contract_wage) AS wage,
+  CASE WHEN EXISTS (SELECT 1 FROM insurance_coveragecertificate c
+                    WHERE c.person_id = e.person_id AND c.valid_from <= %s AND c.valid_to >= %s)
+       THEN 1 ELSE 0 END AS cert,
+  COALESCE((SELECT r.rate_ppm FROM employers_workinjuryrating r
+            WHERE r.employer_id = e.employer_id AND r.effective_from <= %s
+              AND (r.effective_to IS NULL OR r.effective_to >= %s)
+            ORDER BY r.effective_from DESC LIMIT 1), 0) AS wi
+FROM insurance_employment e
+JOIN people_person p ON p.id = e.person_id
+WHERE e.employer_id IN ({employers})
+  AND e.start_date <= %s AND (e.end_date IS NULL OR e.end_date >= %s)
+  AND NOT (e.start_date > %s AND EXISTS (
+        SELECT 1 FROM insurance_employment o
+        WHERE o.person_id = e.person_id AND o.employer_id <> e.employer_id
+          AND o.start_date <= %s AND (o.end_date IS NULL OR o.end_date >= %s)))
+ORDER BY e.employer_id, e.person_id, e.start_date
+"""
+
+
+@dataclass(frozen=True)
+class Cohort:
+    employer: IntArray
+    person: IntArray
+    nationality: npt.NDArray[np.str_]
+    wage: IntArray
+    certificate: npt.NDArray[np.bool_]
+    work_injury: IntArray  # 0: no rating on file
+
+
+def load_cohort(month: Month, period: Period, employer_ids: list[int]) -> Cohort:
+    first, last = month.first_day(), month.last_day()
+    sql = _COHORT_SQL.format(employers=", ".join(["%s"] * len(employer_ids)))
+    params = [str(period.span.first), first, first, first, first, *employer_ids, last, first, first, first, first]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # Versions of one employment (a change mid-month) appear twice: keep the latest per pair.
+    latest: dict[tuple[int, int], tuple[object, ...]] = {}
+    for row in rows:
+        latest[(row[0], row[1])] = row
+    kept = list(latest.values())
+    return Cohort(
+        employer=np.array([r[0] for r in kept], dtype=np.int64),
+        person=np.array([r[1] for r in kept], dtype=np.int64),
+        nationality=np.array([r[3] for r in kept], dtype="U3"),
+        wage=np.array([r[4] for r in kept], dtype=np.int64),
+        certificate=np.array([bool(r[5]) for r in kept], dtype=np.bool_),
+        work_injury=np.array([r[6] for r in kept], dtype=np.int64),
+    )
+
+
+def employers_to_bill(code: str, month: Month) -> list[int]:
+    from expatsi.insurance.models import Employment
+
+    first, last = month.first_day(), month.last_day()
+    billable = Employment.objects.filter(employer__region_code=code, start_date__lte=last).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=first)
+    )
+    billed = Bill.objects.filter(region_code=code, month=str(month))
+    ids = set(billable.values_list("employer_id", flat=True)) | set(billed.values_list("employer_id", flat=True))
+    return sorted(ids)
+
+
+# --- computing --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Target lines: one row per (person, insurance), as parallel arrays."""
+
+    employer: IntArray
+    person: IntArray
+    insurance: IntArray
+    base: IntArray
+    employer_rate: IntArray
+    employee_rate: IntArray
+    employer_amount: IntArray
+    employee_amount: IntArray
+    flags: IntArray
+
+
+def compute(code: str, month: Month, period: Period, cohort: Cohort) -> Lines:
+    policy = region(code)
+    has_rating = cohort.work_injury > 0
+    wi: IntArray | None = None
+    if len(cohort.person):
+        from expatsi.rules.agreements import default_work_injury_rate
+
+        wi = np.where(has_rating, cohort.work_injury, default_work_injury_rate(policy.work_injury_factor))
+    masks = exemption_masks(month, cohort.nationality, cohort.certificate)
+    batch = contributions_batch(region_code=code, month=month, wages=cohort.wage, work_injury_rates=wi, exempt=masks)
+    n = len(cohort.person)
+    k = len(INSURANCES)
+    cols: dict[str, list[IntArray]] = {c: [] for c in Lines.__dataclass_fields__}
+    for idx, name in enumerate(INSURANCES):
+        rule = period.rules[name]
+        reason = np.where(cohort.wage < rule.base_lower, 1, np.where(cohort.wage > rule.base_upper, 2, 0))
+        flags = (reason << BillLine.REASON_SHIFT).astype(np.int64)
+        flags |= np.where(masks[name], BillLine.FLAG_EXEMPT, 0)
+        if rule.merged_into is not None:
+            flags |= BillLine.FLAG_MERGED
+        if name == "work_injury":
+            flags |= np.where(has_rating, 0, FLAG_DEFAULT_WORK_INJURY)
+        er_rate = (wi if rule.employer_rate is None and wi is not None
+                   else np.full(n, rule.employer_rate or 0, dtype=np.int64))
+        if rule.merged_into is not None:
+            er_rate = np.zeros(n, dtype=np.int64)
+        cols["employer"].append(cohort.employer)
+        cols["person"].append(cohort.person)
+        cols["insurance"].append(np.full(n, idx, dtype=np.int64))
+        cols["base"].append(batch.base[name])
+        cols["employer_rate"].append(np.asarray(er_rate, dtype=np.int64))
+        cols["employee_rate"].append(np.full(n, 0 if rule.merged_into else rule.employee_rate, dtype=np.int64))
+        cols["employer_amount"].append(batch.employer[name])
+        cols["employee_amount"].append(batch.employee[name])
+        cols["flags"].append(flags)
+    # Interleave so that one person's five lines sit together: person-major order.
+    out = {c: np.stack(v, axis=1).reshape(n * k) if n else np.zeros(0, dtype=np.int64) for c, v in cols.items()}
+    return Lines(**out)
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    run: BillingRun
+    regular_bills: int = 0
+    adjustment_bills: int = 0
+    lines: int = 0
+
+
+def _existing(employer_ids: list[int], month: Month) -> dict[tuple[int, int, int], tuple[int, int, int]]:
+    """(employer, person, insurance) → (employer sum, employee sum, last base) over issued bills."""
+    if not employer_ids:
+        return {}
+    marks = ", ".join(["%s"] * len(employer_ids))
+    sums_sql = f"""
+        SELECT b.employer_id, l.person_id, l.insurance, SUM(l.employer_amount), SUM(l.employee_amount), MAX(l.id)
+        FROM billing_billline l JOIN billing_bill b ON b.id = l.bill_id
+        WHERE b.month = %s AND b.employer_id IN ({marks})
+        GROUP BY b.employer_id, l.person_id, l.insurance
+    """  # noqa: S608 - placeholders only
+    with connection.cursor() as cursor:
+        cursor.execute(sums_sql, [str(month), *employer_ids])
+        sums = cursor.fetchall()
+        last_ids = [row[5] for row in sums]
+        bases: dict[int, int] = {}
+        for start in range(0, len(last_ids), 5000):
+            chunk = last_ids[start : start + 5000]
+            cursor.execute(
+                f"SELECT id, base FROM billing_billline WHERE id IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
+                chunk,
+            )
+            bases.update(cursor.fetchall())
+    return {(r[0], r[1], r[2]): (int(r[3]), int(r[4]), bases[r[5]]) for r in sums}
+
+
+def _write_batch(
+    code: str, month: Month, period: Period, employer_ids: list[int], run: BillingRun, reason: str
+) -> tuple[int, int, int, int]:
+    """One transaction: lock the employers, compute, diff, write. Returns (regular, adjustment, lines, people)."""
+    policy = region(code)
+    version = policy_version(code, str(period.span.first))
+    due = due_date(policy, month)
+    with transaction.atomic():
+        list(Employer.objects.select_for_update().filter(pk__in=employer_ids).values_list("pk", flat=True))
+        cohort = load_cohort(month, period, employer_ids)
+        lines = compute(code, month, period, cohort)
+        existing = _existing(employer_ids, month)
+        billed = {e for (e, _, _) in existing}
+        regular_employers = sorted(set(employer_ids) - billed)
+        n_regular = n_adjust = n_lines = 0
+        # Fast path: employers with no bill this month get a regular bill of all their lines.
+        if regular_employers:
+            mask = np.isin(lines.employer, np.array(regular_employers, dtype=np.int64))
+            bill_ids = _create_bills(code, month, version, due, run, lines, mask, BillKind.REGULAR, reason="")
+            if bill_ids:
+                sel = {c: getattr(lines, c)[mask] for c in Lines.__dataclass_fields__}
+                sel["bill_id"] = np.array([bill_ids[e] for e in sel["employer"].tolist()], dtype=np.int64)
+                sel["person_id"] = sel["person"]
+                n_lines += write_lines(sel)
+                n_regular += len(bill_ids)
+        if billed:
+            a_bills, a_lines = _adjust(code, month, version, due, run, lines, existing, sorted(billed), reason)
+            n_adjust += a_bills
+            n_lines += a_lines
+        BillingRun.objects.filter(pk=run.pk).update(
+            employers_done=F("employers_done") + len(employer_ids),
+            people=F("people") + len(cohort.person),
+            lines_written=F("lines_written") + n_lines,
+        )
+    return n_regular, n_adjust, n_lines, len(cohort.person)
+
+
+def _create_bills(
+    code: str, month: Month, version: str, due: date, run: BillingRun, lines: Lines,
+    mask: npt.NDArray[np.bool_], kind: str, reason: str,
+) -> dict[int, int]:
+    employers = lines.employer[mask]
+    if not len(employers):
+        return {}
+    uniq, inverse = np.unique(employers, return_inverse=True)
+    er_tot = np.bincount(inverse, weights=lines.employer_amount[mask]).astype(np.int64)
+    ee_tot = np.bincount(inverse, weights=lines.employee_amount[mask]).astype(np.int64)
+    bills = [
+        Bill(employer_id=int(e), region_code=code, month=str(month), kind=kind,
+             number=f"{code}-{month}-{int(e):08d}", run=run, policy_version=version,
+             employer_total=int(er_tot[i]), employee_total=int(ee_tot[i]), due_date=due, reason=reason)
+        for i, e in enumerate(uniq)
+    ]
+    created = Bill.objects.bulk_create(bills)
+    if any(b.pk is None for b in created):  # backends that cannot return ids
+        by_number = dict(Bill.objects.filter(number__in=[b.number for b in bills]).values_list("number", "id"))
+        return {b.employer_id: by_number[b.number] for b in bills}
+    return {b.employer_id: int(b.pk) for b in created}
+
+
+def _adjust(
+    code: str, month: Month, version: str, due: date, run: BillingRun, lines: Lines,
+    existing: dict[tuple[int, int, int], tuple[int, int, int]], employers: list[int], reason: str,
+) -> tuple[int, int]:
+    """Adjustment bills holding only the differences, each line saying old → new and why."""
+    target: dict[tuple[int, int, int], int] = {}
+    sel = np.isin(lines.employer, np.array(employers, dtype=np.int64))
+    idx = np.nonzero(sel)[0]
+    for i in idx.tolist():
+        target[(int(lines.employer[i]), int(lines.person[i]), int(lines.insurance[i]))] = i
+    keys = sorted(set(target) | {k for k in existing if k[0] in set(employers)})
+    rows: dict[int, list[tuple[int, int, int, int, int, int, int, int, str]]] = {}
+    why = reason or "recalculated: inputs or policy figures changed since the last bill"
+    for key in keys:
+        old_er, old_ee, old_base = existing.get(key, (0, 0, 0))
+        i = target.get(key)
+        if i is None:
+            new_er = new_ee = new_base = er_rate = ee_rate = flags = 0
+        else:
+            new_er, new_ee = int(lines.employer_amount[i]), int(lines.employee_amount[i])
+            new_base, er_rate, ee_rate = int(lines.base[i]), int(lines.employer_rate[i]), int(lines.employee_rate[i])
+            flags = int(lines.flags[i])
+        if new_er == old_er and new_ee == old_ee:
+            continue
+        ins = INSURANCES[key[2]]
+        note = (f"{ins}: base {format_yuan(old_base)} → {format_yuan(new_base)}; employer {format_yuan(old_er)} → "
+                f"{format_yuan(new_er)}; employee {format_yuan(old_ee)} → {format_yuan(new_ee)}. {why}")[:300]
+        rows.setdefault(key[0], []).append(
+            (key[1], key[2], new_base, er_rate, ee_rate, new_er - old_er, new_ee - old_ee, flags, note)
+        )
+    n_lines = 0
+    for employer_id, items in rows.items():
+        count = Bill.objects.filter(employer_id=employer_id, month=str(month), kind=BillKind.ADJUSTMENT).count()
+        bill = Bill.objects.create(
+            employer_id=employer_id, region_code=code, month=str(month), kind=BillKind.ADJUSTMENT,
+            number=f"{code}-{month}-{employer_id:08d}-A{count + 1}", run=run, policy_version=version,
+            employer_total=sum(r[5] for r in items), employee_total=sum(r[6] for r in items), due_date=due,
+            reason=why[:300],
+        )
+        cols = {
+            "bill_id": np.full(len(items), bill.pk, dtype=np.int64),
+            "person_id": np.array([r[0] for r in items], dtype=np.int64),
+            "insurance": np.array([r[1] for r in items], dtype=np.int64),
+            "base": np.array([r[2] for r in items], dtype=np.int64),
+            "employer_rate": np.array([r[3] for r in items], dtype=np.int64),
+            "employee_rate": np.array([r[4] for r in items], dtype=np.int64),
+            "employer_amount": np.array([r[5] for r in items], dtype=np.int64),
+            "employee_amount": np.array([r[6] for r in items], dtype=np.int64),
+            "flags": np.array([r[7] for r in items], dtype=np.int64),
+        }
+        n_lines += write_lines(cols, notes=[r[8] for r in items])
+    return len(rows), n_lines
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def billing_run(
+    *, region_code: str, month: Month, started_by: str = "", progress: Progress | None = None,
+    reason: str = "", kind: str = "run",
+) -> RunResult:
+    """Bill ``region_code`` for ``month``; safe to run again at any time."""
+    policy = region(region_code)
+    period = policy.period_for(month)
+    employers = employers_to_bill(region_code, month)
+    run = BillingRun.objects.create(region_code=region_code, month=str(month), kind=kind,
+                                    employers_total=len(employers), started_by=started_by[:200])
+    result = RunResult(run)
+    size = batch_size()
+    kill_after = int(os.environ.get("EXPATSI_BILLING_TEST_KILL_AFTER", "0"))  # tests: SIGKILL mid-run
+    try:
+        for n, start in enumerate(range(0, len(employers), size), start=1):
+            chunk = employers[start : start + size]
+            regular, adjust, lines, _ = _write_batch(region_code, month, period, chunk, run, reason)
+            result.regular_bills += regular
+            result.adjustment_bills += adjust
+            result.lines += lines
+            if progress:
+                progress(min(start + size, len(employers)), len(employers))
+            if kill_after and n >= kill_after:
+                import signal
+
+                os.kill(os.getpid(), signal.SIGKILL)
+    except Exception as exc:
+        BillingRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, error=str(exc)[:2000],
+                                                    finished_at=timezone.now())
+        raise
+    BillingRun.objects.filter(pk=run.pk).update(status=RunStatus.DONE, finished_at=timezone.now())
+    run.refresh_from_db()
+    return result
+
+
+def billing_recalculate(
+    *, region_code: str, from_month: Month, to_month: Month | None = None, started_by: str = "",
+    progress: Progress | None = None,
+) -> list[RunResult]:
+    """After limits or rates were added or corrected: re-run every billed month from ``from_month``;
+    only differences are written, as adjustment bills that say old value, new value and why."""
+    last = to_month or Month.of(timezone.localdate())
+    months = sorted({Month.parse(m) for m in Bill.objects.filter(region_code=region_code).values_list(
+        "month", flat=True).distinct()})
+    results = []
+    for m in months:
+        if from_month <= m <= last:
+            period = region(region_code).period_for(m)
+            why = (f"recalculated with policy {period.span.first}…{period.span.last or ''} "
+                   f"({policy_version(region_code, str(period.span.first))})")
+            results.append(billing_run(region_code=region_code, month=m, started_by=started_by, progress=progress,
+                                       reason=why, kind="recalculate"))
+    return results

@@ -1,0 +1,80 @@
+"""``expatsi billing run`` and ``expatsi billing recalculate``: the monthly run from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Any
+
+from expatsi.cli import Parser, add_command
+from expatsi.rules.dates import Month
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expatsi.settings")
+    import django
+
+    django.setup()
+
+
+class Bar:
+    """A progress bar on stderr (a line per update when stderr is not a terminal)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.started = time.monotonic()
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        width = 30
+        filled = width * done // total if total else width
+        rate = done / max(time.monotonic() - self.started, 1e-9)
+        text = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} employers ({rate:,.0f}/s)"
+        sys.stderr.write(("\r" + text) if self.tty else text + "\n")
+        if self.tty and done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _result(r: Any) -> dict[str, Any]:
+    return {
+        "run": r.run.pk, "region": r.run.region_code, "month": r.run.month, "status": r.run.status,
+        "employers": r.run.employers_total, "people": r.run.people, "regular_bills": r.regular_bills,
+        "adjustment_bills": r.adjustment_bills, "lines": r.lines,
+    }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    month = Month.parse(args.month)
+    setup_django()
+    from expatsi.billing.run import billing_run
+
+    result = billing_run(region_code=args.region, month=month, started_by="cli",
+                         progress=None if args.quiet else Bar(f"billing {args.region} {month}"))
+    return _result(result)
+
+
+def recalculate(args: argparse.Namespace) -> dict[str, Any]:
+    start = Month.parse(args.from_month, field="from")
+    end = Month.parse(args.to_month, field="to") if args.to_month else None
+    setup_django()
+    from expatsi.billing.run import billing_recalculate
+
+    results = billing_recalculate(region_code=args.region, from_month=start, to_month=end, started_by="cli",
+                                  progress=None if args.quiet else Bar(f"recalculating {args.region}"))
+    return {"months": [_result(r) for r in results]}
+
+
+def register(sub: argparse._SubParsersAction[Parser]) -> None:
+    p = add_command(sub, "run", run, help="bill a region for a month (idempotent, resumable)")
+    p.add_argument("--region", required=True, help="6-digit region code, e.g. 110000")
+    p.add_argument("--month", required=True, help="contribution month, YYYY-MM")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p = add_command(sub, "recalculate", recalculate,
+                    help="re-bill every billed month from --from after a policy change: adjustment bills only")
+    p.add_argument("--region", required=True)
+    p.add_argument("--from", dest="from_month", required=True, help="first month, YYYY-MM")
+    p.add_argument("--to", dest="to_month", help="last month, YYYY-MM (default: this month)")
+    p.add_argument("--quiet", action="store_true")

@@ -1,0 +1,245 @@
+"""The daily reminder job: registration deadlines, certificates of coverage, residence permits.
+
+Who is reminded: the active HR users of the employer concerned — for a registration, its employer;
+for a certificate or a residence permit, every employer that employs the person on ``today`` (or
+has hired them for later). Each reminder goes to the inbox and by e-mail, in the user's language.
+
+Idempotency (dedupe keys; ``notify_user`` never delivers one key to one user twice):
+
+* ``registration_due_soon:<registration id>`` — once per registration, when it enters the last
+  ``DUE_SOON_DAYS`` days before its deadline;
+* ``registration_overdue:<registration id>:w<weeks late>`` — on the first day late, then once a week
+  (day 7, 14 … late) for as long as the registration stays unaccepted;
+* ``certificate_expiring:<certificate id>:<valid_to>`` and
+  ``residence_permit_expiring:<document id>:<valid_to>`` — once per document and expiry date, when
+  it enters the last ``EXPIRY_DAYS`` days; a corrected or extended expiry date is a new reminder.
+  A document already followed by a newer one of the same kind (renewed) is not reminded.
+
+Running the job twice on one day therefore sends nothing twice, and a day the job missed is caught
+up the next day. Every step is one set-based query (plus one for recipients); the keys already
+delivered are read in bulk so that a repeated run writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Exists, OuterRef, Q
+
+from expatsi.employers.models import HrMembership
+from expatsi.insurance.models import (
+    CoverageCertificate,
+    Employment,
+    Registration,
+    RegistrationStatus,
+)
+from expatsi.insurance.selectors import DUE_SOON_DAYS
+from expatsi.notify.models import Notification
+from expatsi.notify.services import notify_user
+from expatsi.people.models import Document, DocumentKind
+
+EXPIRY_DAYS = 30
+KINDS = (
+    "registration_due_soon",
+    "registration_overdue",
+    "certificate_expiring",
+    "residence_permit_expiring",
+)
+CHUNK = 1000
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    kind: str
+    employer_id: int
+    params: dict[str, Any]
+    dedupe_key: str
+
+
+def _registration_reminders(today: date) -> Iterator[Reminder]:
+    live_employment = Q(employment__end_date__isnull=True) | Q(employment__end_date__gte=today)
+    regs = (
+        Registration.objects.filter(
+            status=RegistrationStatus.SUBMITTED, deadline__lte=today + timedelta(days=DUE_SOON_DAYS)
+        )
+        .filter(live_employment)
+        .select_related("person")
+        .only("id", "deadline", "employer", "person", "person__family_name", "person__given_names")
+        .order_by("deadline", "id")
+    )
+    for reg in regs.iterator(chunk_size=CHUNK):
+        params: dict[str, Any] = {
+            "person": reg.person.full_name,
+            "deadline": reg.deadline.isoformat(),
+            "registration_id": reg.pk,
+        }
+        late = (today - reg.deadline).days
+        if late > 0:
+            params["days"] = late
+            key = f"registration_overdue:{reg.pk}:w{late // 7}"
+            yield Reminder("registration_overdue", reg.employer_id, params, key)
+        else:
+            params["days_left"] = -late
+            yield Reminder(
+                "registration_due_soon", reg.employer_id, params, f"registration_due_soon:{reg.pk}"
+            )
+
+
+def _employers_of(person_ids: Iterable[int], today: date) -> dict[int, list[int]]:
+    """The employers employing each person on ``today`` or later: one query."""
+    found: dict[int, list[int]] = defaultdict(list)
+    ids = list(set(person_ids))
+    for start in range(0, len(ids), CHUNK):
+        rows = (
+            Employment.objects.filter(person_id__in=ids[start : start + CHUNK])
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+            .values_list("person_id", "employer_id")
+            .distinct()
+        )
+        for person_id, employer_id in rows:
+            if employer_id not in found[person_id]:
+                found[person_id].append(employer_id)
+    return found
+
+
+def _certificate_reminders(today: date) -> Iterator[Reminder]:
+    renewed = CoverageCertificate.objects.filter(
+        person_id=OuterRef("person_id"),
+        country=OuterRef("country"),
+        valid_to__gt=OuterRef("valid_to"),
+    )
+    certs = list(
+        CoverageCertificate.objects.filter(
+            valid_to__gte=today, valid_to__lte=today + timedelta(days=EXPIRY_DAYS)
+        )
+        .exclude(Exists(renewed))
+        .select_related("person")
+        .only(
+            "id",
+            "number",
+            "country",
+            "valid_to",
+            "person",
+            "person__family_name",
+            "person__given_names",
+        )
+        .order_by("valid_to", "id")
+    )
+    employers = _employers_of((c.person_id for c in certs), today)
+    for cert in certs:
+        params = {
+            "person": cert.person.full_name,
+            "number": cert.number,
+            "country": cert.country,
+            "valid_to": cert.valid_to.isoformat(),
+        }
+        key = f"certificate_expiring:{cert.pk}:{cert.valid_to.isoformat()}"
+        for employer_id in employers.get(cert.person_id, []):
+            yield Reminder("certificate_expiring", employer_id, params, key)
+
+
+def _residence_permit_reminders(today: date) -> Iterator[Reminder]:
+    renewed = Document.objects.filter(
+        person_id=OuterRef("person_id"), kind=DocumentKind.RESIDENCE_PERMIT
+    ).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=OuterRef("valid_to")))
+    docs = list(
+        Document.objects.filter(
+            kind=DocumentKind.RESIDENCE_PERMIT,
+            valid_to__gte=today,
+            valid_to__lte=today + timedelta(days=EXPIRY_DAYS),
+        )
+        .exclude(Exists(renewed))
+        .select_related("person")
+        .only("id", "number", "valid_to", "person", "person__family_name", "person__given_names")
+        .order_by("valid_to", "id")
+    )
+    employers = _employers_of((d.person_id for d in docs), today)
+    for doc in docs:
+        assert doc.valid_to is not None  # filtered above
+        params = {
+            "person": doc.person.full_name,
+            "number": doc.number,
+            "valid_to": doc.valid_to.isoformat(),
+        }
+        key = f"residence_permit_expiring:{doc.pk}:{doc.valid_to.isoformat()}"
+        for employer_id in employers.get(doc.person_id, []):
+            yield Reminder("residence_permit_expiring", employer_id, params, key)
+
+
+def _hr_users(employer_ids: Iterable[int]) -> dict[int, list[User]]:
+    users: dict[int, list[User]] = defaultdict(list)
+    ids = list(set(employer_ids))
+    for start in range(0, len(ids), CHUNK):
+        memberships = (
+            HrMembership.objects.filter(
+                employer_id__in=ids[start : start + CHUNK], active=True, user__is_active=True
+            )
+            .select_related("user", "user__person")
+            .order_by("employer_id", "user_id")
+        )
+        for m in memberships:
+            users[m.employer_id].append(m.user)
+    return users
+
+
+def _delivered(keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        rows = Notification.objects.filter(dedupe_key__in=keys[start : start + CHUNK])
+        found.update(key for key in rows.values_list("dedupe_key", flat=True) if key)
+    return found
+
+
+def run_daily(today: date, *, progress: Progress | None = None) -> dict[str, Any]:
+    """Send today's reminders; return counts. Safe to run any number of times a day."""
+    reminders: list[Reminder] = [
+        *_registration_reminders(today),
+        *_certificate_reminders(today),
+        *_residence_permit_reminders(today),
+    ]
+    recipients = _hr_users(r.employer_id for r in reminders)
+    pairs = [(r, user) for r in reminders for user in recipients.get(r.employer_id, [])]
+    already = _delivered([f"{r.dedupe_key}:u{user.pk}" for r, user in pairs])
+
+    found = dict.fromkeys(KINDS, 0)
+    sent = dict.fromkeys(KINDS, 0)
+    for r in reminders:
+        found[r.kind] += 1
+    no_recipient = sum(1 for r in reminders if not recipients.get(r.employer_id))
+    skipped = 0
+    sent_ids: list[int] = []
+    total = len(pairs)
+    for i, (r, user) in enumerate(pairs, 1):
+        if f"{r.dedupe_key}:u{user.pk}" in already:
+            skipped += 1
+        else:
+            note = notify_user(user=user, kind=r.kind, params=r.params, dedupe_key=r.dedupe_key)
+            if note is None:  # delivered meanwhile by a concurrent run
+                skipped += 1
+            else:
+                sent[r.kind] += 1
+                sent_ids.append(note.pk)
+        if progress is not None and (i % 500 == 0 or i == total):
+            progress("notifications", i, total)
+    emailed = sum(
+        Notification.objects.filter(
+            pk__in=sent_ids[i : i + CHUNK], emailed_at__isnull=False
+        ).count()
+        for i in range(0, len(sent_ids), CHUNK)
+    )
+    return {
+        "today": today.isoformat(),
+        "found": found,
+        "sent": sent,
+        "sent_total": sum(sent.values()),
+        "emailed": emailed,
+        "already_sent": skipped,
+        "without_hr_user": no_recipient,
+    }
