@@ -82,7 +82,7 @@ def build_parser() -> Parser:
         "card": "Integrated Card: offline verification, trust lists, signing keys",
         "jobs": "scheduled jobs (reminders, expiries)",
     }
-    modules = sorted(m.name for m in pkgutil.iter_modules(__path__) if "_" in m.name)
+    modules = sorted(m.name for m in pkgutil.iter_modules(__path__) if "_" in m.name.strip("_"))
     for name in modules:
         group = name.split("_", 1)[0]
         if group not in group_parsers:
@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         render: Renderer = args._render or render_plain
         sys.stdout.write(render(result) + "\n")
-    return EXIT_OK
+    return int(getattr(args, "_exit_code", EXIT_OK))  # a handler may answer "not valid" (1)
 
 
 def run() -> NoReturn:

@@ -1,0 +1,3 @@
+from expatsi.cli import run
+
+run()

@@ -1,0 +1,71 @@
+"""A billing run killed with SIGKILL mid-way, then started again, ends exactly where an
+uninterrupted run ends. Runs real processes against a file database."""
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = """
+from datetime import date
+from expatsi.employers.models import Employer, WorkInjuryRating
+from expatsi.insurance.models import Employment
+from expatsi.people.models import Person
+from expatsi.rules.identifiers import uscc_check_char
+for i in range(6):
+    body = f"9111000060003{i:04d}"
+    e = Employer.objects.create(name=f"Employer {i}", uscc=body + uscc_check_char(body), region_code="110000")
+    for j in range(5):
+        p = Person.objects.create(family_name=f"P{i}-{j}", sex="male", birth_date=date(1980, 1, 1 + j),
+                                  nationality=["DEU", "USA", "JPN"][j % 3])
+        Employment.objects.create(person=p, employer=e, start_date=date(2024, 1, 1), position="x",
+                                  contract_wage=(6000 + 4000 * j) * 100)
+"""
+QUERY = """
+SELECT b.number, b.kind, b.employer_total, b.employee_total, l.person_id, l.insurance, l.base,
+       l.employer_amount, l.employee_amount, l.flags
+FROM billing_bill b JOIN billing_billline l ON l.bill_id = b.id ORDER BY 1, 5, 6
+"""
+
+
+def run(db: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "EXPATSI_BILLING_BATCH": "1", **(env or {})}
+    environment.pop("EXPATSI_REQUIRE_POSTGRES_TESTS", None)
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=environment, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def state(db: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(QUERY).fetchall()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_sigkill_then_restart_equals_an_uninterrupted_run(tmp_path):
+    seeded = tmp_path / "seeded.sqlite3"
+    assert run(seeded, "manage.py", "migrate", "--noinput").returncode == 0
+    done = run(seeded, "manage.py", "shell", "-c", SEED)
+    assert done.returncode == 0, done.stderr
+    killed, clean = tmp_path / "killed.sqlite3", tmp_path / "clean.sqlite3"
+    shutil.copy(seeded, killed)
+    shutil.copy(seeded, clean)
+    cli = ["-m", "expatsi.cli", "billing", "run", "--region", "110000", "--month", "2025-08", "--quiet"]
+    first = run(killed, *cli, env={"EXPATSI_BILLING_TEST_KILL_AFTER": "3"})
+    assert first.returncode == -signal.SIGKILL
+    partial = state(killed)
+    assert 0 < len({row[0] for row in partial}) < 6  # some employers billed, not all
+    resumed = run(killed, *cli)
+    assert resumed.returncode == 0, resumed.stderr
+    whole = run(clean, *cli)
+    assert whole.returncode == 0, whole.stderr
+    assert state(killed) == state(clean)
+    assert len({row[0] for row in state(clean)}) == 6
+    again = run(killed, *cli)  # and once more: nothing changes
+    assert state(killed) == state(clean)
+    assert again.returncode == 0
