@@ -12,6 +12,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
+from expatsi.employers.api import router as employers_router
+from expatsi.insurance.api import employments_router, registrations_router
+from expatsi.people.api import entry_exit_router
+from expatsi.people.api import router as employees_router
 from expatsi.rules.errors import RuleError
 from expatsi.rules_api import router as rules_router
 
@@ -47,3 +51,8 @@ def health(request: HttpRequest) -> dict[str, str]:
 
 
 api.add_router("/rules", rules_router)
+api.add_router("/employers", employers_router)
+api.add_router("/employees", employees_router)
+api.add_router("/employments", employments_router)
+api.add_router("/registrations", registrations_router)
+api.add_router("/entry-exit", entry_exit_router)

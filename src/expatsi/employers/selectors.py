@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from expatsi.access.actors import Actor
-from expatsi.employers.models import Employer
-from expatsi.rules.errors import NotFound
+from expatsi.employers.models import ApiToken, Employer
+from expatsi.rules.errors import Forbidden, NotFound
 
 
 def employers_visible(actor: Actor) -> QuerySet[Employer]:
@@ -27,3 +27,11 @@ def employer_get(*, actor: Actor, employer_id: int) -> Employer:
     if employer is None:
         raise NotFound("not_found", f"no employer {employer_id} that you may see", "employer_id")
     return employer
+
+
+def api_tokens_visible(*, actor: Actor, employer_id: int) -> QuerySet[ApiToken]:
+    """An employer's API tokens (never their secrets): for its HR and the agency staff of its region."""
+    employer = employer_get(actor=actor, employer_id=employer_id)
+    if not (actor.kind == "hr" or actor.covers_region(employer.region_code)):
+        raise Forbidden("forbidden", "only the employer's HR and agency staff see its API tokens", "")
+    return ApiToken.objects.filter(employer=employer).order_by("-created_at", "-pk")

@@ -112,8 +112,9 @@ def hr_user_add(
     *, actor: Actor, employer: Employer, username: str, email: str, password: str | None = None
 ) -> AbstractBaseUser:
     """Give a user HR access to an employer (agency staff, or HR of the same employer)."""
-    if not (actor.covers_region(employer.region_code) or (actor.kind == "hr" and employer.pk in actor.employer_ids)):
-        raise Forbidden("forbidden", "only agency staff or this employer's HR may add HR users", "")
+    is_hr_user = actor.kind == "hr" and actor.via != "token" and employer.pk in actor.employer_ids
+    if not (actor.covers_region(employer.region_code) or is_hr_user):
+        raise Forbidden("forbidden", "only agency staff or this employer's HR (signed in) may add HR users", "")
     user_model = get_user_model()
     with transaction.atomic():
         user, created = user_model.objects.get_or_create(

@@ -47,7 +47,7 @@ def person_get(*, actor: Actor, person_id: int, audit: bool = True) -> Person:
     return person
 
 
-def person_search(*, actor: Actor, query: str = "", limit: int = 50) -> QuerySet[Person]:
+def person_search(*, actor: Actor, query: str = "", limit: int | None = 50) -> QuerySet[Person]:
     """Search by name, passport number or social security number within the actor's scope."""
     qs = persons_visible(actor)
     q = (query or "").strip()
@@ -60,4 +60,5 @@ def person_search(*, actor: Actor, query: str = "", limit: int = 50) -> QuerySet
             | Q(ssn=token)
             | Q(passports__number=token)
         ).distinct()
-    return qs.order_by("family_name", "given_names", "pk")[:limit]
+    qs = qs.order_by("family_name", "given_names", "pk")
+    return qs if limit is None else qs[:limit]

@@ -1,0 +1,334 @@
+"""Every endpoint × every role: allowed, or 401/403/404 — never another tenant's data.
+
+One row per endpoint; the columns follow ``ROLES``:
+agency (all regions), agency_sh (Shanghai only), hr_a, hr_b, token_a (API token of A),
+self (pa, employed by A), other (pb, employed by B), anon. Employer A is in Beijing, B in Shanghai.
+To add an endpoint, add a row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import API, ROLES, USCC_NEW_BJ, USCC_NEW_SH, World, hire_payload, today
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    method: str
+    path: Callable[[World], str]
+    body: Callable[[World], Any] | None
+    expect: dict[str, int]
+
+
+def row(*codes: int) -> dict[str, int]:
+    return dict(zip(ROLES, codes, strict=True))
+
+
+def _crossing_csv(w: World) -> dict[str, Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    text = f"passport_country,passport_number,date,direction,port\nJPN,TK1234567,{today().isoformat()},entry,Pudong\n"
+    return {
+        "__multipart__": True,
+        "file": SimpleUploadedFile("crossings.csv", text.encode(), "text/csv"),
+    }
+
+
+def _later(days: int) -> str:
+    return (today() + timedelta(days=days)).isoformat()
+
+
+#                                                          agency sh  hr_a hr_b tok  self other anon
+CASES = [
+    Case(
+        "employer list",
+        "GET",
+        lambda w: "/employers",
+        None,
+        row(200, 200, 200, 200, 200, 200, 200, 401),
+    ),
+    Case(
+        "employer get",
+        "GET",
+        lambda w: f"/employers/{w.a.pk}",
+        None,
+        row(200, 404, 200, 404, 200, 200, 404, 401),
+    ),
+    Case(
+        "employer create (Shanghai)",
+        "POST",
+        lambda w: "/employers",
+        lambda w: {"name": "Acme Shanghai Ltd.", "uscc": USCC_NEW_SH, "region_code": "310000"},
+        row(201, 201, 403, 403, 403, 403, 403, 401),
+    ),
+    Case(
+        "employer create (Beijing)",
+        "POST",
+        lambda w: "/employers",
+        lambda w: {"name": "Acme Beijing Ltd.", "uscc": USCC_NEW_BJ, "region_code": "110000"},
+        row(201, 403, 403, 403, 403, 403, 403, 401),
+    ),
+    Case(
+        "HR user add",
+        "POST",
+        lambda w: f"/employers/{w.a.pk}/hr-users",
+        lambda w: {"username": "new-hr", "email": "new-hr@example.org"},
+        row(201, 404, 201, 404, 403, 403, 404, 401),
+    ),
+    Case(
+        "work-injury ratings list",
+        "GET",
+        lambda w: f"/employers/{w.a.pk}/work-injury-ratings",
+        None,
+        row(200, 404, 200, 404, 200, 200, 404, 401),
+    ),
+    Case(
+        "work-injury rating set",
+        "POST",
+        lambda w: f"/employers/{w.a.pk}/work-injury-ratings",
+        lambda w: {"industry_class": "II", "grade": "120%", "effective_from": "2026-01-01"},
+        row(201, 404, 403, 404, 403, 403, 404, 401),
+    ),
+    Case(
+        "API tokens list",
+        "GET",
+        lambda w: f"/employers/{w.a.pk}/api-tokens",
+        None,
+        row(200, 404, 200, 404, 200, 403, 404, 401),
+    ),
+    Case(
+        "API token create",
+        "POST",
+        lambda w: f"/employers/{w.a.pk}/api-tokens",
+        lambda w: {"name": "payroll"},
+        row(201, 404, 201, 404, 403, 403, 404, 401),
+    ),
+    Case(
+        "API token revoke",
+        "POST",
+        lambda w: f"/employers/{w.a.pk}/api-tokens/{w.spare_token_a.pk}/revoke",
+        None,
+        row(200, 404, 200, 404, 200, 403, 404, 401),
+    ),
+    Case(
+        "employee list",
+        "GET",
+        lambda w: "/employees",
+        None,
+        row(200, 200, 200, 200, 200, 200, 200, 401),
+    ),
+    Case(
+        "employee get",
+        "GET",
+        lambda w: f"/employees/{w.pa.pk}",
+        None,
+        row(200, 404, 200, 404, 200, 200, 404, 401),
+    ),
+    Case(
+        "employee me",
+        "GET",
+        lambda w: "/employees/me",
+        None,
+        row(404, 404, 404, 404, 404, 200, 200, 401),
+    ),
+    Case(
+        "employee create (hire)",
+        "POST",
+        lambda w: "/employees",
+        lambda w: hire_payload(w.a.pk),
+        row(201, 404, 201, 404, 201, 404, 404, 401),
+    ),
+    Case(
+        "document add",
+        "POST",
+        lambda w: f"/employees/{w.pa.pk}/documents",
+        lambda w: {
+            "kind": "residence_permit",
+            "number": "RP998877",
+            "issued_on": today().isoformat(),
+            "valid_to": _later(365),
+        },
+        row(201, 404, 201, 404, 201, 403, 404, 401),
+    ),
+    Case(
+        "passport replace",
+        "POST",
+        lambda w: f"/employees/{w.pa.pk}/passports",
+        lambda w: {"country": "DEU", "number": "C4J8LM2N1", "issued_on": today().isoformat()},
+        row(201, 404, 201, 404, 201, 403, 404, 401),
+    ),
+    Case(
+        "certificates list",
+        "GET",
+        lambda w: f"/employees/{w.pa.pk}/certificates",
+        None,
+        row(200, 404, 200, 404, 200, 200, 404, 401),
+    ),
+    Case(
+        "certificate add",
+        "POST",
+        lambda w: f"/employees/{w.pa.pk}/certificates",
+        lambda w: {
+            "number": "DE-2026-000123",
+            "country": "DEU",
+            "valid_from": today().isoformat(),
+            "valid_to": _later(700),
+        },
+        row(201, 404, 201, 404, 201, 403, 404, 401),
+    ),
+    Case(
+        "employment list",
+        "GET",
+        lambda w: "/employments",
+        None,
+        row(200, 200, 200, 200, 200, 200, 200, 401),
+    ),
+    Case(
+        "employment get",
+        "GET",
+        lambda w: f"/employments/{w.ea.pk}",
+        None,
+        row(200, 404, 200, 404, 200, 200, 404, 401),
+    ),
+    Case(
+        "employment start",
+        "POST",
+        lambda w: "/employments",
+        lambda w: {
+            "person_id": w.pa.pk,
+            "employer_id": w.a.pk,
+            "start_date": _later(3 * 365 + 1),
+            "position": "Senior engineer",
+            "contract_wage": "40000",
+        },
+        row(201, 404, 201, 404, 201, 404, 404, 401),
+    ),
+    Case(
+        "employment change",
+        "POST",
+        lambda w: f"/employments/{w.ea.pk}/change",
+        lambda w: {"on": _later(30), "contract_wage": "35000.00"},
+        row(201, 404, 201, 404, 201, 404, 404, 401),
+    ),
+    Case(
+        "employment end",
+        "POST",
+        lambda w: f"/employments/{w.ea.pk}/end",
+        lambda w: {"end_date": _later(60)},
+        row(200, 404, 200, 404, 200, 404, 404, 401),
+    ),
+    Case(
+        "registration list",
+        "GET",
+        lambda w: "/registrations",
+        None,
+        row(200, 200, 200, 200, 200, 200, 200, 401),
+    ),
+    Case(
+        "registration get",
+        "GET",
+        lambda w: f"/registrations/{w.ra.pk}",
+        None,
+        row(200, 404, 200, 404, 200, 200, 404, 401),
+    ),
+    Case(
+        "registration submit",
+        "POST",
+        lambda w: "/registrations",
+        lambda w: {"employment_id": w.ea2.pk},
+        row(201, 404, 201, 404, 201, 404, 404, 401),
+    ),
+    Case(
+        "registration hire",
+        "POST",
+        lambda w: "/registrations/hire",
+        lambda w: hire_payload(w.a.pk),
+        row(201, 404, 201, 404, 201, 404, 404, 401),
+    ),
+    Case(
+        "registration accept",
+        "POST",
+        lambda w: f"/registrations/{w.ra.pk}/accept",
+        lambda w: {},
+        row(200, 404, 403, 404, 403, 404, 404, 401),
+    ),
+    Case(
+        "registration reject",
+        "POST",
+        lambda w: f"/registrations/{w.ra.pk}/reject",
+        lambda w: {"reason": "the work permit number does not match the permit authority's record"},
+        row(200, 404, 404, 404, 404, 404, 404, 401),
+    ),
+    Case(
+        "entry/exit import",
+        "POST",
+        lambda w: "/entry-exit/imports",
+        _crossing_csv,
+        row(200, 200, 403, 403, 403, 403, 403, 401),
+    ),
+]
+
+
+def call(client: Any, method: str, path: str, body: Any) -> Any:
+    url = API + path
+    if method == "GET":
+        return client.get(url)
+    if isinstance(body, dict) and body.pop("__multipart__", False):
+        return client.post(url, body)
+    return client.post(
+        url, json.dumps(body if body is not None else {}), content_type="application/json"
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "role"),
+    [pytest.param(c, r, id=f"{c.name}-{r}") for c in CASES for r in ROLES],
+)
+def test_role_matrix(world: World, case: Case, role: str) -> None:
+    body = case.body(world) if case.body else None
+    response = call(world.client(role), case.method, case.path(world), body)
+    expected = case.expect[role]
+    assert response.status_code == expected, response.content
+    if expected >= 400:
+        error = response.json()
+        assert set(error) >= {"code", "message", "field"}
+        assert error["code"] and error["message"]
+
+
+# The routers of the platform core this matrix answers for (other routers keep their own matrix).
+MATRIX_PREFIXES = ("/employers", "/employees", "/employments", "/registrations", "/entry-exit")
+
+
+def test_matrix_covers_every_operation_of_its_routers(world: World) -> None:
+    """A new endpoint under these prefixes must get a row here."""
+    from expatsi.api import api
+
+    paths = api.get_openapi_schema()["paths"]
+    operations = {
+        (method.upper(), path.removeprefix(API))
+        for path, methods in paths.items()
+        for method in methods
+        if path.removeprefix(API).startswith(MATRIX_PREFIXES)
+    }
+    assert len(operations) >= 25
+    covered = {(c.method, c.path(world)) for c in CASES}
+    templated = {
+        (
+            m,
+            p.replace("{employer_id}", str(world.a.pk))
+            .replace("{person_id}", str(world.pa.pk))
+            .replace("{employment_id}", str(world.ea.pk))
+            .replace("{registration_id}", str(world.ra.pk))
+            .replace("{token_id}", str(world.spare_token_a.pk)),
+        )
+        for m, p in operations
+    }
+    assert templated <= covered, sorted(templated - covered)
