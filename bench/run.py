@@ -8,10 +8,18 @@ because the machine is shared and absolute times drift.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import glob
+import json
+import os
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
@@ -161,6 +169,133 @@ def bench_verification(count: int, repeats: int) -> list[Row]:
     ]
 
 
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[str | None]:
+    """A PostgreSQL cluster on a free loopback port for the length of the benchmark (as root on
+    Debian, like scripts/test.sh), or EXPATSI_BENCH_DATABASE_URL, or None."""
+    url = os.environ.get("EXPATSI_BENCH_DATABASE_URL")
+    if url:
+        yield url
+        return
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    if os.geteuid() != 0 or not bins:
+        yield None
+        return
+    pg_bin = bins[-1]
+    base = tempfile.mkdtemp(prefix="expatsi-bench-pg.")
+    shutil.chown(base, "postgres", "postgres")
+    data = f"{base}/data"
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    as_pg = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(
+        [
+            *as_pg,
+            f"{pg_bin}/initdb",
+            "-D",
+            data,
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *as_pg,
+            f"{pg_bin}/pg_ctl",
+            "-D",
+            data,
+            "-l",
+            f"{data}/log",
+            "-w",
+            "-o",
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {data} -c max_wal_size=4GB",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_pg, f"{pg_bin}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def bench_billing(people: int) -> tuple[list[Row], str]:
+    """The billing run end to end on SQLite and PostgreSQL, with PostgreSQL's raw COPY as the ceiling."""
+    script = str(Path(__file__).with_name("billing.py"))
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp, throwaway_postgres() as pg:
+        targets = {"sqlite": f"sqlite:///{tmp}/bench.sqlite3"}
+        if pg:
+            targets["postgresql"] = pg
+        for name, url in targets.items():
+            env = {**os.environ, "DATABASE_URL": url}
+            done = subprocess.run(
+                [sys.executable, script, "--people", str(people)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise SystemExit(f"billing benchmark on {name} failed:\n{done.stderr[-3000:]}")
+            results[name] = json.loads(done.stdout.strip().splitlines()[-1])
+    rows: list[Row] = []
+    verdict = "PostgreSQL not available: billing goal not measured"
+    if "postgresql" in results:
+        pg_res = results["postgresql"]
+        ceiling = pg_res["copy_rows_per_s"]
+        rows.append(
+            (
+                "billing: raw binary COPY of the same lines into PostgreSQL (ceiling)",
+                int(pg_res["lines"]),
+                pg_res["lines"] / ceiling,
+                ceiling,
+                "1.0×",
+            )
+        )
+        rows.append(
+            (
+                "billing run end to end on PostgreSQL (read → compute → write)",
+                int(pg_res["lines"]),
+                pg_res["seconds"],
+                pg_res["lines_per_s"],
+                f"{pg_res['lines_per_s'] / ceiling:.0%} of COPY",
+            )
+        )
+        share = pg_res["lines_per_s"] / ceiling
+        verdict = (
+            f"Goal: billing end to end on PostgreSQL ≥ 50% of raw COPY — "
+            f"{'meets' if share >= 0.5 else 'MISSES'} ({share:.0%})."
+        )
+    sq = results["sqlite"]
+    base = rows[0][3] if rows else sq["lines_per_s"]
+    rows.append(
+        (
+            "billing run end to end on SQLite",
+            int(sq["lines"]),
+            sq["seconds"],
+            sq["lines_per_s"],
+            f"{sq['lines_per_s'] / base:.0%} of PG COPY" if rows else "—",
+        )
+    )
+    return rows, verdict
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
@@ -168,9 +303,10 @@ def main() -> None:
     people, scalar_people, repeats = (100_000, 10_000, 2) if args.quick else (1_000_000, 100_000, 5)
     rows = bench_contributions(people, scalar_people, repeats)
     verify_rows = bench_verification(500 if args.quick else 3000, repeats)
+    billing_rows, billing_verdict = bench_billing(20_000 if args.quick else 1_000_000)
     print("| benchmark | items | best time (s) | items / s | vs baseline |")
     print("|---|---:|---:|---:|---:|")
-    for name, count, seconds, rate, note in rows + verify_rows:
+    for name, count, seconds, rate, note in rows + verify_rows + billing_rows:
         print(f"| {name} | {count:,} | {seconds:.4f} | {rate:,.0f} | {note} |")
     goal = 20_000_000
     batch_rate = rows[0][3]
@@ -181,6 +317,7 @@ def main() -> None:
     share = verify_rows[1][3] / verify_rows[0][3]
     verdict = "meets" if share >= 0.7 else "MISSES"
     print(f"Goal: offline QR verification ≥ 70% of raw Ed25519 verify — {verdict} ({share:.0%}).")
+    print(billing_verdict)
 
 
 if __name__ == "__main__":

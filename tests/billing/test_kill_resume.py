@@ -34,11 +34,25 @@ FROM billing_bill b JOIN billing_billline l ON l.bill_id = b.id ORDER BY 1, 5, 6
 """
 
 
-def run(db: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "EXPATSI_BILLING_BATCH": "1", **(env or {})}
+def run(
+    db: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "EXPATSI_BILLING_BATCH": "1",
+        **(env or {}),
+    }
     environment.pop("EXPATSI_REQUIRE_POSTGRES_TESTS", None)
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=environment, capture_output=True, text=True,
-                          timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def state(db: Path) -> list[tuple[object, ...]]:
@@ -55,7 +69,17 @@ def test_sigkill_then_restart_equals_an_uninterrupted_run(tmp_path):
     killed, clean = tmp_path / "killed.sqlite3", tmp_path / "clean.sqlite3"
     shutil.copy(seeded, killed)
     shutil.copy(seeded, clean)
-    cli = ["-m", "expatsi.cli", "billing", "run", "--region", "110000", "--month", "2025-08", "--quiet"]
+    cli = [
+        "-m",
+        "expatsi.cli",
+        "billing",
+        "run",
+        "--region",
+        "110000",
+        "--month",
+        "2025-08",
+        "--quiet",
+    ]
     first = run(killed, *cli, env={"EXPATSI_BILLING_TEST_KILL_AFTER": "3"})
     assert first.returncode == -signal.SIGKILL
     partial = state(killed)

@@ -30,13 +30,17 @@ def aug_bill(beijing, beijing_staff):
 
 @pytest.mark.django_db
 def test_partial_payment_then_late_rest_with_the_late_fee(beijing, aug_bill):
-    pay.payment_record(actor=AGENCY, employer=beijing, amount=fen("3000"), received_on=date(2025, 9, 10))
+    pay.payment_record(
+        actor=AGENCY, employer=beijing, amount=fen("3000"), received_on=date(2025, 9, 10)
+    )
     state = pay.bill_state(aug_bill, date(2025, 10, 1))
     assert state.outstanding == fen("3330.27")
     # 16 days after the due date (15 Sep): 3,330.27 × 0.05% × 16 = 26.64216 → 26.64
     assert state.late_fee == fen("26.64")
     assert state.days_overdue == 16
-    pay.payment_record(actor=AGENCY, employer=beijing, amount=fen("3330.27"), received_on=date(2025, 10, 15))
+    pay.payment_record(
+        actor=AGENCY, employer=beijing, amount=fen("3330.27"), received_on=date(2025, 10, 15)
+    )
     state = pay.bill_state(aug_bill, date(2025, 11, 1))
     assert state.outstanding == 0
     # paid 30 days late: 3,330.27 × 0.05% × 30 = 49.95405 → 49.95; it stops accruing once paid
@@ -44,13 +48,17 @@ def test_partial_payment_then_late_rest_with_the_late_fee(beijing, aug_bill):
     balance = pay.employer_balance(beijing, date(2025, 11, 1))
     assert balance.late_fees_outstanding == fen("49.95")
     # A further payment settles the fee.
-    pay.payment_record(actor=AGENCY, employer=beijing, amount=fen("49.95"), received_on=date(2025, 10, 20))
+    pay.payment_record(
+        actor=AGENCY, employer=beijing, amount=fen("49.95"), received_on=date(2025, 10, 20)
+    )
     assert pay.bill_state(aug_bill, date(2025, 11, 1)).fee_outstanding == 0
 
 
 @pytest.mark.django_db
 def test_overpayment_is_kept_as_credit(beijing, aug_bill):
-    pay.payment_record(actor=AGENCY, employer=beijing, amount=fen("7000"), received_on=date(2025, 9, 15))
+    pay.payment_record(
+        actor=AGENCY, employer=beijing, amount=fen("7000"), received_on=date(2025, 9, 15)
+    )
     assert pay.bill_state(aug_bill, date(2025, 12, 31)).outstanding == 0
     assert pay.bill_state(aug_bill, date(2025, 12, 31)).late_fee == 0  # paid on the due date
     assert pay.employer_balance(beijing, date(2025, 12, 31)).credit == fen("669.73")
@@ -61,8 +69,13 @@ def test_reference_then_amount_matching(beijing, aug_bill):
     billing.billing_run(region_code="110000", month=Month(2025, 9))
     sep = Bill.objects.get(month="2025-09")
     # Named by reference: goes to September although August is older.
-    pay.payment_record(actor=AGENCY, employer=beijing, amount=fen("100"), received_on=date(2025, 9, 1),
-                       reference=sep.number)
+    pay.payment_record(
+        actor=AGENCY,
+        employer=beijing,
+        amount=fen("100"),
+        received_on=date(2025, 9, 1),
+        reference=sep.number,
+    )
     assert pay.bill_state(sep).principal_paid == fen("100")
     # Equal to August's outstanding, no reference: matched by amount.
     pay.payment_record(actor=AGENCY, employer=beijing, amount=TOTAL, received_on=date(2025, 9, 2))
@@ -72,8 +85,12 @@ def test_reference_then_amount_matching(beijing, aug_bill):
 @pytest.mark.django_db
 def test_payment_for_an_unknown_bill_is_refused(beijing, aug_bill):
     with pytest.raises(NotFound) as exc:
-        pay.payment_for_bill(actor=AGENCY, bill_number="110000-2025-08-99999999", amount=100,
-                             received_on=date(2025, 9, 1))
+        pay.payment_for_bill(
+            actor=AGENCY,
+            bill_number="110000-2025-08-99999999",
+            amount=100,
+            received_on=date(2025, 9, 1),
+        )
     assert exc.value.field == "bill"
     assert Payment.objects.count() == 0
 
@@ -81,11 +98,17 @@ def test_payment_for_an_unknown_bill_is_refused(beijing, aug_bill):
 @pytest.mark.django_db
 def test_bank_file_with_a_bad_row_writes_nothing_and_reimport_is_idempotent(beijing, aug_bill):
     header = "transaction_id,date,amount,payer_uscc,reference\n"
-    bad = header + "T1,2025-09-10,3000.00,91110000600037341L,\nT2,2025-09-31,10.00,91110000600037341L,\n"
+    bad = (
+        header
+        + "T1,2025-09-10,3000.00,91110000600037341L,\nT2,2025-09-31,10.00,91110000600037341L,\n"
+    )
     report = pay.bank_statement_import(actor=AGENCY, text=bad)
     assert [(e.row, e.column) for e in report.errors] == [(3, "date")]
     assert Payment.objects.count() == 0
-    good = header + "T1,2025-09-10,3000.00,91110000600037341L,\nT2,2025-09-12,3330.27,91110000600037341L,\n"
+    good = (
+        header
+        + "T1,2025-09-10,3000.00,91110000600037341L,\nT2,2025-09-12,3330.27,91110000600037341L,\n"
+    )
     assert pay.bank_statement_import(actor=AGENCY, text=good).recorded == 2
     again = pay.bank_statement_import(actor=AGENCY, text=good)
     assert (again.recorded, again.already_recorded) == (0, 2)
@@ -94,11 +117,17 @@ def test_bank_file_with_a_bad_row_writes_nothing_and_reimport_is_idempotent(beij
 
 
 @pytest.mark.django_db
-def test_paid_pension_contributions_credit_the_account_and_year_end_interest(beijing, beijing_staff, aug_bill):
+def test_paid_pension_contributions_credit_the_account_and_year_end_interest(
+    beijing, beijing_staff, aug_bill
+):
     alpha, bravo = beijing_staff
-    pay.payment_record(actor=AGENCY, employer=beijing, amount=fen("3000"), received_on=date(2025, 9, 10))
+    pay.payment_record(
+        actor=AGENCY, employer=beijing, amount=fen("3000"), received_on=date(2025, 9, 10)
+    )
     assert AccountCredit.objects.count() == 0  # not fully paid yet
-    pay.payment_record(actor=AGENCY, employer=beijing, amount=fen("3330.27"), received_on=date(2025, 9, 12))
+    pay.payment_record(
+        actor=AGENCY, employer=beijing, amount=fen("3330.27"), received_on=date(2025, 9, 12)
+    )
     credit = AccountCredit.objects.get(person=bravo)
     assert (credit.month, credit.amount) == ("2025-08", fen("572.96"))
     assert not AccountCredit.objects.filter(person=alpha).exists()  # exempt from pension

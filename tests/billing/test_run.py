@@ -6,8 +6,7 @@ from datetime import date
 import pytest
 
 from expatsi.billing import run as billing
-from expatsi.billing.models import Bill, BillKind, BillLine
-from expatsi.billing.models import BaseDeclaration
+from expatsi.billing.models import BaseDeclaration, Bill, BillKind, BillLine
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import RuleError
 from expatsi.rules.regions import region
@@ -23,9 +22,15 @@ def fen(text):
 
 
 def lines_of(bill):
-    return {(line.person.family_name, line.insurance): (line.base, line.employer_amount, line.employee_amount,
-                                                         bool(line.flags & BillLine.FLAG_EXEMPT))
-            for line in bill.lines.select_related("person")}
+    return {
+        (line.person.family_name, line.insurance): (
+            line.base,
+            line.employer_amount,
+            line.employee_amount,
+            bool(line.flags & BillLine.FLAG_EXEMPT),
+        )
+        for line in bill.lines.select_related("person")
+    }
 
 
 @pytest.mark.django_db
@@ -77,7 +82,9 @@ def test_a_second_run_is_a_no_op(beijing, beijing_staff):
 def test_a_late_declaration_produces_exactly_the_difference(beijing, beijing_staff):
     _, bravo = beijing_staff
     billing.billing_run(region_code="110000", month=AUG)
-    BaseDeclaration.objects.create(person=bravo, employer=beijing, period_start="2025-07", wage=fen("10000"))
+    BaseDeclaration.objects.create(
+        person=bravo, employer=beijing, period_start="2025-07", wage=fen("10000")
+    )
     result = billing.billing_run(region_code="110000", month=AUG)
     assert (result.regular_bills, result.adjustment_bills) == (0, 1)
     adj = Bill.objects.get(kind=BillKind.ADJUSTMENT)
@@ -100,7 +107,9 @@ def test_a_late_declaration_produces_exactly_the_difference(beijing, beijing_sta
 
 
 @pytest.mark.django_db
-def test_a_retroactive_policy_change_produces_exactly_the_difference(beijing, beijing_staff, monkeypatch):
+def test_a_retroactive_policy_change_produces_exactly_the_difference(
+    beijing, beijing_staff, monkeypatch
+):
     billing.billing_run(region_code="110000", month=AUG)
     # The 2025 limits are corrected: lower limit 7,162 → 7,500 (Bravo's base rises by 338.00).
     policy = region("110000")
@@ -110,7 +119,9 @@ def test_a_retroactive_policy_change_produces_exactly_the_difference(beijing, be
     new_policy = dataclasses.replace(policy, periods=(policy.periods[0], new_period))
     patched = {"110000": new_policy, "310000": region("310000")}
     monkeypatch.setattr("expatsi.rules.regions.regions", lambda: patched)
-    results = billing.billing_recalculate(region_code="110000", from_month=Month(2025, 7), to_month=Month(2025, 12))
+    results = billing.billing_recalculate(
+        region_code="110000", from_month=Month(2025, 7), to_month=Month(2025, 12)
+    )
     assert sum(r.adjustment_bills for r in results) == 1
     adj = Bill.objects.get(kind=BillKind.ADJUSTMENT)
     got = {line.insurance: (line.employer_amount, line.employee_amount) for line in adj.lines.all()}

@@ -35,7 +35,9 @@ def _may_record(actor: Actor, employer: Employer) -> None:
     if actor.covers_region(employer.region_code):
         return
     if actor.kind == "hr" and employer.pk in actor.employer_ids:
-        raise Forbidden("forbidden", "payments are recorded by the agency or arrive from the bank", "")
+        raise Forbidden(
+            "forbidden", "payments are recorded by the agency or arrive from the bank", ""
+        )
     raise NotFound("not_found", f"no employer {employer.pk} that you may see", "employer_id")
 
 
@@ -85,7 +87,11 @@ class EmployerBalance:
 def employer_balance(employer: Employer, on: date | None = None) -> EmployerBalance:
     on = on or timezone.localdate()
     result = EmployerBalance()
-    for bill in Bill.objects.filter(employer=employer).prefetch_related("allocations").order_by("due_date", "id"):
+    for bill in (
+        Bill.objects.filter(employer=employer)
+        .prefetch_related("allocations")
+        .order_by("due_date", "id")
+    ):
         state = bill_state(bill, on)
         result.bills.append(state)
         result.billed += bill.total
@@ -98,7 +104,8 @@ def employer_balance(employer: Employer, on: date | None = None) -> EmployerBala
             result.late_fees_outstanding += state.fee_outstanding
     payments = Payment.objects.filter(employer=employer).aggregate(s=Sum("amount"))["s"] or 0
     allocated = Allocation.objects.filter(payment__employer=employer).aggregate(
-        p=Sum("principal"), f=Sum("late_fee"))
+        p=Sum("principal"), f=Sum("late_fee")
+    )
     result.paid = payments
     result.credit += payments - (allocated["p"] or 0) - (allocated["f"] or 0)
     return result
@@ -125,14 +132,18 @@ def _allocate(payment: Payment, amount: int) -> int:
             break
         take = min(left, outstanding[b.pk])
         if take > 0:
-            Allocation.objects.create(payment=payment, bill=b, principal=take, paid_on=payment.received_on)
+            Allocation.objects.create(
+                payment=payment, bill=b, principal=take, paid_on=payment.received_on
+            )
             left -= take
     if left > 0:  # then late fees, oldest first
         for b in Bill.objects.filter(employer=payment.employer).order_by("due_date", "id"):
             state = bill_state(b, payment.received_on)
             if state.outstanding <= 0 and state.fee_outstanding > 0:
                 take = min(left, state.fee_outstanding)
-                Allocation.objects.create(payment=payment, bill=b, late_fee=take, paid_on=payment.received_on)
+                Allocation.objects.create(
+                    payment=payment, bill=b, late_fee=take, paid_on=payment.received_on
+                )
                 left -= take
                 if left <= 0:
                     break
@@ -140,8 +151,14 @@ def _allocate(payment: Payment, amount: int) -> int:
 
 
 def payment_record(
-    *, actor: Actor, employer: Employer, amount: int, received_on: date, reference: str = "",
-    source: str = "entered", external_id: str | None = None,
+    *,
+    actor: Actor,
+    employer: Employer,
+    amount: int,
+    received_on: date,
+    reference: str = "",
+    source: str = "entered",
+    external_id: str | None = None,
 ) -> Payment:
     """Record a payment and match it to bills; idempotent on ``external_id`` (bank transaction id)."""
     _may_record(actor, employer)
@@ -153,31 +170,58 @@ def payment_record(
         existing = Payment.objects.filter(external_id=external_id).first()
         if existing is not None:
             if existing.employer_id != employer.pk or existing.amount != amount:
-                raise Conflict("duplicate_transaction", f"transaction {external_id} was recorded with other data",
-                               "external_id")
+                raise Conflict(
+                    "duplicate_transaction",
+                    f"transaction {external_id} was recorded with other data",
+                    "external_id",
+                )
             return existing
     try:
         with transaction.atomic():
-            payment = Payment.objects.create(employer=employer, amount=amount, received_on=received_on,
-                                             reference=reference.strip()[:100], source=source,
-                                             external_id=external_id or None, recorded_by=actor.label[:200])
+            payment = Payment.objects.create(
+                employer=employer,
+                amount=amount,
+                received_on=received_on,
+                reference=reference.strip()[:100],
+                source=source,
+                external_id=external_id or None,
+                recorded_by=actor.label[:200],
+            )
             credit = _allocate(payment, amount)
-            audit_record(actor=actor, action="payment.record", object_type="payment", object_id=payment.pk,
-                         detail={"employer": employer.pk, "amount": amount, "credit": credit})
+            audit_record(
+                actor=actor,
+                action="payment.record",
+                object_type="payment",
+                object_id=payment.pk,
+                detail={"employer": employer.pk, "amount": amount, "credit": credit},
+            )
             credit_paid_bills(employer_ids=[employer.pk])
     except IntegrityError:
-        raise Conflict("duplicate_transaction", f"transaction {external_id} is already recorded", "external_id") \
-            from None
+        raise Conflict(
+            "duplicate_transaction", f"transaction {external_id} is already recorded", "external_id"
+        ) from None
     return payment
 
 
-def payment_for_bill(*, actor: Actor, bill_number: str, amount: int, received_on: date,
-                     external_id: str | None = None) -> Payment:
+def payment_for_bill(
+    *,
+    actor: Actor,
+    bill_number: str,
+    amount: int,
+    received_on: date,
+    external_id: str | None = None,
+) -> Payment:
     bill = Bill.objects.select_related("employer").filter(number=bill_number).first()
     if bill is None:
         raise NotFound("unknown_bill", f"no bill numbered {bill_number!r}", "bill")
-    return payment_record(actor=actor, employer=bill.employer, amount=amount, received_on=received_on,
-                          reference=bill_number, external_id=external_id)
+    return payment_record(
+        actor=actor,
+        employer=bill.employer,
+        amount=amount,
+        received_on=received_on,
+        reference=bill_number,
+        external_id=external_id,
+    )
 
 
 # --- bank statements ----------------------------------------------------------------------------
@@ -208,8 +252,11 @@ def bank_statement_import(*, actor: Actor, text: str, dry_run: bool = False) -> 
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in BANK_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise RuleError("missing_columns", f"the file needs the columns {', '.join(BANK_COLUMNS)}; missing: "
-                        f"{', '.join(missing)}", "file")
+        raise RuleError(
+            "missing_columns",
+            f"the file needs the columns {', '.join(BANK_COLUMNS)}; missing: {', '.join(missing)}",
+            "file",
+        )
     parsed: list[tuple[str, date, int, Employer, str]] = []
     employers = {e.uscc: e for e in Employer.objects.all()}
     seen: set[str] = set()
@@ -220,7 +267,9 @@ def bank_statement_import(*, actor: Actor, text: str, dry_run: bool = False) -> 
             if not tx:
                 raise RuleError("required", "a transaction id is required", "transaction_id")
             if tx in seen:
-                raise RuleError("duplicate", f"transaction {tx} appears twice in the file", "transaction_id")
+                raise RuleError(
+                    "duplicate", f"transaction {tx} appears twice in the file", "transaction_id"
+                )
             seen.add(tx)
             day = parse_date(row["date"], field="date")
             amount = parse_yuan(row["amount"], field="amount")
@@ -228,7 +277,9 @@ def bank_statement_import(*, actor: Actor, text: str, dry_run: bool = False) -> 
                 raise RuleError("invalid_amount", "the amount must be more than 0", "amount")
             employer = employers.get((row["payer_uscc"] or "").strip().upper())
             if employer is None:
-                raise RuleError("unknown_employer", f"no employer with USCC {row['payer_uscc']!r}", "payer_uscc")
+                raise RuleError(
+                    "unknown_employer", f"no employer with USCC {row['payer_uscc']!r}", "payer_uscc"
+                )
             if not actor.covers_region(employer.region_code):
                 raise RuleError("forbidden", "this employer is outside your regions", "payer_uscc")
             parsed.append((tx, day, amount, employer, row.get("reference") or ""))
@@ -239,8 +290,15 @@ def bank_statement_import(*, actor: Actor, text: str, dry_run: bool = False) -> 
     with transaction.atomic():
         for tx, day, amount, employer, reference in parsed:
             before = Payment.objects.filter(external_id=tx).exists()
-            payment_record(actor=actor, employer=employer, amount=amount, received_on=day, reference=reference,
-                           source="bank", external_id=tx)
+            payment_record(
+                actor=actor,
+                employer=employer,
+                amount=amount,
+                received_on=day,
+                reference=reference,
+                source="bank",
+                external_id=tx,
+            )
             if before:
                 report.already_recorded += 1
             else:
@@ -266,7 +324,11 @@ def credit_paid_bills(*, employer_ids: list[int] | None = None) -> int:
         ):
             sums[person_id] += amount
         AccountCredit.objects.bulk_create(
-            [AccountCredit(person_id=p, month=bill.month, amount=a, bill=bill) for p, a in sums.items() if a],
+            [
+                AccountCredit(person_id=p, month=bill.month, amount=a, bill=bill)
+                for p, a in sums.items()
+                if a
+            ],
             ignore_conflicts=True,
         )
         created += len(sums)
@@ -274,8 +336,10 @@ def credit_paid_bills(*, employer_ids: list[int] | None = None) -> int:
 
 
 def account_credits(person_id: int) -> list[tuple[Month, int]]:
-    return [(Month.parse(m), a) for m, a in AccountCredit.objects.filter(person_id=person_id).values_list(
-        "month", "amount")]
+    return [
+        (Month.parse(m), a)
+        for m, a in AccountCredit.objects.filter(person_id=person_id).values_list("month", "amount")
+    ]
 
 
 def contribution_months(person_id: int) -> int:
@@ -289,15 +353,26 @@ def contribution_months(person_id: int) -> int:
 def accounts_year_end(*, year: int) -> int:
     """Credit the year's interest to every account with credits (idempotent: a closed year stays)."""
     done = set(AccountYear.objects.filter(year=year).values_list("person_id", flat=True))
-    people = set(AccountCredit.objects.filter(month__lte=f"{year}-12").values_list("person_id", flat=True))
+    people = set(
+        AccountCredit.objects.filter(month__lte=f"{year}-12").values_list("person_id", flat=True)
+    )
     rows = []
     for person_id in sorted(people - done):
         st = statement(account_credits(person_id), date(year, 12, 31))
         record = next((y for y in st.years if y.year == year), None)
         if record is None:
             continue
-        rows.append(AccountYear(person_id=person_id, year=year, opening=record.opening, credits=record.credits,
-                                interest=record.interest, closing=record.closing, rate_ppm=record.rate_ppm,
-                                provisional=record.provisional))
+        rows.append(
+            AccountYear(
+                person_id=person_id,
+                year=year,
+                opening=record.opening,
+                credits=record.credits,
+                interest=record.interest,
+                closing=record.closing,
+                rate_ppm=record.rate_ppm,
+                provisional=record.provisional,
+            )
+        )
     AccountYear.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)

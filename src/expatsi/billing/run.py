@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -65,27 +66,44 @@ def due_date(policy: RegionPolicy, month: Month) -> date:
 # --- reading ----------------------------------------------------------------------------------
 
 
+# Joins rather than correlated subqueries, so that PostgreSQL can hash-join a million rows. At most
+# one work-injury rating covers a day (ratings are effective-dated without overlap); the latest
+# declaration of a contribution year is the one with the highest id.
 _COHORT_SQL = """
-SELECT e.employer_id, e.person_id, e.start_date, p.nationality,
-  COALESCE((SELECT d.wage FROM billing_basedeclaration d
-            WHERE d.person_id = e.person_id AND d.employer_id = e.employer_id AND d.period_start = %s
-            ORDER BY d.declared_at DESC, d.id DESC LIMIT 1), e.contract_wage) AS wage,
-  CASE WHEN EXISTS (SELECT 1 FROM insurance_coveragecertificate c
-                    WHERE c.person_id = e.person_id AND c.valid_from <= %s AND c.valid_to >= %s)
-       THEN 1 ELSE 0 END AS cert,
-  COALESCE((SELECT r.rate_ppm FROM employers_workinjuryrating r
-            WHERE r.employer_id = e.employer_id AND r.effective_from <= %s
-              AND (r.effective_to IS NULL OR r.effective_to >= %s)
-            ORDER BY r.effective_from DESC LIMIT 1), 0) AS wi
+SELECT e.employer_id, e.person_id, e.start_date, CAST(p.nationality AS {char3}) AS nationality,
+  COALESCE(d.wage, e.contract_wage) AS wage,
+  CASE WHEN c.person_id IS NULL THEN 0 ELSE 1 END AS cert,
+  COALESCE(r.rate_ppm, 0) AS wi
 FROM insurance_employment e
 JOIN people_person p ON p.id = e.person_id
+LEFT JOIN (
+  SELECT d1.person_id, d1.employer_id, d1.wage FROM billing_basedeclaration d1
+  JOIN (SELECT MAX(id) AS mid FROM billing_basedeclaration WHERE period_start = %s
+        GROUP BY person_id, employer_id) m ON m.mid = d1.id
+) d ON d.person_id = e.person_id AND d.employer_id = e.employer_id
+LEFT JOIN (
+  SELECT DISTINCT person_id FROM insurance_coveragecertificate WHERE valid_from <= %s AND valid_to >= %s
+) c ON c.person_id = e.person_id
+LEFT JOIN (
+  SELECT employer_id, rate_ppm FROM employers_workinjuryrating
+  WHERE effective_from <= %s AND (effective_to IS NULL OR effective_to >= %s)
+) r ON r.employer_id = e.employer_id
 WHERE e.employer_id IN ({employers})
   AND e.start_date <= %s AND (e.end_date IS NULL OR e.end_date >= %s)
   AND NOT (e.start_date > %s AND EXISTS (
         SELECT 1 FROM insurance_employment o
         WHERE o.person_id = e.person_id AND o.employer_id <> e.employer_id
           AND o.start_date <= %s AND (o.end_date IS NULL OR o.end_date >= %s)))
-ORDER BY e.employer_id, e.person_id, e.start_date
+"""
+_PG_EPOCH = date(2000, 1, 1).toordinal()
+# PostgreSQL: the whole cohort comes back as one row of seven byte strings (each column's values
+# packed big-endian by the server), read with np.frombuffer: no Python object per person. All
+# aggregates of one query consume the rows in the same order, so the columns line up.
+_PG_PACKED = """
+SELECT string_agg(int8send(employer_id), ''), string_agg(int8send(person_id), ''),
+       string_agg(int4send(start_date - DATE '2000-01-01'), ''), string_agg(convert_to(nationality, 'UTF8'), ''),
+       string_agg(int8send(wage), ''), string_agg(int4send(cert), ''), string_agg(int4send(wi), '')
+FROM ({cohort}) q
 """
 
 
@@ -99,25 +117,76 @@ class Cohort:
     work_injury: IntArray  # 0: no rating on file
 
 
-def load_cohort(month: Month, period: Period, employer_ids: list[int]) -> Cohort:
+def _params(month: Month, period: Period, employer_ids: list[int]) -> list[Any]:
     first, last = month.first_day(), month.last_day()
-    sql = _COHORT_SQL.format(employers=", ".join(["%s"] * len(employer_ids)))
-    params = [str(period.span.first), first, first, first, first, *employer_ids, last, first, first, first, first]
+    return [
+        str(period.span.first),
+        first,
+        first,
+        first,
+        first,
+        *employer_ids,
+        last,
+        first,
+        first,
+        first,
+        first,
+    ]
+
+
+def _read_pg(sql: str, params: list[Any]) -> tuple[bytes, ...] | None:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    # Versions of one employment (a change mid-month) appear twice: keep the latest per pair.
-    latest: dict[tuple[int, int], tuple[object, ...]] = {}
-    for row in rows:
-        latest[(row[0], row[1])] = row
-    kept = list(latest.values())
+        raw = cursor.cursor
+        raw.execute("SET LOCAL jit = off")  # compiling this query costs more than running it
+        raw.execute(_PG_PACKED.format(cohort=sql), params)
+        row = raw.fetchone()
+    if row is None or row[0] is None:
+        return None
+    return tuple(bytes(col) for col in row)
+
+
+def load_cohort(month: Month, period: Period, employer_ids: list[int]) -> Cohort:
+    marks = ", ".join(["%s"] * len(employer_ids))
+    params = _params(month, period, employer_ids)
+    if connection.vendor == "postgresql":
+        packed = _read_pg(_COHORT_SQL.format(employers=marks, char3="char(3)"), params)
+        if packed is None:
+            packed = (b"",) * 7
+        employer = np.frombuffer(packed[0], dtype=">i8").astype(np.int64)
+        person = np.frombuffer(packed[1], dtype=">i8").astype(np.int64)
+        start = np.frombuffer(packed[2], dtype=">i4").astype(np.int64)
+        nationality = np.frombuffer(packed[3], dtype="S3").astype("U3")
+        wage = np.frombuffer(packed[4], dtype=">i8").astype(np.int64)
+        cert = np.frombuffer(packed[5], dtype=">i4").astype(np.bool_)
+        wi = np.frombuffer(packed[6], dtype=">i4").astype(np.int64)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_COHORT_SQL.format(employers=marks, char3="text"), params)
+            fetched = cursor.fetchall()
+        employer = np.array([r[0] for r in fetched], dtype=np.int64)
+        person = np.array([r[1] for r in fetched], dtype=np.int64)
+        start = np.array(
+            [date.fromisoformat(str(r[2])).toordinal() - _PG_EPOCH for r in fetched], dtype=np.int64
+        )
+        nationality = np.array([r[3] for r in fetched], dtype="U3")
+        wage = np.array([r[4] for r in fetched], dtype=np.int64)
+        cert = np.array([bool(r[5]) for r in fetched], dtype=np.bool_)
+        wi = np.array([r[6] for r in fetched], dtype=np.int64)
+    # Versions of one employment (a change mid-month) appear more than once: keep the latest start
+    # per (employer, person).
+    order = np.lexsort((start, person, employer))
+    employer, person = employer[order], person[order]
+    last = np.ones(len(order), dtype=np.bool_)
+    if len(order) > 1:
+        last[:-1] = (employer[1:] != employer[:-1]) | (person[1:] != person[:-1])
+    keep = order[last]
     return Cohort(
-        employer=np.array([r[0] for r in kept], dtype=np.int64),
-        person=np.array([r[1] for r in kept], dtype=np.int64),
-        nationality=np.array([r[3] for r in kept], dtype="U3"),
-        wage=np.array([r[4] for r in kept], dtype=np.int64),
-        certificate=np.array([bool(r[5]) for r in kept], dtype=np.bool_),
-        work_injury=np.array([r[6] for r in kept], dtype=np.int64),
+        employer=employer[last],
+        person=person[last],
+        nationality=nationality[keep],
+        wage=wage[keep],
+        certificate=cert[keep],
+        work_injury=wi[keep],
     )
 
 
@@ -129,7 +198,9 @@ def employers_to_bill(code: str, month: Month) -> list[int]:
         Q(end_date__isnull=True) | Q(end_date__gte=first)
     )
     billed = Bill.objects.filter(region_code=code, month=str(month))
-    ids = set(billable.values_list("employer_id", flat=True)) | set(billed.values_list("employer_id", flat=True))
+    ids = set(billable.values_list("employer_id", flat=True)) | set(
+        billed.values_list("employer_id", flat=True)
+    )
     return sorted(ids)
 
 
@@ -158,23 +229,32 @@ def compute(code: str, month: Month, period: Period, cohort: Cohort) -> Lines:
     if len(cohort.person):
         from expatsi.rules.agreements import default_work_injury_rate
 
-        wi = np.where(has_rating, cohort.work_injury, default_work_injury_rate(policy.work_injury_factor))
+        wi = np.where(
+            has_rating, cohort.work_injury, default_work_injury_rate(policy.work_injury_factor)
+        )
     masks = exemption_masks(month, cohort.nationality, cohort.certificate)
-    batch = contributions_batch(region_code=code, month=month, wages=cohort.wage, work_injury_rates=wi, exempt=masks)
+    batch = contributions_batch(
+        region_code=code, month=month, wages=cohort.wage, work_injury_rates=wi, exempt=masks
+    )
     n = len(cohort.person)
     k = len(INSURANCES)
     cols: dict[str, list[IntArray]] = {c: [] for c in Lines.__dataclass_fields__}
     for idx, name in enumerate(INSURANCES):
         rule = period.rules[name]
-        reason = np.where(cohort.wage < rule.base_lower, 1, np.where(cohort.wage > rule.base_upper, 2, 0))
+        reason = np.where(
+            cohort.wage < rule.base_lower, 1, np.where(cohort.wage > rule.base_upper, 2, 0)
+        )
         flags = (reason << BillLine.REASON_SHIFT).astype(np.int64)
         flags |= np.where(masks[name], BillLine.FLAG_EXEMPT, 0)
         if rule.merged_into is not None:
             flags |= BillLine.FLAG_MERGED
         if name == "work_injury":
             flags |= np.where(has_rating, 0, FLAG_DEFAULT_WORK_INJURY)
-        er_rate = (wi if rule.employer_rate is None and wi is not None
-                   else np.full(n, rule.employer_rate or 0, dtype=np.int64))
+        er_rate = (
+            wi
+            if rule.employer_rate is None and wi is not None
+            else np.full(n, rule.employer_rate or 0, dtype=np.int64)
+        )
         if rule.merged_into is not None:
             er_rate = np.zeros(n, dtype=np.int64)
         cols["employer"].append(cohort.employer)
@@ -182,12 +262,17 @@ def compute(code: str, month: Month, period: Period, cohort: Cohort) -> Lines:
         cols["insurance"].append(np.full(n, idx, dtype=np.int64))
         cols["base"].append(batch.base[name])
         cols["employer_rate"].append(np.asarray(er_rate, dtype=np.int64))
-        cols["employee_rate"].append(np.full(n, 0 if rule.merged_into else rule.employee_rate, dtype=np.int64))
+        cols["employee_rate"].append(
+            np.full(n, 0 if rule.merged_into else rule.employee_rate, dtype=np.int64)
+        )
         cols["employer_amount"].append(batch.employer[name])
         cols["employee_amount"].append(batch.employee[name])
         cols["flags"].append(flags)
     # Interleave so that one person's five lines sit together: person-major order.
-    out = {c: np.stack(v, axis=1).reshape(n * k) if n else np.zeros(0, dtype=np.int64) for c, v in cols.items()}
+    out = {
+        c: np.stack(v, axis=1).reshape(n * k) if n else np.zeros(0, dtype=np.int64)
+        for c, v in cols.items()
+    }
     return Lines(**out)
 
 
@@ -202,7 +287,9 @@ class RunResult:
     lines: int = 0
 
 
-def _existing(employer_ids: list[int], month: Month) -> dict[tuple[int, int, int], tuple[int, int, int]]:
+def _existing(
+    employer_ids: list[int], month: Month
+) -> dict[tuple[int, int, int], tuple[int, int, int]]:
     """(employer, person, insurance) → (employer sum, employee sum, last base) over issued bills."""
     if not employer_ids:
         return {}
@@ -236,7 +323,11 @@ def _write_batch(
     version = policy_version(code, str(period.span.first))
     due = due_date(policy, month)
     with transaction.atomic():
-        list(Employer.objects.select_for_update().filter(pk__in=employer_ids).values_list("pk", flat=True))
+        list(
+            Employer.objects.select_for_update()
+            .filter(pk__in=employer_ids)
+            .values_list("pk", flat=True)
+        )
         cohort = load_cohort(month, period, employer_ids)
         lines = compute(code, month, period, cohort)
         existing = _existing(employer_ids, month)
@@ -246,15 +337,21 @@ def _write_batch(
         # Fast path: employers with no bill this month get a regular bill of all their lines.
         if regular_employers:
             mask = np.isin(lines.employer, np.array(regular_employers, dtype=np.int64))
-            bill_ids = _create_bills(code, month, version, due, run, lines, mask, BillKind.REGULAR, reason="")
+            bill_ids = _create_bills(
+                code, month, version, due, run, lines, mask, BillKind.REGULAR, reason=""
+            )
             if bill_ids:
                 sel = {c: getattr(lines, c)[mask] for c in Lines.__dataclass_fields__}
-                sel["bill_id"] = np.array([bill_ids[e] for e in sel["employer"].tolist()], dtype=np.int64)
+                sel["bill_id"] = np.array(
+                    [bill_ids[e] for e in sel["employer"].tolist()], dtype=np.int64
+                )
                 sel["person_id"] = sel["person"]
                 n_lines += write_lines(sel)
                 n_regular += len(bill_ids)
         if billed:
-            a_bills, a_lines = _adjust(code, month, version, due, run, lines, existing, sorted(billed), reason)
+            a_bills, a_lines = _adjust(
+                code, month, version, due, run, lines, existing, sorted(billed), reason
+            )
             n_adjust += a_bills
             n_lines += a_lines
         BillingRun.objects.filter(pk=run.pk).update(
@@ -266,8 +363,15 @@ def _write_batch(
 
 
 def _create_bills(
-    code: str, month: Month, version: str, due: date, run: BillingRun, lines: Lines,
-    mask: npt.NDArray[np.bool_], kind: str, reason: str,
+    code: str,
+    month: Month,
+    version: str,
+    due: date,
+    run: BillingRun,
+    lines: Lines,
+    mask: npt.NDArray[np.bool_],
+    kind: str,
+    reason: str,
 ) -> dict[int, int]:
     employers = lines.employer[mask]
     if not len(employers):
@@ -276,21 +380,40 @@ def _create_bills(
     er_tot = np.bincount(inverse, weights=lines.employer_amount[mask]).astype(np.int64)
     ee_tot = np.bincount(inverse, weights=lines.employee_amount[mask]).astype(np.int64)
     bills = [
-        Bill(employer_id=int(e), region_code=code, month=str(month), kind=kind,
-             number=f"{code}-{month}-{int(e):08d}", run=run, policy_version=version,
-             employer_total=int(er_tot[i]), employee_total=int(ee_tot[i]), due_date=due, reason=reason)
+        Bill(
+            employer_id=int(e),
+            region_code=code,
+            month=str(month),
+            kind=kind,
+            number=f"{code}-{month}-{int(e):08d}",
+            run=run,
+            policy_version=version,
+            employer_total=int(er_tot[i]),
+            employee_total=int(ee_tot[i]),
+            due_date=due,
+            reason=reason,
+        )
         for i, e in enumerate(uniq)
     ]
     created = Bill.objects.bulk_create(bills)
     if any(b.pk is None for b in created):  # backends that cannot return ids
-        by_number = dict(Bill.objects.filter(number__in=[b.number for b in bills]).values_list("number", "id"))
+        by_number = dict(
+            Bill.objects.filter(number__in=[b.number for b in bills]).values_list("number", "id")
+        )
         return {b.employer_id: by_number[b.number] for b in bills}
     return {b.employer_id: int(b.pk) for b in created}
 
 
 def _adjust(
-    code: str, month: Month, version: str, due: date, run: BillingRun, lines: Lines,
-    existing: dict[tuple[int, int, int], tuple[int, int, int]], employers: list[int], reason: str,
+    code: str,
+    month: Month,
+    version: str,
+    due: date,
+    run: BillingRun,
+    lines: Lines,
+    existing: dict[tuple[int, int, int], tuple[int, int, int]],
+    employers: list[int],
+    reason: str,
 ) -> tuple[int, int]:
     """Adjustment bills holding only the differences, each line saying old → new and why."""
     target: dict[tuple[int, int, int], int] = {}
@@ -303,28 +426,53 @@ def _adjust(
     why = reason or "recalculated: inputs or policy figures changed since the last bill"
     for key in keys:
         old_er, old_ee, old_base = existing.get(key, (0, 0, 0))
-        i = target.get(key)
-        if i is None:
+        found = target.get(key)
+        if found is None:
             new_er = new_ee = new_base = er_rate = ee_rate = flags = 0
         else:
             new_er, new_ee = int(lines.employer_amount[i]), int(lines.employee_amount[i])
-            new_base, er_rate, ee_rate = int(lines.base[i]), int(lines.employer_rate[i]), int(lines.employee_rate[i])
+            new_base, er_rate, ee_rate = (
+                int(lines.base[i]),
+                int(lines.employer_rate[i]),
+                int(lines.employee_rate[i]),
+            )
             flags = int(lines.flags[i])
         if new_er == old_er and new_ee == old_ee:
             continue
         ins = INSURANCES[key[2]]
-        note = (f"{ins}: base {format_yuan(old_base)} → {format_yuan(new_base)}; employer {format_yuan(old_er)} → "
-                f"{format_yuan(new_er)}; employee {format_yuan(old_ee)} → {format_yuan(new_ee)}. {why}")[:300]
+        note = (
+            f"{ins}: base {format_yuan(old_base)} → {format_yuan(new_base)}; employer {format_yuan(old_er)} → "
+            f"{format_yuan(new_er)}; employee {format_yuan(old_ee)} → {format_yuan(new_ee)}. {why}"
+        )[:300]
         rows.setdefault(key[0], []).append(
-            (key[1], key[2], new_base, er_rate, ee_rate, new_er - old_er, new_ee - old_ee, flags, note)
+            (
+                key[1],
+                key[2],
+                new_base,
+                er_rate,
+                ee_rate,
+                new_er - old_er,
+                new_ee - old_ee,
+                flags,
+                note,
+            )
         )
     n_lines = 0
     for employer_id, items in rows.items():
-        count = Bill.objects.filter(employer_id=employer_id, month=str(month), kind=BillKind.ADJUSTMENT).count()
+        count = Bill.objects.filter(
+            employer_id=employer_id, month=str(month), kind=BillKind.ADJUSTMENT
+        ).count()
         bill = Bill.objects.create(
-            employer_id=employer_id, region_code=code, month=str(month), kind=BillKind.ADJUSTMENT,
-            number=f"{code}-{month}-{employer_id:08d}-A{count + 1}", run=run, policy_version=version,
-            employer_total=sum(r[5] for r in items), employee_total=sum(r[6] for r in items), due_date=due,
+            employer_id=employer_id,
+            region_code=code,
+            month=str(month),
+            kind=BillKind.ADJUSTMENT,
+            number=f"{code}-{month}-{employer_id:08d}-A{count + 1}",
+            run=run,
+            policy_version=version,
+            employer_total=sum(r[5] for r in items),
+            employee_total=sum(r[6] for r in items),
+            due_date=due,
             reason=why[:300],
         )
         cols = {
@@ -346,18 +494,30 @@ def _adjust(
 
 
 def billing_run(
-    *, region_code: str, month: Month, started_by: str = "", progress: Progress | None = None,
-    reason: str = "", kind: str = "run",
+    *,
+    region_code: str,
+    month: Month,
+    started_by: str = "",
+    progress: Progress | None = None,
+    reason: str = "",
+    kind: str = "run",
 ) -> RunResult:
     """Bill ``region_code`` for ``month``; safe to run again at any time."""
     policy = region(region_code)
     period = policy.period_for(month)
     employers = employers_to_bill(region_code, month)
-    run = BillingRun.objects.create(region_code=region_code, month=str(month), kind=kind,
-                                    employers_total=len(employers), started_by=started_by[:200])
+    run = BillingRun.objects.create(
+        region_code=region_code,
+        month=str(month),
+        kind=kind,
+        employers_total=len(employers),
+        started_by=started_by[:200],
+    )
     result = RunResult(run)
     size = batch_size()
-    kill_after = int(os.environ.get("EXPATSI_BILLING_TEST_KILL_AFTER", "0"))  # tests: SIGKILL mid-run
+    kill_after = int(
+        os.environ.get("EXPATSI_BILLING_TEST_KILL_AFTER", "0")
+    )  # tests: SIGKILL mid-run
     try:
         for n, start in enumerate(range(0, len(employers), size), start=1):
             chunk = employers[start : start + size]
@@ -372,8 +532,9 @@ def billing_run(
 
                 os.kill(os.getpid(), signal.SIGKILL)
     except Exception as exc:
-        BillingRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, error=str(exc)[:2000],
-                                                    finished_at=timezone.now())
+        BillingRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
         raise
     BillingRun.objects.filter(pk=run.pk).update(status=RunStatus.DONE, finished_at=timezone.now())
     run.refresh_from_db()
@@ -381,20 +542,40 @@ def billing_run(
 
 
 def billing_recalculate(
-    *, region_code: str, from_month: Month, to_month: Month | None = None, started_by: str = "",
+    *,
+    region_code: str,
+    from_month: Month,
+    to_month: Month | None = None,
+    started_by: str = "",
     progress: Progress | None = None,
 ) -> list[RunResult]:
     """After limits or rates were added or corrected: re-run every billed month from ``from_month``;
     only differences are written, as adjustment bills that say old value, new value and why."""
     last = to_month or Month.of(timezone.localdate())
-    months = sorted({Month.parse(m) for m in Bill.objects.filter(region_code=region_code).values_list(
-        "month", flat=True).distinct()})
+    months = sorted(
+        {
+            Month.parse(m)
+            for m in Bill.objects.filter(region_code=region_code)
+            .values_list("month", flat=True)
+            .distinct()
+        }
+    )
     results = []
     for m in months:
         if from_month <= m <= last:
             period = region(region_code).period_for(m)
-            why = (f"recalculated with policy {period.span.first}…{period.span.last or ''} "
-                   f"({policy_version(region_code, str(period.span.first))})")
-            results.append(billing_run(region_code=region_code, month=m, started_by=started_by, progress=progress,
-                                       reason=why, kind="recalculate"))
+            why = (
+                f"recalculated with policy {period.span.first}…{period.span.last or ''} "
+                f"({policy_version(region_code, str(period.span.first))})"
+            )
+            results.append(
+                billing_run(
+                    region_code=region_code,
+                    month=m,
+                    started_by=started_by,
+                    progress=progress,
+                    reason=why,
+                    kind="recalculate",
+                )
+            )
     return results

@@ -11,16 +11,30 @@ import numpy.typing as npt
 from django.db import connection
 
 LINE_COLUMNS = (
-    "bill_id", "person_id", "insurance", "base", "employer_rate", "employee_rate",
-    "employer_amount", "employee_amount", "flags", "note",
+    "bill_id",
+    "person_id",
+    "insurance",
+    "base",
+    "employer_rate",
+    "employee_rate",
+    "employer_amount",
+    "employee_amount",
+    "flags",
+    "note",
 )
 _PG_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 _PG_TRAILER = b"\xff\xff"
 # (column, numpy type, PostgreSQL binary width)
 _NUMERIC = (
-    ("bill_id", ">i8", 8), ("person_id", ">i8", 8), ("insurance", ">i2", 2), ("base", ">i8", 8),
-    ("employer_rate", ">i4", 4), ("employee_rate", ">i4", 4), ("employer_amount", ">i8", 8),
-    ("employee_amount", ">i8", 8), ("flags", ">i2", 2),
+    ("bill_id", ">i8", 8),
+    ("person_id", ">i8", 8),
+    ("insurance", ">i2", 2),
+    ("base", ">i8", 8),
+    ("employer_rate", ">i4", 4),
+    ("employee_rate", ">i4", 4),
+    ("employer_amount", ">i8", 8),
+    ("employee_amount", ">i8", 8),
+    ("flags", ">i2", 2),
 )
 
 
@@ -48,7 +62,9 @@ def write_lines(columns: dict[str, npt.NDArray[np.int64]], notes: list[str] | No
     if connection.vendor == "postgresql" and notes is None:
         with connection.cursor() as cursor:
             raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper
-            with raw.copy(f"COPY {table} ({', '.join(LINE_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+            with raw.copy(
+                f"COPY {table} ({', '.join(LINE_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
                 copy.write(_copy_buffer(columns, n))
         return n
     note_values = notes if notes is not None else [""] * n

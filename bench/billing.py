@@ -1,0 +1,191 @@
+"""Billing-run benchmark on one database: generate N employees, bill one month end to end
+(read bases → compute → write lines), and measure the raw binary COPY of the same rows into
+PostgreSQL as the ceiling. Run by bench/run.py once per database, in a fresh process.
+
+    DATABASE_URL=postgresql://… python bench/billing.py --people 1000000 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expatsi.settings")
+os.environ.setdefault("EXPATSI_DEBUG", "1")
+
+import django
+
+django.setup()
+
+import numpy as np  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from expatsi.billing.models import BillLine  # noqa: E402
+from expatsi.billing.run import billing_run  # noqa: E402
+from expatsi.billing.writer import _copy_buffer  # noqa: E402
+from expatsi.rules.dates import Month  # noqa: E402
+from expatsi.rules.identifiers import uscc_check_char  # noqa: E402
+
+PER_EMPLOYER = 100
+NATIONALITIES = ["USA", "DEU", "JPN", "KOR", "GBR", "FRA", "IND", "CAN", "AUS", "ITA"]
+
+
+def generate(people: int) -> None:
+    """Employers (100 employees each), people and employments, written in bulk."""
+    employers = max(1, people // PER_EMPLOYER)
+    rng = np.random.default_rng(7)
+    emp_rows = []
+    for i in range(employers):
+        body = f"91110000{i:09d}"
+        emp_rows.append(
+            (
+                f"Bench employer {i}",
+                "",
+                body + uscc_check_char(body),
+                "110000",
+                "domestic",
+                "",
+                "",
+                "",
+                "",
+                None,
+            )
+        )
+    with connection.cursor() as c:
+        c.executemany(
+            "INSERT INTO employers_employer (name, name_zh, uscc, region_code, kind, overseas_company, "
+            "overseas_country, address, email, dissolved_on, created_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"
+            "CURRENT_TIMESTAMP)",
+            emp_rows,
+        )
+        c.execute("SELECT MIN(id) FROM employers_employer")
+        first_employer = c.fetchone()[0]
+    wages = rng.integers(3_000_00, 60_000_00, size=people)
+    nats = rng.choice(NATIONALITIES, size=people)
+    person_rows = (
+        (
+            f"P{i}",
+            "",
+            "",
+            "male" if i % 2 else "female",
+            date(1980, 1, 1 + i % 28),
+            str(nats[i]),
+            "",
+            "",
+            "",
+            "en",
+        )
+        for i in range(people)
+    )
+    t0 = time.perf_counter()
+    with connection.cursor() as c:
+        if connection.vendor == "postgresql":
+            raw = c.cursor
+            with raw.copy(
+                "COPY people_person (family_name, given_names, chinese_name, sex, birth_date, nationality,"
+                " email, phone, address_abroad, preferred_language, created_at, updated_at) FROM STDIN"
+            ) as cp:
+                for r in person_rows:
+                    cp.write_row((*r, "2025-01-01", "2025-01-01"))
+        else:
+            c.executemany(
+                "INSERT INTO people_person (family_name, given_names, chinese_name, sex, birth_date, nationality, "
+                "email, phone, address_abroad, preferred_language, created_at, updated_at) VALUES "
+                "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,CURRENT_TIMESTAMP,CURRENT_TIMESTAMP)",
+                list(person_rows),
+            )
+        c.execute("SELECT MIN(id) FROM people_person")
+        first_person = c.fetchone()[0]
+        rows = (
+            (
+                first_person + i,
+                first_employer + i // PER_EMPLOYER,
+                date(2024, 1, 1),
+                "Engineer",
+                int(wages[i]),
+            )
+            for i in range(people)
+        )
+        if connection.vendor == "postgresql":
+            with raw.copy(
+                "COPY insurance_employment (person_id, employer_id, start_date, position, contract_wage, "
+                "end_reason, seconded_by, seconded_by_country, created_at) FROM STDIN"
+            ) as cp:
+                for r in rows:
+                    cp.write_row((*r, "", "", "", "2025-01-01"))
+        else:
+            c.executemany(
+                "INSERT INTO insurance_employment (person_id, employer_id, start_date, position, contract_wage, "
+                "end_reason, seconded_by, seconded_by_country, created_at) VALUES (%s,%s,%s,%s,%s,'','','',"
+                "CURRENT_TIMESTAMP)",
+                list(rows),
+            )
+        if connection.vendor == "postgresql":
+            c.execute("ANALYZE")
+    print(f"generated {people:,} people in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+
+
+def raw_copy_rate(lines: int) -> float:
+    """Rows/s of a binary COPY of the same shape into an empty copy of the bill-line table."""
+    n = lines
+    cols = {
+        name: np.arange(n, dtype=np.int64) % 1000
+        for name in (
+            "bill_id",
+            "person_id",
+            "insurance",
+            "base",
+            "employer_rate",
+            "employee_rate",
+            "employer_amount",
+            "employee_amount",
+            "flags",
+        )
+    }
+    with connection.cursor() as c:
+        # Same columns, identity and indexes as the real table: a fair ceiling.
+        c.execute("CREATE TABLE bench_lines (LIKE billing_billline INCLUDING ALL)")
+        t0 = time.perf_counter()
+        buf = _copy_buffer(cols, n)
+        with c.cursor.copy(
+            "COPY bench_lines (bill_id, person_id, insurance, base, employer_rate, employee_rate, "
+            "employer_amount, employee_amount, flags, note) FROM STDIN (FORMAT BINARY)"
+        ) as cp:
+            cp.write(buf)
+        elapsed = time.perf_counter() - t0
+        c.execute("DROP TABLE bench_lines")
+    return n / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--people", type=int, default=1_000_000)
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    generate(args.people)
+    os.environ.setdefault("EXPATSI_BILLING_BATCH", "2000")
+    t0 = time.perf_counter()
+    result = billing_run(region_code="110000", month=Month(2025, 8), started_by="bench")
+    elapsed = time.perf_counter() - t0
+    assert BillLine.objects.count() == result.lines == args.people * 5
+    out = {
+        "vendor": connection.vendor,
+        "people": args.people,
+        "lines": result.lines,
+        "seconds": elapsed,
+        "lines_per_s": result.lines / elapsed,
+    }
+    if connection.vendor == "postgresql":
+        out["copy_rows_per_s"] = raw_copy_rate(result.lines)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
