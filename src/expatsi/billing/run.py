@@ -430,6 +430,7 @@ def _adjust(
         if found is None:
             new_er = new_ee = new_base = er_rate = ee_rate = flags = 0
         else:
+            i = found
             new_er, new_ee = int(lines.employer_amount[i]), int(lines.employee_amount[i])
             new_base, er_rate, ee_rate = (
                 int(lines.base[i]),
