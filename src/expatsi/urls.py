@@ -16,6 +16,7 @@ urlpatterns += i18n_patterns(
     path("inbox/", include("expatsi.notify.urls")),
     path("audit/", include("expatsi.audit.urls")),
     path("cards/", include("expatsi.cards.urls")),
+    path("billing/", include("expatsi.billing.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )
