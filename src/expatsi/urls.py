@@ -1,8 +1,8 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
-from django.views.i18n import set_language
 
+from expatsi.access.views import set_language
 from expatsi.api import api
 from expatsi.portal import views
 

@@ -31,3 +31,11 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["principal", "key"], name="idempotency_unique")]
+
+
+class Profile(models.Model):
+    """Per-user settings that are not identity: the language messages and e-mails are written in."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    language = models.CharField(_("language"), max_length=8, choices=[("en", "English"), ("zh-hans", "简体中文")],
+                                default="en")

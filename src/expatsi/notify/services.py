@@ -24,10 +24,14 @@ log = logging.getLogger(__name__)
 
 
 def user_language(user: User) -> str:
+    """The user's chosen language: their portal switch, else their person record, else the default."""
+    profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
+    if profile is not None:
+        return str(profile.language)
     person = getattr(user, "person", None) if hasattr(user, "person") else None
     if person is not None:
         return str(person.preferred_language)
-    return str(getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE)
+    return str(settings.LANGUAGE_CODE)
 
 
 def notify_user(
