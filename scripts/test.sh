@@ -11,6 +11,14 @@ PYTEST=(.venv/bin/pytest -p no:cacheprovider "$@")
 
 banner() { printf '\n==== %s ====\n' "$*"; }
 
+if [ ! -x /usr/bin/chromium ]; then
+  echo "!!!! /usr/bin/chromium not found: browser tests (tests/browser) will be SKIPPED."
+  echo "!!!! Install it with: apt-get install -y --no-install-recommends chromium fonts-noto-cjk"
+  if [ "${EXPATSI_REQUIRE_BROWSER:-0}" = "1" ]; then
+    echo "!!!! EXPATSI_REQUIRE_BROWSER=1: a skipped browser test is a failure." >&2
+  fi
+fi
+
 banner "Test suite on SQLite"
 env -u DATABASE_URL "${PYTEST[@]}"
 

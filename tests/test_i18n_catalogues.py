@@ -10,7 +10,11 @@ LOCALE = Path(expatsi.__file__).parent / "locale"
 
 
 def unquote(s: str) -> str:
-    return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', s)).encode().decode("unicode_escape")
+    return (
+        "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', s))
+        .encode("raw_unicode_escape")
+        .decode("unicode_escape")
+    )
 
 
 def po_entries(path: Path) -> list[tuple[str, str, bool]]:

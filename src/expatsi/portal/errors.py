@@ -1,0 +1,60 @@
+"""RuleError codes in the reader's language. The one place domain errors become page text.
+
+Services speak English with specifics; the portal shows a translated sentence per code and falls
+back to the service's own message for a code it does not know.
+"""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+MESSAGES: dict[str, Promise] = {
+    "required": _("This field is required."),
+    "too_long": _("This is too long."),
+    "unknown_country": _(
+        "Not a known country: write the three-letter ISO code, e.g. DEU for Germany."
+    ),
+    "invalid_passport_number": _("Not a valid passport number: use 5 to 20 letters and digits."),
+    "duplicate_passport": _("This passport is already registered to another person."),
+    "duplicate_document": _("This document number belongs to another person."),
+    "invalid_sex": _("Choose male or female."),
+    "invalid_birth_date": _("The date of birth must be in the past."),
+    "invalid_language": _("Choose English or Simplified Chinese."),
+    "end_before_start": _("This date is before the start date."),
+    "overlapping_employment": _(
+        "This person already has an employment with this employer in that period."
+    ),
+    "already_submitted": _("This employment already has a registration in progress or done."),
+    "negative_wage": _("The wage cannot be negative."),
+    "invalid_amount": _(
+        "Not an amount in yuan: use digits with at most two decimals, e.g. 28500.00."
+    ),
+    "negative_amount": _("The amount cannot be negative."),
+    "invalid_date": _("Not a date: write YYYY-MM-DD, e.g. 2026-11-16."),
+    "invalid_permit_kind": _(
+        "The employment document must be an Integrated Card, a work permit, a press card "
+        "or a permanent resident ID card."
+    ),
+    "invalid_permanent_resident_id": _("Not a valid Foreign Permanent Resident ID Card number."),
+    "no_employment_document": _("File the work permit or Integrated Card first."),
+    "invalid_uscc": _("Not a valid unified social credit code."),
+    "not_found": _("Not found, or not yours to see."),
+    "forbidden": _("You may not do this."),
+    "wrong_state": _("This registration has already been decided."),
+    "unknown_column": _("Unknown column: check the spelling against the list of columns."),
+    "missing_column": _("A required column is missing."),
+    "no_rows": _("The file has no data rows."),
+    "extra_cells": _("The row has more cells than the header has columns."),
+    "empty_file": _("The file is empty."),
+    "not_utf8": _("The CSV file must be saved as UTF-8."),
+    "not_xlsx": _("The file is not an Excel workbook (.xlsx)."),
+    "unsupported_file": _("Upload a .csv or .xlsx file."),
+    "too_many_rows": _("Too many rows in one file: split it into files of at most 5,000 rows."),
+    "conflict": _("The row clashes with data already on file."),
+}
+
+
+def rule_message(code: str, fallback: str) -> str:
+    message = MESSAGES.get(code)
+    return str(message) if message is not None else fallback

@@ -1,0 +1,145 @@
+"""Formatting for the portal: money in yuan, registration deadline badges, navigation."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
+
+from expatsi.access.actors import actor_for_user, client_ip
+from expatsi.insurance.models import Registration
+from expatsi.insurance.selectors import DeadlineView, registration_deadline_status
+from expatsi.portal.errors import rule_message
+from expatsi.rules.identifiers import country as country_lookup
+from expatsi.rules.money import format_yuan
+from expatsi.rules.regions import regions
+
+register = template.Library()
+
+
+@register.filter
+def yuan(fen: int | None) -> str:
+    """Fen as money in the active language: ¥28,500.00 or 28,500.00 元."""
+    if fen is None:
+        return ""
+    amount = format_yuan(int(fen), thousands=True)
+    if (get_language() or "").startswith("zh"):
+        return f"{amount} 元"
+    return f"¥{amount}"
+
+
+@register.filter
+def country_name(code: str) -> str:
+    if not code:
+        return ""
+    try:
+        found = country_lookup(code)
+    except ValueError:
+        return code
+    return found.name_zh if (get_language() or "").startswith("zh") else found.name
+
+
+@register.filter
+def region_name(code: str) -> str:
+    found = regions().get(code)
+    if found is None:
+        return code
+    return found.name_zh if (get_language() or "").startswith("zh") else found.name
+
+
+@register.filter
+def rule_error(error: Any) -> str:
+    """An import RowError (or any object with code and message) in the reader's language."""
+    return rule_message(getattr(error, "code", ""), getattr(error, "message", str(error)))
+
+
+def deadline_text(view: DeadlineView) -> str:
+    if view.status == "overdue":
+        n = view.days_late or 0
+        return ngettext("Overdue by %(n)d day", "Overdue by %(n)d days", n) % {"n": n}
+    if view.status == "due_soon":
+        n = view.days_left or 0
+        if n == 0:
+            return _("Due today")
+        return ngettext("Due soon: %(n)d day left", "Due soon: %(n)d days left", n) % {"n": n}
+    if view.status == "on_time":
+        n = view.days_left or 0
+        return ngettext("On time: %(n)d day left", "On time: %(n)d days left", n) % {"n": n}
+    if view.status == "registered_late":
+        n = view.days_late or 0
+        return ngettext("Registered %(n)d day late", "Registered %(n)d days late", n) % {"n": n}
+    if view.status == "registered_on_time":
+        return _("Registered on time")
+    return _("Rejected")
+
+
+@register.simple_tag
+def deadline_badge(reg: Registration, today: date | None = None) -> SafeString:
+    """Colour and words, never colour alone: a dot, the status text, and a CSS class."""
+    view = registration_deadline_status(reg, today)
+    return format_html(
+        '<span class="status status-{}"><span class="status-dot" aria-hidden="true"></span>{}</span>',
+        view.status.replace("_", "-"),
+        deadline_text(view),
+    )
+
+
+@register.filter
+def long_date(day: date | None) -> str:
+    return date_format(day, "DATE_FORMAT") if day else ""
+
+
+def _url(name: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
+@register.inclusion_tag("portal/_nav.html", takes_context=True)
+def portal_nav(context: template.Context) -> dict[str, Any]:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    items: list[tuple[str, str]] = []
+    kind = "anonymous"
+    if user is not None and user.is_authenticated:
+        actor = actor_for_user(user, ip=client_ip(request))
+        kind = actor.kind
+        items.append((reverse("home"), _("Home")))
+        if actor.kind == "hr":
+            items.append((reverse("hire_new"), _("Register a new hire")))
+            items.append((reverse("hire_import"), _("Bulk import")))
+        if actor.kind == "employee":
+            items.append((reverse("me"), _("My record")))
+        if actor.kind == "agency":
+            items.append((reverse("registrations"), _("Registrations")))
+            audit = _url("audit:list")
+            if audit:
+                items.append((audit, _("Audit trail")))
+        inbox = _url("notify:inbox")
+        if inbox:
+            items.append((inbox, _("Inbox")))
+    path = getattr(request, "path", "")
+    current = ""
+    for url, _label in items:  # the longest matching prefix is the current page
+        if (
+            path.startswith(url)
+            and len(url) > len(current)
+            and (url != reverse("home") or path == url)
+        ):
+            current = url
+    return {
+        "items": items,
+        "current": current,
+        "user": user,
+        "kind": kind,
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -1,0 +1,67 @@
+"""Playwright driving Debian's Chromium (never a downloaded browser) against pytest-django's live_server.
+
+Without /usr/bin/chromium these tests skip loudly; with EXPATSI_REQUIRE_BROWSER=1 (CI) they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("EXPATSI_CHROMIUM", "/usr/bin/chromium"))
+SHOTS = Path(os.environ.get("EXPATSI_SCREENSHOTS", "/tmp/shots"))
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
+# synchronous code, so Django's async-safety guard is told so.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        message = f"!!!! browser tests SKIPPED: {CHROMIUM} not found (apt-get install chromium)"
+        if os.environ.get("EXPATSI_REQUIRE_BROWSER") == "1":
+            pytest.fail(message + " and EXPATSI_REQUIRE_BROWSER=1", pytrace=False)
+        print("\n" + message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    context.close()
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def login(page: Any, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()

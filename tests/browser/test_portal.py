@@ -1,0 +1,196 @@
+"""The portal in a real browser: HR registers a hire, imports a file, and reads it all in Chinese."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from expatsi.insurance.imports import template_csv
+from expatsi.insurance.models import Registration
+from tests.browser.conftest import login, shot
+from tests.portal.factories import (
+    PASSWORD,
+    make_agency,
+    make_employee,
+    make_employer,
+    make_hire,
+    make_hr,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def hr_setup():
+    employer = make_employer()
+    hr = make_hr(employer)
+    return employer, hr
+
+
+def test_hr_registers_a_hire_and_sees_its_deadline(page, live_server, hr_setup):
+    employer, hr = hr_setup
+    make_hire(
+        employer,
+        hr,
+        1,
+        family="Tanaka",
+        nationality="JPN",
+        issued=date.today() - timedelta(days=40),
+    )
+    make_hire(
+        employer, hr, 2, family="Smith", nationality="GBR", issued=date.today() - timedelta(days=26)
+    )
+    login(page, live_server.url, "hr", PASSWORD)
+    assert "Employees and registration deadlines" in page.content()
+    shot(page, "hr-home-en")
+    page.get_by_role("link", name="Register a new hire").first.click()
+    page.wait_for_selector("#id_family_name")
+    # An error first: it is shown next to its field and in the summary, and focus moves to the summary.
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_selector(".error-summary")
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    assert page.locator("#id_family_name_error").is_visible()
+    assert page.get_attribute("#id_family_name", "aria-invalid") == "true"
+    shot(page, "hire-form-errors-en")
+    issued = date.today() - timedelta(days=4)
+    page.fill("#id_family_name", "Okafor")
+    page.fill("#id_given_names", "Chidi")
+    page.select_option("#id_sex", "male")
+    page.fill("#id_birth_date", "1988-02-29")
+    page.select_option("#id_nationality", "NGA")
+    page.fill("#id_passport_number", "A07654321")
+    page.fill("#id_permit_number", "IC1100202609999")
+    page.fill("#id_permit_issued_on", issued.isoformat())
+    page.fill("#id_permit_valid_to", (issued + timedelta(days=730)).isoformat())
+    page.fill("#id_start_date", issued.isoformat())
+    page.fill("#id_position", "Data analyst")
+    page.fill("#id_monthly_wage", "31200.50")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_selector("#deadline")
+    due = issued + timedelta(days=30)
+    text = page.inner_text("#deadline")
+    assert str(due.year) in text and str(due.day) in text
+    assert "On time: 26 days left" in page.inner_text(".deadline-panel")
+    assert Registration.objects.filter(person__family_name="Okafor", deadline=due).exists()
+    shot(page, "registration-en")
+
+
+def test_hr_bulk_import_dry_run_then_import(page, live_server, hr_setup):
+    employer, _hr = hr_setup
+    login(page, live_server.url, "hr", PASSWORD)
+    page.goto(f"{live_server.url}/hires/import/")
+    shot(page, "import-en")
+    good = template_csv()
+    lines = good.splitlines()
+    second = (
+        lines[1]
+        .replace("C01X00T47", "X98765432")
+        .replace("IC1100202600001", "IC1100202600002")
+        .replace("MÜLLER", "Schmidt")
+    )
+    bad = "\r\n".join(
+        [lines[0], lines[1].replace("DEU", "XXX"), second.replace("1990-04-12", "12.04.1990")]
+    )
+    page.set_input_files(
+        "#id_file", files=[{"name": "hires.csv", "mimeType": "text/csv", "buffer": bad.encode()}]
+    )
+    page.get_by_role("button", name="Check the file").click()
+    page.wait_for_selector("#row-errors")
+    errors = page.inner_text("#row-errors")
+    assert "nationality" in errors and "birth_date" in errors
+    assert "The file has 2 errors. Nothing has been saved." in page.content()
+    assert Registration.objects.count() == 0
+    shot(page, "import-dry-run-errors-en")
+    fixed = "\r\n".join([lines[0], lines[1], second])
+    page.set_input_files(
+        "#id_file", files=[{"name": "hires.csv", "mimeType": "text/csv", "buffer": fixed.encode()}]
+    )
+    page.get_by_role("button", name="Check the file").click()
+    page.wait_for_selector("#dry-run-ok")
+    assert Registration.objects.count() == 0
+    shot(page, "import-dry-run-ok-en")
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.wait_for_selector("#import-done")
+    assert "Imported: 2 new hires registered." in page.inner_text("#import-done")
+    assert Registration.objects.filter(employer=employer).count() == 2
+    shot(page, "import-done-en")
+
+
+def test_switching_to_chinese_shows_chinese_text(page, live_server, hr_setup):
+    employer, hr = hr_setup
+    make_hire(
+        employer,
+        hr,
+        1,
+        family="Tanaka",
+        nationality="JPN",
+        issued=date.today() - timedelta(days=40),
+    )
+    login(page, live_server.url, "hr", PASSWORD)
+    page.select_option("#lang-select", "zh-hans")
+    page.locator("form.lang button").click()
+    page.wait_for_url("**/zh-hans/**")
+    body = page.inner_text("body")
+    assert "登记新入职人员" in body
+    assert "逾期" in body
+    assert "Register a new hire" not in body
+    assert page.get_attribute("html", "lang") == "zh-Hans"
+    shot(page, "hr-home-zh")
+    page.goto(f"{live_server.url}/zh-hans/hires/new/")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_selector(".error-summary")
+    assert "此项为必填项" in page.inner_text(".error-summary") or "必填" in page.inner_text(
+        ".error-summary"
+    )
+    shot(page, "hire-form-errors-zh")
+    page.goto(f"{live_server.url}/zh-hans/hires/import/")
+    assert "批量导入" in page.inner_text("main")
+    shot(page, "import-zh")
+
+
+def test_agency_and_employee_pages_in_both_languages(page, live_server, hr_setup):
+    employer, hr = hr_setup
+    late = make_hire(
+        employer,
+        hr,
+        1,
+        family="Tanaka",
+        nationality="JPN",
+        issued=date.today() - timedelta(days=40),
+    )
+    make_hire(
+        employer, hr, 2, family="Smith", nationality="GBR", issued=date.today() - timedelta(days=26)
+    )
+    make_employee(late)
+    make_agency()
+    login(page, live_server.url, "officer", PASSWORD)
+    assert "Agency workspace" in page.inner_text("h1")
+    shot(page, "agency-home-en")
+    page.goto(f"{live_server.url}/?q=Tanaka")
+    page.get_by_role("link", name="TANAKA Anna").first.click()
+    page.wait_for_selector("#docs-heading")
+    shot(page, "person-en")
+    page.goto(f"{live_server.url}/registrations/{late.pk}/")
+    page.get_by_role("button", name="Accept and assign a social security number").click()
+    page.wait_for_selector(".notice-success")
+    shot(page, "registration-accepted-en")
+    page.goto(f"{live_server.url}/zh-hans/?q=Smith")
+    assert "机构工作台" in page.inner_text("h1")
+    shot(page, "agency-home-zh")
+    page.goto(f"{live_server.url}/zh-hans/registrations/{late.pk}/")
+    shot(page, "registration-zh")
+    page.locator("nav form button[type=submit]").click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}/zh-hans/login/")
+    assert "登录" in page.inner_text("h1")
+    shot(page, "login-zh")
+    login(page, live_server.url, "employee", PASSWORD)
+    page.wait_for_selector(".ssn")
+    shot(page, "employee-en")
+    page.goto(f"{live_server.url}/zh-hans/me/")
+    assert "社会保障号码" in page.inner_text("main")
+    shot(page, "employee-zh")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/zh-hans/me/")
+    shot(page, "employee-zh-mobile")
