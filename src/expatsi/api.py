@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
+from expatsi.cards.api import router as cards_router
+from expatsi.cards.api import verify_router
 from expatsi.employers.api import router as employers_router
 from expatsi.insurance.api import employments_router, registrations_router
 from expatsi.people.api import entry_exit_router
@@ -56,3 +58,5 @@ api.add_router("/employees", employees_router)
 api.add_router("/employments", employments_router)
 api.add_router("/registrations", registrations_router)
 api.add_router("/entry-exit", entry_exit_router)
+api.add_router("/cards", cards_router)
+api.add_router("/verify", verify_router)

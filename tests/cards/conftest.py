@@ -6,6 +6,7 @@ from expatsi.access.actors import Actor
 from expatsi.cards import keys
 from expatsi.employers.models import Employer
 from expatsi.people.models import Person
+from tests.api.conftest import world  # noqa: F401 - the API tests' two-tenant world, by name
 
 AGENCY = Actor("agency", None, "officer", regions=None)
 
@@ -50,3 +51,13 @@ def person(db):
 @pytest.fixture
 def hr(employer):
     return Actor("hr", None, "hr", employer_ids=frozenset({employer.pk}))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Verification rate-limit counters live in Django's cache: start every test with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

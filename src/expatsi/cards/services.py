@@ -147,7 +147,12 @@ def _notify(card: Card, kind: str, **params: Any) -> None:
     from expatsi.notify.services import notify_employer_hr, notify_user
 
     def send() -> None:
-        payload = {"person": card.person.full_name, "card_number": card.card_number or "", **params}
+        payload = {
+            "person": card.person.full_name,
+            "card_number": card.card_number or "",
+            # stored as JSON with the notification: dates travel as ISO text
+            **{k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()},
+        }
         key = f"{kind}:{card.pk}:{params.get('application', '')}:{card.status}"
         notify_employer_hr(employer=card.employer, kind=kind, params=payload, dedupe_key=key)
         user = card.person.user

@@ -1,4 +1,16 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from expatsi.cards import views
 
 app_name = "cards"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.card_list, name="list"),
+    path("verify/", views.verify_page, name="verify"),
+    path("queue/", views.queue, name="queue"),
+    path("applications/<int:app_pk>/decide/", views.decide, name="decide"),
+    path("<int:pk>/", views.card_detail, name="detail"),
+    path("<int:pk>/qr.png", views.card_qr_png, name="qr_png"),
+    path("<int:pk>/card.pdf", views.card_pdf, name="pdf"),
+    path("<int:pk>/entry/", views.card_entry, name="entry"),
+    path("<int:pk>/<str:kind>/", views.card_file, name="file"),
+]

@@ -1,0 +1,364 @@
+"""REST API of the Integrated Card: applications, decisions, the card and its QR code, the signed
+trust and revocation lists for offline verifiers, and public online verification.
+
+Thin: every operation calls one service or selector; RuleError becomes ``{code, message, field}``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema, Status
+from ninja.pagination import paginate
+
+from expatsi.access.actors import client_ip
+from expatsi.access.auth import Pagination, api_auth, request_actor
+from expatsi.cards import keys, selectors, services, verification
+from expatsi.cards.models import Card, CardApplication, CardEvent
+from expatsi.credentials import qr
+from expatsi.employers.selectors import employer_get
+from expatsi.people.selectors import person_get
+from expatsi.rules.errors import RuleError
+
+router = Router(tags=["cards"], auth=api_auth)
+verify_router = Router(tags=["verify"])
+
+COSE = "application/cose"
+LIST_MAX_AGE = keys.REVOCATION_LIST_MAX_AGE
+
+
+# --- schemas ------------------------------------------------------------------------------------
+
+
+class EventOut(Schema):
+    at: datetime
+    action: str
+    from_status: str
+    to_status: str
+    actor_label: str
+    detail: dict[str, Any]
+
+
+class ApplicationOut(Schema):
+    id: int
+    card_id: int
+    kind: str
+    status: str
+    filed_as: str
+    filed_at: datetime
+    request: dict[str, Any]
+    event_date: date | None
+    deadline: date | None
+    late: bool
+    decided_at: datetime | None
+    reason: str
+
+
+class CardSummaryOut(Schema):
+    id: int
+    card_number: str | None
+    permit_number: str
+    person_id: int
+    name: str
+    employer_id: int
+    employer: str
+    category: str
+    status: str
+    valid_from: date | None
+    valid_to: date | None
+    legacy: bool
+
+    @staticmethod
+    def resolve_name(obj: Card) -> str:
+        return obj.person.full_name
+
+    @staticmethod
+    def resolve_employer(obj: Card) -> str:
+        return obj.employer.name
+
+
+class CardOut(CardSummaryOut):
+    ssn: str | None
+    nationality: str
+    position: str
+    notice_issued_on: date | None
+    notice_valid_to: date | None
+    entry_date: date | None
+    residence_permit_due: date | None
+    deregistered_on: date | None
+    deregistration_reason: str
+    qr_text: str | None
+    history: list[EventOut]
+    applications: list[ApplicationOut]
+
+    @staticmethod
+    def resolve_ssn(obj: Card) -> str | None:
+        return obj.person.ssn
+
+    @staticmethod
+    def resolve_nationality(obj: Card) -> str:
+        return obj.person.nationality
+
+    @staticmethod
+    def resolve_qr_text(obj: Card) -> str | None:
+        tok = selectors.card_current_token(obj)
+        return tok.text if tok else None
+
+    @staticmethod
+    def resolve_history(obj: Card) -> QuerySet[CardEvent]:
+        return obj.events.all()
+
+    @staticmethod
+    def resolve_applications(obj: Card) -> QuerySet[CardApplication]:
+        return obj.applications.all()
+
+
+class ApplyIn(Schema):
+    employer_id: int
+    person_id: int
+    category: str
+    position: str
+    valid_to: date
+
+
+class EntryIn(Schema):
+    entry_date: date
+
+
+class ExtensionIn(Schema):
+    new_valid_to: date
+
+
+class ChangeIn(Schema):
+    changes: dict[str, str]
+    change_date: date
+
+
+class DeregistrationIn(Schema):
+    reason: str
+    end_date: date
+
+
+class DecisionIn(Schema):
+    approve: bool
+    reason: str = ""
+
+
+class VerifyIn(Schema):
+    text: str
+
+
+class VerifyOut(Schema):
+    result: str
+    label: str
+    message: str
+    card: dict[str, str] | None
+    kid: str
+
+
+# --- the card -----------------------------------------------------------------------------------
+
+
+def _card(request: HttpRequest, card_id: int) -> Card:
+    return selectors.card_get(actor=request_actor(request), card_id=card_id)
+
+
+@router.get("", response=list[CardSummaryOut])
+@paginate(Pagination)
+def card_list(request: HttpRequest, status: str = "", q: str = "") -> QuerySet[Card]:
+    return selectors.card_list(actor=request_actor(request), status=status, query=q)
+
+
+@router.post("", response={201: ApplicationOut})
+def card_apply(request: HttpRequest, payload: ApplyIn) -> Status[CardApplication]:
+    """First application for a foreigner new to China (the work permit notice and the card)."""
+    actor = request_actor(request)
+    employer = employer_get(actor=actor, employer_id=payload.employer_id)
+    person = person_get(actor=actor, person_id=payload.person_id, audit=False)
+    app = services.card_apply(
+        actor=actor,
+        employer=employer,
+        person=person,
+        category=payload.category,
+        position=payload.position,
+        valid_to=payload.valid_to,
+    )
+    return Status(201, app)
+
+
+@router.get("/applications", response=list[ApplicationOut])
+@paginate(Pagination)
+def application_list(request: HttpRequest, status: str = "submitted") -> QuerySet[CardApplication]:
+    """Applications the caller may see; for agency staff the default is the decision queue."""
+    qs = selectors.applications_visible(request_actor(request))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("filed_at", "pk")
+
+
+@router.post("/applications/{application_id}/decision", response=ApplicationOut)
+def application_decide(
+    request: HttpRequest, application_id: int, payload: DecisionIn
+) -> CardApplication:
+    return services.application_decide(
+        actor=request_actor(request),
+        application_id=application_id,
+        approve=payload.approve,
+        reason=payload.reason,
+    )
+
+
+@router.get("/trust-list", auth=None)
+def trust_list(request: HttpRequest) -> HttpResponse:
+    """The signed list of every public key that signs card codes (COSE_Sign1 over CBOR)."""
+    response = HttpResponse(keys.trust_list_document(), content_type=COSE)
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Content-Disposition"] = 'attachment; filename="trust-list.cose"'
+    return response
+
+
+@router.get("/revocations", auth=None)
+def revocations(request: HttpRequest) -> HttpResponse:
+    """The signed list of truncated hashes of revoked codes, with the time it was issued."""
+    issued_at = keys.revocation_list().issued_at
+    response = HttpResponse(keys.revocation_list_document(), content_type=COSE)
+    response["Cache-Control"] = f"public, max-age={LIST_MAX_AGE}"
+    issued = datetime.fromtimestamp(issued_at, tz=UTC)
+    response["Last-Modified"] = format_datetime(issued, usegmt=True)
+    response["X-Revocation-List-Issued-At"] = issued.isoformat()
+    response["Content-Disposition"] = 'attachment; filename="revocations.cose"'
+    return response
+
+
+@router.get("/anchor.pem", auth=None)
+def anchor_public_key(request: HttpRequest) -> HttpResponse:
+    """The trust anchor's public key, which verifiers pin (compare it out of band)."""
+    from cryptography.hazmat.primitives import serialization
+
+    pem = (
+        keys.keyring()
+        .anchor.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    response = HttpResponse(pem, content_type="application/x-pem-file")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@router.get("/{card_id}", response=CardOut)
+def card_detail(request: HttpRequest, card_id: int) -> Card:
+    return _card(request, card_id)
+
+
+@router.get("/{card_id}/qr.png")
+def card_qr_png(request: HttpRequest, card_id: int) -> HttpResponse:
+    tok = selectors.card_current_token(_card(request, card_id))
+    if tok is None:
+        raise RuleError("no_code", "this card has no code in force", "card_id")
+    response = HttpResponse(qr.png(tok.text), content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@router.post("/{card_id}/entry", response=CardOut)
+def card_record_entry(request: HttpRequest, card_id: int, payload: EntryIn) -> Card:
+    return services.card_record_entry(
+        actor=request_actor(request), card_id=card_id, entry_date=payload.entry_date
+    )
+
+
+@router.post("/{card_id}/extension", response={201: ApplicationOut})
+def card_extend(
+    request: HttpRequest, card_id: int, payload: ExtensionIn
+) -> Status[CardApplication]:
+    _card(request, card_id)
+    app = services.card_extend_request(
+        actor=request_actor(request), card_id=card_id, new_valid_to=payload.new_valid_to
+    )
+    return Status(201, app)
+
+
+@router.post("/{card_id}/change", response={201: ApplicationOut})
+def card_change(request: HttpRequest, card_id: int, payload: ChangeIn) -> Status[CardApplication]:
+    _card(request, card_id)
+    app = services.card_change_request(
+        actor=request_actor(request),
+        card_id=card_id,
+        changes=payload.changes,
+        change_date=payload.change_date,
+    )
+    return Status(201, app)
+
+
+@router.post("/{card_id}/deregistration", response={201: ApplicationOut})
+def card_deregister(
+    request: HttpRequest, card_id: int, payload: DeregistrationIn
+) -> Status[CardApplication]:
+    _card(request, card_id)
+    app = services.card_deregister_request(
+        actor=request_actor(request),
+        card_id=card_id,
+        reason=payload.reason,
+        end_date=payload.end_date,
+    )
+    return Status(201, app)
+
+
+# --- public verification ------------------------------------------------------------------------
+
+VERIFY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"text": {"type": "string"}},
+                    "required": ["text"],
+                }
+            },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "image": {"type": "string", "format": "binary"},
+                        "text": {"type": "string"},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+@verify_router.post("", response=VerifyOut, openapi_extra=VERIFY_BODY)
+def verify(request: HttpRequest) -> dict[str, Any]:
+    """Check a card's code: ``{"text": "EXP1:…"}`` as JSON, or a photo as multipart ``image``.
+
+    Public and rate limited per client address (429 ``rate_limited``); every check is logged.
+    """
+    text = ""
+    image: bytes | None = None
+    if (request.content_type or "").startswith("multipart/"):
+        upload = request.FILES.get("image")
+        text = str(request.POST.get("text", ""))
+        if upload is not None:
+            image = upload.read(verification.MAX_IMAGE_BYTES + 1)
+    else:
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            raise RuleError(
+                "invalid_json", 'the body must be JSON: {"text": "EXP1:…"}', "text"
+            ) from None
+        raw = body.get("text") if isinstance(body, dict) else None
+        if not isinstance(raw, str):
+            raise RuleError("required", 'send the code as {"text": "EXP1:…"}', "text")
+        text = raw
+    answer = verification.verify_online(ip=client_ip(request), via="api", text=text, image=image)
+    return answer.as_dict()

@@ -1,0 +1,94 @@
+"""Reads of Integrated Cards, always within the actor's scope. An invisible card is not found.
+
+Agency staff see the cards of employers in their regions, HR sees its employers' cards, a foreign
+employee sees their own cards; the public sees none (it verifies codes instead).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from expatsi.access.actors import Actor
+from expatsi.audit.services import audit_record
+from expatsi.cards.models import ApplicationStatus, Card, CardApplication, CardToken
+from expatsi.rules.errors import NotFound
+
+
+def _scope(actor: Actor, prefix: str = "") -> Q | None:
+    """A filter on the card (``prefix`` reaches it from a related model); None means everything."""
+    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
+        return None
+    if actor.kind == "agency":
+        return Q(**{f"{prefix}employer__region_code__in": actor.regions or ()})
+    if actor.kind == "hr":
+        return Q(**{f"{prefix}employer_id__in": actor.employer_ids})
+    if actor.kind == "employee" and actor.person_id is not None:
+        return Q(**{f"{prefix}person_id": actor.person_id})
+    return Q(pk__in=[])
+
+
+def cards_visible(actor: Actor) -> QuerySet[Card]:
+    qs = Card.objects.select_related("person", "employer")
+    scope = _scope(actor)
+    return qs if scope is None else qs.filter(scope)
+
+
+def card_list(*, actor: Actor, status: str = "", query: str = "") -> QuerySet[Card]:
+    qs = cards_visible(actor)
+    if status:
+        qs = qs.filter(status=status)
+    q = query.strip()
+    if q:
+        qs = qs.filter(
+            Q(person__family_name__icontains=q)
+            | Q(person__given_names__icontains=q)
+            | Q(card_number=q)
+            | Q(permit_number=q)
+            | Q(person__ssn=q.upper())
+        )
+    return qs.order_by("-updated_at", "-pk")
+
+
+def card_get(*, actor: Actor, card_id: int, audit: bool = True) -> Card:
+    """One card the actor may see; the read of personal data is audited."""
+    card = cards_visible(actor).filter(pk=card_id).first()
+    if card is None:
+        raise NotFound("not_found", f"no card {card_id} that you may see", "card_id")
+    if audit:
+        audit_record(
+            actor=actor,
+            action="card.read",
+            object_type="card",
+            object_id=card.pk,
+            person_id=card.person_id,
+        )
+    return card
+
+
+def card_current_token(card: Card) -> CardToken | None:
+    """The token a holder shows now: the newest one not revoked."""
+    return card.tokens.filter(revoked_at__isnull=True).order_by("-issued_at", "-pk").first()
+
+
+def applications_visible(actor: Actor) -> QuerySet[CardApplication]:
+    qs = CardApplication.objects.select_related("card", "card__person", "card__employer")
+    scope = _scope(actor, "card__")
+    return qs if scope is None else qs.filter(scope)
+
+
+def applications_awaiting_decision(*, actor: Actor) -> QuerySet[CardApplication]:
+    """The agency's decision queue, oldest first (by deadline where the law sets one)."""
+    if not actor.is_agency:
+        return CardApplication.objects.none()
+    return (
+        applications_visible(actor)
+        .filter(status=ApplicationStatus.SUBMITTED)
+        .order_by("filed_at", "pk")
+    )
+
+
+def application_get(*, actor: Actor, application_id: int) -> CardApplication:
+    app = applications_visible(actor).filter(pk=application_id).first()
+    if app is None:
+        raise NotFound("not_found", f"no application {application_id}", "application_id")
+    return app

@@ -1,0 +1,175 @@
+"""Online verification of a card's QR code: the public page and ``POST /api/v1/verify`` share it.
+
+The answer is one of valid / expired / not_yet_valid / revoked / unknown_key / tampered / malformed,
+with a sentence in the reader's language, and the card's data only where the code carries it — never
+more than the card itself shows. Online checks also ask the database whether the token has been
+revoked (the signed revocation list a server hands out may be up to a minute old). Every check is
+logged without the code's text; each client address gets a limited number of checks per minute.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from expatsi.cards import keys
+from expatsi.cards.models import CardToken, VerificationLog
+from expatsi.credentials import base45, cose, qr
+from expatsi.credentials import token as qr_token
+from expatsi.credentials.trust import revocation_hash
+from expatsi.rules.errors import RuleError
+
+RATE_PER_MINUTE = 30
+MAX_IMAGE_BYTES = 8 * 1024 * 1024
+RESULTS = ("valid", "expired", "not_yet_valid", "revoked", "unknown_key", "tampered", "malformed")
+
+
+class RateLimitedError(RuleError):
+    status = 429
+
+
+def rate_per_minute() -> int:
+    return int(getattr(settings, "EXPATSI_VERIFY_RATE_PER_MINUTE", RATE_PER_MINUTE))
+
+
+def rate_limit(ip: str) -> None:
+    """A counter per client address and minute in Django's cache (shared by all app servers when the
+    cache is)."""
+    key = f"expatsi:verify-rate:{ip}:{int(time.time()) // 60}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=120)
+        count = 1
+    if count > rate_per_minute():
+        raise RateLimitedError(
+            "rate_limited",
+            _("Too many checks from your address: wait a minute and try again."),
+            "",
+        )
+
+
+def result_label(result: str) -> str:
+    labels = {
+        "valid": _("Valid"),
+        "expired": _("Expired"),
+        "not_yet_valid": _("Not yet valid"),
+        "revoked": _("Revoked"),
+        "unknown_key": _("Unknown key"),
+        "tampered": _("Tampered"),
+        "malformed": _("Not a card code"),
+    }
+    return str(labels.get(result, result))
+
+
+def result_message(v: qr_token.Verification) -> str:
+    claims = v.claims
+    if v.result == "valid" and claims:
+        return _("This card code is genuine and in force until %(date)s.") % {
+            "date": date_format(claims.valid_to, "DATE_FORMAT")
+        }
+    if v.result == "expired" and claims:
+        return _("The signature is genuine, but the card expired on %(date)s.") % {
+            "date": date_format(claims.valid_to, "DATE_FORMAT")
+        }
+    if v.result == "not_yet_valid" and claims:
+        return _("The signature is genuine, but the card is valid only from %(date)s.") % {
+            "date": date_format(claims.valid_from, "DATE_FORMAT")
+        }
+    if v.result == "revoked":
+        return _(
+            "This code has been revoked: the card was changed, extended or cancelled. Ask the "
+            "holder to show the current code."
+        )
+    if v.result == "unknown_key":
+        return _("The code was not signed by a key on the agency's trust list: do not rely on it.")
+    if v.result == "tampered":
+        return _("The code is damaged or has been altered: do not rely on it.")
+    return _("This is not an Integrated Card code (it must start with %(prefix)s).") % {
+        "prefix": qr_token.PREFIX
+    }
+
+
+@dataclass(frozen=True)
+class Answer:
+    result: str
+    label: str
+    message: str
+    card: dict[str, str] | None
+    kid: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "result": self.result,
+            "label": self.label,
+            "message": self.message,
+            "card": self.card,
+            "kid": self.kid,
+        }
+
+
+def _revoked_in_database(text: str) -> bool:
+    """Whether the token's revocation handle is revoked now (the signed list may lag a minute)."""
+    try:
+        envelope = zlib.decompress(base45.decode(text.strip()[len(qr_token.PREFIX) :]))
+        signature = cose.parse(envelope).signature
+    except (base45.Base45Error, zlib.error, cose.CoseError):
+        return False
+    return CardToken.objects.filter(
+        revocation_hash=revocation_hash(signature).hex(), revoked_at__isnull=False
+    ).exists()
+
+
+def text_from_image(data: bytes) -> str:
+    """The QR code's text in a photo or screenshot; a bad image is a RuleError on ``image``."""
+    if not data:
+        raise RuleError("empty_image", _("The image is empty."), "image")
+    if len(data) > MAX_IMAGE_BYTES:
+        raise RuleError("image_too_large", _("The image is too large (at most 8 MB)."), "image")
+    try:
+        found = qr.read_image(data)
+    except Exception:  # PIL raises many kinds of errors for files that are not images
+        raise RuleError(
+            "unreadable_image", _("This file is not an image we can read (PNG or JPEG)."), "image"
+        ) from None
+    if not found:
+        raise RuleError(
+            "no_code_found",
+            _("No QR code was found in the image: take a sharper photo of the whole code."),
+            "image",
+        )
+    return found[0]
+
+
+def verify_text(text: str, *, online: bool = True) -> Answer:
+    v = qr_token.verify(text, keys.trust_list(), keys.revocation_list())
+    if online and v.result in ("valid", "expired", "not_yet_valid") and _revoked_in_database(text):
+        v = qr_token.Verification("revoked", v.claims, v.kid, "revoked")
+    shown = v.claims.as_dict() if v.claims and v.result != "malformed" else None
+    return Answer(v.result, result_label(v.result), result_message(v), shown, v.kid)
+
+
+def verify_online(*, ip: str, via: str, text: str = "", image: bytes | None = None) -> Answer:
+    """Rate limit, read the code (text or image), verify, log. Bad input raises RuleError."""
+    rate_limit(ip)
+    if image is not None and not text.strip():
+        text = text_from_image(image)
+    if not text.strip():
+        raise RuleError("required", _("Paste the code's text or upload a photo of it."), "text")
+    answer = verify_text(text)
+    VerificationLog.objects.create(
+        ip=ip,
+        result=answer.result,
+        kid=answer.kid[:16],
+        card_number=(answer.card or {}).get("card_number", "")[:20],
+        via=via,
+    )
+    return answer

@@ -1,0 +1,315 @@
+"""Card pages: the public verification page; the card (QR, PDF, history) for its holder, the
+employer's HR and agency staff; filing extension, change and deregistration; the agency's queue.
+
+Views are thin: build the actor, call one selector or service, show RuleError next to its field.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from expatsi.access.actors import Actor, actor_for_user, client_ip
+from expatsi.cards import pdf, selectors, services, verification
+from expatsi.cards.forms import (
+    CardForm,
+    ChangeForm,
+    DecisionForm,
+    DeregistrationForm,
+    EntryForm,
+    ExtensionForm,
+    VerifyForm,
+    card_rule_message,
+)
+from expatsi.cards.models import Card, CardStatus
+from expatsi.credentials import qr
+from expatsi.rules.errors import NotFound, RuleError
+
+FILING_FORMS: dict[str, type[CardForm]] = {
+    "extension": ExtensionForm,
+    "change": ChangeForm,
+    "deregistration": DeregistrationForm,
+}
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return actor_for_user(request.user, ip=client_ip(request))
+
+
+def _card(actor: Actor, pk: int, *, audit: bool = True) -> Card:
+    try:
+        return selectors.card_get(actor=actor, card_id=pk, audit=audit)
+    except NotFound:
+        raise Http404 from None
+
+
+def _may_file(actor: Actor, card: Card) -> bool:
+    if actor.kind == "hr" and card.employer_id in actor.employer_ids:
+        return True
+    if actor.covers_region(card.employer.region_code):
+        return True
+    return (
+        actor.kind == "employee"
+        and actor.person_id == card.person_id
+        and card.employer.dissolved_on is not None
+    )
+
+
+# --- public verification ------------------------------------------------------------------------
+
+
+def verify_page(request: HttpRequest) -> HttpResponse:
+    """Paste the code's text or upload a photo of it: a clear answer for anyone."""
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    answer = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            upload = form.cleaned_data.get("image")
+            image = upload.read(verification.MAX_IMAGE_BYTES + 1) if upload else None
+            try:
+                answer = verification.verify_online(
+                    ip=client_ip(request),
+                    via="page",
+                    text=form.cleaned_data.get("text") or "",
+                    image=image,
+                )
+            except verification.RateLimitedError as exc:
+                form.add_error(None, exc.message)
+                status = 429
+            except RuleError as exc:
+                form.add_rule_error(exc)
+        if not form.is_valid() and status == 200:
+            status = 400
+    return render(request, "cards/verify.html", {"form": form, "answer": answer}, status=status)
+
+
+# --- the card -----------------------------------------------------------------------------------
+
+
+@login_required
+def card_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if actor.kind == "public":
+        raise PermissionDenied
+    status = request.GET.get("status", "")
+    if status not in CardStatus.values:
+        status = ""
+    query = request.GET.get("q", "")[:100]
+    cards = list(selectors.card_list(actor=actor, status=status, query=query)[:200])
+    if actor.kind == "employee" and len(cards) == 1 and not query and not status:
+        return redirect("cards:detail", pk=cards[0].pk)
+    return render(
+        request,
+        "cards/list.html",
+        {
+            "cards": cards,
+            "status": status,
+            "query": query,
+            "statuses": CardStatus.choices,
+            "actor_kind": actor.kind,
+            "pending": selectors.applications_awaiting_decision(actor=actor).count()
+            if actor.is_agency
+            else 0,
+        },
+    )
+
+
+@login_required
+def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    card = _card(actor, pk)
+    token = selectors.card_current_token(card)
+    open_app = card.applications.filter(status="submitted").first()
+    today = timezone.localdate()
+    may_file = _may_file(actor, card)
+    return render(
+        request,
+        "cards/detail.html",
+        {
+            "card": card,
+            "person": card.person,
+            "token": token,
+            # segno's SVG is generated from our own signed text: no user markup can reach it.
+            "qr_svg": mark_safe(qr.svg(token.text, scale=5)) if token else "",  # noqa: S308
+            "events": card.events.all(),
+            "applications": card.applications.all(),
+            "open_app": open_app,
+            "may_file": may_file and card.status == CardStatus.ACTIVE and open_app is None,
+            "may_enter": may_file and card.status == CardStatus.NOTICE_ISSUED,
+            "entry_form": EntryForm(initial={"entry_date": today}),
+            "decision_form": DecisionForm(prefix=f"a{open_app.pk}") if open_app else None,
+            "actor_kind": actor.kind,
+            "may_decide": actor.covers_region(card.employer.region_code),
+            "own": actor.kind == "employee",
+            "today": today,
+        },
+    )
+
+
+@login_required
+def card_qr_png(request: HttpRequest, pk: int) -> HttpResponse:
+    card = _card(_actor(request), pk, audit=False)
+    token = selectors.card_current_token(card)
+    if token is None:
+        raise Http404
+    response = HttpResponse(qr.png(token.text, scale=8), content_type="image/png")
+    response["Content-Disposition"] = (
+        f'attachment; filename="card-{card.card_number or card.pk}-qr.png"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def card_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    card = _card(_actor(request), pk)
+    token = selectors.card_current_token(card)
+    response = HttpResponse(
+        pdf.card_pdf(card, token.text if token else None), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="card-{card.card_number or card.pk}.pdf"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def card_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """File an extension, a change or a deregistration (employer's HR; the holder once the employer
+    is gone; agency staff)."""
+    form_class = FILING_FORMS.get(kind)
+    if form_class is None:
+        raise Http404
+    actor = _actor(request)
+    card = _card(actor, pk, audit=False)
+    if not _may_file(actor, card):
+        raise PermissionDenied
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if isinstance(form, ExtensionForm):
+                services.card_extend_request(
+                    actor=actor, card_id=card.pk, new_valid_to=data["new_valid_to"]
+                )
+            elif isinstance(form, ChangeForm):
+                services.card_change_request(
+                    actor=actor,
+                    card_id=card.pk,
+                    changes=form.changes(),
+                    change_date=data["change_date"],
+                )
+            else:
+                services.card_deregister_request(
+                    actor=actor, card_id=card.pk, reason=data["reason"], end_date=data["end_date"]
+                )
+        except RuleError as exc:
+            form.add_rule_error(exc)
+        else:
+            messages.success(
+                request, _("The application has been sent to the social insurance agency.")
+            )
+            return redirect("cards:detail", pk=card.pk)
+    titles = {
+        "extension": _("Apply to extend the card"),
+        "change": _("Apply to change the card"),
+        "deregistration": _("Apply to deregister the card"),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "cards/file.html",
+        {"form": form, "card": card, "kind": kind, "title": titles[kind]},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def card_entry(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    card = _card(actor, pk, audit=False)
+    form = EntryForm(request.POST)
+    if form.is_valid():
+        try:
+            services.card_record_entry(
+                actor=actor, card_id=card.pk, entry_date=form.cleaned_data["entry_date"]
+            )
+        except RuleError as exc:
+            messages.error(request, card_rule_message(exc))
+        else:
+            messages.success(request, _("Entry recorded: the card is active."))
+    else:
+        messages.error(request, _("Enter the date of entry."))
+    return redirect("cards:detail", pk=card.pk)
+
+
+# --- agency decisions ---------------------------------------------------------------------------
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if not actor.is_agency:
+        raise PermissionDenied
+    return _queue(request, actor)
+
+
+def _queue(
+    request: HttpRequest, actor: Actor, failed: DecisionForm | None = None, status: int = 200
+) -> HttpResponse:
+    rows = [
+        (
+            app,
+            failed
+            if failed is not None and failed.prefix == f"a{app.pk}"
+            else DecisionForm(prefix=f"a{app.pk}"),
+        )
+        for app in selectors.applications_awaiting_decision(actor=actor)[:200]
+    ]
+    return render(request, "cards/queue.html", {"rows": rows}, status=status)
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, app_pk: int) -> HttpResponse:
+    actor = _actor(request)
+    if not actor.is_agency:
+        raise PermissionDenied
+    try:
+        app = selectors.application_get(actor=actor, application_id=app_pk)
+    except NotFound:
+        raise Http404 from None
+    approve = request.POST.get("decision") == "approve"
+    form = DecisionForm(request.POST, prefix=f"a{app.pk}")
+    reason = form.cleaned_data.get("reason", "") if form.is_valid() else ""
+    try:
+        services.application_decide(
+            actor=actor, application_id=app.pk, approve=approve, reason=reason
+        )
+    except RuleError as exc:
+        if exc.field == "reason":
+            form.add_error("reason", _("Give a reason to reject."))
+            if request.POST.get("next") == "card":
+                messages.error(request, _("Give a reason to reject."))
+                return redirect("cards:detail", pk=app.card_id)
+            return _queue(request, actor, failed=form, status=400)
+        messages.error(request, card_rule_message(exc))
+    else:
+        if approve:
+            messages.success(request, _("Application approved."))
+        else:
+            messages.success(request, _("Application rejected; the employer has been told why."))
+    target = request.POST.get("next", "")
+    if target == "card":
+        return redirect("cards:detail", pk=app.card_id)
+    return redirect("cards:queue")
