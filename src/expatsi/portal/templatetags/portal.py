@@ -123,9 +123,22 @@ def portal_nav(context: template.Context) -> dict[str, Any]:
             audit = _url("audit:list")
             if audit:
                 items.append((audit, _("Audit trail")))
-        inbox = _url("notify:inbox")
-        if inbox:
-            items.append((inbox, _("Inbox")))
+        optional = [("cards:list", _("Cards"))]
+        if actor.kind == "agency":
+            optional += [("cards:queue", _("Card decisions")), ("billing:bills", _("Bills")),
+                         ("billing:collection", _("Collection"))]
+        elif actor.kind == "hr":
+            optional += [("billing:bills", _("Bills")), ("billing:declarations", _("Contribution bases"))]
+        elif actor.kind == "employee":
+            optional += [("billing:my_contributions", _("My contributions"))]
+        optional += [("notify:inbox", _("Inbox"))]
+        for name, label in optional:
+            url = _url(name)
+            if url:
+                items.append((url, label))
+    verify = _url("cards:verify")
+    if verify:
+        items.append((verify, _("Check a card")))
     path = getattr(request, "path", "")
     current = ""
     for url, _label in items:  # the longest matching prefix is the current page
