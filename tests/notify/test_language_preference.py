@@ -7,7 +7,9 @@ from expatsi.notify.services import notify_user, user_language
 
 @pytest.mark.django_db
 def test_the_language_switch_is_remembered_for_messages():
-    user = get_user_model().objects.create_user("hr-lang", email="hr@example.invalid", password="pw-very-long-1")
+    user = get_user_model().objects.create_user(
+        "hr-lang", email="hr@example.invalid", password="pw-very-long-1"
+    )
     assert user_language(user) == "en"
     client = Client()
     client.force_login(user)
@@ -15,8 +17,11 @@ def test_the_language_switch_is_remembered_for_messages():
     assert response.status_code == 302
     user.refresh_from_db()
     assert user_language(user) == "zh-hans"
-    note = notify_user(user=user, kind="registration_overdue",
-                       params={"person": "X", "deadline": "2025-02-09", "days": 3})
+    note = notify_user(
+        user=user,
+        kind="registration_overdue",
+        params={"person": "X", "deadline": "2025-02-09", "days": 3},
+    )
     assert note is not None
     assert note.language == "zh-hans"
 

@@ -127,6 +127,15 @@ def test_every_convention_says_where_it_is_applied_and_that_place_exists():
             file = place.split(":", 1)[0]
             assert file in policy_files(), f"{key}: {file} is not a policy file"
     # The conventions policy-facts.md lists, at least:
-    assert {"money_rounding", "contribution_year", "late_publication", "payment_due_date", "late_fee_days",
-            "account_crediting", "months_divisor_interpolation", "foreigner_ssn", "registration_clock",
-            "proof_of_life"} <= keys
+    assert {
+        "money_rounding",
+        "contribution_year",
+        "late_publication",
+        "payment_due_date",
+        "late_fee_days",
+        "account_crediting",
+        "months_divisor_interpolation",
+        "foreigner_ssn",
+        "registration_clock",
+        "proof_of_life",
+    } <= keys

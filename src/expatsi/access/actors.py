@@ -24,7 +24,9 @@ class Actor:
         return self.kind in ("agency", "system")
 
     def covers_region(self, region_code: str) -> bool:
-        return self.kind == "system" or (self.kind == "agency" and (self.regions is None or region_code in self.regions))
+        return self.kind == "system" or (
+            self.kind == "agency" and (self.regions is None or region_code in self.regions)
+        )
 
 
 SYSTEM = Actor(kind="system", user_id=None, label="system", via="job")
@@ -53,8 +55,14 @@ def actor_for_user(user: Any, *, ip: str = "", via: str = "portal") -> Actor:
 
 def actor_for_token(token: Any, *, ip: str = "") -> Actor:
     """An employer's API token acts as HR of that one employer."""
-    return Actor("hr", None, f"token {token.prefix} ({token.name})", employer_ids=frozenset({token.employer_id}),
-                 ip=ip, via="token")
+    return Actor(
+        "hr",
+        None,
+        f"token {token.prefix} ({token.name})",
+        employer_ids=frozenset({token.employer_id}),
+        ip=ip,
+        via="token",
+    )
 
 
 def client_ip(request: Any) -> str:

@@ -10,8 +10,12 @@ from django.utils.translation import gettext_lazy as _
 class AgencyStaff(models.Model):
     """A social insurance agency officer; ``regions`` empty means every region."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agency_staff")
-    regions = models.CharField(_("regions (comma-separated codes, empty = all)"), max_length=300, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agency_staff"
+    )
+    regions = models.CharField(
+        _("regions (comma-separated codes, empty = all)"), max_length=300, blank=True
+    )
 
     def region_codes(self) -> frozenset[str]:
         return frozenset(c.strip() for c in self.regions.split(",") if c.strip())
@@ -30,12 +34,20 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["principal", "key"], name="idempotency_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["principal", "key"], name="idempotency_unique")
+        ]
 
 
 class Profile(models.Model):
     """Per-user settings that are not identity: the language messages and e-mails are written in."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
-    language = models.CharField(_("language"), max_length=8, choices=[("en", "English"), ("zh-hans", "简体中文")],
-                                default="en")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=[("en", "English"), ("zh-hans", "简体中文")],
+        default="en",
+    )

@@ -12,6 +12,10 @@ from expatsi.access.models import Profile
 def set_language(request: HttpRequest) -> HttpResponse:
     response = django_set_language(request)
     language = request.POST.get("language", "")
-    if request.method == "POST" and request.user.is_authenticated and language in dict(settings.LANGUAGES):
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+    ):
         Profile.objects.update_or_create(user=request.user, defaults={"language": language})
     return response

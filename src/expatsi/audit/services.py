@@ -16,7 +16,9 @@ GENESIS = "0" * 64
 
 
 def _digest(prev: str, fields: dict[str, Any]) -> str:
-    payload = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    payload = json.dumps(
+        fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
     return hashlib.sha256((prev + payload).encode()).hexdigest()
 
 

@@ -40,9 +40,15 @@ class Bar:
 
 def _result(r: Any) -> dict[str, Any]:
     return {
-        "run": r.run.pk, "region": r.run.region_code, "month": r.run.month, "status": r.run.status,
-        "employers": r.run.employers_total, "people": r.run.people, "regular_bills": r.regular_bills,
-        "adjustment_bills": r.adjustment_bills, "lines": r.lines,
+        "run": r.run.pk,
+        "region": r.run.region_code,
+        "month": r.run.month,
+        "status": r.run.status,
+        "employers": r.run.employers_total,
+        "people": r.run.people,
+        "regular_bills": r.regular_bills,
+        "adjustment_bills": r.adjustment_bills,
+        "lines": r.lines,
     }
 
 
@@ -51,8 +57,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     setup_django()
     from expatsi.billing.run import billing_run
 
-    result = billing_run(region_code=args.region, month=month, started_by="cli",
-                         progress=None if args.quiet else Bar(f"billing {args.region} {month}"))
+    result = billing_run(
+        region_code=args.region,
+        month=month,
+        started_by="cli",
+        progress=None if args.quiet else Bar(f"billing {args.region} {month}"),
+    )
     return _result(result)
 
 
@@ -62,8 +72,13 @@ def recalculate(args: argparse.Namespace) -> dict[str, Any]:
     setup_django()
     from expatsi.billing.run import billing_recalculate
 
-    results = billing_recalculate(region_code=args.region, from_month=start, to_month=end, started_by="cli",
-                                  progress=None if args.quiet else Bar(f"recalculating {args.region}"))
+    results = billing_recalculate(
+        region_code=args.region,
+        from_month=start,
+        to_month=end,
+        started_by="cli",
+        progress=None if args.quiet else Bar(f"recalculating {args.region}"),
+    )
     return {"months": [_result(r) for r in results]}
 
 
@@ -72,8 +87,12 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--region", required=True, help="6-digit region code, e.g. 110000")
     p.add_argument("--month", required=True, help="contribution month, YYYY-MM")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p = add_command(sub, "recalculate", recalculate,
-                    help="re-bill every billed month from --from after a policy change: adjustment bills only")
+    p = add_command(
+        sub,
+        "recalculate",
+        recalculate,
+        help="re-bill every billed month from --from after a policy change: adjustment bills only",
+    )
     p.add_argument("--region", required=True)
     p.add_argument("--from", dest="from_month", required=True, help="first month, YYYY-MM")
     p.add_argument("--to", dest="to_month", help="last month, YYYY-MM (default: this month)")

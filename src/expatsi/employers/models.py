@@ -11,7 +11,10 @@ from django.utils.translation import gettext_lazy as _
 class EmployerKind(models.TextChoices):
     DOMESTIC = "domestic", _("Domestic employer")
     BRANCH = "branch", _("Branch of an overseas company")
-    REPRESENTATIVE_OFFICE = "representative_office", _("Representative office of an overseas company")
+    REPRESENTATIVE_OFFICE = (
+        "representative_office",
+        _("Representative office of an overseas company"),
+    )
 
 
 class Employer(models.Model):
@@ -19,14 +22,20 @@ class Employer(models.Model):
     name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
     uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
     region_code = models.CharField(_("region"), max_length=6, db_index=True)
-    kind = models.CharField(_("kind"), max_length=24, choices=EmployerKind.choices, default=EmployerKind.DOMESTIC)
+    kind = models.CharField(
+        _("kind"), max_length=24, choices=EmployerKind.choices, default=EmployerKind.DOMESTIC
+    )
     overseas_company = models.CharField(_("overseas company"), max_length=200, blank=True)
     overseas_country = models.CharField(_("overseas company's country"), max_length=3, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     email = models.EmailField(_("contact e-mail"), blank=True)
     dissolved_on = models.DateField(
-        _("ceased to exist on"), null=True, blank=True,
-        help_text=_("Once an employer no longer exists, its foreign employees may file card applications themselves."),
+        _("ceased to exist on"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Once an employer no longer exists, its foreign employees may file card applications themselves."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -35,7 +44,8 @@ class Employer(models.Model):
         verbose_name_plural = _("employers")
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind="domestic") | ~Q(overseas_company=""), name="employer_overseas_named"
+                condition=Q(kind="domestic") | ~Q(overseas_company=""),
+                name="employer_overseas_named",
             )
         ]
 
@@ -46,7 +56,9 @@ class Employer(models.Model):
 class WorkInjuryRating(models.Model):
     """The employer's work-injury class and floating grade over time (effective-dated, never edited)."""
 
-    employer = models.ForeignKey(Employer, on_delete=models.CASCADE, related_name="work_injury_ratings")
+    employer = models.ForeignKey(
+        Employer, on_delete=models.CASCADE, related_name="work_injury_ratings"
+    )
     industry_class = models.CharField(_("industry class"), max_length=4)
     grade_ppm = models.PositiveIntegerField(_("floating grade (ppm)"))
     rate_ppm = models.PositiveIntegerField(_("rate (ppm)"))
@@ -56,7 +68,9 @@ class WorkInjuryRating(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["employer", "effective_from"], name="rating_unique_start"),
+            models.UniqueConstraint(
+                fields=["employer", "effective_from"], name="rating_unique_start"
+            ),
             models.UniqueConstraint(
                 fields=["employer"], condition=Q(effective_to__isnull=True), name="rating_one_open"
             ),
@@ -66,13 +80,17 @@ class WorkInjuryRating(models.Model):
 class HrMembership(models.Model):
     """A user who acts as HR for an employer."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hr_memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hr_memberships"
+    )
     employer = models.ForeignKey(Employer, on_delete=models.CASCADE, related_name="hr_members")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "employer"], name="hr_membership_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "employer"], name="hr_membership_unique")
+        ]
 
 
 class ApiToken(models.Model):
@@ -82,7 +100,9 @@ class ApiToken(models.Model):
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(max_length=12, unique=True)
     digest = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -33,5 +33,7 @@ def api_tokens_visible(*, actor: Actor, employer_id: int) -> QuerySet[ApiToken]:
     """An employer's API tokens (never their secrets): for its HR and the agency staff of its region."""
     employer = employer_get(actor=actor, employer_id=employer_id)
     if not (actor.kind == "hr" or actor.covers_region(employer.region_code)):
-        raise Forbidden("forbidden", "only the employer's HR and agency staff see its API tokens", "")
+        raise Forbidden(
+            "forbidden", "only the employer's HR and agency staff see its API tokens", ""
+        )
     return ApiToken.objects.filter(employer=employer).order_by("-created_at", "-pk")

@@ -20,15 +20,21 @@ class Employment(models.Model):
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="employments")
     employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="employments")
-    engagement = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    engagement = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     start_date = models.DateField(_("start"))
     end_date = models.DateField(_("end"), null=True, blank=True)
     end_reason = models.CharField(max_length=20, blank=True)  # "changed", "ended"
     position = models.CharField(_("position"), max_length=200)
     contract_wage = models.BigIntegerField(_("contract wage (fen a month)"))
     seconded_by = models.CharField(_("sent by overseas employer"), max_length=200, blank=True)
-    seconded_by_country = models.CharField(_("overseas employer's country"), max_length=3, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    seconded_by_country = models.CharField(
+        _("overseas employer's country"), max_length=3, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -37,7 +43,9 @@ class Employment(models.Model):
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="employment_end_after_start",
             ),
-            models.CheckConstraint(condition=Q(contract_wage__gte=0), name="employment_wage_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(contract_wage__gte=0), name="employment_wage_nonnegative"
+            ),
         ]
         indexes = [
             models.Index(fields=["employer", "end_date"]),
@@ -56,23 +64,35 @@ class Registration(models.Model):
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="registrations")
     employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="registrations")
-    employment = models.ForeignKey(Employment, on_delete=models.PROTECT, related_name="registrations")
-    permit = models.ForeignKey(Document, null=True, on_delete=models.PROTECT, related_name="registrations")
+    employment = models.ForeignKey(
+        Employment, on_delete=models.PROTECT, related_name="registrations"
+    )
+    permit = models.ForeignKey(
+        Document, null=True, on_delete=models.PROTECT, related_name="registrations"
+    )
     permit_issued_on = models.DateField(_("work permit issued on"))
     deadline = models.DateField(_("registration deadline"))
     insurance_start = models.DateField(_("insured from"))
-    status = models.CharField(max_length=10, choices=RegistrationStatus.choices, default=RegistrationStatus.SUBMITTED)
+    status = models.CharField(
+        max_length=10, choices=RegistrationStatus.choices, default=RegistrationStatus.SUBMITTED
+    )
     submitted_at = models.DateTimeField(auto_now_add=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     registered_on = models.DateField(_("registered on"), null=True, blank=True)
     rejection_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["employment"], condition=~Q(status="rejected"), name="registration_one_live_per_employment"
+                fields=["employment"],
+                condition=~Q(status="rejected"),
+                name="registration_one_live_per_employment",
             )
         ]
         indexes = [models.Index(fields=["employer", "status", "deadline"])]
@@ -81,7 +101,9 @@ class Registration(models.Model):
 class CoverageCertificate(models.Model):
     """A home country's certificate of coverage under a bilateral agreement."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="coverage_certificates")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="coverage_certificates"
+    )
     number = models.CharField(_("certificate number"), max_length=60)
     country = models.CharField(_("issuing country"), max_length=3)
     valid_from = models.DateField(_("valid from"))
@@ -91,7 +113,9 @@ class CoverageCertificate(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["country", "number"], name="certificate_unique_number"),
-            models.CheckConstraint(condition=Q(valid_to__gte=models.F("valid_from")), name="certificate_span"),
+            models.CheckConstraint(
+                condition=Q(valid_to__gte=models.F("valid_from")), name="certificate_span"
+            ),
         ]
 
 
@@ -103,4 +127,6 @@ class SsnSequence(models.Model):
     last = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["key", "parity"], name="ssn_sequence_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "parity"], name="ssn_sequence_unique")
+        ]

@@ -27,7 +27,9 @@ def registration_deadline_status(reg: Registration, today: date | None = None) -
     today = today or timezone.localdate()
     if reg.status == RegistrationStatus.ACCEPTED and reg.registered_on is not None:
         late = (reg.registered_on - reg.deadline).days
-        return DeadlineView("registered_late" if late > 0 else "registered_on_time", None, max(late, 0) or None)
+        return DeadlineView(
+            "registered_late" if late > 0 else "registered_on_time", None, max(late, 0) or None
+        )
     if reg.status == RegistrationStatus.REJECTED:
         return DeadlineView("rejected", None, None)
     left = (reg.deadline - today).days
@@ -60,9 +62,11 @@ def employments_visible(actor: Actor) -> QuerySet[Employment]:
         return qs.filter(employer__region_code__in=actor.regions or ())
     if actor.kind == "hr":
         today = timezone.localdate()
-        engaged = Employment.objects.filter(employer_id__in=actor.employer_ids).filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=today)
-        ).values("person_id")
+        engaged = (
+            Employment.objects.filter(employer_id__in=actor.employer_ids)
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+            .values("person_id")
+        )
         return qs.filter(employer_id__in=actor.employer_ids, person_id__in=engaged)
     if actor.kind == "employee" and actor.person_id is not None:
         return qs.filter(person_id=actor.person_id)

@@ -16,7 +16,13 @@ from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
 from expatsi.employers.models import Employer
-from expatsi.insurance.models import CoverageCertificate, Employment, Registration, RegistrationStatus, SsnSequence
+from expatsi.insurance.models import (
+    CoverageCertificate,
+    Employment,
+    Registration,
+    RegistrationStatus,
+    SsnSequence,
+)
 from expatsi.people.models import Document, DocumentKind, Person
 from expatsi.people.services import PersonData, document_add, person_find_or_create
 from expatsi.rules.agreements import agreements
@@ -57,23 +63,41 @@ def employment_start(
     if contract_wage < 0:
         raise RuleError("negative_wage", "the contract wage must be ≥ 0", "contract_wage")
     if seconded_by:
-        seconded_by_country = validation.nationality(seconded_by_country, field="seconded_by_country")
-    overlapping = Employment.objects.filter(person=person, employer=employer, start_date__lte=end_date or date.max)
+        seconded_by_country = validation.nationality(
+            seconded_by_country, field="seconded_by_country"
+        )
+    overlapping = Employment.objects.filter(
+        person=person, employer=employer, start_date__lte=end_date or date.max
+    )
     overlapping = overlapping.exclude(end_date__lt=start_date)
     if overlapping.exists():
-        raise Conflict("overlapping_employment", "this person already has an employment with this employer then",
-                       "start_date")
+        raise Conflict(
+            "overlapping_employment",
+            "this person already has an employment with this employer then",
+            "start_date",
+        )
     with transaction.atomic():
         emp = Employment.objects.create(
-            person=person, employer=employer, start_date=start_date, end_date=end_date,
-            position=validation.required_text(position, "position"), contract_wage=contract_wage,
-            seconded_by=seconded_by.strip(), seconded_by_country=seconded_by_country if seconded_by else "",
+            person=person,
+            employer=employer,
+            start_date=start_date,
+            end_date=end_date,
+            position=validation.required_text(position, "position"),
+            contract_wage=contract_wage,
+            seconded_by=seconded_by.strip(),
+            seconded_by_country=seconded_by_country if seconded_by else "",
             created_by_id=actor.user_id,
         )
         emp.engagement = emp
         emp.save(update_fields=["engagement"])
-        audit_record(actor=actor, action="employment.start", object_type="employment", object_id=emp.pk,
-                     person_id=person.pk, detail={"employer": employer.pk, "start": start_date})
+        audit_record(
+            actor=actor,
+            action="employment.start",
+            object_type="employment",
+            object_id=emp.pk,
+            person_id=person.pk,
+            detail={"employer": employer.pk, "start": start_date},
+        )
     return emp
 
 
@@ -87,58 +111,99 @@ def employment_change(
 ) -> Employment:
     """New terms from ``on``: the current row closes the day before and a successor opens."""
     with transaction.atomic():
-        current = Employment.objects.select_for_update().select_related("employer", "person").filter(
-            pk=employment_id
-        ).first()
+        current = (
+            Employment.objects.select_for_update()
+            .select_related("employer", "person")
+            .filter(pk=employment_id)
+            .first()
+        )
         if current is None:
             raise NotFound("not_found", f"no employment {employment_id}", "employment_id")
         _require_hr_of(actor, current.employer)
         if current.end_date is not None and current.end_reason == "changed":
-            raise Conflict("superseded", "this version was already replaced; change the latest one", "employment_id")
+            raise Conflict(
+                "superseded",
+                "this version was already replaced; change the latest one",
+                "employment_id",
+            )
         if on <= current.start_date or (current.end_date is not None and on > current.end_date):
-            raise RuleError("change_outside_employment", f"the change must fall after {current.start_date} and "
-                            "within the employment", "on")
+            raise RuleError(
+                "change_outside_employment",
+                f"the change must fall after {current.start_date} and within the employment",
+                "on",
+            )
         if contract_wage is not None and contract_wage < 0:
             raise RuleError("negative_wage", "the contract wage must be ≥ 0", "contract_wage")
         successor = Employment.objects.create(
-            person=current.person, employer=current.employer, engagement_id=current.engagement_id or current.pk,
-            start_date=on, end_date=current.end_date,
-            position=validation.required_text(position, "position") if position else current.position,
+            person=current.person,
+            employer=current.employer,
+            engagement_id=current.engagement_id or current.pk,
+            start_date=on,
+            end_date=current.end_date,
+            position=validation.required_text(position, "position")
+            if position
+            else current.position,
             contract_wage=current.contract_wage if contract_wage is None else contract_wage,
-            seconded_by=current.seconded_by, seconded_by_country=current.seconded_by_country,
+            seconded_by=current.seconded_by,
+            seconded_by_country=current.seconded_by_country,
             created_by_id=actor.user_id,
         )
         current.end_date = on - timedelta(days=1)
         current.end_reason = "changed"
         current.save(update_fields=["end_date", "end_reason"])
-        audit_record(actor=actor, action="employment.change", object_type="employment", object_id=successor.pk,
-                     person_id=current.person_id, detail={"previous": current.pk, "on": on})
+        audit_record(
+            actor=actor,
+            action="employment.change",
+            object_type="employment",
+            object_id=successor.pk,
+            person_id=current.person_id,
+            detail={"previous": current.pk, "on": on},
+        )
     return successor
 
 
 def employment_end(*, actor: Actor, employment_id: int, on: date) -> Employment:
     """The employment ends on ``on`` (last day worked)."""
     with transaction.atomic():
-        emp = Employment.objects.select_for_update().select_related("employer").filter(pk=employment_id).first()
+        emp = (
+            Employment.objects.select_for_update()
+            .select_related("employer")
+            .filter(pk=employment_id)
+            .first()
+        )
         if emp is None:
             raise NotFound("not_found", f"no employment {employment_id}", "employment_id")
         _require_hr_of(actor, emp.employer)
         if emp.end_reason == "changed":
-            raise Conflict("superseded", "this version was already replaced; end the latest one", "employment_id")
+            raise Conflict(
+                "superseded",
+                "this version was already replaced; end the latest one",
+                "employment_id",
+            )
         if on < emp.start_date:
-            raise RuleError("end_before_start", f"{on} is before the start {emp.start_date}", "end_date")
+            raise RuleError(
+                "end_before_start", f"{on} is before the start {emp.start_date}", "end_date"
+            )
         emp.end_date = on
         emp.end_reason = "ended"
         emp.save(update_fields=["end_date", "end_reason"])
-        audit_record(actor=actor, action="employment.end", object_type="employment", object_id=emp.pk,
-                     person_id=emp.person_id, detail={"on": on})
+        audit_record(
+            actor=actor,
+            action="employment.end",
+            object_type="employment",
+            object_id=emp.pk,
+            person_id=emp.person_id,
+            detail={"on": on},
+        )
     return emp
 
 
 # --- registration ----------------------------------------------------------------------------
 
 
-def registration_submit(*, actor: Actor, employment: Employment, permit: Document | None = None) -> Registration:
+def registration_submit(
+    *, actor: Actor, employment: Employment, permit: Document | None = None
+) -> Registration:
     """The employer applies to register the person for the five insurances.
 
     The deadline runs 30 days from the permit's issue date (Order No. 16 Art. 4); a person holding a
@@ -150,14 +215,20 @@ def registration_submit(*, actor: Actor, employment: Employment, permit: Documen
         permit = (
             Document.objects.filter(
                 person=employment.person,
-                kind__in=[DocumentKind.INTEGRATED_CARD, DocumentKind.WORK_PERMIT, DocumentKind.PRESS_CARD,
-                          DocumentKind.PERMANENT_RESIDENT_ID],
+                kind__in=[
+                    DocumentKind.INTEGRATED_CARD,
+                    DocumentKind.WORK_PERMIT,
+                    DocumentKind.PRESS_CARD,
+                    DocumentKind.PERMANENT_RESIDENT_ID,
+                ],
             )
             .order_by("-issued_on")
             .first()
         )
     if permit is None:
-        raise RuleError("no_employment_document", "file the work permit (or Integrated Card) first", "permit")
+        raise RuleError(
+            "no_employment_document", "file the work permit (or Integrated Card) first", "permit"
+        )
     if permit.kind == DocumentKind.PERMANENT_RESIDENT_ID:
         clock = deadline("employment_registration", employment.start_date)
     else:
@@ -165,15 +236,29 @@ def registration_submit(*, actor: Actor, employment: Employment, permit: Documen
     try:
         with transaction.atomic():
             reg = Registration.objects.create(
-                person=employment.person, employer=employer, employment=employment, permit=permit,
-                permit_issued_on=permit.issued_on, deadline=clock.due, insurance_start=employment.start_date,
+                person=employment.person,
+                employer=employer,
+                employment=employment,
+                permit=permit,
+                permit_issued_on=permit.issued_on,
+                deadline=clock.due,
+                insurance_start=employment.start_date,
                 submitted_by_id=actor.user_id,
             )
-            audit_record(actor=actor, action="registration.submit", object_type="registration", object_id=reg.pk,
-                         person_id=employment.person_id, detail={"deadline": clock.due})
+            audit_record(
+                actor=actor,
+                action="registration.submit",
+                object_type="registration",
+                object_id=reg.pk,
+                person_id=employment.person_id,
+                detail={"deadline": clock.due},
+            )
     except IntegrityError:
-        raise Conflict("already_submitted", "this employment already has a registration in progress or done",
-                       "employment_id") from None
+        raise Conflict(
+            "already_submitted",
+            "this employment already has a registration in progress or done",
+            "employment_id",
+        ) from None
     return reg
 
 
@@ -208,8 +293,13 @@ def ssn_assign(*, person: Person, province: str, scheme: SsnScheme = DEFAULT_SSN
         return person.ssn
     store = DbSequenceStore()
     for _ in range(SSN_ATTEMPTS):
-        number = scheme.assign(province=province, nationality=person.nationality, birth=person.birth_date,
-                               sex=person.sex, store=store)  # type: ignore[arg-type]
+        number = scheme.assign(
+            province=province,
+            nationality=person.nationality,
+            birth=person.birth_date,
+            sex="male" if person.sex == "male" else "female",
+            store=store,
+        )
         try:
             with transaction.atomic():
                 updated = Person.objects.filter(pk=person.pk, ssn__isnull=True).update(
@@ -223,7 +313,9 @@ def ssn_assign(*, person: Person, province: str, scheme: SsnScheme = DEFAULT_SSN
     raise Conflict("ssn_unavailable", "could not assign a unique social security number", "ssn")
 
 
-def registration_accept(*, actor: Actor, registration_id: int, registered_on: date | None = None) -> Registration:
+def registration_accept(
+    *, actor: Actor, registration_id: int, registered_on: date | None = None
+) -> Registration:
     """Agency staff accept: the person is insured, and gets a social security number if new."""
     with transaction.atomic():
         reg = (
@@ -235,17 +327,29 @@ def registration_accept(*, actor: Actor, registration_id: int, registered_on: da
         if reg is None or not actor.covers_region(reg.employer.region_code):
             if reg is not None and actor.kind == "hr" and reg.employer_id in actor.employer_ids:
                 raise Forbidden("forbidden", "only agency staff accept registrations", "")
-            raise NotFound("not_found", f"no registration {registration_id} that you may see", "registration_id")
+            raise NotFound(
+                "not_found",
+                f"no registration {registration_id} that you may see",
+                "registration_id",
+            )
         if reg.status != RegistrationStatus.SUBMITTED:
-            raise Conflict("wrong_state", f"the registration is {reg.status}, not submitted", "status")
+            raise Conflict(
+                "wrong_state", f"the registration is {reg.status}, not submitted", "status"
+            )
         reg.status = RegistrationStatus.ACCEPTED
         reg.decided_at = timezone.now()
         reg.decided_by_id = actor.user_id
         reg.registered_on = registered_on or timezone.localdate()
         reg.save(update_fields=["status", "decided_at", "decided_by", "registered_on"])
         ssn = ssn_assign(person=reg.person, province=reg.employer.region_code[:2])
-        audit_record(actor=actor, action="registration.accept", object_type="registration", object_id=reg.pk,
-                     person_id=reg.person_id, detail={"registered_on": reg.registered_on, "ssn": ssn})
+        audit_record(
+            actor=actor,
+            action="registration.accept",
+            object_type="registration",
+            object_id=reg.pk,
+            person_id=reg.person_id,
+            detail={"registered_on": reg.registered_on, "ssn": ssn},
+        )
     _notify_registration(reg)
     return reg
 
@@ -253,18 +357,35 @@ def registration_accept(*, actor: Actor, registration_id: int, registered_on: da
 def registration_reject(*, actor: Actor, registration_id: int, reason: str) -> Registration:
     reason = validation.required_text(reason, "reason", max_length=300)
     with transaction.atomic():
-        reg = Registration.objects.select_for_update().select_related("employer").filter(pk=registration_id).first()
+        reg = (
+            Registration.objects.select_for_update()
+            .select_related("employer")
+            .filter(pk=registration_id)
+            .first()
+        )
         if reg is None or not actor.covers_region(reg.employer.region_code):
-            raise NotFound("not_found", f"no registration {registration_id} that you may see", "registration_id")
+            raise NotFound(
+                "not_found",
+                f"no registration {registration_id} that you may see",
+                "registration_id",
+            )
         if reg.status != RegistrationStatus.SUBMITTED:
-            raise Conflict("wrong_state", f"the registration is {reg.status}, not submitted", "status")
+            raise Conflict(
+                "wrong_state", f"the registration is {reg.status}, not submitted", "status"
+            )
         reg.status = RegistrationStatus.REJECTED
         reg.decided_at = timezone.now()
         reg.decided_by_id = actor.user_id
         reg.rejection_reason = reason
         reg.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
-        audit_record(actor=actor, action="registration.reject", object_type="registration", object_id=reg.pk,
-                     person_id=reg.person_id, detail={"reason": reason})
+        audit_record(
+            actor=actor,
+            action="registration.reject",
+            object_type="registration",
+            object_id=reg.pk,
+            person_id=reg.person_id,
+            detail={"reason": reason},
+        )
     _notify_registration(reg)
     return reg
 
@@ -275,11 +396,22 @@ def _notify_registration(reg: Registration) -> None:
         from expatsi.notify.services import notify_employer_hr
     except ImportError:  # pragma: no cover - notify ships with the app
         return
-    kind = "registration_accepted" if reg.status == RegistrationStatus.ACCEPTED else "registration_rejected"
-    notify_employer_hr(employer=reg.employer, kind=kind, params={
-        "person": reg.person.full_name, "registration_id": reg.pk, "ssn": reg.person.ssn or "",
-        "reason": reg.rejection_reason,
-    }, dedupe_key=f"{kind}:{reg.pk}")
+    kind = (
+        "registration_accepted"
+        if reg.status == RegistrationStatus.ACCEPTED
+        else "registration_rejected"
+    )
+    notify_employer_hr(
+        employer=reg.employer,
+        kind=kind,
+        params={
+            "person": reg.person.full_name,
+            "registration_id": reg.pk,
+            "ssn": reg.person.ssn or "",
+            "reason": reg.rejection_reason,
+        },
+        dedupe_key=f"{kind}:{reg.pk}",
+    )
 
 
 # --- the one-flow hire -----------------------------------------------------------------------
@@ -307,24 +439,52 @@ def hire_register(*, actor: Actor, employer: Employer, data: HireData) -> Regist
     """Register a new hire in one go: person (or the same person again), documents, employment and
     the social insurance registration. All or nothing."""
     _require_hr_of(actor, employer)
-    if data.permit_kind not in (DocumentKind.INTEGRATED_CARD, DocumentKind.WORK_PERMIT, DocumentKind.PRESS_CARD,
-                                DocumentKind.PERMANENT_RESIDENT_ID):
-        raise RuleError("invalid_permit_kind", "the employment document must be an Integrated Card, work permit, "
-                        "press card or permanent resident ID card", "permit_kind")
+    if data.permit_kind not in (
+        DocumentKind.INTEGRATED_CARD,
+        DocumentKind.WORK_PERMIT,
+        DocumentKind.PRESS_CARD,
+        DocumentKind.PERMANENT_RESIDENT_ID,
+    ):
+        raise RuleError(
+            "invalid_permit_kind",
+            "the employment document must be an Integrated Card, work permit, "
+            "press card or permanent resident ID card",
+            "permit_kind",
+        )
     with transaction.atomic():
         person, _ = person_find_or_create(actor=actor, data=data.person)
-        permit = document_add(actor=actor, person=person, kind=data.permit_kind, number=data.permit_number,
-                              issued_on=data.permit_issued_on, valid_to=data.permit_valid_to)
+        permit = document_add(
+            actor=actor,
+            person=person,
+            kind=data.permit_kind,
+            number=data.permit_number,
+            issued_on=data.permit_issued_on,
+            valid_to=data.permit_valid_to,
+        )
         if data.residence_permit_number:
             if data.residence_permit_issued_on is None:
-                raise RuleError("required", "the residence permit's issue date is required",
-                                "residence_permit_issued_on")
-            document_add(actor=actor, person=person, kind=DocumentKind.RESIDENCE_PERMIT,
-                         number=data.residence_permit_number, issued_on=data.residence_permit_issued_on,
-                         valid_to=data.residence_permit_valid_to)
+                raise RuleError(
+                    "required",
+                    "the residence permit's issue date is required",
+                    "residence_permit_issued_on",
+                )
+            document_add(
+                actor=actor,
+                person=person,
+                kind=DocumentKind.RESIDENCE_PERMIT,
+                number=data.residence_permit_number,
+                issued_on=data.residence_permit_issued_on,
+                valid_to=data.residence_permit_valid_to,
+            )
         employment = employment_start(
-            actor=actor, person=person, employer=employer, start_date=data.start_date, position=data.position,
-            contract_wage=data.contract_wage, end_date=data.end_date, seconded_by=data.seconded_by,
+            actor=actor,
+            person=person,
+            employer=employer,
+            start_date=data.start_date,
+            position=data.position,
+            contract_wage=data.contract_wage,
+            end_date=data.end_date,
+            seconded_by=data.seconded_by,
             seconded_by_country=data.seconded_by_country,
         )
         return registration_submit(actor=actor, employment=employment, permit=permit)
@@ -341,16 +501,31 @@ def certificate_add(
         raise Forbidden("forbidden", "certificates are filed by HR or agency staff", "")
     code = validation.nationality(country, field="country")
     if code not in agreements() or agreements()[code].in_force is None:
-        raise RuleError("no_agreement", f"China has no social security agreement in force with {code}", "country")
+        raise RuleError(
+            "no_agreement",
+            f"China has no social security agreement in force with {code}",
+            "country",
+        )
     validation.span(valid_from, valid_to, start_field="valid_from", end_field="valid_to")
     try:
         with transaction.atomic():
             cert = CoverageCertificate.objects.create(
-                person=person, number=validation.required_text(number, "number", max_length=60), country=code,
-                valid_from=valid_from, valid_to=valid_to,
+                person=person,
+                number=validation.required_text(number, "number", max_length=60),
+                country=code,
+                valid_from=valid_from,
+                valid_to=valid_to,
             )
-            audit_record(actor=actor, action="certificate.add", object_type="certificate", object_id=cert.pk,
-                         person_id=person.pk, detail={"country": code, "valid_to": valid_to})
+            audit_record(
+                actor=actor,
+                action="certificate.add",
+                object_type="certificate",
+                object_id=cert.pk,
+                person_id=person.pk,
+                detail={"country": code, "valid_to": valid_to},
+            )
     except IntegrityError:
-        raise Conflict("duplicate_certificate", f"certificate {code} {number} is already on file", "number") from None
+        raise Conflict(
+            "duplicate_certificate", f"certificate {code} {number} is already on file", "number"
+        ) from None
     return cert

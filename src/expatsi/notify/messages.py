@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _
 TEMPLATES: dict[str, tuple[Promise, Promise]] = {
     "registration_accepted": (
         _("Registration accepted: %(person)s"),
-        _("The social insurance registration of %(person)s has been accepted. Social security number: %(ssn)s."),
+        _(
+            "The social insurance registration of %(person)s has been accepted. Social security number: %(ssn)s."
+        ),
     ),
     "registration_rejected": (
         _("Registration rejected: %(person)s"),
@@ -20,42 +22,58 @@ TEMPLATES: dict[str, tuple[Promise, Promise]] = {
     ),
     "registration_due_soon": (
         _("Registration due by %(deadline)s: %(person)s"),
-        _("Register %(person)s for social insurance by %(deadline)s (30 days from the work permit, "
-          "Order No. 16 Art. 4)."),
+        _(
+            "Register %(person)s for social insurance by %(deadline)s (30 days from the work permit, "
+            "Order No. 16 Art. 4)."
+        ),
     ),
     "registration_overdue": (
         _("Registration overdue: %(person)s"),
-        _("The social insurance registration of %(person)s was due on %(deadline)s and is %(days)s day(s) "
-          "late. Register now to limit late fees and fines (Social Insurance Law Art. 84)."),
+        _(
+            "The social insurance registration of %(person)s was due on %(deadline)s and is %(days)s day(s) "
+            "late. Register now to limit late fees and fines (Social Insurance Law Art. 84)."
+        ),
     ),
     "certificate_expiring": (
         _("Certificate of coverage expiring on %(valid_to)s: %(person)s"),
-        _("The certificate of coverage %(number)s of %(person)s expires on %(valid_to)s. Without a valid "
-          "certificate, the exempted insurances become payable."),
+        _(
+            "The certificate of coverage %(number)s of %(person)s expires on %(valid_to)s. Without a valid "
+            "certificate, the exempted insurances become payable."
+        ),
     ),
     "residence_permit_expiring": (
         _("Residence permit expiring on %(valid_to)s: %(person)s"),
-        _("The residence permit of %(person)s expires on %(valid_to)s. Apply for an extension at least 30 "
-          "days before it expires (Exit and Entry Administration Law Art. 32)."),
+        _(
+            "The residence permit of %(person)s expires on %(valid_to)s. Apply for an extension at least 30 "
+            "days before it expires (Exit and Entry Administration Law Art. 32)."
+        ),
     ),
     "card_active": (
         _("Integrated Card active: %(person)s"),
-        _("The Integrated Card %(card_number)s of %(person)s is active. Apply for the residence permit by "
-          "%(residence_permit_due)s (30 days after entry)."),
+        _(
+            "The Integrated Card %(card_number)s of %(person)s is active. Apply for the residence permit by "
+            "%(residence_permit_due)s (30 days after entry)."
+        ),
     ),
     "card_application_approved": (
         _("Card application approved: %(person)s"),
-        _("The application (%(application_kind)s) for the Integrated Card of %(person)s has been approved."),
+        _(
+            "The application (%(application_kind)s) for the Integrated Card of %(person)s has been approved."
+        ),
     ),
     "card_application_rejected": (
         _("Card application rejected: %(person)s"),
-        _("The application (%(application_kind)s) for the Integrated Card of %(person)s was rejected. Reason: %(reason)s"),
+        _(
+            "The application (%(application_kind)s) for the Integrated Card of %(person)s was rejected. Reason: %(reason)s"
+        ),
     ),
     "departure_choice_open": (
         _("Your social insurance after %(end_date)s"),
-        _("The work permit of %(person)s ended on %(end_date)s. If you leave China before the statutory pension "
-          "age you may keep your individual account (periods add up when you work in China again), or apply in "
-          "writing to terminate your social insurance relationship and receive the balance as a lump sum."),
+        _(
+            "The work permit of %(person)s ended on %(end_date)s. If you leave China before the statutory pension "
+            "age you may keep your individual account (periods add up when you work in China again), or apply in "
+            "writing to terminate your social insurance relationship and receive the balance as a lump sum."
+        ),
     ),
 }
 

@@ -35,7 +35,11 @@ def user_language(user: User) -> str:
 
 
 def notify_user(
-    *, user: User, kind: str, params: Mapping[str, Any], dedupe_key: str | None = None,
+    *,
+    user: User,
+    kind: str,
+    params: Mapping[str, Any],
+    dedupe_key: str | None = None,
     language: str | None = None,
 ) -> Notification | None:
     """Deliver one message to one user; None when ``dedupe_key`` was already delivered."""
@@ -45,7 +49,12 @@ def notify_user(
     try:
         with transaction.atomic():
             note = Notification.objects.create(
-                user=user, kind=kind, params=dict(params), subject=subject[:300], body=body, language=lang,
+                user=user,
+                kind=kind,
+                params=dict(params),
+                subject=subject[:300],
+                body=body,
+                language=lang,
                 dedupe_key=key,
             )
     except IntegrityError:

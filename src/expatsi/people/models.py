@@ -29,17 +29,25 @@ class Person(models.Model):
     chinese_name = models.CharField(_("Chinese name"), max_length=50, blank=True)
     sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices)
     birth_date = models.DateField(_("date of birth"))
-    nationality = models.CharField(_("nationality"), max_length=3, help_text=_("ISO 3166-1 alpha-3"))
+    nationality = models.CharField(
+        _("nationality"), max_length=3, help_text=_("ISO 3166-1 alpha-3")
+    )
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone in China"), max_length=30, blank=True)
     address_abroad = models.CharField(_("address abroad"), max_length=300, blank=True)
     preferred_language = models.CharField(
         _("preferred language"), max_length=8, choices=Language.choices, default=Language.EN
     )
-    ssn = models.CharField(_("social security number"), max_length=18, unique=True, null=True, blank=True)
+    ssn = models.CharField(
+        _("social security number"), max_length=18, unique=True, null=True, blank=True
+    )
     ssn_assigned_at = models.DateTimeField(null=True, blank=True)
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -47,7 +55,10 @@ class Person(models.Model):
     class Meta:
         verbose_name = _("foreign employee")
         verbose_name_plural = _("foreign employees")
-        indexes = [models.Index(fields=["family_name", "given_names"]), models.Index(fields=["nationality"])]
+        indexes = [
+            models.Index(fields=["family_name", "given_names"]),
+            models.Index(fields=["nationality"]),
+        ]
 
     def __str__(self) -> str:
         return self.full_name
@@ -132,6 +143,8 @@ class EntryExit(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["person", "date", "direction", "port"], name="crossing_unique")
+            models.UniqueConstraint(
+                fields=["person", "date", "direction", "port"], name="crossing_unique"
+            )
         ]
         indexes = [models.Index(fields=["person", "date"])]

@@ -28,7 +28,11 @@ def persons_visible(actor: Actor) -> QuerySet[Person]:
         return qs
     if actor.kind == "agency":
         return qs.filter(
-            Exists(Employment.objects.filter(person=OuterRef("pk"), employer__region_code__in=actor.regions or ()))
+            Exists(
+                Employment.objects.filter(
+                    person=OuterRef("pk"), employer__region_code__in=actor.regions or ()
+                )
+            )
         )
     if actor.kind == "hr":
         return qs.filter(current_employment_q(actor.employer_ids))
@@ -43,7 +47,13 @@ def person_get(*, actor: Actor, person_id: int, audit: bool = True) -> Person:
     if person is None:
         raise NotFound("not_found", f"no person {person_id} that you may see", "person_id")
     if audit:
-        audit_record(actor=actor, action="person.read", object_type="person", object_id=person.pk, person_id=person.pk)
+        audit_record(
+            actor=actor,
+            action="person.read",
+            object_type="person",
+            object_id=person.pk,
+            person_id=person.pk,
+        )
     return person
 
 

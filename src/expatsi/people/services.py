@@ -52,8 +52,12 @@ def person_find_or_create(*, actor: Actor, data: PersonData) -> tuple[Person, bo
     if data.birth_date >= date.today():
         raise RuleError("invalid_birth_date", "the date of birth must be in the past", "birth_date")
     if data.preferred_language not in Language.values:
-        raise RuleError("invalid_language", "preferred language must be en or zh-hans", "preferred_language")
-    existing = Passport.objects.select_related("person").filter(country=issuing, number=number).first()
+        raise RuleError(
+            "invalid_language", "preferred language must be en or zh-hans", "preferred_language"
+        )
+    existing = (
+        Passport.objects.select_related("person").filter(country=issuing, number=number).first()
+    )
     if existing is not None:
         person = existing.person
         same = (
@@ -83,18 +87,32 @@ def person_find_or_create(*, actor: Actor, data: PersonData) -> tuple[Person, bo
         )
         try:
             with transaction.atomic():
-                Passport.objects.create(person=person, country=issuing, number=number, is_current=True)
+                Passport.objects.create(
+                    person=person, country=issuing, number=number, is_current=True
+                )
         except IntegrityError:
             raise Conflict(
-                "duplicate_passport", f"passport {issuing} {number} is already registered", "passport_number"
+                "duplicate_passport",
+                f"passport {issuing} {number} is already registered",
+                "passport_number",
             ) from None
-        audit_record(actor=actor, action="person.create", object_type="person", object_id=person.pk,
-                     person_id=person.pk)
+        audit_record(
+            actor=actor,
+            action="person.create",
+            object_type="person",
+            object_id=person.pk,
+            person_id=person.pk,
+        )
     return person, True
 
 
 def passport_replace(
-    *, actor: Actor, person: Person, country: str, number: str, issued_on: date | None = None,
+    *,
+    actor: Actor,
+    person: Person,
+    country: str,
+    number: str,
+    issued_on: date | None = None,
     expires_on: date | None = None,
 ) -> Passport:
     """A new passport becomes current; the old one stays on file (history)."""
@@ -105,13 +123,28 @@ def passport_replace(
         Passport.objects.filter(person=person, is_current=True).update(is_current=False)
         try:
             with transaction.atomic():
-                passport = Passport.objects.create(person=person, country=country, number=number,
-                                                   issued_on=issued_on, expires_on=expires_on, is_current=True)
+                passport = Passport.objects.create(
+                    person=person,
+                    country=country,
+                    number=number,
+                    issued_on=issued_on,
+                    expires_on=expires_on,
+                    is_current=True,
+                )
         except IntegrityError:
-            raise Conflict("duplicate_passport", f"passport {country} {number} is already registered",
-                           "passport_number") from None
-        audit_record(actor=actor, action="person.passport", object_type="person", object_id=person.pk,
-                     person_id=person.pk, detail={"country": country})
+            raise Conflict(
+                "duplicate_passport",
+                f"passport {country} {number} is already registered",
+                "passport_number",
+            ) from None
+        audit_record(
+            actor=actor,
+            action="person.passport",
+            object_type="person",
+            object_id=person.pk,
+            person_id=person.pk,
+            detail={"country": country},
+        )
     return passport
 
 
@@ -129,24 +162,46 @@ def document_add(
     """File a work permit, Integrated Card, press card, residence permit or PR card."""
     _may_create_people(actor)
     if kind not in DocumentKind.values:
-        raise RuleError("invalid_document_kind", f"kind must be one of {', '.join(DocumentKind.values)}", "kind")
-    number = validation.required_text(number, f"{kind}_number", max_length=40).replace(" ", "").upper()
+        raise RuleError(
+            "invalid_document_kind", f"kind must be one of {', '.join(DocumentKind.values)}", "kind"
+        )
+    number = (
+        validation.required_text(number, f"{kind}_number", max_length=40).replace(" ", "").upper()
+    )
     start = valid_from or issued_on
     validation.span(start, valid_to, start_field=f"{kind}_valid_from", end_field=f"{kind}_valid_to")
     if kind == DocumentKind.PERMANENT_RESIDENT_ID:
         from expatsi.rules.identifiers import check_id
 
         result = check_id(number)
-        if not result.valid or result.kind not in ("permanent_resident_id", "permanent_resident_id_old"):
+        if not result.valid or result.kind not in (
+            "permanent_resident_id",
+            "permanent_resident_id_old",
+        ):
             raise RuleError("invalid_permanent_resident_id", result.reason, f"{kind}_number")
     existing = Document.objects.filter(kind=kind, number=number).first()
     if existing is not None:
         if existing.person_id == person.pk:
             return existing  # the same document filed again: idempotent
-        raise Conflict("duplicate_document", f"{kind} {number} belongs to another person", f"{kind}_number")
+        raise Conflict(
+            "duplicate_document", f"{kind} {number} belongs to another person", f"{kind}_number"
+        )
     with transaction.atomic():
-        doc = Document.objects.create(person=person, kind=kind, number=number, issued_on=issued_on,
-                                      valid_from=start, valid_to=valid_to, authority=authority.strip())
-        audit_record(actor=actor, action="person.document", object_type="document", object_id=doc.pk,
-                     person_id=person.pk, detail={"kind": kind})
+        doc = Document.objects.create(
+            person=person,
+            kind=kind,
+            number=number,
+            issued_on=issued_on,
+            valid_from=start,
+            valid_to=valid_to,
+            authority=authority.strip(),
+        )
+        audit_record(
+            actor=actor,
+            action="person.document",
+            object_type="document",
+            object_id=doc.pk,
+            person_id=person.pk,
+            detail={"kind": kind},
+        )
     return doc

@@ -75,13 +75,23 @@ def eligibility(documents: Iterable[DocumentSpan], on: date) -> Eligibility:
     """Whether the person counts as a foreigner working in China on ``on``, and why."""
     spans = list(documents)
     if _valid(spans, PERMANENT_DOCUMENTS, on):
-        return Eligibility(True, "permanent_residence", (), _since(spans, on, True),
-                           "holds a valid foreign permanent resident ID card")
+        return Eligibility(
+            True,
+            "permanent_residence",
+            (),
+            _since(spans, on, True),
+            "holds a valid foreign permanent resident ID card",
+        )
     employment = _valid(spans, EMPLOYMENT_DOCUMENTS, on)
     residence = _valid(spans, RESIDENCE_DOCUMENTS, on)
     if employment and residence:
-        return Eligibility(True, "employment_and_residence", (), _since(spans, on, True),
-                           "holds a valid employment document and a valid residence permit")
+        return Eligibility(
+            True,
+            "employment_and_residence",
+            (),
+            _since(spans, on, True),
+            "holds a valid employment document and a valid residence permit",
+        )
     failing = []
     if not employment:
         failing.append("no_valid_employment_document")
@@ -91,6 +101,13 @@ def eligibility(documents: Iterable[DocumentSpan], on: date) -> Eligibility:
         ("no_valid_employment_document",): "no valid work permit, Integrated Card or press card",
         ("no_valid_residence_permit",): "no valid residence permit",
     }
-    text = texts.get(tuple(failing), "neither a valid employment document nor a valid residence permit")
-    return Eligibility(False, "", tuple(failing), _since(spans, on, False),
-                       f"{text}, and no permanent resident ID card")
+    text = texts.get(
+        tuple(failing), "neither a valid employment document nor a valid residence permit"
+    )
+    return Eligibility(
+        False,
+        "",
+        tuple(failing),
+        _since(spans, on, False),
+        f"{text}, and no permanent resident ID card",
+    )

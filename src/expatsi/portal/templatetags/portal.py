@@ -125,10 +125,16 @@ def portal_nav(context: template.Context) -> dict[str, Any]:
                 items.append((audit, _("Audit trail")))
         optional = [("cards:list", _("Cards"))]
         if actor.kind == "agency":
-            optional += [("cards:queue", _("Card decisions")), ("billing:bills", _("Bills")),
-                         ("billing:collection", _("Collection"))]
+            optional += [
+                ("cards:queue", _("Card decisions")),
+                ("billing:bills", _("Bills")),
+                ("billing:collection", _("Collection")),
+            ]
         elif actor.kind == "hr":
-            optional += [("billing:bills", _("Bills")), ("billing:declarations", _("Contribution bases"))]
+            optional += [
+                ("billing:bills", _("Bills")),
+                ("billing:declarations", _("Contribution bases")),
+            ]
         elif actor.kind == "employee":
             optional += [("billing:my_contributions", _("My contributions"))]
         optional += [("notify:inbox", _("Inbox"))]
