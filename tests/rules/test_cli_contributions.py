@@ -124,5 +124,5 @@ def test_policies_lists_every_table_with_status_and_source(capsys):
     assert code == 0
     tables = {t["file"]: t for t in json.loads(out)["tables"]}
     beijing = tables["regions/110000-beijing.toml"]
-    assert [p["status"] for p in beijing["periods"]] == ["CONFIRMED", "UNCONFIRMED"]
+    assert [p["status"] for p in beijing["periods"]] == ["CONFIRMED", "UNCONFIRMED", "UNCONFIRMED"]
     assert all(t["source"] and t["status"] for t in tables.values())

@@ -29,11 +29,16 @@ def test_every_shipped_file_has_meta_with_a_known_status_and_a_source():
 
 def test_regions_on_file():
     assert {"110000", "310000"} <= set(regions())
-    assert [str(p.span) for p in region("110000").periods] == ["2024-07…2025-06", "2025-07…2026-06"]
+    assert [str(p.span) for p in region("110000").periods] == [
+        "2024-07…2025-06",
+        "2025-07…2026-06",
+        "2026-07…2027-06",
+    ]
     assert [str(p.span) for p in region("310000").periods] == [
         "2023-07…2024-06",
         "2024-07…2025-06",
         "2025-07…2026-06",
+        "2026-07…2027-06",
     ]
 
 
