@@ -491,6 +491,8 @@ def _load(
     _history(rng, today, accepted, employers, seq)
     _certificates(rng, today, accepted)
     _users(employers, accepted, password)
+    _cards(rng, today, accepted)
+    _bills(today, employers)
 
     from expatsi.notify.jobs import run_daily
 
@@ -608,6 +610,94 @@ def _users(employers: dict[str, Employer], accepted: list[Registration], passwor
     for i, person in enumerate(picked, 1):
         user = _user(f"employee-{i}", password, email=person.email)
         Person.objects.filter(pk=person.pk).update(user=user)
+
+
+def _cards(rng: random.Random, today: date, accepted: list[Registration]) -> None:
+    """Integrated Cards for people with one; physical permits (before 1 Dec 2024) as legacy cards;
+    a few applications left open for the agency's queue."""
+    from expatsi.cards import services as cards
+    from expatsi.cards.models import Card
+
+    for i, reg in enumerate(accepted):
+        permit = reg.permit
+        if permit is None or Card.objects.filter(person=reg.person).exists():
+            continue
+        if reg.employment.end_date is not None and reg.employment.end_date < today:
+            continue
+        valid_to = permit.valid_to or today + timedelta(days=365)
+        if valid_to <= today:
+            continue
+        category = rng.choices(["A", "B", "C"], [2, 7, 1])[0]
+        if (
+            permit.kind == DocumentKind.WORK_PERMIT
+            and len(permit.number) == 18
+            and permit.number.isdigit()
+        ):
+            cards.legacy_permit_import(
+                actor=SYSTEM,
+                permit=cards.LegacyPermit(
+                    permit_number=permit.number,
+                    person=reg.person,
+                    employer=reg.employer,
+                    category=category,
+                    position=reg.employment.position,
+                    valid_from=permit.valid_from,
+                    valid_to=valid_to,
+                ),
+            )
+            continue
+        app = cards.card_apply(
+            actor=SYSTEM,
+            employer=reg.employer,
+            person=reg.person,
+            category=category,
+            position=reg.employment.position,
+            valid_to=valid_to,
+        )
+        if i % 23 == 0:
+            continue  # left for the agency to decide
+        cards.application_decide(actor=SYSTEM, application_id=app.pk, approve=True)
+        card = cards.card_record_entry(actor=SYSTEM, card_id=app.card_id, entry_date=today)
+        if i % 17 == 0:
+            cards.card_change_request(
+                actor=SYSTEM,
+                card_id=card.pk,
+                changes={"position": "Senior " + card.position},
+                change_date=today - timedelta(days=rng.randint(0, 8)),
+            )
+
+
+def _bills(today: date, employers: dict[str, Employer]) -> None:
+    """Three months of bills per region; most paid on time, one employer late (late fees accrue)."""
+    from expatsi.billing.models import Bill
+    from expatsi.billing.payments import payment_record
+    from expatsi.billing.run import billing_run
+    from expatsi.rules.dates import Month
+    from expatsi.rules.errors import RuleError
+
+    last = Month.of(today).plus(-1)
+    months = [last.plus(-2), last.plus(-1), last]
+    for code in sorted({e.region_code for e in employers.values()}):
+        for month in months:
+            try:
+                billing_run(region_code=code, month=month, started_by="demo")
+            except RuleError:
+                continue  # no policy on file for that month
+    late = employers.get("pujiang")
+    for employer in employers.values():
+        for bill in Bill.objects.filter(employer=employer).order_by("month"):
+            if bill.due_date > today or bill.total <= 0:
+                continue
+            if employer == late and bill.month == str(months[-1]):
+                continue  # unpaid: arrears with a late fee
+            paid_on = bill.due_date if employer != late else bill.due_date + timedelta(days=12)
+            payment_record(
+                actor=SYSTEM,
+                employer=employer,
+                amount=bill.total,
+                received_on=min(paid_on, today),
+                reference=bill.number,
+            )
 
 
 def _logins() -> list[Login]:
