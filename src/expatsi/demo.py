@@ -616,7 +616,10 @@ def _cards(rng: random.Random, today: date, accepted: list[Registration]) -> Non
     """Integrated Cards for people with one; physical permits (before 1 Dec 2024) as legacy cards;
     a few applications left open for the agency's queue."""
     from expatsi.cards import services as cards
+    from expatsi.cards.keys import keys_init
     from expatsi.cards.models import Card
+
+    keys_init()  # a demo installation signs its cards with keys of its own (idempotent)
 
     for i, reg in enumerate(accepted):
         permit = reg.permit

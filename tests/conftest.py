@@ -1,0 +1,16 @@
+"""Suite-wide safety: no test writes signing keys or state into the working tree."""
+
+import os
+
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_key_dir(tmp_path_factory: pytest.TempPathFactory):
+    previous = os.environ.get("EXPATSI_KEY_DIR")
+    os.environ["EXPATSI_KEY_DIR"] = str(tmp_path_factory.mktemp("keys"))
+    yield
+    if previous is None:
+        os.environ.pop("EXPATSI_KEY_DIR", None)
+    else:
+        os.environ["EXPATSI_KEY_DIR"] = previous
