@@ -95,12 +95,15 @@ def generate(people: int) -> None:
                 for r in person_rows:
                     cp.write_row((*r, "2025-01-01", "2025-01-01"))
         else:
-            c.executemany(
+            sqlite = connection.connection  # the raw sqlite3 connection: setup speed, not measured
+            sqlite.execute("PRAGMA synchronous = OFF")
+            sqlite.executemany(
                 "INSERT INTO people_person (family_name, given_names, chinese_name, sex, birth_date, nationality, "
                 "email, phone, address_abroad, preferred_language, created_at, updated_at) VALUES "
-                "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,CURRENT_TIMESTAMP,CURRENT_TIMESTAMP)",
-                list(person_rows),
+                "(?,?,?,?,?,?,?,?,?,?,CURRENT_TIMESTAMP,CURRENT_TIMESTAMP)",
+                ((*r[:4], r[4].isoformat(), *r[5:]) for r in person_rows),
             )
+            sqlite.commit()
         c.execute("SELECT MIN(id) FROM people_person")
         first_person = c.fetchone()[0]
         rows = (
@@ -121,12 +124,14 @@ def generate(people: int) -> None:
                 for r in rows:
                     cp.write_row((*r, "", "", "", "2025-01-01"))
         else:
-            c.executemany(
+            sqlite.executemany(
                 "INSERT INTO insurance_employment (person_id, employer_id, start_date, position, contract_wage, "
-                "end_reason, seconded_by, seconded_by_country, created_at) VALUES (%s,%s,%s,%s,%s,'','','',"
+                "end_reason, seconded_by, seconded_by_country, created_at) VALUES (?,?,?,?,?,'','','',"
                 "CURRENT_TIMESTAMP)",
-                list(rows),
+                ((r[0], r[1], r[2].isoformat(), r[3], r[4]) for r in rows),
             )
+            sqlite.commit()
+            sqlite.execute("PRAGMA synchronous = FULL")
         if connection.vendor == "postgresql":
             c.execute("ANALYZE")
     print(f"generated {people:,} people in {time.perf_counter() - t0:.1f}s", file=sys.stderr)

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
+from expatsi.billing.api import router as billing_router
 from expatsi.cards.api import router as cards_router
 from expatsi.cards.api import verify_router
 from expatsi.employers.api import router as employers_router
@@ -35,7 +36,9 @@ def error_body(code: str, message: str, field: str = "") -> dict[str, str]:
 
 @api.exception_handler(RuleError)
 def rule_error(request: HttpRequest, exc: RuleError) -> HttpResponse:
-    return api.create_response(request, error_body(exc.code, exc.message, exc.field), status=exc.status)
+    return api.create_response(
+        request, error_body(exc.code, exc.message, exc.field), status=exc.status
+    )
 
 
 @api.exception_handler(ValidationError)
@@ -60,3 +63,4 @@ api.add_router("/registrations", registrations_router)
 api.add_router("/entry-exit", entry_exit_router)
 api.add_router("/cards", cards_router)
 api.add_router("/verify", verify_router)
+api.add_router("/billing", billing_router)

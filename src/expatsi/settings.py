@@ -95,7 +95,16 @@ INSTALLED_APPS = [
     "expatsi.notify",
     "expatsi.cards",
     "expatsi.billing",
+    "django_tasks_db",
 ]
+
+# Background work (django.tasks): the database backend, worked by `manage.py db_worker`.
+# EXPATSI_TASKS_BACKEND=django.tasks.backends.immediate.ImmediateBackend runs jobs in-process.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("EXPATSI_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+    }
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -127,16 +127,17 @@ def portal_nav(context: template.Context) -> dict[str, Any]:
         if actor.kind == "agency":
             optional += [
                 ("cards:queue", _("Card decisions")),
-                ("billing:bills", _("Bills")),
                 ("billing:collection", _("Collection")),
+                ("billing:payments", _("Payments")),
             ]
         elif actor.kind == "hr":
             optional += [
                 ("billing:bills", _("Bills")),
                 ("billing:declarations", _("Contribution bases")),
+                ("billing:payments", _("Payments")),
             ]
         elif actor.kind == "employee":
-            optional += [("billing:my_contributions", _("My contributions"))]
+            optional += [("billing:me", _("My contributions"))]
         optional += [("notify:inbox", _("Inbox"))]
         for name, label in optional:
             url = _url(name)

@@ -1,0 +1,270 @@
+"""Reads of bills, lines, payments, arrears and contributions, always within the actor's scope.
+
+HR sees its own employers' bills; agency staff the bills of its regions; an employee sees no bill
+(a bill is the employer's), only their own contribution lines, months counted and account. A bill
+outside the actor's scope is not found, whatever the reason.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+
+from expatsi.access.actors import Actor
+from expatsi.billing.models import (
+    INSURANCE_CODES,
+    Allocation,
+    Bill,
+    BillingRun,
+    BillLine,
+    Payment,
+)
+from expatsi.billing.payments import (
+    BillState,
+    account_credits,
+    bill_state,
+    contribution_months,
+)
+from expatsi.rules.accounts import Statement, statement
+from expatsi.rules.dates import Month
+from expatsi.rules.errors import NotFound
+
+
+def _employer_scope(actor: Actor) -> Q | None:
+    """A filter on ``employer`` for the actor, or None for everything; Q(pk__in=[]) for nothing."""
+    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
+        return None
+    if actor.kind == "agency":
+        return Q(employer__region_code__in=sorted(actor.regions or ()))
+    if actor.kind == "hr":
+        return Q(employer_id__in=sorted(actor.employer_ids))
+    return Q(pk__in=[])
+
+
+def bills_visible(actor: Actor) -> QuerySet[Bill]:
+    qs = Bill.objects.select_related("employer")
+    scope = _employer_scope(actor)
+    return qs if scope is None else qs.filter(scope)
+
+
+def bills_filtered(
+    actor: Actor,
+    *,
+    employer_id: int | None = None,
+    region_code: str = "",
+    month: str = "",
+    kind: str = "",
+) -> QuerySet[Bill]:
+    qs = bills_visible(actor)
+    if employer_id is not None:
+        qs = qs.filter(employer_id=employer_id)
+    if region_code:
+        qs = qs.filter(region_code=region_code)
+    if month:
+        qs = qs.filter(month=str(Month.parse(month)))
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-month", "employer__name", "kind", "id")
+
+
+def bill_get(*, actor: Actor, bill_id: int) -> Bill:
+    bill = bills_visible(actor).prefetch_related("allocations").filter(pk=bill_id).first()
+    if bill is None:
+        raise NotFound("not_found", f"no bill {bill_id} that you may see", "bill_id")
+    return bill
+
+
+def bill_lines(bill: Bill) -> QuerySet[BillLine]:
+    """The lines of a bill already checked with :func:`bill_get`, person by person."""
+    return (
+        BillLine.objects.filter(bill=bill)
+        .select_related("person")
+        .order_by("person__family_name", "person__given_names", "person_id", "insurance", "id")
+    )
+
+
+@dataclass(frozen=True)
+class BillRow:
+    bill: Bill
+    state: BillState
+
+    @property
+    def status(self) -> str:
+        """paid | overpaid | partly_paid | overdue | open"""
+        s = self.state
+        if s.outstanding <= 0:
+            return "paid" if s.outstanding == 0 else "overpaid"
+        if s.days_overdue > 0:
+            return "overdue"
+        return "partly_paid" if s.principal_paid else "open"
+
+
+def bill_rows(bills: QuerySet[Bill] | list[Bill], on: date | None = None) -> list[BillRow]:
+    on = on or timezone.localdate()
+    items = (
+        list(bills.prefetch_related("allocations")) if isinstance(bills, QuerySet) else list(bills)
+    )
+    return [BillRow(b, bill_state(b, on)) for b in items]
+
+
+def payments_visible(actor: Actor) -> QuerySet[Payment]:
+    qs = Payment.objects.select_related("employer")
+    scope = _employer_scope(actor)
+    qs = qs if scope is None else qs.filter(scope)
+    return qs.order_by("-received_on", "-id")
+
+
+def payment_allocations(payment: Payment) -> QuerySet[Allocation]:
+    return payment.allocations.select_related("bill").order_by("id")
+
+
+def arrears(actor: Actor, on: date | None = None) -> list[BillRow]:
+    """Bills with principal outstanding after their due date, oldest first."""
+    on = on or timezone.localdate()
+    rows = bill_rows(bills_visible(actor).filter(due_date__lt=on).order_by("due_date", "id"), on)
+    return [r for r in rows if r.state.outstanding > 0]
+
+
+# --- collection (agency) --------------------------------------------------------------------------
+
+
+@dataclass
+class Collection:
+    region_code: str
+    month: str
+    bills: int = 0
+    billed: int = 0
+    paid: int = 0
+    outstanding: int = 0
+    late_fees: int = 0  # accrued, unpaid
+    late_fees_paid: int = 0
+
+
+def collection(
+    actor: Actor, *, region_code: str = "", month: str = "", on: date | None = None
+) -> list[Collection]:
+    """Billed, paid, outstanding and late fees per region and month (agency staff)."""
+    if not actor.is_agency:
+        return []
+    on = on or timezone.localdate()
+    qs = bills_visible(actor)
+    if region_code:
+        qs = qs.filter(region_code=region_code)
+    if month:
+        qs = qs.filter(month=str(Month.parse(month)))
+    groups: dict[tuple[str, str], Collection] = {}
+    for bill in qs.prefetch_related("allocations").order_by("-month", "region_code", "id"):
+        key = (bill.region_code, bill.month)
+        row = groups.setdefault(key, Collection(*key))
+        state = bill_state(bill, on)
+        row.bills += 1
+        row.billed += bill.total
+        row.paid += state.principal_paid
+        row.outstanding += max(state.outstanding, 0)
+        row.late_fees += state.fee_outstanding
+        row.late_fees_paid += state.fee_paid
+    return sorted(groups.values(), key=lambda c: (c.month, c.region_code), reverse=True)
+
+
+def runs_visible(actor: Actor) -> QuerySet[BillingRun]:
+    qs = BillingRun.objects.all()
+    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
+        return qs.order_by("-started_at", "-id")
+    if actor.kind == "agency":
+        return qs.filter(region_code__in=sorted(actor.regions or ())).order_by("-started_at", "-id")
+    return qs.none()
+
+
+def run_get(*, actor: Actor, run_id: int) -> BillingRun:
+    run = runs_visible(actor).filter(pk=run_id).first()
+    if run is None:
+        raise NotFound("not_found", f"no billing run {run_id} that you may see", "run_id")
+    return run
+
+
+# --- the employee's own contributions ---------------------------------------------------------
+
+
+@dataclass
+class ContributionMonth:
+    month: str
+    employer_id: int
+    employer_name: str
+    pension_base: int = 0
+    pension_employer: int = 0
+    pension_employee: int = 0
+    employer_total: int = 0
+    employee_total: int = 0
+    adjusted: bool = False
+    exempt: list[str] = field(default_factory=list)
+
+
+def _person_for(actor: Actor, person_id: int | None) -> int:
+    if actor.kind == "employee" and actor.person_id is not None:
+        if person_id is not None and person_id != actor.person_id:
+            raise NotFound("not_found", f"no person {person_id} that you may see", "person_id")
+        return actor.person_id
+    if person_id is not None and actor.is_agency:
+        from expatsi.people.selectors import person_get
+
+        return person_get(actor=actor, person_id=person_id).pk
+    raise NotFound("not_found", "no contribution record that you may see", "person_id")
+
+
+def my_contributions(actor: Actor, person_id: int | None = None) -> list[ContributionMonth]:
+    """Per month and employer: the pension base and contributions, and each side's total; net of
+    adjustment bills. Newest first."""
+    pid = _person_for(actor, person_id)
+    rows: dict[tuple[str, int], ContributionMonth] = {}
+    lines = (
+        BillLine.objects.filter(person_id=pid)
+        .select_related("bill__employer")
+        .order_by("bill__month", "bill_id", "insurance", "id")
+    )
+    for line in lines:
+        bill = line.bill
+        key = (bill.month, bill.employer_id)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = ContributionMonth(bill.month, bill.employer_id, bill.employer.name)
+        if bill.kind == "adjustment":
+            row.adjusted = True
+        if line.insurance == 0:
+            row.pension_employer += line.employer_amount
+            row.pension_employee += line.employee_amount
+            if line.base:
+                row.pension_base = line.base
+        row.employer_total += line.employer_amount
+        row.employee_total += line.employee_amount
+        name = INSURANCE_CODES[line.insurance]
+        if line.flags & BillLine.FLAG_EXEMPT and name not in row.exempt:
+            row.exempt.append(name)
+    return sorted(rows.values(), key=lambda r: (r.month, r.employer_name), reverse=True)
+
+
+def my_months_counted(actor: Actor, person_id: int | None = None) -> int:
+    return contribution_months(_person_for(actor, person_id))
+
+
+def my_statement(actor: Actor, on: date | None = None, person_id: int | None = None) -> Statement:
+    """The individual account on ``on`` (default today), year by year, from credited contributions."""
+    pid = _person_for(actor, person_id)
+    return statement(account_credits(pid), on or timezone.localdate())
+
+
+def credits_by_year(actor: Actor, person_id: int | None = None) -> dict[int, int]:
+    pid = _person_for(actor, person_id)
+    out: dict[int, int] = defaultdict(int)
+    for m, amount in account_credits(pid):
+        out[m.year] += amount
+    return dict(out)
+
+
+def paid_total(employer_ids: list[int]) -> int:
+    return int(
+        Payment.objects.filter(employer_id__in=employer_ids).aggregate(s=Sum("amount"))["s"] or 0
+    )
