@@ -97,6 +97,7 @@ def generate(people: int) -> None:
         else:
             sqlite = connection.connection  # the raw sqlite3 connection: setup speed, not measured
             sqlite.execute("PRAGMA synchronous = OFF")
+            sqlite.execute("BEGIN")  # Django's connection autocommits each row otherwise
             sqlite.executemany(
                 "INSERT INTO people_person (family_name, given_names, chinese_name, sex, birth_date, nationality, "
                 "email, phone, address_abroad, preferred_language, created_at, updated_at) VALUES "
@@ -124,6 +125,7 @@ def generate(people: int) -> None:
                 for r in rows:
                     cp.write_row((*r, "", "", "", "2025-01-01"))
         else:
+            sqlite.execute("BEGIN")
             sqlite.executemany(
                 "INSERT INTO insurance_employment (person_id, employer_id, start_date, position, contract_wage, "
                 "end_reason, seconded_by, seconded_by_country, created_at) VALUES (?,?,?,?,?,'','','',"
