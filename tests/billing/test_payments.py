@@ -137,3 +137,17 @@ def test_paid_pension_contributions_credit_the_account_and_year_end_interest(
     # 572.96 credited for August earns 1.50% × (13 − 8) / 12: 3.581 → 3.58
     assert (year.interest, year.closing) == (fen("3.58"), fen("576.54"))
     assert pay.accounts_year_end(year=2025) == 0  # a closed year is not recomputed
+
+
+@pytest.mark.django_db
+def test_year_end_command_is_idempotent(beijing, beijing_staff, aug_bill, capsys):
+    import json
+
+    from expatsi.cli import main
+
+    pay.payment_record(actor=AGENCY, employer=beijing, amount=TOTAL, received_on=date(2025, 9, 12))
+    assert main(["billing", "year-end", "--year", "2025", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["accounts_closed"] == 1
+    assert main(["billing", "year-end", "--year", "2025", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["accounts_closed"] == 0

@@ -97,3 +97,23 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--from", dest="from_month", required=True, help="first month, YYYY-MM")
     p.add_argument("--to", dest="to_month", help="last month, YYYY-MM (default: this month)")
     p.add_argument("--quiet", action="store_true")
+    register_year_end(sub)
+
+
+def year_end(args: argparse.Namespace) -> dict[str, Any]:
+    setup_django()
+    from expatsi.billing.payments import accounts_year_end, credit_paid_bills
+
+    credited = credit_paid_bills()
+    closed = accounts_year_end(year=args.year)
+    return {"year": args.year, "credits_added": credited, "accounts_closed": closed}
+
+
+def register_year_end(sub: argparse._SubParsersAction[Parser]) -> None:
+    p = add_command(
+        sub,
+        "year-end",
+        year_end,
+        help="credit paid pension contributions and the year's interest to individual accounts",
+    )
+    p.add_argument("--year", type=int, required=True, help="the calendar year to close, e.g. 2025")
