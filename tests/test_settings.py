@@ -1,0 +1,43 @@
+"""Production mode: refuses the development secret, and passes Django's deployment checks."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("EXPATSI_")}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_refuses_the_development_secret():
+    done = manage("check", EXPATSI_DEBUG="0")
+    assert done.returncode != 0
+    assert "EXPATSI_SECRET_KEY must be set" in done.stderr
+
+
+def test_production_settings_pass_check_deploy():
+    done = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        EXPATSI_DEBUG="0",
+        EXPATSI_SECRET_KEY=secrets.token_urlsafe(64),
+        EXPATSI_ALLOWED_HOSTS="expatsi.example.gov",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "no issues" in done.stdout
