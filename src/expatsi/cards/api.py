@@ -272,6 +272,32 @@ def card_record_entry(request: HttpRequest, card_id: int, payload: EntryIn) -> C
     )
 
 
+@router.post(
+    "/{card_id}/photo",
+    response=CardOut,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"photo": {"type": "string", "format": "binary"}},
+                        "required": ["photo"],
+                    }
+                }
+            }
+        }
+    },
+)
+def card_photo(request: HttpRequest, card_id: int) -> Card:
+    """Attach the holder's photo (JPEG or PNG, multipart ``photo``); an active card's QR code is
+    re-issued because it carries the photo's fingerprint."""
+    _card(request, card_id)
+    upload = request.FILES.get("photo")
+    data = upload.read(services.PHOTO_MAX_BYTES + 1) if upload else b""
+    return services.card_photo_set(actor=request_actor(request), card_id=card_id, photo=data)
+
+
 @router.post("/{card_id}/extension", response={201: ApplicationOut})
 def card_extend(
     request: HttpRequest, card_id: int, payload: ExtensionIn

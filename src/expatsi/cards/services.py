@@ -522,6 +522,62 @@ def _end_enrolment(card: Card, end: date, actor: Actor) -> None:
     _notify(card, "departure_choice_open", end_date=end)
 
 
+# --- photo --------------------------------------------------------------------------------------
+
+PHOTO_MAX_BYTES = 2 * 1024 * 1024
+PHOTO_MAX_SIDE = 600
+
+
+def _normalise_photo(data: bytes) -> bytes:
+    """A JPEG or PNG portrait, re-encoded as a small JPEG without metadata (nothing else survives)."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    if not data or len(data) > PHOTO_MAX_BYTES:
+        raise RuleError(
+            "invalid_photo", "the photo must be a JPEG or PNG file of at most 2 MB", "photo"
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in ("JPEG", "PNG"):
+                raise RuleError("invalid_photo", "the photo must be a JPEG or PNG file", "photo")
+            if min(image.size) < 100:
+                raise RuleError(
+                    "invalid_photo", "the photo must be at least 100 pixels wide and high", "photo"
+                )
+            image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
+            out = io.BytesIO()
+            image.convert("RGB").save(out, format="JPEG", quality=85)
+    except (UnidentifiedImageError, OSError):
+        raise RuleError("invalid_photo", "the file is not a readable image", "photo") from None
+    return out.getvalue()
+
+
+def card_photo_set(*, actor: Actor, card_id: int, photo: bytes) -> Card:
+    """Attach the holder's photo. The QR code carries a hash of it, so an active card's code is
+    re-issued (and the previous one revoked)."""
+    normalised = _normalise_photo(photo)
+    with transaction.atomic():
+        card = _lock_card(card_id)
+        if _may_file_for(actor, card) == "foreigner":
+            raise Forbidden("employer_files", "the employer provides the photo", "photo")
+        if card.status not in (CardStatus.APPLIED, CardStatus.NOTICE_ISSUED, CardStatus.ACTIVE):
+            raise Conflict(
+                "invalid_transition",
+                f"no photo can be added to a card that is {card.status}",
+                "status",
+            )
+        card.photo = normalised
+        card.photo_hash = hashlib.sha256(normalised).hexdigest()[:32]
+        card.save(update_fields=["photo", "photo_hash", "updated_at"])
+        _event(card, "photo", card.status, actor, photo_hash=card.photo_hash)
+        if card.status == CardStatus.ACTIVE:
+            tokens_revoke(card, "photo")
+            token_issue(card)
+    return card
+
+
 # --- jobs and imports ---------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.card_detail, name="detail"),
     path("<int:pk>/qr.png", views.card_qr_png, name="qr_png"),
     path("<int:pk>/card.pdf", views.card_pdf, name="pdf"),
+    path("<int:pk>/photo.jpg", views.card_photo, name="photo"),
     path("<int:pk>/entry/", views.card_entry, name="entry"),
     path("<int:pk>/<str:kind>/", views.card_file, name="file"),
 ]

@@ -144,6 +144,9 @@ def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "open_app": open_app,
             "may_file": may_file and card.status == CardStatus.ACTIVE and open_app is None,
             "may_enter": may_file and card.status == CardStatus.NOTICE_ISSUED,
+            "may_photo": may_file
+            and actor.kind != "employee"
+            and card.status in (CardStatus.APPLIED, CardStatus.NOTICE_ISSUED, CardStatus.ACTIVE),
             "entry_form": EntryForm(initial={"entry_date": today}),
             "decision_form": DecisionForm(prefix=f"a{open_app.pk}") if open_app else None,
             "actor_kind": actor.kind,
@@ -164,6 +167,29 @@ def card_qr_png(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="card-{card.card_number or card.pk}-qr.png"'
     )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def card_photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the holder's photo (same access as the card). POST: upload it (employer HR, agency)."""
+    actor = _actor(request)
+    card = _card(actor, pk, audit=False)
+    if request.method == "POST":
+        upload = request.FILES.get("photo")
+        try:
+            services.card_photo_set(
+                actor=actor, card_id=card.pk, photo=upload.read() if upload else b""
+            )
+        except RuleError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The photo was saved."))
+        return redirect("cards:detail", pk=card.pk)
+    if not card.photo:
+        raise Http404
+    response = HttpResponse(bytes(card.photo), content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
     return response
 
