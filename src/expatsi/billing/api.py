@@ -755,21 +755,6 @@ def my_account(request: HttpRequest, on: date | None = None) -> dict[str, Any]:
         "balance": format_yuan(st.balance),
         "provisional": st.provisional,
         "status": st.status.value,
-        "years": [
-            {
-                "year": y.year,
-                "opening": format_yuan(y.opening),
-                "credits": format_yuan(y.credits),
-                "interest": format_yuan(y.interest),
-                "closing": format_yuan(y.closing),
-                "rate": format_rate(y.rate_ppm),
-                "rate_year": y.rate_year,
-                "months_counted": y.months_counted,
-                "provisional": y.provisional,
-                "status": y.status.value,
-                "explanation": y.explanation,
-            }
-            for y in st.years
-        ],
+        "years": [y.as_dict() for y in st.years],
         "explanation": list(st.explanation),
     }

@@ -14,7 +14,7 @@ from expatsi.cli.rules_retirement import sources
 from expatsi.rules.accounts import Credit, contribution_months, statement
 from expatsi.rules.dates import Month, parse_date
 from expatsi.rules.errors import RuleError
-from expatsi.rules.money import format_rate, format_yuan, parse_yuan
+from expatsi.rules.money import format_yuan, parse_yuan
 
 COLUMNS = ("month", "amount")
 
@@ -66,22 +66,7 @@ def account(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "on": on.isoformat(),
         "balance": format_yuan(st.balance),
-        "years": [
-            {
-                "year": y.year,
-                "opening": format_yuan(y.opening),
-                "credits": format_yuan(y.credits),
-                "interest": format_yuan(y.interest),
-                "closing": format_yuan(y.closing),
-                "rate": format_rate(y.rate_ppm),
-                "rate_year": y.rate_year,
-                "months_counted": y.months_counted,
-                "provisional": y.provisional,
-                "status": y.status.value,
-                "explanation": y.explanation,
-            }
-            for y in st.years
-        ],
+        "years": [y.as_dict() for y in st.years],
         "contribution_months": contribution_months(c for c in credits if c[0] <= Month.of(on)),
         "provisional": st.provisional,
         "excluded_credits": st.excluded_credits,

@@ -115,6 +115,22 @@ class YearRecord:
     status: Status
     explanation: str
 
+    def as_dict(self) -> dict[str, object]:
+        """The year as shown by the CLI and the API (amounts as yuan strings)."""
+        return {
+            "year": self.year,
+            "opening": format_yuan(self.opening),
+            "credits": format_yuan(self.credits),
+            "interest": format_yuan(self.interest),
+            "closing": format_yuan(self.closing),
+            "rate": format_rate(self.rate_ppm),
+            "rate_year": self.rate_year,
+            "months_counted": self.months_counted,
+            "provisional": self.provisional,
+            "status": self.status.value,
+            "explanation": self.explanation,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Statement:
