@@ -265,7 +265,7 @@ CASES = [
         "POST",
         lambda w: f"/registrations/{w.ra.pk}/reject",
         lambda w: {"reason": "the work permit number does not match the permit authority's record"},
-        row(200, 404, 404, 404, 404, 404, 404, 401),
+        row(200, 404, 403, 404, 403, 404, 404, 401),
     ),
     Case(
         "entry/exit import",

@@ -313,34 +313,45 @@ def ssn_assign(*, person: Person, province: str, scheme: SsnScheme = DEFAULT_SSN
     raise Conflict("ssn_unavailable", "could not assign a unique social security number", "ssn")
 
 
+def _decidable(actor: Actor, registration_id: int, *, with_person: bool = False) -> Registration:
+    """Lock a submitted registration that this agency officer may decide. The employer's own HR
+    learns that only the agency decides (403); anyone else learns nothing (404)."""
+    qs = Registration.objects.select_for_update().select_related("employer")
+    if with_person:
+        qs = qs.select_related("person")
+    reg = qs.filter(pk=registration_id).first()
+    if reg is None or not actor.covers_region(reg.employer.region_code):
+        if reg is not None and actor.kind == "hr" and reg.employer_id in actor.employer_ids:
+            raise Forbidden("forbidden", "only agency staff decide registrations", "")
+        raise NotFound(
+            "not_found", f"no registration {registration_id} that you may see", "registration_id"
+        )
+    if reg.status != RegistrationStatus.SUBMITTED:
+        raise Conflict("wrong_state", f"the registration is {reg.status}, not submitted", "status")
+    return reg
+
+
+def _decide(reg: Registration, actor: Actor, status: str, **fields: object) -> None:
+    reg.status = status
+    reg.decided_at = timezone.now()
+    reg.decided_by_id = actor.user_id
+    for name, value in fields.items():
+        setattr(reg, name, value)
+    reg.save(update_fields=["status", "decided_at", "decided_by", *fields])
+
+
 def registration_accept(
     *, actor: Actor, registration_id: int, registered_on: date | None = None
 ) -> Registration:
     """Agency staff accept: the person is insured, and gets a social security number if new."""
     with transaction.atomic():
-        reg = (
-            Registration.objects.select_for_update()
-            .select_related("employer", "person")
-            .filter(pk=registration_id)
-            .first()
+        reg = _decidable(actor, registration_id, with_person=True)
+        _decide(
+            reg,
+            actor,
+            RegistrationStatus.ACCEPTED,
+            registered_on=registered_on or timezone.localdate(),
         )
-        if reg is None or not actor.covers_region(reg.employer.region_code):
-            if reg is not None and actor.kind == "hr" and reg.employer_id in actor.employer_ids:
-                raise Forbidden("forbidden", "only agency staff accept registrations", "")
-            raise NotFound(
-                "not_found",
-                f"no registration {registration_id} that you may see",
-                "registration_id",
-            )
-        if reg.status != RegistrationStatus.SUBMITTED:
-            raise Conflict(
-                "wrong_state", f"the registration is {reg.status}, not submitted", "status"
-            )
-        reg.status = RegistrationStatus.ACCEPTED
-        reg.decided_at = timezone.now()
-        reg.decided_by_id = actor.user_id
-        reg.registered_on = registered_on or timezone.localdate()
-        reg.save(update_fields=["status", "decided_at", "decided_by", "registered_on"])
         ssn = ssn_assign(person=reg.person, province=reg.employer.region_code[:2])
         audit_record(
             actor=actor,
@@ -357,27 +368,8 @@ def registration_accept(
 def registration_reject(*, actor: Actor, registration_id: int, reason: str) -> Registration:
     reason = validation.required_text(reason, "reason", max_length=300)
     with transaction.atomic():
-        reg = (
-            Registration.objects.select_for_update()
-            .select_related("employer")
-            .filter(pk=registration_id)
-            .first()
-        )
-        if reg is None or not actor.covers_region(reg.employer.region_code):
-            raise NotFound(
-                "not_found",
-                f"no registration {registration_id} that you may see",
-                "registration_id",
-            )
-        if reg.status != RegistrationStatus.SUBMITTED:
-            raise Conflict(
-                "wrong_state", f"the registration is {reg.status}, not submitted", "status"
-            )
-        reg.status = RegistrationStatus.REJECTED
-        reg.decided_at = timezone.now()
-        reg.decided_by_id = actor.user_id
-        reg.rejection_reason = reason
-        reg.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
+        reg = _decidable(actor, registration_id)
+        _decide(reg, actor, RegistrationStatus.REJECTED, rejection_reason=reason)
         audit_record(
             actor=actor,
             action="registration.reject",
