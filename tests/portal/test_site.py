@@ -74,3 +74,12 @@ def test_the_postgresql_leg_really_runs_on_postgresql():
 
     expected = "postgresql" if os.environ.get("EXPATSI_REQUIRE_POSTGRES_TESTS") == "1" else "sqlite"
     assert connection.vendor == expected
+
+
+def test_api_docs_load_nothing_from_another_host(client):
+    import re
+
+    html = client.get("/api/v1/docs").content.decode()
+    urls = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert urls, "the docs page should reference its assets"
+    assert all(u.startswith("/") for u in urls), urls
