@@ -10,7 +10,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("EXPATSI_")}
+    # A clean environment: no EXPATSI_ settings, and none of the test run's Django switches
+    # (the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE, which check --deploy rightly refuses).
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("EXPATSI_", "DJANGO_", "DATABASE_URL"))
+    }
     environment.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -1,6 +1,7 @@
 """A billing run killed with SIGKILL mid-way, then started again, ends exactly where an
 uninterrupted run ends. Runs real processes against a file database."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -56,7 +57,7 @@ def run(
 
 
 def state(db: Path) -> list[tuple[object, ...]]:
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
         return conn.execute(QUERY).fetchall()
 
 
