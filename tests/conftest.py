@@ -9,6 +9,10 @@ import pytest
 def _isolated_key_dir(tmp_path_factory: pytest.TempPathFactory):
     previous = os.environ.get("EXPATSI_KEY_DIR")
     os.environ["EXPATSI_KEY_DIR"] = str(tmp_path_factory.mktemp("keys"))
+    from expatsi.cards import keys
+
+    keys.reset_caches()
+    keys.keys_init()  # like `expatsi card keys init` on a real installation
     yield
     if previous is None:
         os.environ.pop("EXPATSI_KEY_DIR", None)

@@ -1,4 +1,5 @@
-"""``expatsi jobs run-daily``: today's reminders to employers' HR (idempotent; see notify/jobs.py)."""
+"""``expatsi jobs run-daily``: today's reminders to employers' HR (idempotent; see notify/jobs.py),
+card expiries, crediting of paid contributions, and purging of old idempotency records."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import contextlib
 import os
 import sys
+from datetime import timedelta
 from typing import Any
 
 from expatsi.cli import Parser, add_command
@@ -19,6 +21,9 @@ def _progress(step: str, done: int, total: int) -> None:
     sys.stderr.flush()
 
 
+IDEMPOTENCY_DAYS = 7
+
+
 def _run_daily(args: argparse.Namespace) -> dict[str, Any]:
     today = parse_date(args.today, field="today") if args.today else None
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expatsi.settings")
@@ -27,13 +32,28 @@ def _run_daily(args: argparse.Namespace) -> dict[str, Any]:
     django.setup()
     from django.utils import timezone
 
+    from expatsi.access.actors import SYSTEM
+    from expatsi.access.models import IdempotencyRecord
+    from expatsi.billing.payments import credit_paid_bills
+    from expatsi.cards.services import cards_expire
     from expatsi.notify.jobs import run_daily
 
+    day = today or timezone.localdate()
     # The console mail backend (local default) prints each e-mail on stdout: keep stdout for the result.
     with contextlib.redirect_stdout(sys.stderr):
-        return run_daily(
-            today or timezone.localdate(), progress=_progress if args.progress else None
-        )
+        result = run_daily(day, progress=_progress if args.progress else None)
+        # Permits not extended are cancelled on expiry; notices unused for 90 days lapse.
+        expiry = cards_expire(actor=SYSTEM, today=day)
+    result["cards_expired"] = expiry.expired
+    result["notices_lapsed"] = expiry.lapsed
+    # Contributions paid since yesterday reach the individual accounts.
+    result["account_credits"] = credit_paid_bills()
+    # Stored Idempotency-Key answers are kept for 7 days: long enough for any client's retries.
+    cutoff = timezone.now() - timedelta(days=IDEMPOTENCY_DAYS)
+    result["idempotency_purged"] = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()[
+        0
+    ]
+    return result
 
 
 def _render(result: dict[str, Any]) -> str:
@@ -44,6 +64,11 @@ def _render(result: dict[str, Any]) -> str:
         f"  total: {result['sent_total']} sent, {result['emailed']} e-mailed, "
         f"{result['already_sent']} already sent earlier, "
         f"{result['without_hr_user']} without an HR user to tell"
+    )
+    lines.append(
+        f"Cards: {result['cards_expired']} expired, {result['notices_lapsed']} notices lapsed; "
+        f"{result['account_credits']} account credits; "
+        f"{result['idempotency_purged']} old idempotency records purged"
     )
     return "\n".join(lines)
 
