@@ -121,3 +121,16 @@ def test_change_and_deregistration_forms(world: World, card) -> None:
     assert r.status_code == 400 and "awaiting a decision" in r.content.decode()
     assert hr.get(f"/cards/{card.pk}/bogus/").status_code == 404
     assert world.client("self").get(f"/cards/{card.pk}/change/").status_code == 403
+
+
+def test_first_entry_steps_show_each_deadline(world: World, card) -> None:
+    html = world.client("hr_a").get(f"/cards/{card.pk}/").content.decode()
+    assert 'id="first-entry-steps"' in html
+    for key in ("applied", "notice", "entry", "residence", "registration"):
+        assert f'data-step="{key}"' in html
+    from expatsi.cards.selectors import first_entry_steps
+
+    steps = {s.key: s for s in first_entry_steps(card)}
+    assert steps["residence"].day == card.entry_date + timedelta(days=30)
+    assert steps["notice"].state == "done"
+    assert steps["registration"].day is not None  # the 30-day registration clock of the permit

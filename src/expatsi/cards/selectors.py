@@ -6,6 +6,9 @@ employee sees their own cards; the public sees none (it verifies codes instead).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from django.db.models import Q, QuerySet
 
 from expatsi.access.actors import Actor
@@ -92,3 +95,111 @@ def application_get(*, actor: Actor, application_id: int) -> CardApplication:
     if app is None:
         raise NotFound("not_found", f"no application {application_id}", "application_id")
     return app
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a first entry, with its date or deadline and where it stands."""
+
+    key: str
+    label: str
+    day: date | None
+    state: str  # done | pending | due_soon | overdue | not_applicable
+    note: str = ""
+
+
+def first_entry_steps(card: Card, today: date | None = None) -> list[Step]:
+    """Application → work permit notice (90 days for the Z visa) → entry → card active → residence
+    permit within 30 days of entry → social insurance registration within 30 days of the permit."""
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from expatsi.insurance.models import Registration
+    from expatsi.insurance.selectors import registration_deadline_status
+    from expatsi.people.models import DocumentKind
+
+    today = today or timezone.localdate()
+    first = card.applications.filter(kind="first_entry").order_by("filed_at").first()
+    steps = [
+        Step(
+            "applied",
+            _("Application filed online by the employer"),
+            first.filed_at.date() if first else None,
+            "done" if first else "not_applicable",
+        ),
+    ]
+    if card.notice_issued_on:
+        lapsed = card.status == "lapsed"
+        steps.append(
+            Step(
+                "notice",
+                _("Work permit notice issued (valid 90 days for the Z visa)"),
+                card.notice_issued_on,
+                "overdue" if lapsed else "done",
+                _("valid until %(day)s") % {"day": card.notice_valid_to},
+            )
+        )
+    else:
+        steps.append(
+            Step(
+                "notice",
+                _("Work permit notice issued (valid 90 days for the Z visa)"),
+                None,
+                "pending" if card.status == "applied" else "not_applicable",
+            )
+        )
+    if card.entry_date:
+        steps.append(
+            Step("entry", _("Entry into China; the card becomes active"), card.entry_date, "done")
+        )
+        has_residence = card.person.documents.filter(
+            kind=DocumentKind.RESIDENCE_PERMIT, valid_from__gte=card.entry_date
+        ).exists()
+        due = card.residence_permit_due
+        state = "done" if has_residence else ("overdue" if due and today > due else "pending")
+        steps.append(Step("residence", _("Residence permit, within 30 days of entry"), due, state))
+    else:
+        waiting = card.status == "notice_issued"
+        steps.append(
+            Step(
+                "entry",
+                _("Entry into China; the card becomes active"),
+                card.notice_valid_to,
+                "pending" if waiting else "not_applicable",
+            )
+        )
+    reg = (
+        Registration.objects.filter(person=card.person, employer=card.employer)
+        .exclude(status="rejected")
+        .order_by("-submitted_at")
+        .first()
+    )
+    if reg is not None:
+        view = registration_deadline_status(reg, today)
+        state = {
+            "registered_on_time": "done",
+            "registered_late": "done",
+            "overdue": "overdue",
+            "due_soon": "due_soon",
+        }.get(view.status, "pending")
+        note = _("registered on %(day)s") % {"day": reg.registered_on} if reg.registered_on else ""
+        steps.append(
+            Step(
+                "registration",
+                _("Social insurance registration, within 30 days of the permit"),
+                reg.deadline,
+                state,
+                note,
+            )
+        )
+    else:
+        steps.append(
+            Step(
+                "registration",
+                _("Social insurance registration, within 30 days of the permit"),
+                None,
+                "pending",
+                _("not yet submitted"),
+            )
+        )
+    return steps

@@ -140,6 +140,7 @@ def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # segno's SVG is generated from our own signed text: no user markup can reach it.
             "qr_svg": mark_safe(qr.svg(token.text, scale=5)) if token else "",  # noqa: S308
             "events": card.events.all(),
+            "steps": selectors.first_entry_steps(card, today) if not card.legacy else [],
             "applications": card.applications.all(),
             "open_app": open_app,
             "may_file": may_file and card.status == CardStatus.ACTIVE and open_app is None,
