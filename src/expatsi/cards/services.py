@@ -503,22 +503,13 @@ def _end_enrolment(card: Card, end: date, actor: Actor) -> None:
     """Deregistration ends the employment (so the enrolment stops from the next month) and opens
     the departure choice for the person (keep the account, or terminate and take the lump sum)."""
     from expatsi.insurance.models import Employment
+    from expatsi.insurance.services import employment_end
 
-    for emp in Employment.objects.filter(
-        person=card.person, employer=card.employer, end_date__isnull=True
-    ):
-        if end >= emp.start_date:
-            emp.end_date = end
-            emp.end_reason = "ended"
-            emp.save(update_fields=["end_date", "end_reason"])
-            audit_record(
-                actor=actor,
-                action="employment.end",
-                object_type="employment",
-                object_id=emp.pk,
-                person_id=emp.person_id,
-                detail={"on": end, "by": "card deregistration"},
-            )
+    open_employments = Employment.objects.filter(
+        person=card.person, employer=card.employer, end_date__isnull=True, start_date__lte=end
+    ).values_list("pk", flat=True)
+    for employment_id in list(open_employments):
+        employment_end(actor=actor, employment_id=employment_id, on=end)
     _notify(card, "departure_choice_open", end_date=end)
 
 
