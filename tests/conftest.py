@@ -18,3 +18,13 @@ def _isolated_key_dir(tmp_path_factory: pytest.TempPathFactory):
         os.environ.pop("EXPATSI_KEY_DIR", None)
     else:
         os.environ["EXPATSI_KEY_DIR"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Counters in the cache (sign-in throttling, rate limits) never leak from one test to another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
