@@ -144,6 +144,9 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Online card checks per client address per minute (public page and POST /api/v1/verify).
+EXPATSI_VERIFY_RATE_PER_MINUTE = int(os.environ.get("EXPATSI_VERIFY_RATE_PER_MINUTE", "30"))
+
 # Sign-in throttling and the verification rate limit count in the cache: in-process by default;
 # EXPATSI_CACHE=database shares the counts between app servers (run `manage.py createcachetable`).
 CACHES = {
