@@ -37,3 +37,12 @@ class AuditHead(models.Model):
     """One row holding the last hash: locking it serialises appends so the chain never forks."""
 
     last_hash = models.CharField(max_length=64)
+
+
+class AuditCheckpoint(models.Model):
+    """The last event a verification walked to, and its hash: later checks start from there."""
+
+    event_id = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    verified_at = models.DateTimeField()
+    full_verified_at = models.DateTimeField(null=True)

@@ -81,6 +81,7 @@ def build_parser() -> Parser:
         "billing": "monthly billing runs and retroactive recalculation",
         "card": "Integrated Card: offline verification, trust lists, signing keys",
         "jobs": "scheduled jobs (reminders, expiries)",
+        "audit": "the audit trail's hash chain",
     }
     modules = sorted(m.name for m in pkgutil.iter_modules(__path__) if "_" in m.name.strip("_"))
     for name in modules:
