@@ -75,3 +75,15 @@ def test_the_holder_cannot_replace_the_photo(world: World) -> None:
     )
     assert r.status_code == 403
     assert r.json()["code"] == "employer_files"
+
+
+def test_the_pdf_carries_the_photo(world: World) -> None:
+    card = active_card(world.a, world.pa)
+    without = world.client("self").get(f"/cards/{card.pk}/card.pdf").content
+    world.client("hr_a").post(
+        f"/cards/{card.pk}/photo.jpg",
+        {"photo": SimpleUploadedFile("me.jpg", jpeg(), content_type="image/jpeg")},
+    )
+    with_photo = world.client("self").get(f"/cards/{card.pk}/card.pdf").content
+    assert with_photo.startswith(b"%PDF")
+    assert with_photo.count(b"/Subtype /Image") > without.count(b"/Subtype /Image")

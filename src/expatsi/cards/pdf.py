@@ -101,6 +101,11 @@ def card_pdf(card: Card, qr_text: str | None) -> bytes:
             else ""
         ),
         "qr_text": qr_text or "",
+        "photo_src": (
+            "data:image/jpeg;base64," + base64.b64encode(bytes(card.photo)).decode()
+            if card.photo
+            else ""
+        ),
         "printed_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
         "legacy": card.legacy,
     }
