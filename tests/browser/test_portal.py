@@ -180,7 +180,7 @@ def test_agency_and_employee_pages_in_both_languages(page, live_server, hr_setup
     shot(page, "agency-home-zh")
     page.goto(f"{live_server.url}/zh-hans/registrations/{late.pk}/")
     shot(page, "registration-zh")
-    page.locator("nav form button[type=submit]").click()
+    page.locator(".nav-user form button[type=submit]").click()  # sign out
     page.wait_for_load_state()
     page.goto(f"{live_server.url}/zh-hans/login/")
     assert "登录" in page.inner_text("h1")

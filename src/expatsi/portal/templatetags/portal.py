@@ -103,6 +103,17 @@ def _url(name: str) -> str:
         return ""
 
 
+@register.inclusion_tag("portal/_user.html", takes_context=True)
+def portal_user(context: template.Context) -> dict[str, Any]:
+    """Who is signed in (with their role) and the sign-out button, in the masthead."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    kind = "anonymous"
+    if user is not None and user.is_authenticated:
+        kind = actor_for_user(user, ip=client_ip(request)).kind
+    return {"user": user, "kind": kind, "csrf_token": context.get("csrf_token")}
+
+
 @register.inclusion_tag("portal/_nav.html", takes_context=True)
 def portal_nav(context: template.Context) -> dict[str, Any]:
     request = context.get("request")
