@@ -7,6 +7,7 @@ decimals, rates percentages. A bill, payment or run the caller may not see is a 
 
 # No ``from __future__ import annotations``: ninja reads the query parameters of paginated views
 # through a wrapper living in another module, where string annotations would not resolve.
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -498,7 +499,7 @@ def declaration_import(
             }
             for r in report.results
         ],
-        "errors": [e.__dict__ for e in report.errors],
+        "errors": [asdict(e) for e in report.errors],
     }
     return Status(201 if report.committed else 200, body)
 
@@ -673,7 +674,7 @@ def bank_statement(
             "rows": report.rows,
             "recorded": report.recorded,
             "already_recorded": report.already_recorded,
-            "errors": [e.__dict__ for e in report.errors],
+            "errors": [asdict(e) for e in report.errors],
         },
     )
 

@@ -27,7 +27,7 @@ from expatsi.insurance.models import Employment
 from expatsi.people.models import Passport, Person
 from expatsi.rules.contributions import BaseReason, clamp_base
 from expatsi.rules.dates import Month
-from expatsi.rules.errors import Forbidden, NotFound, RuleError
+from expatsi.rules.errors import Forbidden, NotFound, RowError, RuleError
 from expatsi.rules.money import parse_yuan
 from expatsi.rules.regions import INSURANCES, Period, region
 
@@ -245,14 +245,6 @@ def declaration_views(
 
 
 @dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str
-    code: str
-    message: str
-
-
-@dataclass(frozen=True)
 class RowResult:
     row: int
     status: Literal["declared", "unchanged"]
@@ -354,7 +346,7 @@ def declarations_import(
             parsed.append((number, person, period.span.first, wage, f"{country} {passport}"))
         except RuleError as exc:
             column = exc.field if exc.field in IMPORT_COLUMNS else ""
-            report.errors.append(RowError(number, column, exc.code, exc.message))
+            report.errors.append(RowError(number, column, exc.message, exc.code))
     latest_by_person: dict[tuple[int, str], int] = {}
     for d in BaseDeclaration.objects.filter(
         employer=employer, person_id__in=[p.pk for _, p, _, _, _ in parsed]

@@ -24,7 +24,7 @@ from expatsi.billing.models import AccountCredit, AccountYear, Allocation, Bill,
 from expatsi.employers.models import Employer
 from expatsi.rules.accounts import statement
 from expatsi.rules.dates import Month, parse_date
-from expatsi.rules.errors import Conflict, Forbidden, NotFound, RuleError
+from expatsi.rules.errors import Conflict, Forbidden, NotFound, RowError, RuleError
 from expatsi.rules.money import parse_yuan
 from expatsi.rules.penalties import late_fee
 
@@ -225,13 +225,6 @@ def payment_for_bill(
 
 
 # --- bank statements ----------------------------------------------------------------------------
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
 
 
 @dataclass

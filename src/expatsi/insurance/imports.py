@@ -27,7 +27,7 @@ from expatsi.insurance.models import Registration, RegistrationStatus
 from expatsi.insurance.services import HireData, _require_hr_of, hire_register
 from expatsi.people.models import DocumentKind
 from expatsi.people.services import PersonData
-from expatsi.rules.errors import RuleError
+from expatsi.rules.errors import RowError, RuleError
 from expatsi.rules.money import parse_yuan
 
 MAX_ROWS = 5000
@@ -100,14 +100,6 @@ def column_for_field(name: str) -> str:
     if name in COLUMN_NAMES:
         return name
     return _FIELD_TO_COLUMN.get(name, "")
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    row: int
-    column: str
-    code: str
-    message: str
 
 
 RowStatus = Literal["registered", "already_registered", "error", "blank"]
@@ -275,7 +267,7 @@ def _parse_row(row: Mapping[str, str], number: int, errors: list[RowError]) -> H
     before = len(errors)
 
     def err(column: str, code: str, message: str) -> None:
-        errors.append(RowError(number, column, code, message))
+        errors.append(RowError(number, column, message, code))
 
     if row.get("__extra__"):
         err("", "extra_cells", "the row has more cells than the header has columns")
@@ -391,7 +383,7 @@ def hires_import(
     _require_hr_of(actor, employer)
     report = ImportReport(dry_run=dry_run)
     if not rows:
-        report.errors.append(RowError(1, "", "no_rows", "the file has no data rows"))
+        report.errors.append(RowError(1, "", "the file has no data rows", "no_rows"))
         return report
     if len(rows) > MAX_ROWS:
         raise RuleError(
@@ -400,10 +392,10 @@ def hires_import(
     header = set().union(*(r.keys() for r in rows))
     unknown = sorted(h for h in header if h not in COLUMN_NAMES and h != "__extra__")
     for name in unknown:
-        report.errors.append(RowError(1, name, "unknown_column", f"unknown column {name!r}"))
+        report.errors.append(RowError(1, name, f"unknown column {name!r}", "unknown_column"))
     missing = [c.name for c in COLUMNS if c.required and c.name not in header]
     for name in missing:
-        report.errors.append(RowError(1, name, "missing_column", f"the column {name!r} is missing"))
+        report.errors.append(RowError(1, name, f"the column {name!r} is missing", "missing_column"))
     if report.errors:
         return report
     total = len(rows)
@@ -438,13 +430,13 @@ def hires_import(
                     reg = hire_register(actor=actor, employer=employer, data=data)
             except RuleError as exc:
                 report.errors.append(
-                    RowError(number, column_for_field(exc.field), exc.code, exc.message)
+                    RowError(number, column_for_field(exc.field), exc.message, exc.code)
                 )
                 report.results.append(RowResult(number, "error", name, data.person.passport_number))
                 continue
             except IntegrityError:
                 report.errors.append(
-                    RowError(number, "", "conflict", "the row clashes with data already on file")
+                    RowError(number, "", "the row clashes with data already on file", "conflict")
                 )
                 report.results.append(RowResult(number, "error", name, data.person.passport_number))
                 continue

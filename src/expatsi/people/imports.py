@@ -27,19 +27,12 @@ from expatsi.audit.services import audit_record
 from expatsi.people.models import Direction, EntryExit, Passport
 from expatsi.people.selectors import persons_visible
 from expatsi.rules.dates import parse_date
-from expatsi.rules.errors import Forbidden, RuleError
+from expatsi.rules.errors import Forbidden, RowError, RuleError
 
 COLUMNS = ("passport_country", "passport_number", "date", "direction", "port")
 MAX_ROWS = 200_000
 MAX_ERRORS_SHOWN = 1000
 _CHUNK = 500
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    row: int
-    column: str
-    message: str
 
 
 class ImportRejectedError(RuleError):

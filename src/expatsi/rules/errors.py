@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class RuleError(ValueError):
     """Bad input or a question the rules cannot answer (no policy for a month, unknown region…).
@@ -38,6 +40,16 @@ class Conflict(RuleError):
     """The request clashes with the current state (a duplicate, a transition from the wrong state)."""
 
     status = 409
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One problem in one row of an imported file: what every import reports before writing."""
+
+    row: int
+    column: str
+    message: str
+    code: str = ""
 
 
 class PolicyDataError(Exception):
