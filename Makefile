@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help demo test bench lint venv messages serve clean
+.PHONY: help demo test bench lint venv messages serve clean sysdeps
 
 help:
 	@echo "make demo   – set up, load demo data on SQLite and start http://$(HOST):$(PORT)"
@@ -24,10 +24,16 @@ $(STAMP): $(PY) pyproject.toml
 
 venv: $(STAMP)
 
+# System packages (WeasyPrint's libraries, CJK fonts; for tests also PostgreSQL, Chromium, poppler):
+# installed with apt when run as root and missing, otherwise named (scripts/system-deps.sh).
+sysdeps:
+	@scripts/system-deps.sh test
+
 messages: venv
 	cd src/expatsi && ../../$(PY) -m django compilemessages --ignore=.venv -v0
 
 test: venv
+	@scripts/system-deps.sh test
 	scripts/test.sh
 
 lint: venv
@@ -39,6 +45,7 @@ bench: venv
 	$(PY) bench/run.py
 
 demo: venv
+	@scripts/system-deps.sh runtime
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_setup
 	@echo
