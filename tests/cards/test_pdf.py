@@ -94,3 +94,20 @@ def _glyphs(band: np.ndarray) -> list[np.ndarray]:
         glyphs.append(piece[rows[0] : rows[-1] + 1])
         x = end
     return glyphs
+
+
+def test_pdf_with_control_characters_in_stored_names(employer, person) -> None:
+    """Old rows may hold control characters (PostgreSQL text cannot hold NUL itself)."""
+    from django.db import connection
+
+    from expatsi.people.models import Person
+
+    card = active_card(employer, person)
+    nul = "\x00" if connection.vendor == "sqlite" else ""
+    Person.objects.filter(pk=person.pk).update(family_name=f"Mül{nul}\x01ler\x1b")
+    type(employer).objects.filter(pk=employer.pk).update(name=f"=Bad{nul}\x0bCo")
+    card.refresh_from_db()
+    card.person.refresh_from_db()
+    card.employer.refresh_from_db()
+    document = pdf.card_pdf(card, card.tokens.get().text)
+    assert document.startswith(b"%PDF")

@@ -18,6 +18,7 @@ from typing import Literal
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from expatsi import spreadsheets
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
 from expatsi.billing.models import BaseDeclaration
@@ -278,7 +279,7 @@ class DeclarationImport:
 
 
 def template_csv() -> str:
-    return ",".join(IMPORT_COLUMNS) + "\r\nDEU,C01X00T47,2025-07,28500.00\r\n"
+    return spreadsheets.csv_text([IMPORT_COLUMNS, ["DEU", "C01X00T47", "2025-07", "28500.00"]])
 
 
 def declarations_import(

@@ -1,14 +1,14 @@
 """A bill as CSV, XLSX and PDF; the employee's account statement as PDF; line explanations.
 
-CSV and XLSX are for machines and spreadsheets: fixed English column names, amounts as yuan
-strings with two decimals (exact; no float ever touches them). The PDFs are for people: the bill in
+CSV and XLSX are for machines and spreadsheets: fixed English column names, amounts as exact
+yuan numbers with two decimals (``Decimal``; no float ever touches them here), every cell made
+safe by :mod:`expatsi.spreadsheets` (no formula from user text, no illegal character). The PDFs are for people: the bill in
 the reader's language, the statement in the language asked for. The CJK font is named explicitly
 (as for the card PDF): without it Chinese prints as empty boxes.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +20,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from expatsi import spreadsheets
 from expatsi.billing.models import INSURANCE_CODES, Bill, BillLine
 from expatsi.billing.payments import BillState
 from expatsi.billing.run import FLAG_DEFAULT_WORK_INJURY
@@ -178,24 +179,25 @@ COLUMNS = (
 )
 
 
-def bill_rows(bill: Bill, lines: Any) -> list[list[str]]:
-    rows = []
+def bill_rows(bill: Bill, lines: Any) -> list[list[spreadsheets.Cell]]:
+    """One row per line: user text as text, amounts as exact yuan numbers (``Decimal``)."""
+    rows: list[list[spreadsheets.Cell]] = []
     for line in lines:
         rows.append(
             [
                 bill.number,
                 bill.month,
                 bill.kind,
-                str(line.person_id),
+                line.person_id,
                 line.person.full_name,
                 line.person.ssn or "",
                 INSURANCE_CODES[line.insurance],
-                format_yuan(line.base),
+                spreadsheets.yuan(line.base),
                 base_reason(line),
                 format_rate(line.employer_rate),
                 format_rate(line.employee_rate),
-                format_yuan(line.employer_amount),
-                format_yuan(line.employee_amount),
+                spreadsheets.yuan(line.employer_amount),
+                spreadsheets.yuan(line.employee_amount),
                 "yes" if line.flags & BillLine.FLAG_EXEMPT else "no",
                 "yes" if line.flags & BillLine.FLAG_MERGED else "no",
                 line.note,
@@ -205,19 +207,22 @@ def bill_rows(bill: Bill, lines: Any) -> list[list[str]]:
 
 
 def bill_csv(bill: Bill, lines: Any) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(bill_rows(bill, lines))
-    writer.writerow([])
-    writer.writerow(["total_employer", format_yuan(bill.employer_total)])
-    writer.writerow(["total_employee", format_yuan(bill.employee_total)])
-    writer.writerow(["total", format_yuan(bill.total)])
-    writer.writerow(["due_date", bill.due_date.isoformat()])
-    return out.getvalue()
+    """Every cell through :mod:`expatsi.spreadsheets`: no formula from a name or a note."""
+    return spreadsheets.csv_text(
+        [
+            COLUMNS,
+            *bill_rows(bill, lines),
+            [],
+            ["total_employer", spreadsheets.yuan(bill.employer_total)],
+            ["total_employee", spreadsheets.yuan(bill.employee_total)],
+            ["total", spreadsheets.yuan(bill.total)],
+            ["due_date", bill.due_date.isoformat()],
+        ]
+    )
 
 
 def bill_xlsx(bill: Bill, lines: Any, state: BillState) -> bytes:
+    """Amounts are number cells (two decimals); text cells are never formulas."""
     from openpyxl import Workbook  # type: ignore[import-untyped]
     from openpyxl.styles import Font  # type: ignore[import-untyped]
 
@@ -225,7 +230,7 @@ def bill_xlsx(bill: Bill, lines: Any, state: BillState) -> bytes:
     summary = book.active
     assert summary is not None
     summary.title = "bill"
-    for key, value in (
+    summary_rows: list[tuple[str, spreadsheets.Cell]] = [
         ("bill_number", bill.number),
         ("employer", bill.employer.name),
         ("uscc", bill.employer.uscc),
@@ -233,22 +238,23 @@ def bill_xlsx(bill: Bill, lines: Any, state: BillState) -> bytes:
         ("month", bill.month),
         ("kind", bill.kind),
         ("due_date", bill.due_date.isoformat()),
-        ("employer_total", format_yuan(bill.employer_total)),
-        ("employee_total", format_yuan(bill.employee_total)),
-        ("total", format_yuan(bill.total)),
-        ("paid", format_yuan(state.principal_paid)),
-        ("outstanding", format_yuan(state.outstanding)),
-        ("late_fee", format_yuan(state.late_fee)),
+        ("employer_total", spreadsheets.yuan(bill.employer_total)),
+        ("employee_total", spreadsheets.yuan(bill.employee_total)),
+        ("total", spreadsheets.yuan(bill.total)),
+        ("paid", spreadsheets.yuan(state.principal_paid)),
+        ("outstanding", spreadsheets.yuan(state.outstanding)),
+        ("late_fee", spreadsheets.yuan(state.late_fee)),
         ("policy_version", bill.policy_version),
         ("reason", bill.reason),
-    ):
-        summary.append([key, value])
+    ]
+    for key, value in summary_rows:
+        spreadsheets.append(summary, [key, value])
     sheet = book.create_sheet("lines")
-    sheet.append(list(COLUMNS))
+    spreadsheets.append(sheet, COLUMNS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in bill_rows(bill, lines):
-        sheet.append(row)  # text cells: amounts stay exact, as written
+        spreadsheets.append(sheet, row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

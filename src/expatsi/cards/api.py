@@ -291,7 +291,8 @@ def card_record_entry(request: HttpRequest, card_id: int, payload: EntryIn) -> C
 )
 def card_photo(request: HttpRequest, card_id: int) -> Card:
     """Attach the holder's photo (JPEG or PNG, multipart ``photo``); an active card's QR code is
-    re-issued because it carries the photo's fingerprint."""
+    re-issued because it carries the photo's fingerprint. Over 2 MB or 16 megapixels: 413
+    ``photo_too_large`` (pixels are counted from the header, before decoding)."""
     _card(request, card_id)
     upload = request.FILES.get("photo")
     data = upload.read(services.PHOTO_MAX_BYTES + 1) if upload else b""
@@ -367,6 +368,8 @@ def verify(request: HttpRequest) -> dict[str, Any]:
     """Check a card's code: ``{"text": "EXP1:…"}`` as JSON, or a photo as multipart ``image``.
 
     Public and rate limited per client address (429 ``rate_limited``); every check is logged.
+    An image of more than 16 megapixels is refused from its header, before decoding (413
+    ``image_too_large``); a damaged or cut-short image is 400 ``unreadable_image``.
     """
     text = ""
     image: bytes | None = None

@@ -33,6 +33,11 @@ CARD_MESSAGES: dict[str, Promise] = {
     "already_decided": _("This application has already been decided."),
     "notice_lapsed": _("The work permit notice had lapsed on that date."),
     "entry_before_notice": _("The entry cannot precede the work permit notice."),
+    "invalid_photo": _(
+        "The photo must be a complete JPEG or PNG file, at least 100 pixels wide and high."
+    ),
+    # services.PHOTO_MAX_BYTES and images.UPLOAD_MAX_PIXELS
+    "photo_too_large": _("The photo is too large: at most 2 MB and 16 megapixels."),
 }
 
 

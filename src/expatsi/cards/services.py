@@ -517,31 +517,46 @@ def _end_enrolment(card: Card, end: date, actor: Actor) -> None:
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 PHOTO_MAX_SIDE = 600
+PHOTO_FORMATS = ("JPEG", "PNG")
+
+
+class PhotoTooLarge(RuleError):
+    status = 413
 
 
 def _normalise_photo(data: bytes) -> bytes:
-    """A JPEG or PNG portrait, re-encoded as a small JPEG without metadata (nothing else survives)."""
+    """A JPEG or PNG portrait, re-encoded as a small JPEG without metadata (nothing else survives).
+
+    The pixel count is checked from the header before anything is decoded (a small PNG can
+    declare gigapixels), and a JPEG is decoded at a reduced scale straight away.
+    """
     import io
 
-    from PIL import Image, UnidentifiedImageError
+    from expatsi import images
 
-    if not data or len(data) > PHOTO_MAX_BYTES:
-        raise RuleError(
-            "invalid_photo", "the photo must be a JPEG or PNG file of at most 2 MB", "photo"
-        )
+    if not data:
+        raise RuleError("invalid_photo", "the photo must be a JPEG or PNG file", "photo")
+    if len(data) > PHOTO_MAX_BYTES:
+        raise PhotoTooLarge("photo_too_large", "the photo must be at most 2 MB", "photo")
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format not in ("JPEG", "PNG"):
-                raise RuleError("invalid_photo", "the photo must be a JPEG or PNG file", "photo")
-            if min(image.size) < 100:
-                raise RuleError(
-                    "invalid_photo", "the photo must be at least 100 pixels wide and high", "photo"
-                )
-            image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
-            out = io.BytesIO()
-            image.convert("RGB").save(out, format="JPEG", quality=85)
-    except (UnidentifiedImageError, OSError):
-        raise RuleError("invalid_photo", "the file is not a readable image", "photo") from None
+        image = images.decode(
+            data,
+            field="photo",
+            formats=PHOTO_FORMATS,
+            draft=("RGB", (PHOTO_MAX_SIDE, PHOTO_MAX_SIDE)),
+            what="the photo",
+        )
+    except images.ImageTooLarge as exc:
+        raise PhotoTooLarge("photo_too_large", exc.message, "photo") from None
+    except RuleError as exc:
+        raise RuleError("invalid_photo", exc.message, "photo") from None
+    if min(image.size) < 100:
+        raise RuleError(
+            "invalid_photo", "the photo must be at least 100 pixels wide and high", "photo"
+        )
+    image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="JPEG", quality=85)
     return out.getvalue()
 
 

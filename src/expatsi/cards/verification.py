@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from expatsi import images
 from expatsi.cards import keys
 from expatsi.cards.models import CardToken, VerificationLog
 from expatsi.credentials import base45, cose, qr
@@ -129,14 +130,29 @@ def _revoked_in_database(text: str) -> bool:
 
 
 def text_from_image(data: bytes) -> str:
-    """The QR code's text in a photo or screenshot; a bad image is a RuleError on ``image``."""
+    """The QR code's text in a photo or screenshot; a bad image is a RuleError on ``image``.
+
+    Too many pixels (a decompression bomb) is refused from the image's header, before decoding.
+    """
     if not data:
         raise RuleError("empty_image", _("The image is empty."), "image")
     if len(data) > MAX_IMAGE_BYTES:
-        raise RuleError("image_too_large", _("The image is too large (at most 8 MB)."), "image")
+        raise images.ImageTooLarge(
+            "image_too_large", _("The image is too large (at most 8 MB)."), "image"
+        )
     try:
-        found = qr.read_image(data)
-    except Exception:  # PIL raises many kinds of errors for files that are not images
+        found = qr.read_image(data, field="image")
+    except images.ImageTooLarge:
+        raise images.ImageTooLarge(
+            "image_too_large",
+            _(
+                "The image has too many pixels (at most %(megapixels)s megapixels): send a "
+                "smaller photo of the code."
+            )
+            % {"megapixels": images.UPLOAD_MAX_PIXELS // 1_000_000},
+            "image",
+        ) from None
+    except Exception:  # a corrupt or truncated image (RuleError), or anything Pillow raises
         raise RuleError(
             "unreadable_image", _("This file is not an image we can read (PNG or JPEG)."), "image"
         ) from None

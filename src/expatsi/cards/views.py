@@ -86,6 +86,7 @@ def verify_page(request: HttpRequest) -> HttpResponse:
                 status = 429
             except RuleError as exc:
                 form.add_rule_error(exc)
+                status = exc.status  # 413 for an image with too many pixels
         if not form.is_valid() and status == 200:
             status = 400
     return render(request, "cards/verify.html", {"form": form, "answer": answer}, status=status)
@@ -125,7 +126,13 @@ def card_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
-    card = _card(actor, pk)
+    return _detail(request, actor, _card(actor, pk))
+
+
+def _detail(
+    request: HttpRequest, actor: Actor, card: Card, photo_error: str = "", status: int = 200
+) -> HttpResponse:
+    """The card page; a refused photo is shown again with its error next to the upload field."""
     token = selectors.card_current_token(card)
     open_app = card.applications.filter(status="submitted").first()
     today = timezone.localdate()
@@ -154,7 +161,9 @@ def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_decide": actor.covers_region(card.employer.region_code),
             "own": actor.kind == "employee",
             "today": today,
+            "photo_error": photo_error,
         },
+        status=status,
     )
 
 
@@ -181,10 +190,14 @@ def card_photo(request: HttpRequest, pk: int) -> HttpResponse:
         upload = request.FILES.get("photo")
         try:
             services.card_photo_set(
-                actor=actor, card_id=card.pk, photo=upload.read() if upload else b""
+                actor=actor,
+                card_id=card.pk,
+                photo=upload.read(services.PHOTO_MAX_BYTES + 1) if upload else b"",
             )
         except RuleError as exc:
-            messages.error(request, exc.message)
+            if exc.field == "photo" and exc.status in (400, 413):  # the file itself: show it there
+                return _detail(request, actor, _card(actor, pk), card_rule_message(exc), exc.status)
+            messages.error(request, card_rule_message(exc))
         else:
             messages.success(request, _("The photo was saved."))
         return redirect("cards:detail", pk=card.pk)

@@ -92,8 +92,10 @@ def _code_text(value: str) -> str:
         if not path.is_file():
             raise RuleError("file_not_found", f"no such file: {value}", "code")
         try:
-            found = qr.read_image(path.read_bytes())
-        except Exception:  # PIL raises many error types for files that are not images
+            found = qr.read_image(path.read_bytes(), field="code")
+        except RuleError as exc:  # too many pixels (checked before decoding), corrupt, truncated
+            raise RuleError(exc.code, f"{value}: {exc.message}", "code") from None
+        except Exception:  # anything else zxing-cpp or Pillow may raise for a strange file
             raise RuleError(
                 "unreadable_image", f"{value} is not an image that can be read", "code"
             ) from None

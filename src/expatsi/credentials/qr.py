@@ -30,12 +30,22 @@ def svg(text: str, scale: int = 4) -> str:
     return buf.getvalue().decode()
 
 
-def read_image(data: bytes) -> list[str]:
-    """Every QR code's text in an image (PNG, JPEG…), using zxing-cpp."""
-    import zxingcpp
-    from PIL import Image
+# What a photo or screenshot of a code may be; Pillow's other decoders never see the bytes.
+READ_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
 
-    with Image.open(io.BytesIO(data)) as image:
-        image.load()
-        results = zxingcpp.read_barcodes(image.convert("L"))
+
+def read_image(data: bytes, field: str = "image") -> list[str]:
+    """Every QR code's text in an image (PNG, JPEG…), using zxing-cpp.
+
+    The image is refused before decoding when its header declares too many pixels (a
+    decompression bomb) and when it is corrupt or truncated: a RuleError on ``field``.
+    """
+    import zxingcpp
+
+    from expatsi import images
+
+    image = images.decode(
+        data, field=field, formats=READ_FORMATS, draft=("L", None), what="the file"
+    )
+    results = zxingcpp.read_barcodes(image.convert("L"))
     return [r.text for r in results if r.format == zxingcpp.BarcodeFormat.QRCode]

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from expatsi import spreadsheets
 from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.employers.models import Employer
@@ -216,11 +217,7 @@ def rows_from_file(name: str, data: bytes) -> list[dict[str, str]]:
 
 
 def template_csv() -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMN_NAMES)
-    writer.writerow([c.example for c in COLUMNS])
-    return out.getvalue()
+    return spreadsheets.csv_text([COLUMN_NAMES, [c.example for c in COLUMNS]])
 
 
 def template_xlsx() -> bytes:
@@ -231,8 +228,8 @@ def template_xlsx() -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "hires"
-    sheet.append(list(COLUMN_NAMES))
-    sheet.append([c.example for c in COLUMNS])
+    spreadsheets.append(sheet, COLUMN_NAMES)
+    spreadsheets.append(sheet, [c.example for c in COLUMNS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for i, col in enumerate(COLUMNS, start=1):
