@@ -154,3 +154,12 @@ def test_file_key_store_never_overwrites_and_round_trips(tmp_path):
     with pytest.raises(FileExistsError):
         store.create("2026-01")
     assert b"ENCRYPTED" in (tmp_path / "keys" / "2026-01.pem").read_bytes()
+
+
+def test_short_text_is_a_full_qr_code_not_micro() -> None:
+    """segno chooses a Micro QR for short texts unless told not to; readers skip those."""
+    from expatsi.credentials import qr
+
+    code = qr.make("EXP1:A")
+    assert not code.is_micro
+    assert qr.read_image(qr.png("EXP1:A")) == ["EXP1:A"]

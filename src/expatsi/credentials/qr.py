@@ -11,10 +11,11 @@ MAX_VERSION = 10
 
 def make(text: str) -> segno.QRCode:
     """Error correction M where the code stays at version ≤ 10; otherwise L (still scannable on a
-    screen), so that the code fits a phone screen and a printed card."""
-    code = segno.make(text, error="m", boost_error=False)
-    if code.version is not None and int(code.version) > MAX_VERSION:
-        code = segno.make(text, error="l", boost_error=False)
+    screen), so that the code fits a phone screen and a printed card. Never a Micro QR: segno
+    picks one for very short texts, and phone readers and zxing-cpp's default decoder skip them."""
+    code = segno.make(text, error="m", boost_error=False, micro=False)
+    if int(code.version) > MAX_VERSION:
+        code = segno.make(text, error="l", boost_error=False, micro=False)
     return code
 
 
