@@ -1,8 +1,11 @@
 """Suite-wide safety: no test writes signing keys or state into the working tree."""
 
+import itertools
 import os
 
 import pytest
+
+_audit_files = itertools.count()
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -13,11 +16,24 @@ def _isolated_key_dir(tmp_path_factory: pytest.TempPathFactory):
 
     keys.reset_caches()
     keys.keys_init()  # like `expatsi card keys init` on a real installation
+    from expatsi.audit.keys import audit_key_init
+
+    audit_key_init()  # `expatsi card keys init` creates the audit key too
     yield
     if previous is None:
         os.environ.pop("EXPATSI_KEY_DIR", None)
     else:
         os.environ["EXPATSI_KEY_DIR"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _own_audit_checkpoint_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch):
+    """Every test starts from an empty database, like a new installation: it gets its own file for
+    the last signed audit checkpoint, which otherwise outlives the database state it describes."""
+    directory = tmp_path_factory.getbasetemp() / "audit-checkpoints"
+    directory.mkdir(exist_ok=True)
+    path = directory / f"checkpoint-{next(_audit_files)}.json"
+    monkeypatch.setenv("EXPATSI_AUDIT_CHECKPOINT_FILE", str(path))
 
 
 @pytest.fixture(autouse=True)

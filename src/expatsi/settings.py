@@ -37,6 +37,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()] if value else default
 
 
+SQLITE_BUSY_TIMEOUT = 20  # seconds a SQLite connection waits for another's write to finish
+
+
 def database_from_url(url: str) -> dict[str, object]:
     """``postgresql://user:pass@host:port/name?sslmode=…`` or ``sqlite:///path`` → Django settings."""
     parts = urlsplit(url)
@@ -46,9 +49,18 @@ def database_from_url(url: str) -> dict[str, object]:
         db_path = Path(name or VAR_DIR / "expatsi.sqlite3")
         if str(db_path) != ":memory:":
             db_path.parent.mkdir(parents=True, exist_ok=True)
+        # Concurrent requests must wait for the write lock, not fail with "database is locked":
+        # WAL lets reads run beside a writer; IMMEDIATE takes the write lock when a transaction
+        # starts (a read that later writes, like an audited read, cannot then deadlock another
+        # writer, which SQLite answers at once with SQLITE_BUSY); the busy timeout is the wait.
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": name or str(VAR_DIR / "expatsi.sqlite3"),
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": SQLITE_BUSY_TIMEOUT,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            },
         }
     if parts.scheme in ("postgres", "postgresql", "pgsql"):
         options = {k: v[-1] for k, v in parse_qs(parts.query).items()}

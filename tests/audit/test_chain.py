@@ -3,12 +3,12 @@
 import json
 
 import pytest
-from django.db import connection
 
 from expatsi.access.actors import SYSTEM
 from expatsi.audit.models import AuditEvent
 from expatsi.audit.services import audit_record, audit_verify
 from expatsi.cli import main
+from tests.audit.tamper import sql
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +21,8 @@ def events(n: int) -> list[AuditEvent]:
 
 
 def tamper(event: AuditEvent, action: str) -> None:
-    with connection.cursor() as c:  # behind the model's back, as an attacker with SQL access would
-        c.execute("UPDATE audit_auditevent SET action = %s WHERE id = %s", [action, event.pk])
+    # behind the model's back, as an attacker with SQL access would
+    sql("UPDATE audit_auditevent SET action = %s WHERE id = %s", [action, event.pk])
 
 
 def test_an_edited_event_breaks_the_chain_at_that_event(capsys):
@@ -36,8 +36,7 @@ def test_an_edited_event_breaks_the_chain_at_that_event(capsys):
 
 def test_a_removed_event_breaks_the_chain():
     made = events(4)
-    with connection.cursor() as c:
-        c.execute("DELETE FROM audit_auditevent WHERE id = %s", [made[1].pk])
+    sql("DELETE FROM audit_auditevent WHERE id = %s", [made[1].pk])
     assert audit_verify() == (False, made[2].pk)
 
 

@@ -14,6 +14,7 @@ from expatsi.access.actors import SYSTEM, actor_for_user
 from expatsi.audit.models import AuditEvent
 from expatsi.audit.services import audit_record
 from expatsi.people.selectors import person_get
+from tests.audit.tamper import as_owner, sql
 from tests.notify.factories import agency_user, employer, hire, hr_user
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +124,8 @@ def test_pagination_keeps_the_filters(world):
 
 def test_a_tampered_event_breaks_the_chain(world):
     victim = AuditEvent.objects.order_by("id")[2]
-    AuditEvent.objects.filter(pk=victim.pk).update(detail={"forged": True})
+    with as_owner():
+        AuditEvent.objects.filter(pk=victim.pk).update(detail={"forged": True})
     r = logged_in(world["agency"]).get(URL)
     assert "Chain broken" in r.content.decode()
     assert r.context["broken_at"] == victim.pk
@@ -139,3 +141,14 @@ def test_regional_staff_see_only_their_regions(world):
     }
     assert shown == {str(world["sh"].pk)} and employers > shown
     assert client.get(URL, {"person": world["bj_person"].pk}).context["page"].paginator.count == 0
+
+
+def test_newest_events_removed_after_a_visit_are_reported_on_the_next(world):
+    client = logged_in(world["agency"])
+    assert "Chain intact" in client.get(URL).content.decode()  # the visit signs the head
+    newest = AuditEvent.objects.order_by("-id")[0]
+    sql("DELETE FROM audit_auditevent WHERE id = %s", [newest.pk])
+    r = client.get(URL)
+    html = r.content.decode()
+    assert "Chain broken" in html and "events have been removed" in html
+    assert r.context["broken_at"] == newest.pk and r.context["problem"] == "removed"

@@ -40,9 +40,31 @@ class AuditHead(models.Model):
 
 
 class AuditCheckpoint(models.Model):
-    """The last event a verification walked to, and its hash: later checks start from there."""
+    """A signed statement "the chain's head was event ``event_id`` with hash ``hash`` at
+    ``verified_at``", written by each verification that found the chain intact.
 
-    event_id = models.BigIntegerField()
+    Later verifications start their walk at the newest one and check that the chain still holds
+    that event with that hash: a chain cut short (the event is gone) or rewritten with recomputed
+    hashes (its hash differs) is reported. The signature (audit key, see ``expatsi.audit.keys``)
+    stops a forged checkpoint; the newest one is also kept in a file outside the database
+    (``EXPATSI_AUDIT_CHECKPOINT_FILE``), so deleting checkpoint rows does not move it back.
+    Append-only like the events (on PostgreSQL a trigger refuses UPDATE and DELETE).
+    """
+
+    event_id = models.BigIntegerField()  # the head's sequence number (event id; 0: empty chain)
     hash = models.CharField(max_length=64)
     verified_at = models.DateTimeField()
-    full_verified_at = models.DateTimeField(null=True)
+    whole_chain = models.BooleanField(default=False)  # walked from the start, not a checkpoint
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["id"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise RuntimeError("audit checkpoints are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise RuntimeError("audit checkpoints are append-only")

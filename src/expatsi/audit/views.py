@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from expatsi.access.actors import actor_for_user, client_ip
 from expatsi.audit.selectors import AuditFilter, audit_actions, audit_events
-from expatsi.audit.services import audit_last_full_verification, audit_verify
+from expatsi.audit.services import audit_check, audit_last_full_verification
 from expatsi.rules.errors import Forbidden
 
 PAGE_SIZE = 50
@@ -66,7 +66,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         events = events.none()
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    intact, broken_at = audit_verify(full=False)  # since the last checkpoint; nightly: full
+    verification = audit_check(full=False)  # since the last checkpoint; nightly: full
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -75,9 +75,11 @@ def event_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "intact": intact,
+            "intact": verification.intact,
             "full_verified_at": audit_last_full_verification(),
-            "broken_at": broken_at,
+            "broken_at": verification.first_bad_event,
+            "problem": verification.problem,
+            "sealed_at": verification.sealed_at,
             "actions": audit_actions(),
             "query": query.urlencode(),
         },

@@ -17,7 +17,9 @@ latest declaration for the contribution year, else the contract wage.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -40,6 +42,7 @@ from expatsi.rules.money import format_yuan
 from expatsi.rules.policy import POLICY_DIR
 from expatsi.rules.regions import INSURANCES, Period, RegionPolicy, region
 
+log = logging.getLogger(__name__)
 IntArray = npt.NDArray[np.int64]
 Progress = Callable[[int, int], None]
 FLAG_DEFAULT_WORK_INJURY = 16
@@ -494,6 +497,38 @@ def _adjust(
 # --- the run ----------------------------------------------------------------------------------
 
 
+def _one_run_per_month[**P](func: Callable[P, RunResult]) -> Callable[P, RunResult]:
+    """Two runs of one region and month (the CLI and a background job, say) queue, not interleave:
+    on PostgreSQL the run holds a session advisory lock on (region, month), so the second waits
+    for the first and then finds nothing left to write. SQLite lets one writer in at a time and
+    its connections wait for the lock (settings.database_from_url), batch by batch."""
+
+    @functools.wraps(func)
+    def locked(*args: P.args, **kwargs: P.kwargs) -> RunResult:
+        if connection.vendor != "postgresql":
+            return func(*args, **kwargs)
+        region_code, month = kwargs["region_code"], kwargs["month"]  # keyword-only
+        digest = hashlib.sha256(f"expatsi.billing_run:{region_code}:{month}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s::bigint)", [key])
+            row = cursor.fetchone()
+            if not (row and row[0]):
+                log.info("billing %s %s: waiting for the run in progress", region_code, month)
+                cursor.execute("SELECT pg_advisory_lock(%s::bigint)", [key])
+        try:
+            return func(*args, **kwargs)
+        finally:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s::bigint)", [key])
+            except DatabaseError:  # an aborted outer transaction: the lock goes with the connection
+                log.warning("billing %s %s: run lock not released", region_code, month)
+
+    return locked
+
+
+@_one_run_per_month
 def billing_run(
     *,
     region_code: str,

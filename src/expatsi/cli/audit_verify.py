@@ -15,12 +15,17 @@ def verify(args: argparse.Namespace) -> dict[str, Any]:
 
     django.setup()
     from expatsi.audit.models import AuditEvent
-    from expatsi.audit.services import audit_verify
+    from expatsi.audit.services import audit_check
 
-    intact, broken_at = audit_verify(full=not args.since_checkpoint)
-    result = {"intact": intact, "first_bad_event": broken_at, "events": AuditEvent.objects.count()}
-    args._exit_code = 0 if intact else 1
-    return result
+    result = audit_check(full=not args.since_checkpoint)
+    args._exit_code = 0 if result.intact else 1
+    return {
+        "intact": result.intact,
+        "first_bad_event": result.first_bad_event,
+        "problem": result.problem,  # altered, removed, rewritten, forged_checkpoint
+        "detail": result.detail,
+        "events": AuditEvent.objects.count(),
+    }
 
 
 def register(sub: argparse._SubParsersAction[Parser]) -> None:
@@ -28,7 +33,8 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
         sub,
         "verify",
         verify,
-        help="check that no audit event was altered or removed (exit 1 if the chain is broken)",
+        help="check that no audit event was altered or removed, and sign a checkpoint of the "
+        "chain's head (exit 1 if the chain is broken)",
     )
     p.add_argument(
         "--since-checkpoint",

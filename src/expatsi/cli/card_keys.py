@@ -18,6 +18,9 @@ def _keys(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.action == "init":
         keys.keys_init()
+        from expatsi.audit.keys import audit_key_init
+
+        audit_key_init()  # the audit checkpoint key lives beside the card keys
     elif args.action == "rotate":
         keys.keyring()  # the anchor must exist before a rotation
         keys.key_rotate()
