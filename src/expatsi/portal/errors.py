@@ -58,6 +58,7 @@ MESSAGES: dict[str, Promise] = {
     "unsupported_file": _("Upload a .csv or .xlsx file."),
     "too_many_rows": _("Too many rows in one file: split it into files of at most 5,000 rows."),
     "conflict": _("The row clashes with data already on file."),
+    "not_interrupted": _("Only an interrupted billing run can be resumed."),
 }
 
 
