@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from expatsi.access.views import set_language
 from expatsi.api import api
+from expatsi.employers.views import invitation_accept
 from expatsi.portal import views
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns += i18n_patterns(
     path("audit/", include("expatsi.audit.urls")),
     path("cards/", include("expatsi.cards.urls")),
     path("billing/", include("expatsi.billing.urls")),
+    path("invitations/<str:token>/", invitation_accept, name="hr_invitation"),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -89,7 +89,7 @@ def test_duplicate_passport_in_hire_is_a_conflict_and_writes_nothing(world: Worl
     body["person"]["passport_country"] = "JPN"
     with nothing_written():
         r = post(world.client("hr_a"), "/registrations/hire", body)
-    assert_error(r, 409, "passport_number", "duplicate_passport")
+    assert_error(r, 409, "passport_number", "passport_unavailable")
     assert "Tanaka" not in r.content.decode()
 
 
@@ -100,7 +100,7 @@ def test_duplicate_passport_on_replace(world: World) -> None:
             f"/employees/{world.pa2.pk}/passports",
             {"country": "DEU", "number": "C01X00T47"},
         )
-    assert_error(r, 409, "passport_number", "duplicate_passport")
+    assert_error(r, 409, "passport_number", "passport_unavailable")
     assert Passport.objects.get(person=world.pa2, is_current=True).number == "561234987"
 
 

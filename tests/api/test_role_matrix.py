@@ -80,7 +80,7 @@ CASES = [
         "HR user add",
         "POST",
         lambda w: f"/employers/{w.a.pk}/hr-users",
-        lambda w: {"username": "new-hr", "email": "new-hr@example.org"},
+        lambda w: {"email": "new-hr@example.org", "first_name": "New", "last_name": "HR"},
         row(201, 404, 201, 404, 403, 403, 404, 401),
     ),
     Case(

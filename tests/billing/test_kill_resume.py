@@ -2,12 +2,14 @@
 uninterrupted run ends. Runs real processes against a file database."""
 
 import contextlib
+import json
 import os
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -56,6 +58,28 @@ def run(
     )
 
 
+SHOWN = """
+import json
+from expatsi.billing.models import BillingRun
+print(json.dumps([[r.pk, r.status, r.shown_status, r.resumable] for r in BillingRun.objects.order_by("pk")]))
+"""
+LEASE = {"EXPATSI_BILLING_LEASE_SECONDS": "1"}
+
+
+def runs(db: Path) -> list[tuple[object, ...]]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return conn.execute(
+            "SELECT id, status, heartbeat_at IS NOT NULL, finished_at IS NOT NULL,"
+            " employers_done FROM billing_billingrun ORDER BY id"
+        ).fetchall()
+
+
+def shown(db: Path, env: dict[str, str] | None = None) -> list[list[object]]:
+    done = run(db, "manage.py", "shell", "-c", SHOWN, env=env)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def state(db: Path) -> list[tuple[object, ...]]:
     with contextlib.closing(sqlite3.connect(db)) as conn:
         return conn.execute(QUERY).fetchall()
@@ -85,8 +109,20 @@ def test_sigkill_then_restart_equals_an_uninterrupted_run(tmp_path):
     assert first.returncode == -signal.SIGKILL
     partial = state(killed)
     assert 0 < len({row[0] for row in partial}) < 6  # some employers billed, not all
-    resumed = run(killed, *cli)
+    # The killed run's record still says running (its worker could not say otherwise), with a
+    # heartbeat from its last batch. Within the lease it is shown as running; once the lease has
+    # expired, as interrupted and resumable.
+    [(run_id, status, beat, finished, done_so_far)] = runs(killed)
+    assert (status, beat, finished) == ("running", 1, 0) and 0 < done_so_far < 6
+    assert shown(killed) == [[run_id, "running", "running", False]]
+    time.sleep(1.2)
+    assert shown(killed, LEASE) == [[run_id, "running", "interrupted", True]]
+    resumed = run(killed, *cli, env=LEASE)  # starting it again resumes it
     assert resumed.returncode == 0, resumed.stderr
+    assert [r[:4] for r in runs(killed)] == [
+        (run_id, "interrupted", 1, 1),  # recorded as interrupted when the run was started again
+        (run_id + 1, "done", 1, 1),
+    ]
     whole = run(clean, *cli)
     assert whole.returncode == 0, whole.stderr
     assert state(killed) == state(clean)

@@ -236,14 +236,29 @@ class RunOut(Schema):
     people: int
     lines_written: int
     started_at: datetime
+    heartbeat_at: datetime | None
     finished_at: datetime | None
     started_by: str
     error: str
+    resumable: bool
+    job: str | None
+    attempt: int
+
+    @staticmethod
+    def resolve_status(obj: BillingRun) -> str:
+        """``interrupted`` also for a run still marked running whose worker's lease expired."""
+        return obj.shown_status
+
+    @staticmethod
+    def resolve_job(obj: BillingRun) -> str | None:
+        return obj.job.key if obj.job is not None else None
 
 
 class JobOut(Schema):
     job: str
-    status: str
+    status: str  # queued, running, done, failed or interrupted (resume it at resume_url)
+    resumable: bool
+    attempt: int
     percent: int
     employers_total: int
     employers_done: int
@@ -252,6 +267,7 @@ class JobOut(Schema):
     error: str
     runs: list[RunOut]
     progress_url: str
+    resume_url: str
 
 
 class ContributionOut(Schema):
@@ -401,10 +417,13 @@ def _payment(p: Payment) -> dict[str, Any]:
 
 
 def _job(request: HttpRequest, key: str) -> dict[str, Any]:
-    progress = tasks.job_progress(key, selectors.runs_visible(request_actor(request)))
+    job = selectors.job_get(actor=request_actor(request), key=key)
+    progress = tasks.job_progress(job)
     return {
         "job": key,
         "status": progress.status,
+        "resumable": progress.resumable,
+        "attempt": job.attempt,
         "percent": progress.percent,
         "employers_total": progress.employers_total,
         "employers_done": progress.employers_done,
@@ -413,6 +432,7 @@ def _job(request: HttpRequest, key: str) -> dict[str, Any]:
         "error": progress.error,
         "runs": progress.runs,
         "progress_url": reverse("api-v1:billing_job", kwargs={"key": key}),
+        "resume_url": reverse("api-v1:billing_job_resume", kwargs={"key": key}),
     }
 
 
@@ -710,12 +730,19 @@ def run_detail(request: HttpRequest, run_id: int) -> BillingRun:
 
 @router.get("/jobs/{key}", response=JobOut, url_name="billing_job")
 def job_detail(request: HttpRequest, key: str) -> dict[str, Any]:
-    """Progress of a started job: queued, running (employers done of total), done or failed."""
-    if not request_actor(request).is_agency:
-        from expatsi.rules.errors import NotFound
-
-        raise NotFound("not_found", "no such job", "key")
+    """Progress of a started job: queued, running (employers done of total), done, failed, or
+    interrupted (its worker stopped: resume it). A key that names no job of a region the caller
+    covers is a 404."""
     return _job(request, key)
+
+
+@router.post("/jobs/{key}/resume", response={202: JobOut}, url_name="billing_job_resume")
+@idempotent()
+def job_resume(request: HttpRequest, key: str) -> Status[dict[str, Any]]:
+    """Start an interrupted job again (agency staff of its region); 409 unless it is interrupted.
+    The new attempt writes only what the stopped one had not: the job ends as if never stopped."""
+    tasks.billing_job_resume(actor=request_actor(request), key=key)
+    return Status(202, _job(request, key))
 
 
 # --- the employee's own record ---------------------------------------------------------------

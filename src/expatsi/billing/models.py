@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from expatsi.employers.models import Employer
@@ -41,26 +45,88 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+    INTERRUPTED = "interrupted", _("Interrupted — can be resumed")
+
+
+def lease_seconds() -> int:
+    """How long a running billing run may go without a heartbeat before its worker counts as gone.
+
+    A run beats once per batch, so this must comfortably exceed the time of one batch."""
+    return max(1, int(os.environ.get("EXPATSI_BILLING_LEASE_SECONDS", "600")))
+
+
+def lease_cutoff() -> datetime:
+    """Runs whose last heartbeat is older than this have lost their worker."""
+    return timezone.now() - timedelta(seconds=lease_seconds())
+
+
+class BillingJob(models.Model):
+    """A billing run or recalculation started as a background job, recorded when it is enqueued.
+
+    Its key is what the progress page and the API follow: a key with no row is unknown (404),
+    a row with no run yet is queued. ``attempt`` counts resumptions; the runs of the latest attempt
+    make the job's status, earlier attempts' runs stay as history."""
+
+    key = models.CharField(max_length=32, unique=True)
+    kind = models.CharField(max_length=12)  # run | recalculate
+    region_code = models.CharField(max_length=6)
+    month = models.CharField(max_length=7)
+    to_month = models.CharField(max_length=7, blank=True)
+    expected_runs = models.PositiveIntegerField(default=1)
+    attempt = models.PositiveIntegerField(default=1)
+    started_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["region_code", "-created_at"])]
 
 
 class BillingRun(models.Model):
-    """One execution of the monthly run for a region and month; re-running resumes or adjusts."""
+    """One execution of the monthly run for a region and month; re-running resumes or adjusts.
+
+    ``heartbeat_at`` is renewed batch by batch: a run still marked running whose heartbeat is older
+    than the lease lost its worker (killed, crashed, machine gone) and is shown as interrupted."""
 
     region_code = models.CharField(max_length=6)
     month = models.CharField(max_length=7)
     kind = models.CharField(max_length=12, default="run")  # run | recalculate
-    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.RUNNING)
     employers_total = models.PositiveIntegerField(default=0)
     employers_done = models.PositiveIntegerField(default=0)
     people = models.PositiveIntegerField(default=0)
     lines_written = models.BigIntegerField(default=0)
     started_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     started_by = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
+    job = models.ForeignKey(
+        BillingJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    attempt = models.PositiveIntegerField(default=1)
 
     class Meta:
         indexes = [models.Index(fields=["region_code", "month", "-started_at"])]
+
+    @property
+    def last_seen(self) -> datetime:
+        return self.finished_at or self.heartbeat_at or self.started_at
+
+    @property
+    def shown_status(self) -> str:
+        """The status as it stands now: a running run whose lease expired is interrupted."""
+        if self.status == RunStatus.RUNNING and self.last_seen < lease_cutoff():
+            return str(RunStatus.INTERRUPTED)
+        return str(self.status)
+
+    @property
+    def shown_status_label(self) -> str:
+        return str(RunStatus(self.shown_status).label)
+
+    @property
+    def resumable(self) -> bool:
+        return self.shown_status == RunStatus.INTERRUPTED
 
 
 class BillKind(models.TextChoices):

@@ -30,10 +30,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from expatsi.billing.models import Bill, BillingRun, BillKind, BillLine, RunStatus
+from expatsi.billing.models import (
+    Bill,
+    BillingJob,
+    BillingRun,
+    BillKind,
+    BillLine,
+    RunStatus,
+    lease_cutoff,
+)
 from expatsi.billing.writer import write_lines
 from expatsi.employers.models import Employer
 from expatsi.rules.contributions import contributions_batch, exemption_masks
@@ -361,6 +369,7 @@ def _write_batch(
             employers_done=F("employers_done") + len(employer_ids),
             people=F("people") + len(cohort.person),
             lines_written=F("lines_written") + n_lines,
+            heartbeat_at=timezone.now(),
         )
     return n_regular, n_adjust, n_lines, len(cohort.person)
 
@@ -528,6 +537,16 @@ def _one_run_per_month[**P](func: Callable[P, RunResult]) -> Callable[P, RunResu
     return locked
 
 
+def mark_interrupted(runs: QuerySet[BillingRun]) -> int:
+    """Record as interrupted the running runs among ``runs`` whose lease expired (their worker is
+    gone). Returns how many. Their bills stay: they are whole batches, and a new run completes them."""
+    cutoff = lease_cutoff()
+    stale = runs.filter(status=RunStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    return stale.update(status=RunStatus.INTERRUPTED, finished_at=timezone.now())
+
+
 @_one_run_per_month
 def billing_run(
     *,
@@ -537,10 +556,14 @@ def billing_run(
     progress: Progress | None = None,
     reason: str = "",
     kind: str = "run",
+    job: BillingJob | None = None,
 ) -> RunResult:
-    """Bill ``region_code`` for ``month``; safe to run again at any time."""
+    """Bill ``region_code`` for ``month``; safe to run again at any time. Starting again after an
+    interrupted run resumes it: the interrupted run is recorded as such, and this run writes only
+    what is still missing."""
     policy = region(region_code)
     period = policy.period_for(month)
+    mark_interrupted(BillingRun.objects.filter(region_code=region_code, month=str(month)))
     employers = employers_to_bill(region_code, month)
     run = BillingRun.objects.create(
         region_code=region_code,
@@ -548,6 +571,9 @@ def billing_run(
         kind=kind,
         employers_total=len(employers),
         started_by=started_by[:200],
+        heartbeat_at=timezone.now(),
+        job=job,
+        attempt=job.attempt if job is not None else 1,
     )
     result = RunResult(run)
     size = batch_size()
@@ -557,6 +583,7 @@ def billing_run(
     try:
         for n, start in enumerate(range(0, len(employers), size), start=1):
             chunk = employers[start : start + size]
+            BillingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
             regular, adjust, lines, _ = _write_batch(region_code, month, period, chunk, run, reason)
             result.regular_bills += regular
             result.adjustment_bills += adjust
@@ -584,6 +611,7 @@ def billing_recalculate(
     to_month: Month | None = None,
     started_by: str = "",
     progress: Progress | None = None,
+    job: BillingJob | None = None,
 ) -> list[RunResult]:
     """After limits or rates were added or corrected: re-run every billed month from ``from_month``;
     only differences are written, as adjustment bills that say old value, new value and why."""
@@ -612,6 +640,7 @@ def billing_recalculate(
                     progress=progress,
                     reason=why,
                     kind="recalculate",
+                    job=job,
                 )
             )
     return results

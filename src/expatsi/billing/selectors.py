@@ -19,6 +19,7 @@ from expatsi.billing.models import (
     INSURANCE_CODES,
     Allocation,
     Bill,
+    BillingJob,
     BillingRun,
     BillLine,
     Payment,
@@ -171,12 +172,29 @@ def collection(
 
 
 def runs_visible(actor: Actor) -> QuerySet[BillingRun]:
-    qs = BillingRun.objects.all()
+    qs = BillingRun.objects.select_related("job")
     if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
         return qs.order_by("-started_at", "-id")
     if actor.kind == "agency":
         return qs.filter(region_code__in=sorted(actor.regions or ())).order_by("-started_at", "-id")
     return qs.none()
+
+
+def jobs_visible(actor: Actor) -> QuerySet[BillingJob]:
+    """Jobs of the regions the actor covers (agency staff); nobody else sees any."""
+    qs = BillingJob.objects.all()
+    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
+        return qs
+    if actor.kind == "agency":
+        return qs.filter(region_code__in=sorted(actor.regions or ()))
+    return qs.none()
+
+
+def job_get(*, actor: Actor, key: str) -> BillingJob:
+    job = jobs_visible(actor).filter(key=key).first()
+    if job is None:
+        raise NotFound("not_found", "no billing job with this key that you may see", "key")
+    return job
 
 
 def run_get(*, actor: Actor, run_id: int) -> BillingRun:

@@ -1,9 +1,12 @@
 """Billing runs as background jobs (django.tasks; the database backend's ``db_worker`` runs them).
 
-A job is named by a key chosen when it is started, so its progress can be shown before a worker
-has picked it up and with any task backend: every BillingRun the job creates carries the key in
-``started_by`` (``"<who> [job:<key>]"``), and :func:`job_progress` adds up their progress fields,
-which the run updates batch by batch in the same transaction as the bills.
+A job is a :class:`BillingJob` row, written when it is enqueued and named by a random key, so its
+progress can be shown before a worker has picked it up and with any task backend; an unknown key,
+or a job of a region the caller does not cover, is not found. Every BillingRun the job creates
+points at it, and :func:`job_progress` adds up their progress fields, which the run updates batch
+by batch in the same transaction as the bills, together with a heartbeat. A job whose worker died
+(its runs' heartbeats stopped) is *interrupted*; :func:`billing_job_resume` enqueues it again under
+the same key, and the new attempt writes only what the killed one had not.
 """
 
 from __future__ import annotations
@@ -12,54 +15,64 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from django.db.models import QuerySet
+from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
 from expatsi.access.actors import Actor
-from expatsi.billing.models import Bill, BillingRun, RunStatus
-from expatsi.billing.run import billing_recalculate, billing_run
+from expatsi.audit.services import audit_record
+from expatsi.billing import selectors
+from expatsi.billing.models import Bill, BillingJob, BillingRun, RunStatus, lease_cutoff
+from expatsi.billing.run import billing_recalculate, billing_run, mark_interrupted
 from expatsi.rules.dates import Month
-from expatsi.rules.errors import Forbidden, RuleError
+from expatsi.rules.errors import Conflict, Forbidden, RuleError
 from expatsi.rules.regions import region
 
 JobKind = Literal["run", "recalculate"]
-
-
-def _tag(key: str, expected: int) -> str:
-    return f"[job:{key}:{expected}]"
-
-
-def _expected(run: BillingRun) -> int:
-    """How many runs the job that created ``run`` makes (the number after the key in its tag)."""
-    tail = run.started_by.rsplit("[job:", 1)[-1].rstrip("]")
-    try:
-        return max(1, int(tail.rsplit(":", 1)[-1]))
-    except ValueError:
-        return 1
+JobStatus = Literal["queued", "running", "done", "failed", "interrupted"]
 
 
 @task()
 def billing_job(
     *,
     key: str,
-    kind: str,
-    region_code: str,
-    month: str,
+    kind: str = "run",
+    region_code: str = "",
+    month: str = "",
     to_month: str = "",
     started_by: str = "",
     expected: int = 1,
 ) -> dict[str, Any]:
-    who = f"{started_by[:120]} {_tag(key, expected)}"
-    if kind == "recalculate":
+    """Work one job. Only ``key`` is needed; the other arguments are those of jobs enqueued before
+    jobs had rows, from which the row is made."""
+    job, _ = BillingJob.objects.get_or_create(
+        key=key,
+        defaults={
+            "kind": kind,
+            "region_code": region_code,
+            "month": month,
+            "to_month": to_month,
+            "expected_runs": expected,
+            "started_by": started_by[:200],
+        },
+    )
+    if job.kind == "recalculate":
         results = billing_recalculate(
-            region_code=region_code,
-            from_month=Month.parse(month),
-            to_month=Month.parse(to_month) if to_month else None,
-            started_by=who,
+            region_code=job.region_code,
+            from_month=Month.parse(job.month),
+            to_month=Month.parse(job.to_month) if job.to_month else None,
+            started_by=job.started_by,
+            job=job,
         )
     else:
-        results = [billing_run(region_code=region_code, month=Month.parse(month), started_by=who)]
+        results = [
+            billing_run(
+                region_code=job.region_code,
+                month=Month.parse(job.month),
+                started_by=job.started_by,
+                job=job,
+            )
+        ]
     return {
         "runs": [r.run.pk for r in results],
         "regular_bills": sum(r.regular_bills for r in results),
@@ -98,30 +111,39 @@ def billing_job_start(
         expected = len(months)
     else:
         raise RuleError("invalid_kind", "kind is run or recalculate", "kind")
-    key = uuid.uuid4().hex
-    billing_job.enqueue(
-        key=key,
+    job = BillingJob.objects.create(
+        key=uuid.uuid4().hex,
         kind=kind,
         region_code=policy.code,
         month=str(month),
         to_month=str(to_month) if to_month else "",
-        started_by=actor.label,
-        expected=expected,
+        expected_runs=expected,
+        started_by=actor.label[:200],
     )
-    return key
+    try:
+        billing_job.enqueue(key=job.key)
+    except BaseException:
+        job.delete()  # never a key that looks queued but no worker will ever see
+        raise
+    return job.key
 
 
 @dataclass
 class JobProgress:
     key: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: JobStatus
     employers_total: int = 0
     employers_done: int = 0
     people: int = 0
     lines_written: int = 0
-    runs: list[BillingRun] = field(default_factory=list)
+    runs: list[BillingRun] = field(default_factory=list)  # every attempt's
+    current: list[BillingRun] = field(default_factory=list)  # the latest attempt's
     error: str = ""
     expected_runs: int = 1
+
+    @property
+    def resumable(self) -> bool:
+        return self.status == "interrupted"
 
     @property
     def percent(self) -> int:
@@ -129,40 +151,82 @@ class JobProgress:
         if self.status == "done":
             return 100
         share = 0.0
-        for r in self.runs:
+        for r in self.current:
             if r.status == RunStatus.DONE:
                 share += 1
             elif r.employers_total:
                 share += r.employers_done / r.employers_total
-        return min(99, int(share * 100 / max(self.expected_runs, len(self.runs), 1)))
+        return min(99, int(share * 100 / max(self.expected_runs, len(self.current), 1)))
 
 
-def job_runs(key: str, runs: QuerySet[BillingRun]) -> list[BillingRun]:
-    return list(runs.filter(started_by__contains=f"[job:{key}:").order_by("id"))
-
-
-def job_progress(key: str, runs: QuerySet[BillingRun]) -> JobProgress:
-    """Progress of a job from the BillingRuns it created (``runs``: those the caller may see)."""
-    found = job_runs(key, runs)
-    progress = JobProgress(key=key, status="queued", runs=found)
-    for r in found:
+def job_progress(job: BillingJob) -> JobProgress:
+    """Progress of a job from the runs of its latest attempt (earlier attempts' runs are listed)."""
+    found = list(job.runs.order_by("id"))
+    current = [r for r in found if r.attempt == job.attempt]
+    progress = JobProgress(
+        key=job.key,
+        status="queued",
+        runs=found,
+        current=current,
+        expected_runs=job.expected_runs,
+    )
+    if not current:
+        return progress
+    for r in current:
         progress.employers_total += r.employers_total
         progress.employers_done += r.employers_done
         progress.people += r.people
         progress.lines_written += r.lines_written
         if r.status == RunStatus.FAILED:
             progress.error = r.error
-    if not found:
-        return progress
-    progress.expected_runs = _expected(found[0])
-    if any(r.status == RunStatus.FAILED for r in found):
+    shown = [r.shown_status for r in current]
+    if RunStatus.FAILED in shown:
         progress.status = "failed"
-        return progress
-    if any(r.status == RunStatus.RUNNING for r in found):
+    elif RunStatus.INTERRUPTED in shown:
+        progress.status = "interrupted"
+    elif RunStatus.RUNNING in shown:
         progress.status = "running"
-        return progress
-    if len(found) < _expected(found[0]):  # a recalculation creates its runs month by month
-        progress.status = "running"
-        return progress
-    progress.status = "done"
+    elif len(current) < job.expected_runs:
+        # A recalculation creates its runs month by month: between two months nothing runs. Gone
+        # quiet for longer than the lease, the worker died between months.
+        quiet = max(r.last_seen for r in current) < lease_cutoff()
+        progress.status = "interrupted" if quiet else "running"
+    else:
+        progress.status = "done"
     return progress
+
+
+def billing_job_resume(*, actor: Actor, key: str) -> BillingJob:
+    """Start an interrupted job again under the same key (agency staff of its region).
+
+    The interrupted runs are recorded as such; the new attempt bills what the killed one had not
+    (the run is idempotent), so resuming ends exactly where an uninterrupted job would have."""
+    job = selectors.job_get(actor=actor, key=key)
+    if not actor.covers_region(job.region_code):
+        raise Forbidden("forbidden", "billing runs are resumed by the agency of the region", "")
+    with transaction.atomic():
+        job = BillingJob.objects.select_for_update().get(pk=job.pk)
+        status = job_progress(job).status
+        if status != "interrupted":
+            raise Conflict(
+                "not_interrupted", f"the job is {status}: only an interrupted job is resumed", "key"
+            )
+        mark_interrupted(job.runs.filter(attempt=job.attempt))
+        # Between two months of a recalculation no run is left running: nothing to mark.
+        previous = job.attempt
+        job.attempt = previous + 1
+        job.resumed_at = timezone.now()
+        job.save(update_fields=["attempt", "resumed_at"])
+        audit_record(
+            actor=actor,
+            action="billing.job_resume",
+            object_type="billing_job",
+            object_id=job.pk,
+            detail={"key": job.key, "attempt": job.attempt},
+        )
+    try:
+        billing_job.enqueue(key=job.key)
+    except BaseException:
+        BillingJob.objects.filter(pk=job.pk).update(attempt=previous)
+        raise
+    return job

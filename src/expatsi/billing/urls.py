@@ -25,4 +25,5 @@ urlpatterns = [
     path("runs/new/", views.run_start, name="run_start"),
     path("runs/jobs/<str:key>/", views.job, name="job"),
     path("runs/jobs/<str:key>/status.json", views.job_status, name="job_status"),
+    path("runs/jobs/<str:key>/resume/", views.job_resume, name="job_resume"),
 ]

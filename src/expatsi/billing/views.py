@@ -463,14 +463,50 @@ def run_start(request: HttpRequest) -> HttpResponse:
 
 
 def _job_context(actor: Actor, key: str) -> tasks.JobProgress:
-    return tasks.job_progress(key, selectors.runs_visible(actor))
+    """The job's progress; a key that names no job the actor may see is a 404, never "queued"."""
+    try:
+        job = selectors.job_get(actor=actor, key=key)
+    except NotFound:
+        raise Http404 from None
+    return tasks.job_progress(job)
+
+
+def _job_labels() -> dict[str, str]:
+    return {
+        "queued": _("Waiting for a worker"),
+        "running": _("Running"),
+        "done": _("Done"),
+        "failed": _("Failed"),
+        "interrupted": _("Interrupted — can be resumed"),
+    }
 
 
 @login_required
 def job(request: HttpRequest, key: str) -> HttpResponse:
     actor = _actor(request)
     _require(actor, "agency")
-    return render(request, "billing/job.html", {"job": _job_context(actor, key)})
+    progress = _job_context(actor, key)
+    return render(
+        request,
+        "billing/job.html",
+        {"job": progress, "label": _job_labels()[progress.status]},
+    )
+
+
+@login_required
+@require_POST
+def job_resume(request: HttpRequest, key: str) -> HttpResponse:
+    """Start an interrupted job again; it finishes what the killed worker had not."""
+    actor = _actor(request)
+    _require(actor, "agency")
+    _job_context(actor, key)  # 404 for a job the actor may not see
+    try:
+        tasks.billing_job_resume(actor=actor, key=key)
+    except RuleError as exc:
+        messages.error(request, rule_message(exc.code, exc.message))
+    else:
+        messages.success(request, _("The billing run has been started again."))
+    return redirect("billing:job", key=key)
 
 
 @login_required
@@ -479,16 +515,11 @@ def job_status(request: HttpRequest, key: str) -> JsonResponse:
     actor = _actor(request)
     _require(actor, "agency")
     p = _job_context(actor, key)
-    labels = {
-        "queued": _("Waiting for a worker"),
-        "running": _("Running"),
-        "done": _("Done"),
-        "failed": _("Failed"),
-    }
     return JsonResponse(
         {
             "status": p.status,
-            "label": labels[p.status],
+            "label": _job_labels()[p.status],
+            "resumable": p.resumable,
             "percent": p.percent,
             "employers_done": p.employers_done,
             "employers_total": p.employers_total,

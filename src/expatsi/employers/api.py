@@ -17,8 +17,14 @@ from ninja.pagination import paginate
 from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.employers import selectors, services
-from expatsi.employers.models import ApiToken, Employer, EmployerKind, WorkInjuryRating
-from expatsi.rules.errors import NotFound
+from expatsi.employers.models import (
+    ApiToken,
+    Employer,
+    EmployerKind,
+    HrInvitation,
+    WorkInjuryRating,
+)
+from expatsi.rules.errors import NotFound, RuleError
 from expatsi.rules.money import format_rate
 
 router = Router(tags=["employers"], auth=api_auth)
@@ -50,15 +56,30 @@ class EmployerOut(Schema):
     created_at: datetime
 
 
-class HrUserIn(Schema):
-    username: str
-    email: str = ""
+class HrInviteIn(Schema):
+    """A new person to invite as HR. ``username`` is not accepted: the invitee chooses it."""
 
-
-class HrUserOut(Schema):
-    employer_id: int
-    username: str
     email: str
+    first_name: str = ""
+    last_name: str = ""
+    language: str = ""  # of the e-mail and the page it links to: en or zh-hans (default: request's)
+    username: str | None = None
+
+
+class HrInvitationOut(Schema):
+    id: int
+    employer_id: int
+    email: str
+    first_name: str
+    last_name: str
+    language: str
+    status: str
+    created_at: datetime
+    expires_at: datetime
+
+    @staticmethod
+    def resolve_status(obj: HrInvitation) -> str:
+        return "accepted" if obj.accepted_at else "invited"
 
 
 class RatingIn(Schema):
@@ -128,26 +149,34 @@ def employer_create(request: HttpRequest, payload: EmployerIn) -> Status[Employe
     )
 
 
-@router.post("/{employer_id}/hr-users", response={201: HrUserOut})
+@router.post("/{employer_id}/hr-users", response={201: HrInvitationOut})
 @idempotent()
-def hr_user_add(
-    request: HttpRequest, employer_id: int, payload: HrUserIn
-) -> Status[dict[str, Any]]:
-    """Give a user HR access (agency staff, or the employer's signed-in HR). The user sets a
-    password through the portal's password reset; none travels through the API."""
+def hr_user_invite(
+    request: HttpRequest, employer_id: int, payload: HrInviteIn
+) -> Status[HrInvitation]:
+    """Invite a new person as HR (agency staff, or the employer's signed-in HR): an e-mail with a
+    one-time link goes to ``email``, where they choose their user name and password. An existing
+    account is never given HR access, and the answer never depends on who has which user name
+    or address."""
     actor = request_actor(request)
     employer = selectors.employer_get(actor=actor, employer_id=employer_id)
-    user = services.hr_user_add(
-        actor=actor, employer=employer, username=payload.username, email=payload.email
+    if payload.username is not None:  # whoever it names: never looked up, never attached
+        raise RuleError(
+            "username_not_accepted",
+            "the person invited chooses their own user name when accepting; send email, "
+            "first_name and last_name",
+            "username",
+        )
+    invitation = services.hr_invite(
+        actor=actor,
+        employer=employer,
+        email=payload.email,
+        first_name=payload.first_name,
+        last_name=payload.last_name,
+        language=payload.language,
+        site=request.build_absolute_uri("/"),
     )
-    return Status(
-        201,
-        {
-            "employer_id": employer.pk,
-            "username": user.get_username(),
-            "email": getattr(user, "email", ""),
-        },
-    )
+    return Status(201, invitation)
 
 
 @router.get("/{employer_id}/work-injury-ratings", response=list[RatingOut])

@@ -109,3 +109,28 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class HrInvitation(models.Model):
+    """An invitation to act as HR for an employer, sent to an e-mail address.
+
+    HR access is only ever given to a new account: the invitee opens the link, chooses a user name
+    and a password, and the account is made then. An existing account is never attached, so no
+    one can take over another tenant's user, an employee or agency staff by naming them. The link
+    carries a random token, stored only as its SHA-256 digest; it works once, until it expires."""
+
+    employer = models.ForeignKey(Employer, on_delete=models.CASCADE, related_name="hr_invitations")
+    email = models.EmailField(_("e-mail"))
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    language = models.CharField(max_length=8, default="en")
+    digest = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )

@@ -3,30 +3,40 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 import secrets
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from expatsi.access import validation
-from expatsi.access.actors import Actor
+from expatsi.access.actors import Actor, actor_for_user
 from expatsi.audit.services import audit_record
 from expatsi.employers.models import (
     ApiToken,
     Employer,
     EmployerKind,
+    HrInvitation,
     HrMembership,
     WorkInjuryRating,
 )
 from expatsi.employers.selectors import employer_get
 from expatsi.rules.agreements import work_injury_rate
-from expatsi.rules.errors import Conflict, Forbidden, RuleError
+from expatsi.rules.errors import Conflict, Forbidden, NotFound, RuleError
 from expatsi.rules.regions import region
 
 TOKEN_PREFIX = "exp_"  # noqa: S105 - a public prefix, not a secret
+log = logging.getLogger(__name__)
 
 
 def _require_agency(actor: Actor, region_code: str) -> None:
@@ -140,33 +150,237 @@ def work_injury_rate_on(employer: Employer, day: date) -> int | None:
 def hr_user_add(
     *, actor: Actor, employer: Employer, username: str, email: str, password: str | None = None
 ) -> AbstractBaseUser:
-    """Give a user HR access to an employer (agency staff, or HR of the same employer)."""
-    is_hr_user = actor.kind == "hr" and actor.via != "token" and employer.pk in actor.employer_ids
-    if not (actor.covers_region(employer.region_code) or is_hr_user):
-        raise Forbidden(
-            "forbidden", "only agency staff or this employer's HR (signed in) may add HR users", ""
-        )
+    """Make a NEW user who is HR of ``employer`` (the system only: demo data, tests, scripts).
+
+    People reach HR access through :func:`hr_invite`. No path attaches an existing account."""
+    if actor.kind != "system":
+        raise Forbidden("forbidden", "HR users are invited (hr_invite), not added", "")
+    name = _username(username)
     user_model = get_user_model()
     with transaction.atomic():
-        user, created = user_model.objects.get_or_create(
-            username=validation.required_text(username, "username", max_length=150),
-            defaults={"email": email},
-        )
-        if created:
-            if password:
-                user.set_password(password)
-            else:
-                user.set_unusable_password()
-            user.save()
-        HrMembership.objects.update_or_create(
-            user=user, employer=employer, defaults={"active": True}
-        )
+        if user_model.objects.filter(username__iexact=name).exists():
+            raise _username_unavailable()
+        user = user_model.objects.create_user(username=name, email=_email(email, required=False))
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+        HrMembership.objects.create(user=user, employer=employer)
         audit_record(
             actor=actor,
             action="employer.hr_add",
             object_type="employer",
             object_id=employer.pk,
             detail={"user": user.get_username()},
+        )
+    return user
+
+
+# --- HR invitations -------------------------------------------------------------------------------
+
+INVITATION_DAYS = 7
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _max_length(name: str, default: int) -> int:
+    """The user model's own limit for a field, so that a long value is a 400, never a 500."""
+    try:
+        found = get_user_model()._meta.get_field(name)
+    except Exception:  # a custom user model without the field
+        return default
+    return int(getattr(found, "max_length", None) or default)
+
+
+def _line(value: str | None, field: str, *, max_length: int, required: bool = False) -> str:
+    """One line of text: names and addresses go into e-mail headers, where a line break is an
+    injection, and NUL cannot be stored in PostgreSQL."""
+    text = (value or "").strip()
+    if _CONTROL.search(text):
+        raise RuleError(
+            "control_characters",
+            "write this on one line, without line breaks, tabs or other control characters",
+            field,
+        )
+    if required and not text:
+        raise RuleError("required", "this field is required", field)
+    if len(text) > max_length:
+        raise RuleError("too_long", f"at most {max_length} characters", field)
+    return text
+
+
+def _email(value: str | None, field: str = "email", *, required: bool = True) -> str:
+    text = _line(value, field, max_length=_max_length("email", 254), required=required)
+    if text:
+        try:
+            EmailValidator()(text)
+        except ValidationError:
+            raise RuleError(
+                "invalid_email", "not an e-mail address, e.g. name@example.com", field
+            ) from None
+    return text
+
+
+def _username(value: str | None, field: str = "username") -> str:
+    text = _line(value, field, max_length=_max_length("username", 150), required=True)
+    try:
+        UnicodeUsernameValidator()(text)
+    except ValidationError:
+        raise RuleError(
+            "invalid_username",
+            "use letters, digits and @ . + - _ only (no spaces)",
+            field,
+        ) from None
+    return text
+
+
+def _username_unavailable() -> Conflict:
+    return Conflict(
+        "username_unavailable", "this user name is not available: choose another", "username"
+    )
+
+
+def _may_invite(actor: Actor, employer: Employer) -> None:
+    is_hr_user = actor.kind == "hr" and actor.via != "token" and employer.pk in actor.employer_ids
+    if not (actor.covers_region(employer.region_code) or is_hr_user):
+        raise Forbidden(
+            "forbidden", "only agency staff or this employer's HR (signed in) invite HR users", ""
+        )
+
+
+def hr_invite(
+    *,
+    actor: Actor,
+    employer: Employer,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    language: str = "",
+    site: str = "",
+) -> HrInvitation:
+    """Invite a new person to act as HR for ``employer`` (agency staff, or its signed-in HR).
+
+    Nothing is looked up by name or address, so the answer is the same whoever the address
+    belongs to. The e-mail with the link (``site`` + the acceptance page) leaves after commit; the
+    token is in that e-mail only."""
+    _may_invite(actor, employer)
+    address = _email(email)
+    first = _line(first_name, "first_name", max_length=_max_length("first_name", 150))
+    last = _line(last_name, "last_name", max_length=_max_length("last_name", 150))
+    lang = (language or translation.get_language() or settings.LANGUAGE_CODE).lower()
+    lang = "zh-hans" if lang.startswith("zh") else lang
+    if lang not in dict(settings.LANGUAGES):
+        raise RuleError("invalid_language", "language must be en or zh-hans", "language")
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        invitation = HrInvitation.objects.create(
+            employer=employer,
+            email=address,
+            first_name=first,
+            last_name=last,
+            language=lang,
+            digest=_digest(token),
+            invited_by_id=actor.user_id,
+            expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+        )
+        audit_record(
+            actor=actor,
+            action="employer.hr_invite",
+            object_type="employer",
+            object_id=employer.pk,
+            detail={"invitation": invitation.pk},
+        )
+        transaction.on_commit(
+            lambda: _send_invitation(invitation, token, site=site, inviter=actor.label)
+        )
+    return invitation
+
+
+def _send_invitation(invitation: HrInvitation, token: str, *, site: str, inviter: str) -> None:
+    from django.urls import reverse
+
+    with translation.override(invitation.language):
+        link = site.rstrip("/") + reverse("hr_invitation", args=[token])
+        employer = invitation.employer.name
+        subject = _("HR access to %(employer)s in expatsi") % {"employer": employer}
+        body = _(
+            "%(inviter)s invites you to act as HR for %(employer)s in expatsi, the social "
+            "insurance system for foreigners working in China.\n\n"
+            "Open this link to choose your user name and password (it works once, until "
+            "%(expires)s):\n%(link)s\n\n"
+            "If you did not expect this e-mail, ignore it: nothing happens without you."
+        ) % {
+            "inviter": inviter,
+            "employer": employer,
+            "expires": invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "link": link,
+        }
+    try:
+        send_mail(
+            _CONTROL.sub(" ", subject)[:200],
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [invitation.email],
+        )
+    except (OSError, ValueError):  # SMTP down, or a header Django refuses: the invitation stands
+        log.exception("the invitation e-mail %s could not be sent", invitation.pk)
+
+
+def hr_invitation_open(token: str) -> HrInvitation | None:
+    """The invitation this token opens, if it is still open (not used, not expired)."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        HrInvitation.objects.select_related("employer")
+        .filter(digest=_digest(token), accepted_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+def hr_invitation_accept(
+    *, token: str, username: str, password: str, ip: str = ""
+) -> AbstractBaseUser:
+    """Make the invitee's NEW account with the user name and password they chose, HR of the
+    inviting employer. The link works once."""
+    from django.contrib.auth.password_validation import validate_password
+
+    name = _username(username)
+    user_model = get_user_model()
+    with transaction.atomic():
+        invitation = hr_invitation_open(token)
+        if invitation is None:
+            raise NotFound("not_found", "this invitation is used, expired or unknown", "token")
+        invitation = HrInvitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.accepted_at is not None:
+            raise NotFound("not_found", "this invitation is used, expired or unknown", "token")
+        if user_model.objects.filter(username__iexact=name).exists():
+            raise _username_unavailable()
+        user = user_model(
+            username=name,
+            email=invitation.email,
+            first_name=invitation.first_name,
+            last_name=invitation.last_name,
+        )
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise RuleError("weak_password", " ".join(exc.messages), "password1") from None
+        user.set_password(password)
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            raise _username_unavailable() from None
+        HrMembership.objects.create(user=user, employer=invitation.employer)
+        invitation.accepted_at = timezone.now()
+        invitation.user = user
+        invitation.save(update_fields=["accepted_at", "user"])
+        audit_record(
+            actor=actor_for_user(user, ip=ip),
+            action="employer.hr_add",
+            object_type="employer",
+            object_id=invitation.employer_id,
+            detail={"user": name, "invitation": invitation.pk},
         )
     return user
 
@@ -210,8 +424,6 @@ def api_token_revoke(*, actor: Actor, token_id: int) -> ApiToken:
         (actor.kind == "hr" and token.employer_id in actor.employer_ids)
         or actor.covers_region(token.employer.region_code)
     ):
-        from expatsi.rules.errors import NotFound
-
         raise NotFound("not_found", f"no API token {token_id} that you may see", "token_id")
     if token.revoked_at is None:
         token.revoked_at = timezone.now()

@@ -13,6 +13,28 @@ from expatsi.audit.services import audit_record
 from expatsi.people.models import Document, DocumentKind, Language, Passport, Person, Sex
 from expatsi.rules.errors import Conflict, Forbidden, RuleError
 
+# A number on file for someone else is refused with the same words whoever holds it and wherever
+# they work: an employer's HR must not learn who the holder is, their employer or their record.
+# The agency sees every record and sorts it out.
+
+
+def _passport_unavailable() -> Conflict:
+    return Conflict(
+        "passport_unavailable",
+        "this passport cannot be registered with these details; "
+        "please contact the social insurance agency",
+        "passport_number",
+    )
+
+
+def _document_unavailable(field: str) -> Conflict:
+    return Conflict(
+        "document_unavailable",
+        "this document number cannot be registered with these details; "
+        "please contact the social insurance agency",
+        field,
+    )
+
 
 @dataclass(frozen=True, slots=True)
 class PersonData:
@@ -66,11 +88,7 @@ def person_find_or_create(*, actor: Actor, data: PersonData) -> tuple[Person, bo
             and person.nationality == nationality
         )
         if not same:
-            raise Conflict(
-                "duplicate_passport",
-                f"passport {issuing} {number} is already registered to another person",
-                "passport_number",
-            )
+            raise _passport_unavailable()
         return person, False
     with transaction.atomic():
         person = Person.objects.create(
@@ -91,11 +109,7 @@ def person_find_or_create(*, actor: Actor, data: PersonData) -> tuple[Person, bo
                     person=person, country=issuing, number=number, is_current=True
                 )
         except IntegrityError:
-            raise Conflict(
-                "duplicate_passport",
-                f"passport {issuing} {number} is already registered",
-                "passport_number",
-            ) from None
+            raise _passport_unavailable() from None
         audit_record(
             actor=actor,
             action="person.create",
@@ -132,11 +146,7 @@ def passport_replace(
                     is_current=True,
                 )
         except IntegrityError:
-            raise Conflict(
-                "duplicate_passport",
-                f"passport {country} {number} is already registered",
-                "passport_number",
-            ) from None
+            raise _passport_unavailable() from None
         audit_record(
             actor=actor,
             action="person.passport",
@@ -183,9 +193,7 @@ def document_add(
     if existing is not None:
         if existing.person_id == person.pk:
             return existing  # the same document filed again: idempotent
-        raise Conflict(
-            "duplicate_document", f"{kind} {number} belongs to another person", f"{kind}_number"
-        )
+        raise _document_unavailable(f"{kind}_number")
     with transaction.atomic():
         doc = Document.objects.create(
             person=person,

@@ -16,8 +16,14 @@ MESSAGES: dict[str, Promise] = {
         "Not a known country: write the three-letter ISO code, e.g. DEU for Germany."
     ),
     "invalid_passport_number": _("Not a valid passport number: use 5 to 20 letters and digits."),
-    "duplicate_passport": _("This passport is already registered to another person."),
-    "duplicate_document": _("This document number belongs to another person."),
+    "passport_unavailable": _(
+        "This passport cannot be registered with these details: please contact the social "
+        "insurance agency."
+    ),
+    "document_unavailable": _(
+        "This document number cannot be registered with these details: please contact the "
+        "social insurance agency."
+    ),
     "invalid_sex": _("Choose male or female."),
     "invalid_birth_date": _("The date of birth must be in the past."),
     "invalid_language": _("Choose English or Simplified Chinese."),
@@ -52,6 +58,9 @@ MESSAGES: dict[str, Promise] = {
     "unsupported_file": _("Upload a .csv or .xlsx file."),
     "too_many_rows": _("Too many rows in one file: split it into files of at most 5,000 rows."),
     "conflict": _("The row clashes with data already on file."),
+    "not_interrupted": _("Only an interrupted billing run can be resumed."),
+    "username_unavailable": _("This user name is not available: choose another."),
+    "invalid_username": _("Use letters, digits and @ . + - _ only, without spaces."),
 }
 
 
