@@ -6,6 +6,8 @@ from expatsi.access.views import set_language
 from expatsi.api import api
 from expatsi.portal import views
 
+handler400 = "expatsi.access.views.bad_request"  # an over-large body is 413
+
 urlpatterns = [
     path("api/v1/", api.urls),
     path("healthz", views.health, name="health"),

@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from expatsi.access import validation
+
 MESSAGES: dict[str, Promise] = {
     "required": _("This field is required."),
     "too_long": _("This is too long."),
@@ -19,7 +21,6 @@ MESSAGES: dict[str, Promise] = {
     "duplicate_passport": _("This passport is already registered to another person."),
     "duplicate_document": _("This document number belongs to another person."),
     "invalid_sex": _("Choose male or female."),
-    "invalid_birth_date": _("The date of birth must be in the past."),
     "invalid_language": _("Choose English or Simplified Chinese."),
     "end_before_start": _("This date is before the start date."),
     "overlapping_employment": _(
@@ -52,6 +53,7 @@ MESSAGES: dict[str, Promise] = {
     "unsupported_file": _("Upload a .csv or .xlsx file."),
     "too_many_rows": _("Too many rows in one file: split it into files of at most 5,000 rows."),
     "conflict": _("The row clashes with data already on file."),
+    **validation.MESSAGES,  # control characters, e-mail addresses, dates out of range …
 }
 
 
