@@ -1,17 +1,24 @@
 """The REST API: one django-ninja instance assembled from each app's router.
 
 Errors always come back as ``{"code", "message", "field"}`` with a 4xx status: domain errors
-(:class:`RuleError`) as 400, request validation as 422.
+(:class:`RuleError`) as 400, request validation as 422, a body over
+``DATA_UPLOAD_MAX_MEMORY_SIZE`` as 413, and a number the database cannot hold as 422.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
-from ninja.errors import ValidationError
+from ninja.errors import HttpError, ValidationError
+from ninja.parser import Parser
 
+from expatsi.access.validation import INT64_MAX
 from expatsi.billing.api import router as billing_router
 from expatsi.cards.api import router as cards_router
 from expatsi.cards.api import verify_router
@@ -22,11 +29,45 @@ from expatsi.people.api import router as employees_router
 from expatsi.rules.errors import RuleError
 from expatsi.rules_api import router as rules_router
 
+
+class NoNulParser(Parser):
+    """The JSON and query parser, refusing NUL anywhere (a 422 naming the field): PostgreSQL cannot
+    store it, and no field of this API has a use for it. Other control characters are judged per
+    field by the schemas (access/validation.py)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        _refuse_nul(data, ("body",))
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        parsed = super().parse_querydict(data, list_fields, request)
+        _refuse_nul(parsed, ("query",))
+        return parsed
+
+
+def _refuse_nul(value: Any, loc: tuple[str | int, ...]) -> None:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValidationError(
+            [{"type": "control_characters", "loc": loc, "msg": "must not contain NUL characters"}]
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key, (*loc, str(key)))
+            _refuse_nul(item, (*loc, str(key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse_nul(item, (*loc, i))
+
+
 api = NinjaAPI(
     title="expatsi API",
     version="1",
     description="Social insurance and the Integrated Card for foreigners working in China.",
     urls_namespace="api-v1",
+    parser=NoNulParser(),
 )
 
 
@@ -48,6 +89,58 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     body = error_body("invalid_input", str(first.get("msg", "invalid input")), ".".join(loc))
     body["errors"] = exc.errors  # type: ignore[assignment]
     return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """ninja's own errors in the API's error shape. A body that does not parse is ninja's 400
+    "Cannot parse request body"; a NUL found while parsing (NoNulParser) is a 422 like any other
+    validation error."""
+    if isinstance(exc.__cause__, ValidationError):
+        return validation_error(request, exc.__cause__)
+    if exc.status_code == 400 and "parse request body" in exc.message:
+        body = error_body("invalid_json", "the request body is not valid JSON", "body")
+    else:
+        body = error_body(f"http_{exc.status_code}", exc.message)
+    return api.create_response(request, body, status=exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def request_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    """Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE (files are not counted)."""
+    return api.create_response(
+        request,
+        error_body("request_too_large", "the request body is too large", "body"),
+        status=413,
+    )
+
+
+log = logging.getLogger(__name__)
+
+
+def _out_of_range_field(request: HttpRequest) -> str:
+    """The query or path parameter holding an integer beyond 64 bits, if one does."""
+    match = getattr(request, "resolver_match", None)
+    params = [*request.GET.items(), *((match.kwargs if match else {}).items())]
+    for name, value in params:
+        text = str(value).strip().lstrip("+-")
+        if text.isascii() and text.isdigit() and int(text) > INT64_MAX:
+            return str(name)
+    return ""
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A value the database cannot hold (an id beyond 64 bits on SQLite, a PostgreSQL DataError).
+
+    Schemas refuse what they can name; this is the net under all of them, so such a request is a
+    422 rather than a 500 whichever endpoint it reaches.
+    """
+    log.warning("out-of-range value on %s: %s", request.path, exc)
+    field = _out_of_range_field(request)
+    message = "this number is too large" if field else "a value is out of range or too long"
+    return api.create_response(request, error_body("out_of_range", message, field), status=422)
 
 
 @api.get("/health", tags=["system"])

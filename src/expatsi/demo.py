@@ -11,6 +11,7 @@ demo is started.
 from __future__ import annotations
 
 import random
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from expatsi.rules.identifiers import uscc_check_char
 SEED = 20261123
 PEOPLE = 200
 INTEGRATED_CARD_FROM = date(2024, 12, 1)  # work permits issued from then on are Integrated Cards
+FIVE_YEARS = timedelta(days=5 * 365)  # the longest a permit is valid (access/validation.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,7 +347,9 @@ def _plans(rng: random.Random, n: int, today: date) -> list[_Plan]:
         elif r == 5:  # 5 %: registered late
             plans.append(_Plan("accepted_late", today - timedelta(days=rng.randint(120, 1500))))
         else:
-            plans.append(_Plan("accepted", today - timedelta(days=rng.randint(60, 2200))))
+            # at most ~4.7 years ago: a permit is valid for at most 5 years (access/validation.py)
+            age = min(rng.randint(60, 2200), 1700)
+            plans.append(_Plan("accepted", today - timedelta(days=age)))
     rng.shuffle(plans)
     return plans
 
@@ -446,7 +450,14 @@ def _load(
         employer = employers[key]
         seconded = key == "rheinland" and rng.random() < 0.7
         wage = rng.randrange(18_000, 95_000, 500) * 100
-        handle = f"{given}.{family}".lower().replace(" ", "").replace("'", "")
+        # ASCII: an address like ramírez@… is refused (Django's EmailValidator; few servers take it)
+        handle = (
+            unicodedata.normalize("NFKD", f"{given}.{family}".lower())
+            .encode("ascii", "ignore")
+            .decode()
+            .replace(" ", "")
+            .replace("'", "")
+        )
         data = HireData(
             person=PersonData(
                 family_name=family,
@@ -465,11 +476,18 @@ def _load(
             else DocumentKind.WORK_PERMIT,
             permit_number=f"{employer.region_code}{issued.year}{seq:08d}",
             permit_issued_on=issued,
-            permit_valid_to=today + timedelta(days=rng.randint(90, 900)),
+            permit_valid_to=min(today + timedelta(days=rng.randint(90, 900)), issued + FIVE_YEARS),
             residence_permit_number=f"E{rng.randint(10, 99)}{seq:06d}",
-            residence_permit_issued_on=min(issued + timedelta(days=rng.randint(7, 25)), today),
-            residence_permit_valid_to=today
-            + timedelta(days=rng.randint(0, 30) if rng.random() < 0.08 else rng.randint(31, 800)),
+            residence_permit_issued_on=(
+                residence_issued := min(issued + timedelta(days=rng.randint(7, 25)), today)
+            ),
+            residence_permit_valid_to=min(
+                today
+                + timedelta(
+                    days=rng.randint(0, 30) if rng.random() < 0.08 else rng.randint(31, 800)
+                ),
+                residence_issued + FIVE_YEARS,
+            ),
             start_date=start,
             position=rng.choice(
                 POSITIONS if key != "rheinland" else [*POSITIONS[:6], "Chief Representative"]

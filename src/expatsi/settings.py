@@ -156,6 +156,11 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Request bodies (JSON, form fields) up to 2.5 MB, Django's default, stated because above it the API
+# and the portal answer 413. Uploaded files do not count: the card photo and the bulk imports
+# stream to disk and have their own limits where they are read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # Online card checks per client address per minute (public page and POST /api/v1/verify).
 EXPATSI_VERIFY_RATE_PER_MINUTE = int(os.environ.get("EXPATSI_VERIFY_RATE_PER_MINUTE", "30"))
 

@@ -7,6 +7,8 @@ from expatsi.api import api
 from expatsi.employers.views import invitation_accept
 from expatsi.portal import views
 
+handler400 = "expatsi.access.views.bad_request"  # an over-large body is 413
+
 urlpatterns = [
     path("api/v1/", api.urls),
     path("healthz", views.health, name="health"),

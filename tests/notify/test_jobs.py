@@ -19,7 +19,9 @@ from expatsi.people.models import Language, Person
 from tests.notify.factories import employer, hire, hr_user
 
 T = date(2026, 6, 15)
-pytestmark = pytest.mark.django_db
+# Outside a test transaction, as the job runs in production: each e-mail goes out once its inbox
+# entry is committed (transaction.on_commit), so mail.outbox and "emailed" are filled at once.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

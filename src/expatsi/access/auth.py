@@ -28,6 +28,7 @@ from expatsi.rules.errors import Forbidden, RuleError
 
 PAGE_DEFAULT = 50
 PAGE_MAX = 500
+OFFSET_MAX = 1_000_000_000  # no list here has a billion rows; beyond is a typo or a probe
 
 
 class UnauthenticatedError(RuleError):
@@ -116,4 +117,4 @@ class Pagination(LimitOffsetPagination):
 
     class Input(Schema):
         limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX, description="items per page")
-        offset: int = Field(0, ge=0, description="items to skip")
+        offset: int = Field(0, ge=0, le=OFFSET_MAX, description="items to skip")

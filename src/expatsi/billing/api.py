@@ -21,6 +21,7 @@ from ninja.pagination import paginate
 
 from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
+from expatsi.access.validation import Day, Id
 from expatsi.billing import declarations, selectors, tasks
 from expatsi.billing.exports import base_reason, line_explanation
 from expatsi.billing.models import INSURANCE_CODES, Bill, BillingRun, BillLine, Payment
@@ -156,7 +157,7 @@ class PaymentIn(Schema):
     employer_id: int | None = None
     bill_number: str = ""
     amount: str
-    received_on: date
+    received_on: Day
     reference: str = ""
     external_id: str | None = None
 
@@ -448,7 +449,7 @@ def _upload(file: UploadedFile) -> tuple[str, bytes]:
 
 @router.get("/declarations", response=list[DeclarationOut])
 @paginate(Pagination)
-def declaration_list(request: HttpRequest, employer_id: int, period: str) -> list[dict[str, Any]]:
+def declaration_list(request: HttpRequest, employer_id: Id, period: str) -> list[dict[str, Any]]:
     """Every employee of the employer in the contribution year covering ``period`` (YYYY-MM), with
     the base the billing run will use: the declaration, else the contract wage, after the limits."""
     actor = request_actor(request)
@@ -531,7 +532,7 @@ def declaration_import(
 @paginate(Pagination)
 def bill_list(
     request: HttpRequest,
-    employer_id: int | None = None,
+    employer_id: Id | None = None,
     region_code: str = "",
     month: str = "",
     kind: str = "",
@@ -624,7 +625,7 @@ def collection_list(
 
 @router.get("/payments", response=list[PaymentOut])
 @paginate(Pagination)
-def payment_list(request: HttpRequest, employer_id: int | None = None) -> list[dict[str, Any]]:
+def payment_list(request: HttpRequest, employer_id: Id | None = None) -> list[dict[str, Any]]:
     qs = selectors.payments_visible(request_actor(request))
     if employer_id is not None:
         qs = qs.filter(employer_id=employer_id)

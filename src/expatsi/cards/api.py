@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +18,7 @@ from ninja.pagination import paginate
 
 from expatsi.access.actors import client_ip
 from expatsi.access.auth import Pagination, api_auth, request_actor
+from expatsi.access.validation import Day, Text
 from expatsi.cards import keys, selectors, services, verification
 from expatsi.cards.models import Card, CardApplication, CardEvent
 from expatsi.credentials import qr
@@ -122,31 +123,31 @@ class ApplyIn(Schema):
     employer_id: int
     person_id: int
     category: str
-    position: str
-    valid_to: date
+    position: Annotated[str, Text(200)]
+    valid_to: Day
 
 
 class EntryIn(Schema):
-    entry_date: date
+    entry_date: Day
 
 
 class ExtensionIn(Schema):
-    new_valid_to: date
+    new_valid_to: Day
 
 
 class ChangeIn(Schema):
-    changes: dict[str, str]
-    change_date: date
+    changes: dict[str, Annotated[str, Text(200)]]
+    change_date: Day
 
 
 class DeregistrationIn(Schema):
-    reason: str
-    end_date: date
+    reason: Annotated[str, Text(30)]
+    end_date: Day
 
 
 class DecisionIn(Schema):
     approve: bool
-    reason: str = ""
+    reason: Annotated[str, Text(300, multiline=True)] = ""
 
 
 class VerifyIn(Schema):

@@ -223,6 +223,13 @@ def card_apply(
         raise RuleError(
             "invalid_valid_to", "the requested validity must end in the future", "valid_to"
         )
+    validation.validity(
+        timezone.localdate(),
+        valid_to,
+        kind="integrated_card",
+        start_field="valid_to",
+        end_field="valid_to",
+    )
     try:
         with transaction.atomic():
             card = Card.objects.create(
@@ -345,6 +352,13 @@ def card_extend_request(
             raise RuleError(
                 "not_an_extension", f"the new date must be after {card.valid_to}", "new_valid_to"
             )
+        validation.validity(
+            card.valid_to,
+            new_valid_to,
+            kind="integrated_card",
+            start_field="new_valid_to",
+            end_field="new_valid_to",
+        )
         return _file(
             card, actor, "extension", {"new_valid_to": new_valid_to.isoformat()}, None, None
         )
@@ -396,7 +410,7 @@ def application_decide(
 ) -> CardApplication:
     """Agency staff approve or reject (a rejection needs a reason)."""
     if not approve:
-        reason = validation.required_text(reason, "reason", max_length=300)
+        reason = validation.required_text(reason, "reason", max_length=300, multiline=True)
     with transaction.atomic():
         app = CardApplication.objects.select_for_update().filter(pk=application_id).first()
         if app is None:

@@ -1,17 +1,27 @@
 """``expatsi jobs run-daily``: today's reminders to employers' HR (idempotent; see notify/jobs.py),
-card expiries, crediting of paid contributions, and purging of old idempotency records."""
+card expiries, crediting of paid contributions, and purging of old idempotency records.
+
+Each step runs whatever the others do: a step that fails, a reminder that cannot be delivered or an
+e-mail that cannot be sent is logged, listed under ``failures`` and counted in ``failed``, and the
+job goes on. Exit status: 0 when everything was done, 1 when the job ran to the end but something
+failed (so that cron or a monitor notices; the list says what), 2 for bad input (``--today``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from expatsi.cli import Parser, add_command
+from expatsi.cli import EXIT_FAILURE, Parser, add_command
 from expatsi.rules.dates import parse_date
+
+log = logging.getLogger(__name__)
 
 
 def _progress(step: str, done: int, total: int) -> None:
@@ -39,20 +49,50 @@ def _run_daily(args: argparse.Namespace) -> dict[str, Any]:
     from expatsi.notify.jobs import run_daily
 
     day = today or timezone.localdate()
+    failures: list[dict[str, Any]] = []
+
+    def step(name: str, run: Callable[[], Any]) -> Any:
+        try:
+            return run()
+        except Exception as exc:
+            log.exception("daily job: step %s failed", name)
+            failures.append({"step": name, "error": f"{type(exc).__name__}: {exc}"})
+            return None
+
     # The console mail backend (local default) prints each e-mail on stdout: keep stdout for the result.
     with contextlib.redirect_stdout(sys.stderr):
-        result = run_daily(day, progress=_progress if args.progress else None)
+        result = step(
+            "reminders", lambda: run_daily(day, progress=_progress if args.progress else None)
+        ) or {
+            "today": day.isoformat(),
+            "found": {},
+            "sent": {},
+            "sent_total": 0,
+            "emailed": 0,
+            "already_sent": 0,
+            "without_hr_user": 0,
+            "failures": [],
+        }
+        failures[:0] = result.pop("failures", [])
         # Permits not extended are cancelled on expiry; notices unused for 90 days lapse.
-        expiry = cards_expire(actor=SYSTEM, today=day)
-    result["cards_expired"] = expiry.expired
-    result["notices_lapsed"] = expiry.lapsed
+        expiry = step("cards", lambda: cards_expire(actor=SYSTEM, today=day))
+    result["cards_expired"] = expiry.expired if expiry else 0
+    result["notices_lapsed"] = expiry.lapsed if expiry else 0
     # Contributions paid since yesterday reach the individual accounts.
-    result["account_credits"] = credit_paid_bills()
+    result["account_credits"] = step("account_credits", credit_paid_bills) or 0
     # Stored Idempotency-Key answers are kept for 7 days: long enough for any client's retries.
     cutoff = timezone.now() - timedelta(days=IDEMPOTENCY_DAYS)
-    result["idempotency_purged"] = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()[
-        0
-    ]
+    result["idempotency_purged"] = (
+        step(
+            "idempotency_purge",
+            lambda: IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()[0],
+        )
+        or 0
+    )
+    result["failed"] = len(failures)
+    result["failures"] = failures
+    if failures:
+        args._exit_code = EXIT_FAILURE
     return result
 
 
@@ -70,6 +110,11 @@ def _render(result: dict[str, Any]) -> str:
         f"{result['account_credits']} account credits; "
         f"{result['idempotency_purged']} old idempotency records purged"
     )
+    if result["failures"]:
+        lines.append(f"Failed: {result['failed']} (details in the log):")
+        for f in result["failures"]:
+            who = f" to user {f['user_id']} ({f['kind']})" if "user_id" in f else ""
+            lines.append(f"  {f['step']}{who}: {f['error']}")
     return "\n".join(lines)
 
 

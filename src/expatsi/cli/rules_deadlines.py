@@ -9,12 +9,18 @@ from typing import Any
 from expatsi.cli import Parser, add_command
 from expatsi.rules.dates import parse_date
 from expatsi.rules.deadlines import deadline, deadline_status
+from expatsi.rules.errors import RuleError
 
 
 def _deadline(args: argparse.Namespace) -> dict[str, Any]:
     start = parse_date(args.start, field="from")
     today = parse_date(args.today, field="today") if args.today else date.today()
-    d = deadline(args.kind, start)
+    try:
+        d = deadline(args.kind, start)
+    except RuleError as exc:  # the rules call it "start"; here it is --from
+        raise RuleError(
+            exc.code, exc.message, "from" if exc.field == "start" else exc.field
+        ) from None
     state = deadline_status(d, today)
     result: dict[str, Any] = {
         "kind": d.kind,

@@ -34,7 +34,7 @@ def late_fee_command(args: argparse.Namespace) -> dict[str, Any]:
 def _persons(text: str | None) -> int | None:
     if text is None:
         return None
-    if not text.strip().isdigit() or int(text) < 1:
+    if not (text.strip().isascii() and text.strip().isdigit()) or int(text) < 1:
         raise RuleError("invalid_persons", f"{text!r} is not a number of persons ≥ 1", "persons")
     return int(text)
 

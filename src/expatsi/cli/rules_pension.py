@@ -20,7 +20,7 @@ def _age_text(months: int) -> str:
 
 
 def _whole(text: str, field: str) -> int:
-    if not text.strip().isdigit():
+    if not (text.strip().isascii() and text.strip().isdigit()):  # not full-width digits
         raise RuleError("invalid_number", f"{text!r} is not a whole number ≥ 0", field)
     return int(text)
 

@@ -17,7 +17,7 @@ def parse_original_age(text: str | None) -> int | None:
     if text is None:
         return None
     value = text.strip()
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # int() would read full-width digits
         raise RuleError(
             "invalid_original_age",
             f"{text!r} is not an age in whole years, e.g. 60",

@@ -7,7 +7,7 @@ selectors; an employer the caller may not see is a 404, never a hint that it exi
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -16,6 +16,7 @@ from ninja.pagination import paginate
 
 from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
+from expatsi.access.validation import Day, Email, Text
 from expatsi.employers import selectors, services
 from expatsi.employers.models import (
     ApiToken,
@@ -31,15 +32,15 @@ router = Router(tags=["employers"], auth=api_auth)
 
 
 class EmployerIn(Schema):
-    name: str
+    name: Annotated[str, Text(200)]
     uscc: str
     region_code: str
     kind: str = EmployerKind.DOMESTIC
-    name_zh: str = ""
-    overseas_company: str = ""
+    name_zh: Annotated[str, Text(200)] = ""
+    overseas_company: Annotated[str, Text(200)] = ""
     overseas_country: str = ""
-    address: str = ""
-    email: str = ""
+    address: Annotated[str, Text(300)] = ""
+    email: Email = ""
 
 
 class EmployerOut(Schema):
@@ -85,7 +86,7 @@ class HrInvitationOut(Schema):
 class RatingIn(Schema):
     industry_class: str
     grade: str  # "100%", "120%" … or "1.2"
-    effective_from: date
+    effective_from: Day
 
 
 class RatingOut(Schema):
@@ -107,7 +108,7 @@ class RatingOut(Schema):
 
 
 class TokenIn(Schema):
-    name: str
+    name: Annotated[str, Text(100)]
 
 
 class TokenOut(Schema):

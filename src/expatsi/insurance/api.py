@@ -8,7 +8,7 @@ An employment or registration the caller may not see is a 404, whatever the reas
 # No ``from __future__ import annotations``: ninja reads the query parameters of paginated views
 # through a wrapper living in another module, where string annotations would not resolve.
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
@@ -18,6 +18,7 @@ from ninja.pagination import paginate
 
 from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
+from expatsi.access.validation import BirthDate, Day, Email, Id, Identifier, Text
 from expatsi.employers.selectors import employer_get
 from expatsi.insurance import selectors, services
 from expatsi.insurance.models import Employment, Registration, RegistrationStatus
@@ -112,22 +113,22 @@ class CertificateOut(Schema):
 class EmploymentStartIn(Schema):
     person_id: int
     employer_id: int
-    start_date: date
-    end_date: date | None = None
-    position: str
-    contract_wage: str
-    seconded_by: str = ""
+    start_date: Day
+    end_date: Day | None = None
+    position: Annotated[str, Text(200)]
+    contract_wage: Annotated[str, Text(30)]
+    seconded_by: Annotated[str, Text(200)] = ""
     seconded_by_country: str = ""
 
 
 class EmploymentChangeIn(Schema):
-    on: date
-    position: str | None = None
-    contract_wage: str | None = None
+    on: Day
+    position: Annotated[str, Text(200)] | None = None
+    contract_wage: Annotated[str, Text(30)] | None = None
 
 
 class EmploymentEndIn(Schema):
-    end_date: date
+    end_date: Day
 
 
 class RegistrationSubmitIn(Schema):
@@ -136,25 +137,28 @@ class RegistrationSubmitIn(Schema):
 
 
 class RegistrationAcceptIn(Schema):
-    registered_on: date | None = None
+    registered_on: Day | None = None
 
 
 class RegistrationRejectIn(Schema):
-    reason: str
+    reason: Annotated[str, Text(300, multiline=True)]
 
 
 class PersonIn(Schema):
-    family_name: str
-    given_names: str = ""
-    chinese_name: str = ""
+    """Lengths are the model's; names and contact details are single lines (they reach e-mail
+    headers), the e-mail address is checked as one."""
+
+    family_name: Annotated[str, Text(100)]
+    given_names: Annotated[str, Text(150)] = ""
+    chinese_name: Annotated[str, Text(50)] = ""
     sex: str
-    birth_date: date
+    birth_date: BirthDate
     nationality: str
-    passport_number: str
+    passport_number: Annotated[str, Identifier(20)]
     passport_country: str = ""
-    email: str = ""
-    phone: str = ""
-    address_abroad: str = ""
+    email: Email = ""
+    phone: Annotated[str, Text(30)] = ""
+    address_abroad: Annotated[str, Text(300)] = ""
     preferred_language: str = "en"
 
 
@@ -164,17 +168,17 @@ class HireIn(Schema):
     employer_id: int
     person: PersonIn
     permit_kind: str
-    permit_number: str
-    permit_issued_on: date
-    permit_valid_to: date | None = None
-    residence_permit_number: str = ""
-    residence_permit_issued_on: date | None = None
-    residence_permit_valid_to: date | None = None
-    start_date: date
-    end_date: date | None = None
-    position: str
-    contract_wage: str
-    seconded_by: str = ""
+    permit_number: Annotated[str, Identifier(40)]
+    permit_issued_on: Day
+    permit_valid_to: Day | None = None
+    residence_permit_number: Annotated[str, Identifier(40)] = ""
+    residence_permit_issued_on: Day | None = None
+    residence_permit_valid_to: Day | None = None
+    start_date: Day
+    end_date: Day | None = None
+    position: Annotated[str, Text(200)]
+    contract_wage: Annotated[str, Text(30)]
+    seconded_by: Annotated[str, Text(200)] = ""
     seconded_by_country: str = ""
 
     def to_data(self) -> services.HireData:
@@ -209,8 +213,8 @@ def _employment(request: HttpRequest, employment_id: int) -> Employment:
 @paginate(Pagination)
 def employment_list(
     request: HttpRequest,
-    person_id: int | None = None,
-    employer_id: int | None = None,
+    person_id: Id | None = None,
+    employer_id: Id | None = None,
     current: bool = False,
 ) -> QuerySet[Employment]:
     """Employment rows (every version) the caller may see; ``current`` keeps those not yet ended."""
@@ -323,8 +327,8 @@ def registration_list(
     request: HttpRequest,
     status: StatusName | None = None,
     deadline_status: DeadlineStatus | None = None,
-    employer_id: int | None = None,
-    person_id: int | None = None,
+    employer_id: Id | None = None,
+    person_id: Id | None = None,
 ) -> QuerySet[Registration]:
     """Registrations the caller may see, soonest deadline first; filter by status and deadline status."""
     qs = selectors.registrations_visible(request_actor(request))

@@ -180,6 +180,7 @@ def employment_end(*, actor: Actor, employment_id: int, on: date) -> Employment:
                 "this version was already replaced; end the latest one",
                 "employment_id",
             )
+        validation.plausible_date(on, "end_date")
         if on < emp.start_date:
             raise RuleError(
                 "end_before_start", f"{on} is before the start {emp.start_date}", "end_date"
@@ -366,7 +367,7 @@ def registration_accept(
 
 
 def registration_reject(*, actor: Actor, registration_id: int, reason: str) -> Registration:
-    reason = validation.required_text(reason, "reason", max_length=300)
+    reason = validation.required_text(reason, "reason", max_length=300, multiline=True)
     with transaction.atomic():
         reg = _decidable(actor, registration_id)
         _decide(reg, actor, RegistrationStatus.REJECTED, rejection_reason=reason)

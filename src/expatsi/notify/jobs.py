@@ -18,10 +18,17 @@ Idempotency (dedupe keys; ``notify_user`` never delivers one key to one user twi
 Running the job twice on one day therefore sends nothing twice, and a day the job missed is caught
 up the next day. Every step is one set-based query (plus one for recipients); the keys already
 delivered are read in bulk so that a repeated run writes nothing.
+
+One bad recipient or item never stops the others: a delivery that raises is logged and listed in
+``failures`` (and retried on the next run, since nothing was stored for it); an e-mail that could
+not be sent is logged and listed too (its inbox entry stands and is not sent again). The job is
+meant to run outside a transaction (``expatsi jobs run-daily``), where each e-mail goes out as soon
+as its inbox entry is committed.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -29,6 +36,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
 from expatsi.employers.models import HrMembership
@@ -42,6 +50,8 @@ from expatsi.insurance.selectors import DUE_SOON_DAYS
 from expatsi.notify.models import Notification
 from expatsi.notify.services import notify_user
 from expatsi.people.models import Document, DocumentKind
+
+log = logging.getLogger(__name__)
 
 EXPIRY_DAYS = 30
 KINDS = (
@@ -215,25 +225,39 @@ def run_daily(today: date, *, progress: Progress | None = None) -> dict[str, Any
     no_recipient = sum(1 for r in reminders if not recipients.get(r.employer_id))
     skipped = 0
     sent_ids: list[int] = []
+    failures: list[dict[str, Any]] = []
     total = len(pairs)
     for i, (r, user) in enumerate(pairs, 1):
         if f"{r.dedupe_key}:u{user.pk}" in already:
             skipped += 1
         else:
-            note = notify_user(user=user, kind=r.kind, params=r.params, dedupe_key=r.dedupe_key)
-            if note is None:  # delivered meanwhile by a concurrent run
-                skipped += 1
+            try:
+                note = notify_user(user=user, kind=r.kind, params=r.params, dedupe_key=r.dedupe_key)
+            except Exception as exc:
+                log.exception("reminder %s to user %s failed", r.dedupe_key, user.pk)
+                failures.append(_failure("notify", r, user.pk, exc))
+                note = None
             else:
-                sent[r.kind] += 1
-                sent_ids.append(note.pk)
+                if note is None:  # delivered meanwhile by a concurrent run
+                    skipped += 1
+                else:
+                    sent[r.kind] += 1
+                    sent_ids.append(note.pk)
         if progress is not None and (i % 500 == 0 or i == total):
             progress("notifications", i, total)
-    emailed = sum(
-        Notification.objects.filter(
-            pk__in=sent_ids[i : i + CHUNK], emailed_at__isnull=False
-        ).count()
-        for i in range(0, len(sent_ids), CHUNK)
-    )
+    emailed = 0
+    # Inside a caller's transaction the e-mails wait for its commit: pending, not failed.
+    pending = transaction.get_connection().in_atomic_block
+    by_key = {f"{r.dedupe_key}:u{user.pk}": r for r, user in pairs}
+    for start in range(0, len(sent_ids), CHUNK):
+        rows = Notification.objects.filter(pk__in=sent_ids[start : start + CHUNK]).values_list(
+            "dedupe_key", "user_id", "user__email", "emailed_at"
+        )
+        for key, user_id, address, emailed_at in rows:
+            if emailed_at is not None:
+                emailed += 1
+            elif address and not pending and key in by_key:  # e-mail failed (logged)
+                failures.append(_failure("e-mail", by_key[key], user_id, None))
     return {
         "today": today.isoformat(),
         "found": found,
@@ -242,4 +266,17 @@ def run_daily(today: date, *, progress: Progress | None = None) -> dict[str, Any
         "emailed": emailed,
         "already_sent": skipped,
         "without_hr_user": no_recipient,
+        "failed": len(failures),
+        "failures": failures,
+    }
+
+
+def _failure(step: str, r: Reminder, user_id: int, exc: Exception | None) -> dict[str, Any]:
+    return {
+        "step": step,
+        "kind": r.kind,
+        "employer_id": r.employer_id,
+        "user_id": user_id,
+        "key": r.dedupe_key,
+        "error": type(exc).__name__ if exc else "e-mail not sent (see the log)",
     }

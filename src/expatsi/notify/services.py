@@ -2,11 +2,17 @@
 
 ``dedupe_key`` makes a notification idempotent: the same key is never delivered twice, which is
 what lets the daily reminder job run again on the same day without sending anything twice.
+
+The e-mail goes out only once the inbox entry is committed (``transaction.on_commit``): a request
+that rolls back sends nothing, and a mail server that is down or an address that cannot be used
+never turns a committed decision into a 500. A failed e-mail is logged and leaves ``emailed_at``
+empty; the inbox entry stands.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,20 +67,52 @@ def notify_user(
         return None
     email = getattr(user, "email", "")
     if email:
-        try:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
-            Notification.objects.filter(pk=note.pk).update(emailed_at=timezone.now())
-        except OSError:
-            log.exception("e-mail to user %s failed; the inbox entry stands", user.pk)
+        transaction.on_commit(lambda: send_email(note, email, subject, body))
     return note
+
+
+# Line breaks and other control characters: a name stored before validation existed must not
+# break the Subject header (Django refuses to send such a message at all).
+_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def send_email(note: Notification, address: str, subject: str, body: str) -> bool:
+    """Send one notification's e-mail; on success stamp ``emailed_at``. Never raises: whatever
+    goes wrong (a bad stored address, the mail server) is logged and answered False."""
+    try:
+        send_mail(
+            _HEADER_UNSAFE.sub(" ", subject).strip(),
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [address],
+        )
+        sent_at = timezone.now()
+        Notification.objects.filter(pk=note.pk).update(emailed_at=sent_at)
+    except Exception:
+        log.exception(
+            "e-mail for notification %s to user %s failed; the inbox entry stands",
+            note.pk,
+            note.user_id,
+        )
+        return False
+    note.emailed_at = sent_at
+    return True
 
 
 def notify_employer_hr(
     *, employer: Employer, kind: str, params: Mapping[str, Any], dedupe_key: str | None = None
 ) -> list[Notification]:
+    """Tell every active HR user of ``employer``. One recipient's failure is logged and does not
+    keep the message from the others, nor fail the decision that prompted it."""
     sent = []
     for membership in employer.hr_members.filter(active=True).select_related("user"):
-        note = notify_user(user=membership.user, kind=kind, params=params, dedupe_key=dedupe_key)
+        try:
+            note = notify_user(
+                user=membership.user, kind=kind, params=params, dedupe_key=dedupe_key
+            )
+        except Exception:
+            log.exception("notifying user %s of %s failed", membership.user_id, kind)
+            continue
         if note is not None:
             sent.append(note)
     return sent

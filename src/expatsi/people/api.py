@@ -8,7 +8,7 @@ audited by the services. A person the caller may not see is a 404.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
@@ -20,6 +20,7 @@ from ninja.pagination import paginate
 from expatsi.access.actors import Actor
 from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
+from expatsi.access.validation import Day, Identifier, Text
 from expatsi.insurance import selectors as insurance_selectors
 from expatsi.insurance.api import CertificateOut, EmploymentOut, HireIn, RegistrationOut, hire
 from expatsi.insurance.models import CoverageCertificate, Employment, Registration
@@ -160,25 +161,25 @@ class PersonOut(PersonSummaryOut):
 
 class DocumentIn(Schema):
     kind: str
-    number: str
-    issued_on: date
-    valid_from: date | None = None
-    valid_to: date | None = None
-    authority: str = ""
+    number: Annotated[str, Identifier(40)]
+    issued_on: Day
+    valid_from: Day | None = None
+    valid_to: Day | None = None
+    authority: Annotated[str, Text(200)] = ""
 
 
 class PassportIn(Schema):
     country: str
-    number: str
-    issued_on: date | None = None
-    expires_on: date | None = None
+    number: Annotated[str, Identifier(20)]
+    issued_on: Day | None = None
+    expires_on: Day | None = None
 
 
 class CertificateIn(Schema):
-    number: str
+    number: Annotated[str, Identifier(60)]
     country: str
-    valid_from: date
-    valid_to: date
+    valid_from: Day
+    valid_to: Day
 
 
 class ImportOut(Schema):

@@ -65,14 +65,20 @@ def person_find_or_create(*, actor: Actor, data: PersonData) -> tuple[Person, bo
     birth date is a conflict, never a silent merge.
     """
     _may_create_people(actor)
+    # Names and contact details reach e-mail headers and other systems: one line each, no control
+    # characters, within the model's lengths; the address must be one.
     family = validation.required_text(data.family_name, "family_name", max_length=100)
+    given = validation.text(data.given_names, "given_names", max_length=150)
+    chinese = validation.text(data.chinese_name, "chinese_name", max_length=50)
+    email = validation.email(data.email)
+    phone = validation.text(data.phone, "phone", max_length=30)
+    address = validation.text(data.address_abroad, "address_abroad", max_length=300)
     nationality = validation.nationality(data.nationality)
     number = validation.passport_number(data.passport_number)
     issuing = validation.nationality(data.passport_country or nationality, field="passport_country")
     if data.sex not in Sex.values:
         raise RuleError("invalid_sex", "sex must be male or female", "sex")
-    if data.birth_date >= date.today():
-        raise RuleError("invalid_birth_date", "the date of birth must be in the past", "birth_date")
+    validation.birth_date(data.birth_date)
     if data.preferred_language not in Language.values:
         raise RuleError(
             "invalid_language", "preferred language must be en or zh-hans", "preferred_language"
@@ -93,14 +99,14 @@ def person_find_or_create(*, actor: Actor, data: PersonData) -> tuple[Person, bo
     with transaction.atomic():
         person = Person.objects.create(
             family_name=family,
-            given_names=(data.given_names or "").strip(),
-            chinese_name=(data.chinese_name or "").strip(),
+            given_names=given,
+            chinese_name=chinese,
             sex=data.sex,
             birth_date=data.birth_date,
             nationality=nationality,
-            email=(data.email or "").strip(),
-            phone=(data.phone or "").strip(),
-            address_abroad=(data.address_abroad or "").strip(),
+            email=email,
+            phone=phone,
+            address_abroad=address,
             preferred_language=data.preferred_language,
         )
         try:
@@ -133,6 +139,10 @@ def passport_replace(
     _may_create_people(actor)
     number = validation.passport_number(number)
     country = validation.nationality(country, field="passport_country")
+    if issued_on is not None:
+        validation.plausible_date(issued_on, "issued_on")
+    if expires_on is not None:
+        validation.plausible_date(expires_on, "expires_on")
     with transaction.atomic():
         Passport.objects.filter(person=person, is_current=True).update(is_current=False)
         try:
@@ -175,11 +185,13 @@ def document_add(
         raise RuleError(
             "invalid_document_kind", f"kind must be one of {', '.join(DocumentKind.values)}", "kind"
         )
-    number = (
-        validation.required_text(number, f"{kind}_number", max_length=40).replace(" ", "").upper()
-    )
+    number = validation.identifier(number, f"{kind}_number", max_length=40).replace(" ", "").upper()
+    authority = validation.text(authority, "authority", max_length=200)
+    validation.plausible_date(issued_on, f"{kind}_issued_on")
     start = valid_from or issued_on
-    validation.span(start, valid_to, start_field=f"{kind}_valid_from", end_field=f"{kind}_valid_to")
+    validation.validity(
+        start, valid_to, kind=kind, start_field=f"{kind}_valid_from", end_field=f"{kind}_valid_to"
+    )
     if kind == DocumentKind.PERMANENT_RESIDENT_ID:
         from expatsi.rules.identifiers import check_id
 
@@ -202,7 +214,7 @@ def document_add(
             issued_on=issued_on,
             valid_from=start,
             valid_to=valid_to,
-            authority=authority.strip(),
+            authority=authority,
         )
         audit_record(
             actor=actor,

@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from expatsi.access import validation
+
 MESSAGES: dict[str, Promise] = {
     "required": _("This field is required."),
     "too_long": _("This is too long."),
@@ -25,7 +27,6 @@ MESSAGES: dict[str, Promise] = {
         "social insurance agency."
     ),
     "invalid_sex": _("Choose male or female."),
-    "invalid_birth_date": _("The date of birth must be in the past."),
     "invalid_language": _("Choose English or Simplified Chinese."),
     "end_before_start": _("This date is before the start date."),
     "overlapping_employment": _(
@@ -61,6 +62,7 @@ MESSAGES: dict[str, Promise] = {
     "not_interrupted": _("Only an interrupted billing run can be resumed."),
     "username_unavailable": _("This user name is not available: choose another."),
     "invalid_username": _("Use letters, digits and @ . + - _ only, without spaces."),
+    **validation.MESSAGES,  # control characters, e-mail addresses, dates out of range …
 }
 
 

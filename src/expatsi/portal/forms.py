@@ -13,6 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from expatsi.access import validation
 from expatsi.employers.models import Employer
 from expatsi.insurance.imports import column_for_field
 from expatsi.people.models import DocumentKind, Sex
@@ -37,10 +38,29 @@ class DateInput(forms.DateInput):
 
 
 class PortalForm(forms.Form):
-    """Adds the error summary (field label, anchor, message) and maps RuleError to a field."""
+    """Adds the error summary (field label, anchor, message) and maps RuleError to a field.
+
+    Every text field gets the shared control-character check (one line unless its widget is a
+    text area) and every date field the plausible-date window, so a bad value is marked on its
+    field before any service sees it (access/validation.py; the services check again).
+    """
 
     template_name = "portal/forms/form.html"
     field_aliases: ClassVar[dict[str, str]] = {}
+    identifier_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            extra: list[Any] = []
+            if isinstance(field, forms.CharField):
+                multiline = isinstance(field.widget, forms.Textarea)
+                extra.append(validation.multi_line if multiline else validation.single_line)
+                if name in self.identifier_fields:
+                    extra.append(validation.ascii_identifier)
+            elif isinstance(field, forms.DateField):
+                extra.append(validation.form_date)
+            field.validators = [*field.validators, *extra]
 
     def error_summary(self) -> list[tuple[str, str, str]]:
         items: list[tuple[str, str, str]] = []
@@ -61,6 +81,7 @@ class HireForm(PortalForm):
     """One new hire: the person, the employment document, the employment."""
 
     field_aliases: ClassVar[dict[str, str]] = {"contract_wage": "monthly_wage"}
+    identifier_fields = ("passport_number", "permit_number", "residence_permit_number")
 
     employer = forms.TypedChoiceField(label=_("Employer"), coerce=int)
     family_name = forms.CharField(label=_("Family name (as in the passport)"), max_length=100)
@@ -125,6 +146,7 @@ class HireForm(PortalForm):
 
     def __init__(self, *args: Any, employers: list[Employer], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["birth_date"].validators.append(validation.form_birth_date)
         employer_field = self.fields["employer"]
         assert isinstance(employer_field, forms.TypedChoiceField)
         employer_field.choices = [(e.pk, e.name) for e in employers]

@@ -9,7 +9,13 @@ from datetime import date
 
 from expatsi.rules.errors import RuleError
 
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
+# ASCII digits only: ``\d`` would also match full-width ``２０２５`` and Python's int() reads it.
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$", re.ASCII)
+
+# The dates the platform handles. Anything outside is a typing slip or a probe: the policy tables
+# and contribution months end in 2200, and the deadline arithmetic must stay far from year 9999.
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2199, 12, 31)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -69,13 +75,25 @@ class Month:
 
 
 def parse_date(text: str, *, field: str = "date") -> date:
-    """Parse ``YYYY-MM-DD`` with an error that says which field and what format."""
+    """Parse ``YYYY-MM-DD`` (from 1900 to 2199) with an error that says which field and what format."""
     try:
-        return date.fromisoformat(str(text).strip())
+        day = date.fromisoformat(str(text).strip())
     except ValueError:
         raise RuleError(
             "invalid_date", f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2025-03-01", field
         ) from None
+    return check_date_range(day, field=field)
+
+
+def check_date_range(day: date, *, field: str = "date") -> date:
+    """``day`` itself if it lies in DATE_MIN…DATE_MAX; a RuleError naming ``field`` otherwise."""
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise RuleError(
+            "date_out_of_range",
+            f"{day.isoformat()} is outside {DATE_MIN.isoformat()} to {DATE_MAX.isoformat()}",
+            field,
+        )
+    return day
 
 
 def add_months(day: date, months: int) -> date:

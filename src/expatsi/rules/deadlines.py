@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Literal
 
-from expatsi.rules.dates import add_months
+from expatsi.rules.dates import DATE_MAX, DATE_MIN, add_months
 from expatsi.rules.errors import PolicyDataError, RuleError
 from expatsi.rules.policy import Provenance, Table, read_table
 
@@ -309,8 +309,27 @@ def _shift_days(day: date, n: int, direction: Direction) -> date:
 
 
 def deadline(kind: str, start: date) -> Deadline:
-    """Apply clock ``kind`` to the event on ``start`` (for "before" clocks: the expiry date)."""
+    """Apply clock ``kind`` to the event on ``start`` (for "before" clocks: the expiry date).
+
+    ``start`` must lie in 1900…2199 (rules.dates.DATE_MIN…DATE_MAX): a date near the ends of
+    Python's calendar (``9999-12-31``) would overflow the arithmetic, and is a typing slip anyway.
+    """
     c = clock(kind)
+    if not DATE_MIN <= start <= DATE_MAX:
+        raise RuleError(
+            "date_out_of_range",
+            f"{start.isoformat()} is outside {DATE_MIN.isoformat()} to {DATE_MAX.isoformat()}",
+            "start",
+        )
+    try:
+        return _deadline(c, start)
+    except OverflowError:  # pragma: no cover - the window above keeps every clock in range
+        raise RuleError(
+            "date_out_of_range", f"{start.isoformat()} is too far from today to count from", "start"
+        ) from None
+
+
+def _deadline(c: Clock, start: date) -> Deadline:
     notes: list[str] = []
     needs_calendar = c.unit == "working_days" or c.roll_forward
     if c.unit == "calendar_days":

@@ -129,8 +129,9 @@ _USCC_AUTHORITIES = {
     "Y": "other (其他)",
 }
 _EARLIEST_BIRTH = date(1850, 1, 1)
-_ID18_RE = re.compile(r"^\d{17}[\dX]$")
-_OLD_PR_RE = re.compile(r"^[A-Z]{3}\d{12}$")
+# re.ASCII: ``\d`` alone also matches full-width digits (１２３), which no register would match.
+_ID18_RE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
+_OLD_PR_RE = re.compile(r"^[A-Z]{3}\d{12}$", re.ASCII)
 _PASSPORT_RE = re.compile(r"^[A-Z0-9]+$")
 
 # How far a check got before failing: lets detection report the most plausible kind.
@@ -282,7 +283,7 @@ def _ok(kind: str, number: str, reason: str, **extra: Any) -> _Outcome:
 
 def mod11_2_check(body: str) -> str:
     """ISO 7064 MOD 11-2 check character over 17 digits (GB 11643): ``"10X98765432"[Σ % 11]``."""
-    if len(body) != 17 or not body.isdigit():
+    if len(body) != 17 or not (body.isascii() and body.isdigit()):
         raise ValueError("MOD 11-2 needs exactly 17 digits")
     total = sum(int(d) * w for d, w in zip(body, _MOD11_WEIGHTS, strict=True))
     return _MOD11_CHARS[total % 11]

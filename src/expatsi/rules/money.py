@@ -16,7 +16,8 @@ from expatsi.rules.errors import RuleError
 FEN_PER_YUAN = 100
 PPM = 1_000_000
 
-_YUAN_RE = re.compile(r"^(?P<sign>-)?(?P<int>\d{1,15})(?:\.(?P<frac>\d{1,2}))?$")
+# ASCII digits only: full-width ``３００００`` is refused, not read as 30000 behind the user's back.
+_YUAN_RE = re.compile(r"^(?P<sign>-)?(?P<int>\d{1,15})(?:\.(?P<frac>\d{1,2}))?$", re.ASCII)
 
 
 def parse_yuan(text: str, *, field: str = "amount", allow_negative: bool = False) -> int:
@@ -60,6 +61,8 @@ def parse_rate(text: str | int | float, *, field: str = "rate", maximum: int = P
     raw = str(text).strip()
     percent = raw.endswith("%")
     try:
+        if not raw.isascii():  # Decimal() would read full-width digits
+            raise InvalidOperation
         value = Decimal(raw[:-1] if percent else raw)
     except InvalidOperation:
         raise RuleError(

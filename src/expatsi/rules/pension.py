@@ -134,7 +134,7 @@ def calculation_base(region: str, year: int) -> PensionBase:
 
 def parse_age(text: str, *, field: str = "age") -> int:
     """Parse an age such as ``60y3m``, ``60y`` or ``60`` into months."""
-    m = _AGE_RE.match(str(text))
+    m = _AGE_RE.match(str(text)) if str(text).isascii() else None
     if not m or (m[2] is not None and int(m[2]) > 11):
         raise RuleError(
             "invalid_age", f"{text!r} is not an age; use years and months, e.g. 60y3m or 60", field
@@ -149,6 +149,8 @@ def parse_index(text: str | Decimal, *, field: str = "index") -> Decimal:
             "invalid_index", f"index {text!r} must be a decimal string, e.g. '1.2'", field
         )
     try:
+        if not isinstance(text, Decimal) and not str(text).isascii():
+            raise InvalidOperation  # Decimal() would read full-width digits
         value = text if isinstance(text, Decimal) else Decimal(str(text).strip())
     except InvalidOperation:
         value = Decimal("NaN")

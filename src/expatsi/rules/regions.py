@@ -40,7 +40,7 @@ INSURANCE_NAMES: dict[str, tuple[str, str]] = {
     "work_injury": ("work-related injury insurance", "工伤保险"),
     "maternity": ("maternity insurance", "生育保险"),
 }
-_REGION_CODE = re.compile(r"^\d{6}$")
+_REGION_CODE = re.compile(r"^\d{6}$", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
