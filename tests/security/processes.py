@@ -164,3 +164,15 @@ def migrated_sqlite(tmp_path_factory: Any, dest: Path) -> Path:
         _TEMPLATE.append(template)
     shutil.copy(_TEMPLATE[0], dest)
     return dest
+
+
+def start(database_url: str, code: str, *args: str) -> subprocess.Popen[str]:
+    """A ``python -c`` child that keeps running (the caller stops it and waits)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", SETUP + code, *args],
+        cwd=ROOT,
+        env=child_env(database_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

@@ -18,7 +18,14 @@ from django.db import connection, connections
 
 from expatsi.cli import main
 from expatsi.cli.backup import pg_connection, pg_tool
-from tests.security.processes import cli, migrated_sqlite, postgres_url, python, sqlite_url
+from tests.security.processes import (
+    cli,
+    migrated_sqlite,
+    postgres_url,
+    python,
+    sqlite_url,
+    start,
+)
 
 SEED = """
 from datetime import date
@@ -371,16 +378,70 @@ def test_postgres_round_trip_brings_back_exactly_the_backed_up_data(tmp_path):
     assert "PostgreSQL" in message and "SQLite" in message
 
     # The restore drill: a new, empty database (no tables at all) gets the backup without --yes.
-    settings = dict(connection.settings_dict)
-    drill_name = f"{settings['NAME']}_drill"
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{drill_name}"')
-        cursor.execute(f'CREATE DATABASE "{drill_name}"')
-    try:
-        drill_url = postgres_url({**settings, "NAME": drill_name})
+    with scratch_database(dict(connection.settings_dict), "drill") as drill_url:
         drill = cli(drill_url, "restore", str(backup_file), "--json")
         assert drill.returncode == 0, drill.stderr
         assert json.loads(drill.stdout)["rows"] == sum(before["counts"].values())
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from expatsi.access.actors import SYSTEM
+from expatsi.audit.services import audit_record
+
+stop, n = Path(sys.argv[1]), 0
+while not stop.exists() and n < 20000:
+    audit_record(actor=SYSTEM, action="test.write", object_type="test", object_id=n)
+    n += 1
+    if n == 1:
+        print("writing", flush=True)
+print(n, flush=True)
+"""
+
+
+@contextlib.contextmanager
+def scratch_database(settings: dict[str, Any], suffix: str) -> Any:
+    name = f"{settings['NAME']}_{suffix}"
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield postgres_url({**settings, "NAME": name})
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{drill_name}" WITH (FORCE)')
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_postgres_backup_taken_while_the_app_writes_is_one_consistent_snapshot(tmp_path):
+    """The row counts in the manifest come from pg_dump's own snapshot: a restore checks against
+    them, and the audit chain (events and head row) restores intact mid-stream."""
+    assert connection.vendor == "postgresql"
+    url = postgres_url()
+    stop = tmp_path / "stop"
+    writer = start(url, WRITER, str(stop))
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline().strip() == "writing", writer.stderr
+        backup_file = tmp_path / "busy.backup"
+        done = cli(url, "backup", "--output", str(backup_file), "--json")
+        assert done.returncode == 0, done.stderr
+    finally:
+        stop.touch()
+        out, err = writer.communicate(timeout=120)
+    assert writer.returncode == 0, err
+    written = int(out.strip().splitlines()[-1])
+    with tarfile.open(backup_file) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+    in_backup = manifest["tables"]["audit_auditevent"]
+    assert 0 < in_backup < written + 1  # the writer went on after the snapshot
+
+    with scratch_database(dict(connection.settings_dict), "busy") as drill_url:
+        restored = cli(drill_url, "restore", str(backup_file), "--json")
+        assert restored.returncode == 0, restored.stderr  # counts verified against the manifest
+        verified = cli(drill_url, "audit", "verify", "--json")
+        assert verified.returncode == 0, verified.stdout
+        assert json.loads(verified.stdout)["events"] == in_backup + 1  # + database.restore
