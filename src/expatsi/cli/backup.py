@@ -211,32 +211,37 @@ def _migrations_of(rows: list[tuple[str, str]]) -> list[str]:
 
 def _backup_postgresql(settings: dict[str, Any], payload: Path) -> dict[str, Any]:
     """pg_dump inside the snapshot the row counts were taken from, so the manifest matches."""
-    from django.db import connection, transaction
+    from django.db import connection
 
     conninfo, env = pg_connection(settings)
     pg_dump = pg_tool("pg_dump")
     _say(f"expatsi backup: dumping {_describe(settings)} with {pg_dump}")
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        cursor.execute("SELECT pg_export_snapshot()")
-        snapshot = cursor.fetchone()[0]
-        tables = connection.introspection.table_names(cursor)
-        counts = _count_rows(cursor, tables, connection.ops.quote_name)
-        migrations: list[str] = []
-        if "django_migrations" in tables:
-            cursor.execute("SELECT app, name FROM django_migrations")
-            migrations = _migrations_of(cursor.fetchall())
-        _run_tool(
-            [
-                pg_dump,
-                "--format=custom",
-                "--no-password",
-                f"--snapshot={snapshot}",
-                f"--file={payload}",
-                f"--dbname={conninfo}",
-            ],
-            env,
-        )
+    with connection.cursor() as cursor:
+        # An explicit transaction (the connection is in autocommit mode): whatever Django ran on
+        # this connection before, this is the first statement of the snapshot's transaction.
+        cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot = cursor.fetchone()[0]
+            tables = connection.introspection.table_names(cursor)
+            counts = _count_rows(cursor, tables, connection.ops.quote_name)
+            migrations: list[str] = []
+            if "django_migrations" in tables:
+                cursor.execute("SELECT app, name FROM django_migrations")
+                migrations = _migrations_of(cursor.fetchall())
+            _run_tool(
+                [
+                    pg_dump,
+                    "--format=custom",
+                    "--no-password",
+                    f"--snapshot={snapshot}",  # the very rows counted above
+                    f"--file={payload}",
+                    f"--dbname={conninfo}",
+                ],
+                env,
+            )
+        finally:
+            cursor.execute("ROLLBACK")
     return {"tables": counts, "migrations": migrations}
 
 
@@ -464,7 +469,9 @@ def _check_migrations(path: Path, manifest: dict[str, Any]) -> None:
     """A backup made by a newer expatsi holds a schema this code cannot run on."""
     from django.db.migrations.loader import MigrationLoader
 
-    known = {f"{app}.{name}" for app, name in MigrationLoader(None).disk_migrations}
+    disk = MigrationLoader(None).disk_migrations
+    known = {f"{app}.{name}" for app, name in disk}
+    known |= {f"{app}.{name}" for m in disk.values() for app, name in m.replaces}  # squashed
     unknown = sorted(set(manifest["migrations"]) - known)
     if unknown:
         raise RuleError(
