@@ -161,21 +161,50 @@ def payment_record(
     external_id: str | None = None,
 ) -> Payment:
     """Record a payment and match it to bills; idempotent on ``external_id`` (bank transaction id)."""
+    payment, _ = _payment_record(
+        actor=actor,
+        employer=employer,
+        amount=amount,
+        received_on=received_on,
+        reference=reference,
+        source=source,
+        external_id=external_id,
+    )
+    return payment
+
+
+def _recorded(external_id: str, employer: Employer, amount: int) -> Payment | None:
+    """The payment already recorded for this bank transaction, if it is the same one."""
+    existing = Payment.objects.filter(external_id=external_id).first()
+    if existing is not None and (existing.employer_id != employer.pk or existing.amount != amount):
+        raise Conflict(
+            "duplicate_transaction",
+            f"transaction {external_id} was recorded with other data",
+            "external_id",
+        )
+    return existing
+
+
+def _payment_record(
+    *,
+    actor: Actor,
+    employer: Employer,
+    amount: int,
+    received_on: date,
+    reference: str,
+    source: str,
+    external_id: str | None,
+) -> tuple[Payment, bool]:
+    """``payment_record``, also saying whether this call created the payment."""
     _may_record(actor, employer)
     if amount <= 0:
         raise RuleError("invalid_amount", "a payment must be more than 0", "amount")
     if received_on > timezone.localdate():
         raise RuleError("future_date", "a payment cannot be received in the future", "received_on")
     if external_id:
-        existing = Payment.objects.filter(external_id=external_id).first()
+        existing = _recorded(external_id, employer, amount)
         if existing is not None:
-            if existing.employer_id != employer.pk or existing.amount != amount:
-                raise Conflict(
-                    "duplicate_transaction",
-                    f"transaction {external_id} was recorded with other data",
-                    "external_id",
-                )
-            return existing
+            return existing, False
     try:
         with transaction.atomic():
             payment = Payment.objects.create(
@@ -197,10 +226,17 @@ def payment_record(
             )
             credit_paid_bills(employer_ids=[employer.pk])
     except IntegrityError:
-        raise Conflict(
-            "duplicate_transaction", f"transaction {external_id} is already recorded", "external_id"
-        ) from None
-    return payment
+        # Another process recorded the same transaction between the check above and this insert
+        # (the unique index made this one wait for its commit): answer as a retry would.
+        existing = _recorded(external_id, employer, amount) if external_id else None
+        if existing is None:
+            raise Conflict(
+                "duplicate_transaction",
+                f"transaction {external_id} is already recorded",
+                "external_id",
+            ) from None
+        return existing, False
+    return payment, True
 
 
 def payment_for_bill(
@@ -282,8 +318,7 @@ def bank_statement_import(*, actor: Actor, text: str, dry_run: bool = False) -> 
         return report
     with transaction.atomic():
         for tx, day, amount, employer, reference in parsed:
-            before = Payment.objects.filter(external_id=tx).exists()
-            payment_record(
+            _, created = _payment_record(
                 actor=actor,
                 employer=employer,
                 amount=amount,
@@ -292,10 +327,10 @@ def bank_statement_import(*, actor: Actor, text: str, dry_run: bool = False) -> 
                 source="bank",
                 external_id=tx,
             )
-            if before:
-                report.already_recorded += 1
-            else:
+            if created:
                 report.recorded += 1
+            else:
+                report.already_recorded += 1
     return report
 
 

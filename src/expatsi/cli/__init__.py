@@ -1,9 +1,11 @@
 """The ``expatsi`` command.
 
 Subcommand groups live in modules of this package named ``<group>_<topic>.py`` (for example
-``rules_contributions.py``); each defines ``register(subparsers)``. Handlers return a JSON-ready dict
-or raise :class:`~expatsi.rules.errors.RuleError`, which becomes exit status 2 and one line on stderr:
-the single place where domain errors meet the shell.
+``rules_contributions.py``); each defines ``register(subparsers)``. A module named without an
+underscore (``backup.py``) registers top-level commands (``expatsi backup``, ``expatsi restore``)
+the same way. Handlers return a JSON-ready dict or raise :class:`~expatsi.rules.errors.RuleError`,
+which becomes exit status 2 and one line on stderr: the single place where domain errors meet the
+shell.
 """
 
 from __future__ import annotations
@@ -93,6 +95,9 @@ def build_parser() -> Parser:
             )
         module = importlib.import_module(f"{__name__}.{name}")
         module.register(group_parsers[group])
+    for name in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+        if "_" not in name:  # top-level commands: expatsi backup, expatsi restore
+            importlib.import_module(f"{__name__}.{name}").register(groups)
     return parser
 
 
