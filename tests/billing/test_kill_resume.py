@@ -105,7 +105,9 @@ def test_sigkill_then_restart_equals_an_uninterrupted_run(tmp_path):
         "2025-08",
         "--quiet",
     ]
-    first = run(killed, *cli, env={"EXPATSI_BILLING_TEST_KILL_AFTER": "3"})
+    # SIGKILL as the fourth batch starts (three whole batches written), with no hook in the code.
+    kill = ["-m", "tests.security.kill_at", "expatsi.billing.run:_write_batch", "4"]
+    first = run(killed, *kill, *cli)
     assert first.returncode == -signal.SIGKILL
     partial = state(killed)
     assert 0 < len({row[0] for row in partial}) < 6  # some employers billed, not all

@@ -577,11 +577,8 @@ def billing_run(
     )
     result = RunResult(run)
     size = batch_size()
-    kill_after = int(
-        os.environ.get("EXPATSI_BILLING_TEST_KILL_AFTER", "0")
-    )  # tests: SIGKILL mid-run
     try:
-        for n, start in enumerate(range(0, len(employers), size), start=1):
+        for start in range(0, len(employers), size):
             chunk = employers[start : start + size]
             BillingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
             regular, adjust, lines, _ = _write_batch(region_code, month, period, chunk, run, reason)
@@ -590,10 +587,6 @@ def billing_run(
             result.lines += lines
             if progress:
                 progress(min(start + size, len(employers)), len(employers))
-            if kill_after and n >= kill_after:
-                import signal
-
-                os.kill(os.getpid(), signal.SIGKILL)
     except Exception as exc:
         BillingRun.objects.filter(pk=run.pk).update(
             status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
