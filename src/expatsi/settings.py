@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from expatsi.access.clientip import parse_networks
+
 BASE_DIR = Path(__file__).resolve().parent
 # A source checkout keeps its state beside the code (./var); an installed package uses the cwd.
 _CHECKOUT = BASE_DIR.parent.parent if BASE_DIR.parent.name == "src" else Path.cwd()
@@ -147,6 +149,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Online card checks per client address per minute (public page and POST /api/v1/verify).
 EXPATSI_VERIFY_RATE_PER_MINUTE = int(os.environ.get("EXPATSI_VERIFY_RATE_PER_MINUTE", "30"))
 
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks): the client is the
+# right-most forwarded address that is not one of them (expatsi.access.clientip). Empty: REMOTE_ADDR.
+EXPATSI_TRUSTED_PROXIES = env_list("EXPATSI_TRUSTED_PROXIES", [])
+try:
+    parse_networks(EXPATSI_TRUSTED_PROXIES)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"EXPATSI_TRUSTED_PROXIES: {exc}") from None
+
 # Sign-in throttling and the verification rate limit count in the cache: in-process by default;
 # EXPATSI_CACHE=database shares the counts between app servers (run `manage.py createcachetable`).
 CACHES = {
@@ -156,6 +166,9 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# Every password sign-in (portal, admin, authenticate()) goes through the sign-in throttle.
+AUTHENTICATION_BACKENDS = ["expatsi.access.throttle.ThrottledModelBackend"]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
