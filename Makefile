@@ -38,6 +38,9 @@ lint: venv
 bench: venv
 	$(PY) bench/run.py
 
+# The demo is local development: debug mode (the built-in secret, plain-HTTP cookies, static files
+# served by runserver). EXPATSI_DEBUG defaults to off everywhere else.
+demo: export EXPATSI_DEBUG := 1
 demo: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_setup

@@ -45,13 +45,25 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+def csp_violations(page: Any) -> list[str]:
+    """Chromium reports everything the Content-Security-Policy blocked on the console: collect it."""
+    found: list[str] = []
+    page.on(
+        "console",
+        lambda m: found.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return found
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     pg = context.new_page()
     pg.set_default_timeout(15_000)
+    violations = csp_violations(pg)
     yield pg
     context.close()
+    assert violations == [], "the page broke the Content-Security-Policy"
 
 
 def shot(page: Any, name: str) -> None:
