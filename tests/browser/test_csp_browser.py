@@ -39,3 +39,23 @@ def test_an_inline_script_is_blocked_and_reported(browser: Any, live_server: Any
         assert found and "script-src 'self'" in found[0]
     finally:
         context.close()
+
+
+def test_the_billing_job_page_polls_from_its_static_script(page: Any, live_server: Any) -> None:
+    """The progress page's script moved out of the template: it must still run and poll."""
+    from expatsi.access.actors import actor_for_user
+    from expatsi.billing.tasks import billing_job_start
+    from expatsi.rules.dates import Month
+    from tests.portal.factories import PASSWORD, make_agency
+
+    from .conftest import login
+
+    officer = make_agency()
+    key = billing_job_start(
+        actor=actor_for_user(officer), kind="run", region_code="110000", month=Month(2025, 9)
+    )  # queued: no worker runs in this test
+    login(page, live_server.url, "officer", PASSWORD)
+    with page.expect_request(lambda r: r.url.endswith(f"/{key}/status.json")):
+        page.goto(f"{live_server.url}/billing/runs/jobs/{key}/")
+    assert page.locator("#job-label").inner_text() == "Waiting for a worker"
+    assert page.locator("#job-progress").bounding_box()["height"] >= 20  # the CSS class applies

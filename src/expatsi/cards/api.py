@@ -366,8 +366,7 @@ VERIFY_BODY = {
 def verify(request: HttpRequest) -> dict[str, Any]:
     """Check a card's code: ``{"text": "EXP1:…"}`` as JSON, or a photo as multipart ``image``.
 
-    Public and rate limited per client address (429 ``rate_limited`` with ``Retry-After``); every
-    check is logged.
+    Public and rate limited per client address (429 ``rate_limited``); every check is logged.
     """
     text = ""
     image: bytes | None = None

@@ -5,6 +5,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     var box = document.getElementById("job");
     if (!box || !window.fetch) { return; }
+    function finished(status) { return status === "done" || status === "failed" || status === "interrupted"; }
     function poll() {
       fetch(box.dataset.statusUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
         .then(function (r) { return r.json(); })
@@ -16,10 +17,12 @@
           document.getElementById("job-summary").textContent = d.summary;
           var err = document.getElementById("job-error");
           err.textContent = d.error; err.hidden = !d.error;
-          if (d.status !== "done" && d.status !== "failed") { window.setTimeout(poll, 1000); }
+          var resume = document.getElementById("job-resume");  // an interrupted run can be resumed
+          if (resume) { resume.hidden = !d.resumable; }
+          if (!finished(d.status)) { window.setTimeout(poll, 1000); }
         })
         .catch(function () { window.setTimeout(poll, 3000); });
     }
-    if (box.dataset.status !== "done" && box.dataset.status !== "failed") { window.setTimeout(poll, 500); }
+    if (!finished(box.dataset.status)) { window.setTimeout(poll, 500); }
   });
 })();
