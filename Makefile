@@ -44,6 +44,9 @@ lint: venv
 bench: venv
 	$(PY) bench/run.py
 
+# The demo is local development: debug mode (the built-in secret, plain-HTTP cookies, static files
+# served by runserver). EXPATSI_DEBUG defaults to off everywhere else.
+demo: export EXPATSI_DEBUG := 1
 demo: venv
 	@scripts/system-deps.sh runtime
 	$(PY) manage.py migrate --noinput

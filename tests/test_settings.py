@@ -47,3 +47,45 @@ def test_production_settings_pass_check_deploy():
     )
     assert done.returncode == 0, done.stderr
     assert "no issues" in done.stdout
+
+
+def test_debug_is_off_unless_asked_for():
+    """A forgotten EXPATSI_DEBUG must never show tracebacks to the public."""
+    done = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG)",
+        EXPATSI_SECRET_KEY=secrets.token_urlsafe(64),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_without_any_setting_it_refuses_to_start():
+    done = manage("check")
+    assert done.returncode != 0
+    assert "EXPATSI_SECRET_KEY must be set" in done.stderr
+
+
+def test_local_development_mode_needs_no_secret():
+    done = manage("check", EXPATSI_DEBUG="1")
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_bad_trusted_proxy_is_named():
+    done = manage("check", EXPATSI_DEBUG="1", EXPATSI_TRUSTED_PROXIES="10.0.0.1, proxy.local")
+    assert done.returncode != 0
+    assert "EXPATSI_TRUSTED_PROXIES" in done.stderr and "'proxy.local'" in done.stderr
+
+
+def test_production_sends_a_content_security_policy():
+    done = manage(
+        "shell",
+        "-c",
+        "from django.test import Client; "
+        "print(Client().get('/login/', secure=True)['Content-Security-Policy'])",
+        EXPATSI_DEBUG="0",
+        EXPATSI_SECRET_KEY=secrets.token_urlsafe(64),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "script-src 'self';" in done.stdout and "frame-ancestors 'none'" in done.stdout

@@ -77,9 +77,13 @@ def error_body(code: str, message: str, field: str = "") -> dict[str, str]:
 
 @api.exception_handler(RuleError)
 def rule_error(request: HttpRequest, exc: RuleError) -> HttpResponse:
-    return api.create_response(
+    response = api.create_response(
         request, error_body(exc.code, exc.message, exc.field), status=exc.status
     )
+    retry_after = getattr(exc, "retry_after", None)
+    if exc.status == 429 and isinstance(retry_after, int):
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)

@@ -1,7 +1,9 @@
 """One settings module, driven by environment variables with safe local defaults.
 
-``EXPATSI_DEBUG`` defaults to on for local use; with it off (production) the app refuses to start on
-the built-in development secret, and turns on HTTPS-only cookies and HSTS.
+``EXPATSI_DEBUG`` defaults to off, so a forgotten setting never shows tracebacks to the public: then
+(production) the app refuses to start on the built-in development secret, and turns on HTTPS-only
+cookies and HSTS. Local use turns it on explicitly: ``make demo`` and the test suite
+(``tests/settings.py``) set ``EXPATSI_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+from expatsi.access.clientip import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent
 # A source checkout keeps its state beside the code (./var); an installed package uses the cwd.
@@ -80,12 +85,12 @@ def database_from_url(url: str) -> dict[str, object]:
     )
 
 
-DEBUG = env_bool("EXPATSI_DEBUG", True)
+DEBUG = env_bool("EXPATSI_DEBUG", False)
 SECRET_KEY = os.environ.get("EXPATSI_SECRET_KEY", _DEV_SECRET)
 if not DEBUG and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 50):
     raise ImproperlyConfigured(
         "EXPATSI_SECRET_KEY must be set to a random value of at least 50 characters when "
-        "EXPATSI_DEBUG is off (production)"
+        "EXPATSI_DEBUG is off (production; EXPATSI_DEBUG=1 for local development only)"
     )
 
 ALLOWED_HOSTS = env_list("EXPATSI_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
@@ -121,6 +126,7 @@ TASKS = {
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -164,6 +170,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Online card checks per client address per minute (public page and POST /api/v1/verify).
 EXPATSI_VERIFY_RATE_PER_MINUTE = int(os.environ.get("EXPATSI_VERIFY_RATE_PER_MINUTE", "30"))
 
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks): the client is the
+# right-most forwarded address that is not one of them (expatsi.access.clientip). Empty: REMOTE_ADDR.
+EXPATSI_TRUSTED_PROXIES = env_list("EXPATSI_TRUSTED_PROXIES", [])
+try:
+    parse_networks(EXPATSI_TRUSTED_PROXIES)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"EXPATSI_TRUSTED_PROXIES: {exc}") from None
+
 # Sign-in throttling and the verification rate limit count in the cache: in-process by default;
 # EXPATSI_CACHE=database shares the counts between app servers (run `manage.py createcachetable`).
 CACHES = {
@@ -173,6 +187,9 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# Every password sign-in (portal, admin, authenticate()) goes through the sign-in throttle.
+AUTHENTICATION_BACKENDS = ["expatsi.access.throttle.ThrottledModelBackend"]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -219,6 +236,19 @@ DEFAULT_FROM_EMAIL = os.environ.get("EXPATSI_EMAIL_FROM", "expatsi <no-reply@loc
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response: scripts, styles and everything else from this site
+# only, nothing inline (templates use static .js/.css files; tests/security/test_csp.py checks),
+# images also as data: URLs (Swagger UI's icons), no framing, no plug-ins, forms post only here.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:

@@ -30,6 +30,18 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")
+def live_server(django_db_setup: None, live_server: Any) -> Any:
+    """pytest-django's live server, started only once the test database exists.
+
+    Started earlier, it sees the on-disk database name, shares no connection with the tests, and
+    each of its request threads opens its own connection to the in-memory test database that
+    Django never closes (closing would destroy that database): Python's ResourceWarning for each
+    one then fails a test at random (warnings are errors).
+    """
+    return live_server
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         message = f"!!!! browser tests SKIPPED: {CHROMIUM} not found (apt-get install chromium)"
@@ -45,13 +57,25 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+def csp_violations(page: Any) -> list[str]:
+    """Chromium reports everything the Content-Security-Policy blocked on the console: collect it."""
+    found: list[str] = []
+    page.on(
+        "console",
+        lambda m: found.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return found
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     pg = context.new_page()
     pg.set_default_timeout(15_000)
+    violations = csp_violations(pg)
     yield pg
     context.close()
+    assert violations == [], "the page broke the Content-Security-Policy"
 
 
 def shot(page: Any, name: str) -> None:

@@ -2,11 +2,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from expatsi.access.throttle import MAX_FAILURES
+from expatsi.access.throttle import PAIR_MAX_FAILURES as MAX_FAILURES
 
 
 @pytest.mark.django_db
-def test_repeated_failures_lock_the_user_name_even_with_the_right_password():
+def test_repeated_failures_lock_the_user_name_from_that_address_even_with_the_right_password():
     get_user_model().objects.create_user("hr-x", password="a-long-password-1")
     client = Client()
     for _ in range(MAX_FAILURES):

@@ -66,4 +66,7 @@ def actor_for_token(token: Any, *, ip: str = "") -> Actor:
 
 
 def client_ip(request: Any) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))[:45]
+    """The client's address as the audit trail records it (see :mod:`expatsi.access.clientip`)."""
+    from expatsi.access.clientip import client_address
+
+    return client_address(request)[:45]

@@ -34,6 +34,7 @@ RESULTS = ("valid", "expired", "not_yet_valid", "revoked", "unknown_key", "tampe
 
 class RateLimitedError(RuleError):
     status = 429
+    retry_after = 60  # seconds until the next minute's budget (the Retry-After header)
 
 
 def rate_per_minute() -> int:
@@ -43,7 +44,8 @@ def rate_per_minute() -> int:
 def rate_limit(ip: str) -> None:
     """A counter per client address and minute in Django's cache (shared by all app servers when the
     cache is)."""
-    key = f"expatsi:verify-rate:{ip}:{int(time.time()) // 60}"
+    now = int(time.time())
+    key = f"expatsi:verify-rate:{ip}:{now // 60}"
     cache.add(key, 0, timeout=120)
     try:
         count = cache.incr(key)
@@ -51,11 +53,13 @@ def rate_limit(ip: str) -> None:
         cache.set(key, 1, timeout=120)
         count = 1
     if count > rate_per_minute():
-        raise RateLimitedError(
+        error = RateLimitedError(
             "rate_limited",
             _("Too many checks from your address: wait a minute and try again."),
             "",
         )
+        error.retry_after = 60 - now % 60
+        raise error
 
 
 def result_label(result: str) -> str:

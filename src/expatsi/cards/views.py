@@ -70,6 +70,7 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     form = VerifyForm(request.POST or None, request.FILES or None)
     answer = None
     status = 200
+    retry_after: int | None = None
     if request.method == "POST":
         if form.is_valid():
             upload = form.cleaned_data.get("image")
@@ -84,12 +85,16 @@ def verify_page(request: HttpRequest) -> HttpResponse:
             except verification.RateLimitedError as exc:
                 form.add_error(None, exc.message)
                 status = 429
+                retry_after = exc.retry_after
             except RuleError as exc:
                 form.add_rule_error(exc)
                 status = exc.status  # 413 for an image with too many pixels
         if not form.is_valid() and status == 200:
             status = 400
-    return render(request, "cards/verify.html", {"form": form, "answer": answer}, status=status)
+    response = render(request, "cards/verify.html", {"form": form, "answer": answer}, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 # --- the card -----------------------------------------------------------------------------------
