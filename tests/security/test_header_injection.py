@@ -68,12 +68,14 @@ def test_api_refuses_control_characters_in_names_and_bad_emails(
 def test_api_refuses_bad_hr_user_and_employer_contact_emails(world: World) -> None:
     hr = world.client("hr_a")
     users = User.objects.count()
-    r = _post(hr, f"/employers/{world.a.pk}/hr-users", {"username": "new-hr", "email": CRLF_EMAIL})
+    r = _post(hr, f"/employers/{world.a.pk}/hr-users", {"first_name": "New", "email": CRLF_EMAIL})
     _assert_refused(r, 422, "email")
     r = _post(
-        hr, f"/employers/{world.a.pk}/hr-users", {"username": "new\r\nhr", "email": "a@example.org"}
+        hr,
+        f"/employers/{world.a.pk}/hr-users",
+        {"first_name": "new\r\nhr", "email": "a@example.org"},
     )
-    _assert_refused(r, 422, "username")
+    _assert_refused(r, 422, "first_name")
     assert User.objects.count() == users
     r = _post(
         world.client("agency"),

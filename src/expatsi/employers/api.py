@@ -60,9 +60,9 @@ class EmployerOut(Schema):
 class HrInviteIn(Schema):
     """A new person to invite as HR. ``username`` is not accepted: the invitee chooses it."""
 
-    email: str
-    first_name: str = ""
-    last_name: str = ""
+    email: Email
+    first_name: Annotated[str, Text(150)] = ""
+    last_name: Annotated[str, Text(150)] = ""
     language: str = ""  # of the e-mail and the page it links to: en or zh-hans (default: request's)
     username: str | None = None
 
