@@ -115,8 +115,13 @@ def postgres_snapshot() -> dict[str, Any]:
 
 
 def assert_restored(before: dict[str, Any], after: dict[str, Any]) -> None:
-    """Exactly the backed-up data, plus the one audit event that records the restore."""
-    expected = {**before["counts"], "audit_auditevent": before["counts"]["audit_auditevent"] + 1}
+    """Exactly the backed-up data, plus the one audit event that records the restore and the
+    signed checkpoint that anchors the restored trail."""
+    expected = {
+        **before["counts"],
+        "audit_auditevent": before["counts"]["audit_auditevent"] + 1,
+        "audit_auditcheckpoint": before["counts"]["audit_auditcheckpoint"] + 1,
+    }
     assert after["counts"] == expected
     for table in CONTENT:
         if table == "audit_auditevent":
@@ -159,6 +164,9 @@ def test_sqlite_round_trip_brings_back_exactly_the_backed_up_data(tmp_path, tmp_
     changed = sqlite_snapshot(db)
     assert changed["rows"]["people_person"] != before["rows"]["people_person"]
     assert changed["counts"]["billing_payment"] == 0
+    # The nightly verification signs the changed database's head (newer than the backup's).
+    assert cli(url, "audit", "verify").returncode == 0
+    changed = sqlite_snapshot(db)
 
     refused = cli(url, "restore", str(backup_file))
     assert "--yes" in one_line_error(refused)
@@ -168,6 +176,8 @@ def test_sqlite_round_trip_brings_back_exactly_the_backed_up_data(tmp_path, tmp_
     assert restored.returncode == 0, restored.stderr
     assert json.loads(restored.stdout)["verified"] is True
     assert_restored(before, sqlite_snapshot(db))
+    # The restore re-anchors the audit trail: the replaced database's checkpoint is kept aside,
+    # and the restored trail verifies instead of being reported as cut short.
     verified = cli(url, "audit", "verify", "--json")
     assert verified.returncode == 0, verified.stdout
     assert json.loads(verified.stdout)["intact"] is True

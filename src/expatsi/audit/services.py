@@ -320,6 +320,20 @@ def audit_check(*, full: bool = True) -> Verification:
     return Verification(True)
 
 
+def audit_reanchor_after_restore() -> tuple[Verification, Path | None]:
+    """After a deliberate restore the database's trail ends earlier than the checkpoint file
+    says, which verification rightly reports as removed events. The restore command (an audited,
+    explicit act) moves the file aside — kept beside it for the incident notes, never deleted —
+    and verifies the restored trail from its start, which signs its head as the new anchor."""
+    path = checkpoint_file()
+    kept: Path | None = None
+    if path.exists():
+        stamp = timezone.now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        kept = path.with_name(f"{path.name}.before-restore-{stamp}")
+        os.replace(path, kept)
+    return audit_check(full=True), kept
+
+
 def audit_verify(*, full: bool = True) -> tuple[bool, int | None]:
     """(intact, id of the first event that does not match); see :func:`audit_check`."""
     result = audit_check(full=full)

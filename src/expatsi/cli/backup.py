@@ -537,7 +537,7 @@ def restore(args: argparse.Namespace) -> dict[str, Any]:
     _setup_django()
     from django.db import connections
 
-    from expatsi.audit.services import audit_record
+    from expatsi.audit.services import audit_reanchor_after_restore, audit_record
 
     settings = _db_settings()
     engine = _engine(settings)
@@ -598,6 +598,11 @@ def restore(args: argparse.Namespace) -> dict[str, Any]:
             "replaced_rows": held,
         },
     )
+    trail, kept = audit_reanchor_after_restore()
+    if kept is not None:
+        _say(f"expatsi restore: the audit checkpoint of the replaced database is kept as {kept}")
+    if not trail.intact:
+        raise ToolFailed(f"restored, but the restored audit trail does not verify: {trail.detail}")
     return {
         "file": str(path),
         "engine": engine,
