@@ -1,3 +1,359 @@
-"""The API tests' two-tenant world, reused by the cross-cutting security tests."""
+"""A world of two tenants for the route-isolation test, built once per module, and leak detectors.
 
-from tests.api.conftest import as_role, world  # noqa: F401
+Tenant A: an employer in Beijing (110000); tenant B: an employer in Shanghai (310000). Each has
+two people (the first accepted, insured, with an active Integrated Card carrying a photo and a
+certificate of coverage; the second with a registration and a card application still awaiting
+the agency), a bill for ``BILL_MONTH`` made by a billing run started as a job, a payment, a base
+declaration, an API token, HR and employee users with a notification each. Roles as in
+tests/api/conftest.py: agency (every region), agency_sh (Shanghai only), hr_a, hr_b, token_a (an API
+token of A), self (the first person of A), other (the first person of B), anon.
+
+Every piece of a tenant's personal data that could leak is a *marker*: a string unique to that
+tenant (family names, passport, e-mail and permit numbers, social security, card and bill numbers,
+the employer's name and USCC, the token's name, the notification's subject). :func:`leaks` looks for
+them in a response however it is encoded: HTML, JSON, CSV, XLSX (the XML inside the zip), PDF (text
+from ``pdftotext``) and headers such as a download's file name.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import io
+import re
+import shutil
+import subprocess
+import uuid
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.http import HttpResponseBase
+from django.test import Client
+from PIL import Image
+
+from expatsi.access.actors import SYSTEM
+from expatsi.access.models import AgencyStaff
+from expatsi.billing.declarations import declaration_set
+from expatsi.billing.models import Bill, BillingJob, BillingRun, Payment
+from expatsi.billing.payments import payment_record
+from expatsi.billing.run import billing_run
+from expatsi.cards import services as card_services
+from expatsi.cards.models import Card, CardApplication
+from expatsi.employers.models import ApiToken, Employer, HrMembership
+from expatsi.employers.services import api_token_create, employer_create
+from expatsi.insurance.models import CoverageCertificate, Employment, Registration
+from expatsi.insurance.services import HireData, certificate_add, hire_register, registration_accept
+from expatsi.notify.models import Notification
+from expatsi.people.models import Document, Person
+from expatsi.people.services import PersonData
+from expatsi.rules.dates import Month
+from tests.api.conftest import USCC_A, USCC_B, as_role, world  # noqa: F401 - the API tests' world, by name
+from tests.billing.conftest import beijing, beijing_staff, shanghai  # noqa: F401 - fixtures by name
+from tests.billing.web.conftest import bworld  # noqa: F401 - the billing tests' two tenants
+from tests.cards.helpers import active_card
+
+BILL_MONTH = Month(2025, 9)
+START = date(2025, 9, 1)
+PDFTOTEXT = shutil.which("pdftotext")
+
+
+def today() -> date:
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+@functools.cache
+def jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (300, 400), (120, 160, 200)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+@dataclass
+class Tenant:
+    """One tenant's objects: what the attacker's requests name, and what must not change."""
+
+    key: str
+    region: str
+    employer: Employer
+    person: Person  # accepted, insured, active card with a photo, certificate of coverage
+    person2: Person  # registration and card application awaiting the agency
+    passport: str  # the first person's
+    employment: Employment
+    registration: Registration  # submitted: accepting or rejecting it would be a real write
+    card: Card
+    application: CardApplication  # submitted: deciding it would be a real write
+    document: Document
+    certificate: CoverageCertificate
+    bill: Bill
+    payment: Payment
+    run: BillingRun
+    job_key: str
+    token: ApiToken  # a token of this tenant that no attacker holds
+    notification: Notification
+    hr_user: Any
+    person_user: Any
+    markers: list[str] = field(default_factory=list)
+
+    @property
+    def person_ids(self) -> list[int]:
+        return [self.person.pk, self.person2.pk]
+
+    @property
+    def user_ids(self) -> list[int]:
+        return [self.hr_user.pk, self.person_user.pk]
+
+
+@dataclass
+class IsoWorld:
+    tenants: dict[str, Tenant]
+    sessions: dict[str, str]  # role → session key
+    token_secret: str  # token_a's
+    users: dict[str, Any]
+
+    def client(self, role: str) -> Client:
+        if role == "token_a":
+            return Client(headers={"Authorization": f"Bearer {self.token_secret}"})
+        client = Client()
+        if role != "anon":
+            client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[role]
+        return client
+
+
+def _hire(
+    employer: Employer, *, family: str, given: str, passport: str, email: str, permit: str
+) -> Registration:
+    return hire_register(
+        actor=SYSTEM,
+        employer=employer,
+        data=HireData(
+            person=PersonData(
+                family_name=family,
+                given_names=given,
+                sex="female",
+                birth_date=date(1984, 2, 11),
+                nationality="DEU" if employer.region_code == "110000" else "JPN",
+                passport_number=passport,
+                email=email,
+            ),
+            permit_kind="integrated_card",
+            permit_number=permit,
+            permit_issued_on=START - timedelta(days=10),
+            permit_valid_to=START + timedelta(days=3 * 365),
+            residence_permit_number="R" + permit,
+            residence_permit_issued_on=START - timedelta(days=8),
+            residence_permit_valid_to=START + timedelta(days=3 * 365),
+            start_date=START,
+            position="Engineer",
+            contract_wage=3_000_000,
+        ),
+    )
+
+
+# What makes each tenant's data recognisable: nothing else in the system contains these strings.
+PEOPLE = {
+    "A": (
+        ("Xanthopolous", "XA1234567", "xanthopolous@tenant-a.example", "ICXA00011"),
+        ("Xerxesmund", "XA7654321", "xerxesmund@tenant-a.example", "ICXA00022"),
+    ),
+    "B": (
+        ("Yggdrasilov", "YB1234567", "yggdrasilov@tenant-b.example", "ICYB00011"),
+        ("Yorvikstone", "YB7654321", "yorvikstone@tenant-b.example", "ICYB00022"),
+    ),
+}
+EMPLOYERS = {
+    "A": ("Xanadu Precision Beijing Co., Ltd.", USCC_A, "110000", "DEU"),
+    "B": ("Yellowstone Trading Shanghai Co., Ltd.", USCC_B, "310000", "JPN"),
+}
+
+
+def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
+    name, uscc, region, country = EMPLOYERS[key]
+    employer = employer_create(actor=SYSTEM, name=name, uscc=uscc, region_code=region)
+    HrMembership.objects.create(user=hr_user, employer=employer)
+    (f1, pp1, mail1, permit1), (f2, pp2, mail2, permit2) = PEOPLE[key]
+    reg1 = _hire(employer, family=f1, given="Anna", passport=pp1, email=mail1, permit=permit1)
+    reg2 = _hire(employer, family=f2, given="Kai", passport=pp2, email=mail2, permit=permit2)
+    registration_accept(actor=SYSTEM, registration_id=reg1.pk)
+    person = Person.objects.get(pk=reg1.person_id)
+    person2 = Person.objects.get(pk=reg2.person_id)
+    Person.objects.filter(pk=person.pk).update(user=person_user)
+    certificate = certificate_add(
+        actor=SYSTEM,
+        person=person,
+        number=f"CERT{key}{key}7700",
+        country=country,
+        valid_from=START,
+        valid_to=START + timedelta(days=5 * 365),
+    )
+    card = active_card(employer, person)
+    card = card_services.card_photo_set(actor=SYSTEM, card_id=card.pk, photo=jpeg())
+    application = card_services.card_apply(
+        actor=SYSTEM,
+        employer=employer,
+        person=person2,
+        category="B",
+        position="Engineer",
+        valid_to=today() + timedelta(days=365),
+    )
+    declaration_set(
+        actor=SYSTEM, person=person, employer=employer, period_start=BILL_MONTH, wage=3_200_000
+    )
+    job = BillingJob.objects.create(  # as billing_job_start writes it, run here without a worker
+        key=uuid.uuid4().hex,
+        kind="run",
+        region_code=region,
+        month=str(BILL_MONTH),
+        expected_runs=1,
+        started_by=SYSTEM.label,
+    )
+    job_key = job.key
+    run = billing_run(region_code=region, month=BILL_MONTH, started_by=SYSTEM.label, job=job)
+    bill = Bill.objects.get(employer=employer, month=str(BILL_MONTH))
+    payment = payment_record(
+        actor=SYSTEM,
+        employer=employer,
+        amount=bill.total // 2,
+        received_on=START + timedelta(days=20),
+        reference=bill.number,
+    )
+    token, _secret = api_token_create(
+        actor=SYSTEM, employer_id=employer.pk, name=f"Token{key}{key}Q9"
+    )
+    notification = Notification.objects.create(
+        user=hr_user,
+        kind="isolation",
+        subject=f"Notice{key}{key}Z7 for {f1}",
+        body=f"About {f1}",
+        language="en",
+    )
+    Notification.objects.create(
+        user=person_user, kind="isolation", subject=f"Notice{key}{key}Z7", body="", language="en"
+    )
+    card.refresh_from_db()
+    person.refresh_from_db()
+    tenant = Tenant(
+        key=key,
+        region=region,
+        employer=employer,
+        person=person,
+        person2=person2,
+        passport=pp1,
+        employment=reg1.employment,
+        registration=reg2,
+        card=card,
+        application=application,
+        document=Document.objects.filter(person=person).order_by("pk").first(),  # type: ignore[arg-type]
+        certificate=certificate,
+        bill=bill,
+        payment=payment,
+        run=run.run,
+        job_key=job_key,
+        token=token,
+        notification=notification,
+        hr_user=hr_user,
+        person_user=person_user,
+    )
+    assert card.card_number and person.ssn, "the world needs a card number and an SSN"
+    tenant.markers = [
+        f1,
+        f2,
+        pp1,
+        pp2,
+        mail1,
+        mail2,
+        permit1,
+        permit2,
+        person.ssn,
+        card.card_number,
+        card.permit_number,
+        bill.number,
+        name,
+        uscc,
+        certificate.number,
+        token.name,
+        f"Notice{key}{key}Z7",
+    ]
+    return tenant
+
+
+@pytest.fixture(scope="module")
+def iso_world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[IsoWorld]:
+    """Built once for the module inside a transaction that is rolled back at its end; every probe
+    runs in a savepoint of its own (:func:`probe_savepoint`)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        model = get_user_model()
+        users = {
+            role: model.objects.create_user(username=f"iso-{role}", email=f"iso-{role}@example.org")
+            for role in ("agency", "agency_sh", "hr_a", "hr_b", "self", "other")
+        }
+        AgencyStaff.objects.create(user=users["agency"], regions="")
+        AgencyStaff.objects.create(user=users["agency_sh"], regions="310000")
+        a = _tenant("A", users["hr_a"], users["self"])
+        b = _tenant("B", users["hr_b"], users["other"])
+        _token, secret = api_token_create(actor=SYSTEM, employer_id=a.employer.pk, name="HR system")
+        sessions = {}
+        for role, user in users.items():
+            client = Client()
+            client.force_login(user)
+            sessions[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        yield IsoWorld(
+            tenants={"A": a, "B": b}, sessions=sessions, token_secret=secret, users=users
+        )
+        transaction.set_rollback(True)
+
+
+# --- leak detection -------------------------------------------------------------------------------
+
+
+def response_bytes(response: HttpResponseBase) -> bytes:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    return bytes(response.content)  # type: ignore[attr-defined]
+
+
+def searchable_text(response: HttpResponseBase, body: bytes) -> str | None:
+    """The response as text to search, or None when it is opaque (an image; a PDF without
+    ``pdftotext``, which `make test` installs with poppler-utils)."""
+    ctype = response.get("Content-Type", "")
+    headers = " ".join(f"{k}: {v}" for k, v in response.items())
+    if ctype.startswith("image/"):
+        return None
+    if body.startswith(b"%PDF"):
+        if PDFTOTEXT is None:  # opaque: see test_pdf_bodies_are_searched
+            return None
+        text = subprocess.run(
+            [PDFTOTEXT, "-q", "-", "-"], input=body, capture_output=True, check=True
+        ).stdout.decode("utf-8", "replace")
+        return headers + " " + re.sub(r"\s+", "", text)
+    if body.startswith(b"PK"):
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            parts = [
+                archive.read(name).decode("utf-8", "replace")
+                for name in archive.namelist()
+                if name.endswith((".xml", ".rels", ".csv", ".txt"))
+            ]
+        return headers + " " + html.unescape(" ".join(parts))
+    return headers + " " + html.unescape(body.decode("utf-8", "replace"))
+
+
+def leaks(text: str, markers: list[str], sent: str) -> list[str]:
+    """The markers found in ``text``, leaving out those the request itself carried (an error
+    message that repeats the caller's input tells the caller nothing new)."""
+    haystack = text.casefold()
+    squeezed = re.sub(r"\s+", "", haystack)
+    sent_folded = sent.casefold()
+    return [
+        m
+        for m in markers
+        if m.casefold() not in sent_folded
+        and (m.casefold() in haystack or re.sub(r"\s+", "", m.casefold()) in squeezed)
+    ]

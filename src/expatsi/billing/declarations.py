@@ -330,10 +330,12 @@ def declarations_import(
                 raise RuleError("negative_wage", "the declared wage must be 0 or more", "wage")
             person = found.person
             if not employments_in_period(employer, period).filter(person=person).exists():
+                # Named by the passport the caller sent: the person may be another
+                # employer's employee, whose name is not this caller's to see.
                 raise RuleError(
                     "not_employed",
-                    f"{person.full_name} is not employed by {employer.name} in "
-                    f"{period.span.first}…{period.span.last or ''}",
+                    f"the holder of passport {country} {passport} is not employed by "
+                    f"{employer.name} in {period.span.first}…{period.span.last or ''}",
                     "passport_number",
                 )
             key = (person.pk, str(period.span.first))
