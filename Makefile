@@ -52,8 +52,10 @@ demo: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_setup
 	@echo
-	@echo "expatsi is starting on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "expatsi is starting on http://$(HOST):$(PORT)/ with a background worker (Ctrl+C stops both)"
+	@$(PY) manage.py db_worker --no-startup-delay --reload & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
