@@ -402,19 +402,19 @@ def reencrypt(*, batch: int = 1000, progress: Progress | None = None) -> list[Co
 def rehash(*, batch: int = 1000, progress: Progress | None = None) -> list[ColumnProgress]:
     """Recompute every keyed hash with the newest search key (after `rotate-search`). Resumable
     and idempotent like :func:`reencrypt`: a row whose hash is already right is left alone."""
+    from django.apps import apps
     from django.db import transaction
 
-    from expatsi.access.fields import SearchHashField
+    from expatsi.access.fields import EncryptedTextField, SearchHashField
 
     results = []
-    from django.apps import apps
-
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
             if not isinstance(field, SearchHashField):
                 continue
             label = f"{model._meta.label}.{field.name}"
             source = model._meta.get_field(field.source)
+            encrypted = isinstance(source, EncryptedTextField)
             done = ColumnProgress(model._meta.label, field.name)
             total = model._base_manager.count()
             if progress is not None:
@@ -423,7 +423,9 @@ def rehash(*, batch: int = 1000, progress: Progress | None = None) -> list[Colum
                 with transaction.atomic():
                     for pk, token, stored in rows:
                         done.rows += 1
-                        plain = decrypt(token, where=f"{label} (row {pk})") if token else ""
+                        plain = token or ""
+                        if encrypted and plain:
+                            plain = decrypt(plain, where=f"{label} (row {pk})")
                         wanted = search_hash(plain)
                         if stored != wanted:
                             model._base_manager.filter(pk=pk).update(**{field.name: wanted})
