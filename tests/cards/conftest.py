@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from expatsi.access.actors import Actor
 from expatsi.access import crypto
+from expatsi.access.actors import Actor
 from expatsi.cards import keys
 from expatsi.employers.models import Employer
 from expatsi.people.models import Person

@@ -44,8 +44,10 @@ class EncryptedTextField(models.TextField[str, str]):
 
     def get_prep_value(self, value: Any) -> str | None:
         value = super().get_prep_value(value)
-        if value is None or value == "":
-            return value  # an empty value is no secret, and stays blank
+        if value is None:
+            return None
+        if value == "":
+            return ""  # an empty value is no secret, and stays blank
         return crypto.encrypt(str(value))
 
     def get_lookup(self, lookup_name: str) -> type[Lookup[Any]] | None:

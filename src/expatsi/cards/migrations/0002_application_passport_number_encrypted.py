@@ -39,7 +39,9 @@ def encrypt_requested_numbers(apps: Any, schema_editor: Any) -> None:
 def restore_requested_numbers(apps: Any, schema_editor: Any) -> None:
     """Back into the JSON request, for unapplying (the keys must still be there)."""
     model = apps.get_model("cards", "CardApplication")
-    for app in model._base_manager.filter(kind="change").exclude(passport_number="").iterator():
+    for app in model._base_manager.filter(kind="change").iterator():
+        if not app.passport_number:
+            continue
         changes = {**(app.request.get("changes") or {}), "passport_number": app.passport_number}
         model._base_manager.filter(pk=app.pk).update(request={**app.request, "changes": changes})
 
