@@ -118,7 +118,7 @@ class Keyring:
 
 _lock = threading.Lock()
 _files: dict[tuple[str, float], bytes] = {}  # (path, mtime) -> key: a password costs one scrypt
-_cached: tuple[float, Keyring] | None = None
+_cached: tuple[float, str | None, Keyring] | None = None  # (when, EXPATSI_KEY_DIR, keys)
 
 
 def _names(directory: Path, prefix: str) -> list[str]:
@@ -185,15 +185,12 @@ def keyring() -> Keyring:
     global _cached
     cached = _cached
     now = time.monotonic()
-    if (
-        cached is not None
-        and now - cached[0] < KEYRING_TTL_SECONDS
-        and cached[1].directory == key_dir()
-    ):
-        return cached[1]
+    configured = os.environ.get("EXPATSI_KEY_DIR")  # cheap: this runs for every value
+    if cached is not None and now - cached[0] < KEYRING_TTL_SECONDS and cached[1] == configured:
+        return cached[2]
     with _lock:
         ring = _build()
-        _cached = (now, ring)
+        _cached = (now, configured, ring)
     return ring
 
 
