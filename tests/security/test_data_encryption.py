@@ -414,3 +414,28 @@ def test_migrating_a_database_with_plaintext_passports_encrypts_them() -> None:
     [(_pk, stored, digest)] = raw_passports()
     assert NUMBER not in stored and digest == crypto.search_hash(NUMBER)
     assert Passport.objects.get().number == NUMBER
+
+
+def test_deploy_check_finds_missing_keys_and_card_keys_init_creates_them(
+    settings: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from expatsi.access.checks import data_keys_present
+    from expatsi.cards import keys as card_keys
+
+    monkeypatch.setenv("EXPATSI_KEY_DIR", str(tmp_path / "keys"))
+    crypto.reset_caches()
+    settings.DEBUG = False
+    try:
+        [error] = data_keys_present()
+        assert error.id == "expatsi.E001" and "expatsi data keys init" in error.msg
+        assert main(["card", "keys", "init", "--json"]) == 0  # creates every key, data keys too
+        capsys.readouterr()
+        assert len(list((tmp_path / "keys").glob("data-*.key"))) == 1
+        assert len(list((tmp_path / "keys").glob("search-*.key"))) == 1
+        assert data_keys_present() == []
+    finally:
+        crypto.reset_caches()
+        card_keys.reset_caches()
