@@ -19,7 +19,11 @@ def _isolated_key_dir(tmp_path_factory: pytest.TempPathFactory):
     from expatsi.audit.keys import audit_key_init
 
     audit_key_init()  # `expatsi card keys init` creates the audit key too
+    from expatsi.access import crypto
+
+    crypto.keys_init()  # `expatsi data keys init`: the data and search keys
     yield
+    crypto.reset_caches()
     if previous is None:
         os.environ.pop("EXPATSI_KEY_DIR", None)
     else:

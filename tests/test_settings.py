@@ -44,6 +44,7 @@ def test_production_settings_pass_check_deploy():
         EXPATSI_DEBUG="0",
         EXPATSI_SECRET_KEY=secrets.token_urlsafe(64),
         EXPATSI_ALLOWED_HOSTS="expatsi.example.gov",
+        EXPATSI_KEY_DIR=os.environ["EXPATSI_KEY_DIR"],  # the test session's keys (conftest.py)
     )
     assert done.returncode == 0, done.stderr
     assert "no issues" in done.stdout
@@ -89,3 +90,16 @@ def test_production_sends_a_content_security_policy():
     )
     assert done.returncode == 0, done.stderr
     assert "script-src 'self';" in done.stdout and "frame-ancestors 'none'" in done.stdout
+
+
+def test_check_deploy_finds_missing_data_keys(tmp_path: Path) -> None:
+    done = manage(
+        "check",
+        "--deploy",
+        EXPATSI_DEBUG="0",
+        EXPATSI_SECRET_KEY=secrets.token_urlsafe(64),
+        EXPATSI_ALLOWED_HOSTS="expatsi.example.gov",
+        EXPATSI_KEY_DIR=str(tmp_path / "empty"),
+    )
+    assert done.returncode != 0
+    assert "expatsi.E001" in done.stderr and "expatsi data keys init" in done.stderr

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
+from expatsi.access import crypto
 from expatsi.cards import keys
 from expatsi.cards.models import CardApplication
 from tests.browser.conftest import login, shot
@@ -31,6 +32,7 @@ def card_keys(tmp_path, monkeypatch) -> Iterator[None]:
     monkeypatch.setenv("EXPATSI_KEY_DIR", str(tmp_path / "keys"))
     keys.reset_caches()
     keys.keys_init()
+    crypto.keys_init()  # as `expatsi card keys init` does: the data keys beside the card keys
     cache.clear()
     yield
     keys.reset_caches()

@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 
+from expatsi.access import crypto
 from expatsi.access.actors import Actor
 from expatsi.cards import keys
 from expatsi.employers.models import Employer
@@ -16,6 +17,7 @@ def key_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("EXPATSI_KEY_DIR", str(tmp_path / "keys"))
     keys.reset_caches()
     keys.keys_init()
+    crypto.keys_init()  # as `expatsi card keys init` does: the data keys beside the card keys
     yield tmp_path / "keys"
     keys.reset_caches()
 

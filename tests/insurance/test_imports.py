@@ -9,6 +9,7 @@ import pytest
 from openpyxl import Workbook
 
 from expatsi.access.actors import actor_for_user
+from expatsi.access.crypto import search_hashes
 from expatsi.audit.models import AuditEvent
 from expatsi.insurance.imports import (
     COLUMN_NAMES,
@@ -114,7 +115,7 @@ def test_corrected_file_imports_all_rows(setup):
     assert report.ok and report.committed
     assert report.new_count == 5
     assert counts() == (5, 5, 5, 5, 5)
-    reg = Registration.objects.get(person__passports__number="P0000003")
+    reg = Registration.objects.get(person__passports__number_hash__in=search_hashes("P0000003"))
     assert reg.deadline == ISSUED + timedelta(days=30)
     assert reg.employment.contract_wage == 2_500_000
 

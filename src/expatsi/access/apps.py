@@ -11,3 +11,5 @@ class AccessConfig(AppConfig):
 
         # The backend throttles the admin's sign-in already; this form also says so.
         admin.site.login_form = ThrottledAdminAuthenticationForm
+
+        from expatsi.access import checks  # noqa: F401 - registers the deploy checks

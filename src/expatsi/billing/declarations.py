@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 
 from expatsi import spreadsheets
 from expatsi.access.actors import Actor
+from expatsi.access.crypto import search_hashes
 from expatsi.audit.services import audit_record
 from expatsi.billing.models import BaseDeclaration
 from expatsi.employers.models import Employer
@@ -313,7 +314,7 @@ def declarations_import(
             if not passport:
                 raise RuleError("required", "the passport number is required", "passport_number")
             found = (
-                Passport.objects.filter(country=country, number=passport)
+                Passport.objects.filter(country=country, number_hash__in=search_hashes(passport))
                 .select_related("person")
                 .first()
             )

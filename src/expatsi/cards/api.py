@@ -52,12 +52,16 @@ class ApplicationOut(Schema):
     status: str
     filed_as: str
     filed_at: datetime
-    request: dict[str, Any]
+    request: dict[str, Any]  # a new passport number whole or ``****1234`` (people/permissions.py)
     event_date: date | None
     deadline: date | None
     late: bool
     decided_at: datetime | None
     reason: str
+
+    @staticmethod
+    def resolve_request(obj: CardApplication, context: dict[str, Any]) -> dict[str, Any]:
+        return selectors.application_request_for(request_actor(context["request"]), obj)
 
 
 class CardSummaryOut(Schema):

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from expatsi.access.fields import EncryptedTextField
 from expatsi.employers.models import Employer
 from expatsi.people.models import Person
 
@@ -120,6 +121,9 @@ class CardApplication(models.Model):
     filed_as = models.CharField(max_length=10)  # employer | foreigner | agency
     filed_at = models.DateTimeField(auto_now_add=True)
     request = models.JSONField(default=dict)
+    # A change application's new passport number, encrypted at rest: ``request["changes"]`` holds
+    # only its masked form (``****1234``), so the JSON never carries the number in plaintext.
+    passport_number = EncryptedTextField(blank=True, default="")
     event_date = models.DateField(null=True, blank=True)  # the change or end of employment
     deadline = models.DateField(null=True, blank=True)
     late = models.BooleanField(default=False)

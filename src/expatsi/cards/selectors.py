@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
 from expatsi.cards.models import ApplicationStatus, Card, CardApplication, CardToken
+from expatsi.people.permissions import may_see_full_passport
 from expatsi.rules.errors import NotFound
 
 
@@ -88,6 +90,19 @@ def applications_awaiting_decision(*, actor: Actor) -> QuerySet[CardApplication]
         .filter(status=ApplicationStatus.SUBMITTED)
         .order_by("filed_at", "pk")
     )
+
+
+def application_request_for(actor: Actor, app: CardApplication) -> dict[str, Any]:
+    """The application's request as ``actor`` may see it: a change's new passport number is stored
+    masked in the request and encrypted beside it; those allowed see it whole
+    (:mod:`expatsi.people.permissions`, as the passport about to become current)."""
+    request: dict[str, Any] = app.request
+    changes = request.get("changes")
+    if not app.passport_number or not isinstance(changes, dict) or "passport_number" not in changes:
+        return request
+    if not may_see_full_passport(actor, app.card.person_id, current=True):
+        return request
+    return {**request, "changes": {**changes, "passport_number": app.passport_number}}
 
 
 def application_get(*, actor: Actor, application_id: int) -> CardApplication:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from expatsi.access import validation
 from expatsi.access.actors import Actor
+from expatsi.access.crypto import masked
 from expatsi.audit.services import audit_record
 from expatsi.cards import keys, states
 from expatsi.cards.models import (
@@ -296,6 +297,8 @@ def _file(
     request: dict[str, Any],
     event_date: date | None,
     clock: str | None,
+    *,
+    passport_number: str = "",
 ) -> CardApplication:
     filed_as = _may_file_for(actor, card)
     states.check_fileable(card.status, kind)
@@ -309,6 +312,7 @@ def _file(
                 filed_by_id=actor.user_id,
                 filed_as=filed_as,
                 request=request,
+                passport_number=passport_number,
                 event_date=event_date,
                 deadline=due,
                 late=late,
@@ -377,14 +381,21 @@ def card_change_request(
         )
     if "category" in changes and changes["category"] not in Category.values:
         raise RuleError("invalid_category", "category must be A, B or C", "category")
+    passport_number = ""
     if "passport_number" in changes:
-        changes = {
-            **changes,
-            "passport_number": validation.passport_number(changes["passport_number"]),
-        }
+        passport_number = validation.passport_number(changes["passport_number"])
+        changes = {**changes, "passport_number": masked(passport_number)}  # the number: encrypted
     with transaction.atomic():
         card = _lock_card(card_id)
-        return _file(card, actor, "change", {"changes": changes}, change_date, "permit_change")
+        return _file(
+            card,
+            actor,
+            "change",
+            {"changes": changes},
+            change_date,
+            "permit_change",
+            passport_number=passport_number,
+        )
 
 
 def card_deregister_request(
@@ -479,7 +490,7 @@ def _apply(card: Card, app: CardApplication, actor: Actor) -> None:
         token_issue(card)
     elif app.kind == ApplicationKind.CHANGE:
         changes: dict[str, str] = app.request["changes"]
-        _apply_changes(card, changes, actor)
+        _apply_changes(card, changes, actor, passport_number=app.passport_number)
         _convert_legacy(card)
         _move(card, "change", actor, application=app.pk, fields=",".join(sorted(changes)))
         tokens_revoke(card, "changed")
@@ -492,7 +503,9 @@ def _apply(card: Card, app: CardApplication, actor: Actor) -> None:
         _end_enrolment(card, app.event_date or timezone.localdate(), actor)
 
 
-def _apply_changes(card: Card, changes: dict[str, str], actor: Actor) -> None:
+def _apply_changes(
+    card: Card, changes: dict[str, str], actor: Actor, *, passport_number: str
+) -> None:
     person = card.person
     if "family_name" in changes or "given_names" in changes:
         person.family_name = changes.get("family_name", person.family_name)
@@ -505,7 +518,7 @@ def _apply_changes(card: Card, changes: dict[str, str], actor: Actor) -> None:
             actor=actor,
             person=person,
             country=changes.get("passport_country", person.nationality),
-            number=changes["passport_number"],
+            number=passport_number,
         )
     if "position" in changes:
         card.position = validation.required_text(changes["position"], "position")

@@ -318,6 +318,7 @@ def _queue(
             failed
             if failed is not None and failed.prefix == f"a{app.pk}"
             else DecisionForm(prefix=f"a{app.pk}"),
+            selectors.application_request_for(actor, app),
         )
         for app in selectors.applications_awaiting_decision(actor=actor)[:200]
     ]

@@ -21,6 +21,9 @@ def _keys(args: argparse.Namespace) -> dict[str, Any]:
         from expatsi.audit.keys import audit_key_init
 
         audit_key_init()  # the audit checkpoint key lives beside the card keys
+        from expatsi.access.crypto import keys_init as data_keys_init
+
+        data_keys_init()  # and so do the keys that encrypt personal data (`expatsi data keys`)
     elif args.action == "rotate":
         keys.keyring()  # the anchor must exist before a rotation
         keys.key_rotate()

@@ -23,6 +23,7 @@ from django.db.models import Q
 from expatsi import spreadsheets
 from expatsi.access import validation
 from expatsi.access.actors import Actor
+from expatsi.access.crypto import search_hashes
 from expatsi.employers.models import Employer
 from expatsi.insurance.models import Registration, RegistrationStatus
 from expatsi.insurance.services import HireData, _require_hr_of, hire_register
@@ -342,7 +343,7 @@ def _live_registration(employer: Employer, data: HireData) -> Registration | Non
         Registration.objects.filter(
             employer=employer,
             person__passports__country=issuing,
-            person__passports__number=number,
+            person__passports__number_hash__in=search_hashes(number),
             employment__start_date__lte=data.start_date,
         )
         .filter(Q(employment__end_date__isnull=True) | Q(employment__end_date__gte=data.start_date))

@@ -27,6 +27,7 @@ from expatsi.insurance.models import CoverageCertificate, Employment, Registrati
 from expatsi.insurance.services import certificate_add
 from expatsi.people import imports, selectors, services
 from expatsi.people.models import Document, Passport, Person
+from expatsi.people.permissions import passport_number_for
 from expatsi.rules.eligibility import DocumentSpan, eligibility
 from expatsi.rules.errors import NotFound, RuleError
 
@@ -42,10 +43,14 @@ MAX_IMPORT_BYTES = 50 * 1024 * 1024
 class PassportOut(Schema):
     id: int
     country: str
-    number: str
+    number: str  # whole or ``****1234`` by the caller's role (people/permissions.py)
     issued_on: date | None
     expires_on: date | None
     is_current: bool
+
+    @staticmethod
+    def resolve_number(obj: Passport, context: dict[str, Any]) -> str:
+        return passport_number_for(_actor_of(context), obj)
 
 
 class DocumentOut(Schema):
@@ -98,9 +103,9 @@ class PersonSummaryOut(Schema):
         return passport.country if passport else None
 
     @staticmethod
-    def resolve_passport_number(obj: Person) -> str | None:
+    def resolve_passport_number(obj: Person, context: dict[str, Any]) -> str | None:
         passport = _current_passport(obj)
-        return passport.number if passport else None
+        return passport_number_for(_actor_of(context), passport) if passport else None
 
 
 class PersonOut(PersonSummaryOut):

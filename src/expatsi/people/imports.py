@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from expatsi.access import validation
 from expatsi.access.actors import Actor
+from expatsi.access.crypto import search_hashes
 from expatsi.audit.services import audit_record
 from expatsi.people.models import Direction, EntryExit, Passport
 from expatsi.people.selectors import persons_visible
@@ -138,14 +139,16 @@ def _parse(content: bytes) -> tuple[list[_Row], list[RowError]]:
 
 
 def _people_by_passport(actor: Actor, rows: list[_Row]) -> dict[tuple[str, str], int]:
-    numbers = sorted({r.passport for r in rows})
+    """Set-based, by keyed hash: one query per chunk of numbers, nothing decrypted."""
+    number_of = {h: r.passport for r in rows for h in search_hashes(r.passport)}
+    hashes = sorted(number_of)
     visible = persons_visible(actor).values("pk")
     found: dict[tuple[str, str], int] = {}
-    for i in range(0, len(numbers), _CHUNK):
-        for country, number, person_id in Passport.objects.filter(
-            number__in=numbers[i : i + _CHUNK], person__in=visible
-        ).values_list("country", "number", "person_id"):
-            found[(country, number)] = person_id
+    for i in range(0, len(hashes), _CHUNK):
+        for country, digest, person_id in Passport.objects.filter(
+            number_hash__in=hashes[i : i + _CHUNK], person__in=visible
+        ).values_list("country", "number_hash", "person_id"):
+            found[(country, number_of[digest])] = person_id
     return found
 
 

@@ -10,6 +10,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from expatsi.access.crypto import masked
+from expatsi.access.fields import EncryptedTextField, SearchHashField
+
 
 class Sex(models.TextChoices):
     MALE = "male", _("Male")
@@ -69,11 +72,17 @@ class Person(models.Model):
 
 
 class Passport(models.Model):
-    """Passports over time; exactly one is current. (country, number) identifies one passport."""
+    """Passports over time; exactly one is current. (country, number) identifies one passport.
+
+    The number is encrypted at rest (``number`` reads as plaintext in Python); it is found, and
+    kept unique per country, through its keyed hash ``number_hash``: filter with
+    ``number_hash__in=search_hashes(number)`` (:mod:`expatsi.access.crypto`).
+    """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="passports")
     country = models.CharField(_("issuing country"), max_length=3)
-    number = models.CharField(_("passport number"), max_length=20)
+    number = EncryptedTextField(_("passport number"))
+    number_hash = SearchHashField(source="number")
     issued_on = models.DateField(_("issued on"), null=True, blank=True)
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     is_current = models.BooleanField(default=True)
@@ -81,15 +90,17 @@ class Passport(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["country", "number"], name="passport_unique_number"),
+            models.UniqueConstraint(
+                fields=["country", "number_hash"], name="passport_unique_number"
+            ),
             models.UniqueConstraint(
                 fields=["person"], condition=Q(is_current=True), name="passport_one_current"
             ),
         ]
-        indexes = [models.Index(fields=["number"])]
+        indexes = [models.Index(fields=["number_hash"], name="passport_number_hash")]
 
     def __str__(self) -> str:
-        return f"{self.country} {self.number}"
+        return f"{self.country} {masked(self.number)}"  # names and logs never carry the number
 
 
 class DocumentKind(models.TextChoices):

@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from expatsi.access.actors import Actor
+from expatsi.access.crypto import search_hashes
 from expatsi.audit.services import audit_record
 from expatsi.insurance.models import Employment
 from expatsi.people.models import Person
@@ -68,7 +69,7 @@ def person_search(*, actor: Actor, query: str = "", limit: int | None = 50) -> Q
             | Q(given_names__icontains=q)
             | Q(chinese_name__icontains=q)
             | Q(ssn=token)
-            | Q(passports__number=token)
+            | Q(passports__number_hash__in=search_hashes(token))
         ).distinct()
     qs = qs.order_by("family_name", "given_names", "pk")
     return qs if limit is None else qs[:limit]

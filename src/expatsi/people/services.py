@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from expatsi.access import validation
 from expatsi.access.actors import Actor
+from expatsi.access.crypto import search_hashes
 from expatsi.audit.services import audit_record
 from expatsi.people.models import Document, DocumentKind, Language, Passport, Person, Sex
 from expatsi.rules.errors import Conflict, Forbidden, RuleError
@@ -84,7 +85,9 @@ def person_find_or_create(*, actor: Actor, data: PersonData) -> tuple[Person, bo
             "invalid_language", "preferred language must be en or zh-hans", "preferred_language"
         )
     existing = (
-        Passport.objects.select_related("person").filter(country=issuing, number=number).first()
+        Passport.objects.select_related("person")
+        .filter(country=issuing, number_hash__in=search_hashes(number))
+        .first()
     )
     if existing is not None:
         person = existing.person

@@ -38,6 +38,7 @@ from expatsi.insurance.services import (
     registration_reject,
 )
 from expatsi.people.models import Person
+from expatsi.people.permissions import passport_number_for
 from expatsi.people.selectors import person_get, person_search
 from expatsi.people.services import PersonData
 from expatsi.portal.errors import rule_message
@@ -368,7 +369,10 @@ def _person_page(request: HttpRequest, actor: Actor, person_id: int, *, own: boo
         {
             "person": person,
             "own": own,
-            "passports": person.passports.order_by("-is_current", "-created_at"),
+            "passports": [
+                (p, passport_number_for(actor, p))
+                for p in person.passports.order_by("-is_current", "-created_at")
+            ],
             "documents": person.documents.order_by("kind", "-issued_on"),
             "employments": employments,
             "registrations": registrations,
