@@ -13,8 +13,8 @@ from expatsi.rules.accounts import parse_crediting_rates, statement
 from expatsi.rules.agreements import agreements
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import PolicyDataError
-from expatsi.rules.pension import calculation_base, divisor_table, pension_bases
 from expatsi.rules.penalties import penalty_rules
+from expatsi.rules.pension import calculation_base, divisor_table, pension_bases
 from expatsi.rules.policy import Status, Table, policy_files, read_table
 from expatsi.rules.regions import region
 from expatsi.rules.retirement import flexible_window, statutory_retirement

@@ -48,7 +48,7 @@ from expatsi.rules.contributions import contributions_batch, exemption_masks
 from expatsi.rules.dates import Month
 from expatsi.rules.money import format_yuan
 from expatsi.rules.policy import POLICY_DIR
-from expatsi.rules.regions import INSURANCES, Period, RegionPolicy, region
+from expatsi.rules.regions import INSURANCES, Period, region
 
 log = logging.getLogger(__name__)
 IntArray = npt.NDArray[np.int64]
@@ -67,11 +67,6 @@ def policy_version(code: str, first: str) -> str:
     policy = region(code)
     digest = hashlib.sha256((POLICY_DIR / policy.file).read_bytes()).hexdigest()[:12]
     return f"{code}:{first}:{digest}"
-
-
-def due_date(policy: RegionPolicy, month: Month) -> date:
-    target = month.plus(policy.due_month_offset)
-    return date(target.year, target.month, policy.due_day)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -327,12 +322,19 @@ def _existing(
 
 
 def _write_batch(
-    code: str, month: Month, period: Period, employer_ids: list[int], run: BillingRun, reason: str
+    code: str,
+    month: Month,
+    period: Period,
+    employer_ids: list[int],
+    run: BillingRun,
+    reason: str,
+    issued_on: date,
 ) -> tuple[int, int, int, int]:
     """One transaction: lock the employers, compute, diff, write. Returns (regular, adjustment, lines, people)."""
     policy = region(code)
     version = policy_version(code, str(period.span.first))
-    due = due_date(policy, month)
+    due = policy.due_date(month)
+    adjustment_due = policy.adjustment_due_date(month, issued_on)
     with transaction.atomic():
         list(
             Employer.objects.select_for_update()
@@ -361,7 +363,7 @@ def _write_batch(
                 n_regular += len(bill_ids)
         if billed:
             a_bills, a_lines = _adjust(
-                code, month, version, due, run, lines, existing, sorted(billed), reason
+                code, month, version, adjustment_due, run, lines, existing, sorted(billed), reason
             )
             n_adjust += a_bills
             n_lines += a_lines
@@ -557,10 +559,13 @@ def billing_run(
     reason: str = "",
     kind: str = "run",
     job: BillingJob | None = None,
+    issued_on: date | None = None,
 ) -> RunResult:
     """Bill ``region_code`` for ``month``; safe to run again at any time. Starting again after an
     interrupted run resumes it: the interrupted run is recorded as such, and this run writes only
-    what is still missing."""
+    what is still missing. ``issued_on`` (default today) dates the adjustment bills: each is due
+    by the region's adjustment rule counted from that day, not on the month's old due date."""
+    issued_on = issued_on or timezone.localdate()
     policy = region(region_code)
     period = policy.period_for(month)
     mark_interrupted(BillingRun.objects.filter(region_code=region_code, month=str(month)))
@@ -581,7 +586,9 @@ def billing_run(
         for start in range(0, len(employers), size):
             chunk = employers[start : start + size]
             BillingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
-            regular, adjust, lines, _ = _write_batch(region_code, month, period, chunk, run, reason)
+            regular, adjust, lines, _ = _write_batch(
+                region_code, month, period, chunk, run, reason, issued_on
+            )
             result.regular_bills += regular
             result.adjustment_bills += adjust
             result.lines += lines
@@ -605,6 +612,7 @@ def billing_recalculate(
     started_by: str = "",
     progress: Progress | None = None,
     job: BillingJob | None = None,
+    issued_on: date | None = None,
 ) -> list[RunResult]:
     """After limits or rates were added or corrected: re-run every billed month from ``from_month``;
     only differences are written, as adjustment bills that say old value, new value and why."""
@@ -634,6 +642,7 @@ def billing_recalculate(
                     reason=why,
                     kind="recalculate",
                     job=job,
+                    issued_on=issued_on,
                 )
             )
     return results

@@ -232,10 +232,12 @@ def check_header_status(t: Table) -> None:
     if "meta" not in t or not isinstance(t.data["meta"], Mapping):
         return
     header = t.data["meta"].get("status")
-    if header not in Status.__members__:
+    if not isinstance(header, str) or header not in Status.__members__:
         return  # an unknown or missing status is reported by the file's own parser
     claimed = Status(header)
-    found = [(where, s) for key, v in t.data.items() if key != "meta" for where, s in _statuses(v, key)]
+    found = [
+        (where, s) for key, v in t.data.items() if key != "meta" for where, s in _statuses(v, key)
+    ]
     if not found:
         return
     where, weakest = max(found, key=lambda item: item[1].weakness)

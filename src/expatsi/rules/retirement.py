@@ -334,8 +334,7 @@ def flexible_window(birth: Month, sex: str, original_age: int | None = None) -> 
         f"Latest: statutory month plus {rules.late_max_months} months = {latest} at "
         f"{_age_text(latest_age)}, by written agreement with the employer "
         f"{rules.late_notice_months} month(s) ahead.",
-        f"Notice periods {rules.notice_provenance.status.value}: "
-        f"{rules.notice_provenance.source}.",
+        f"Notice periods {rules.notice_provenance.status.value}: {rules.notice_provenance.source}.",
     ]
     return FlexibleWindow(
         statutory=stat,
