@@ -137,6 +137,7 @@ def test_every_convention_says_where_it_is_applied_and_that_place_exists():
         "contribution_year",
         "late_publication",
         "payment_due_date",
+        "adjustment_due_date",
         "late_fee_days",
         "account_crediting",
         "months_divisor_interpolation",

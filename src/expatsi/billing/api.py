@@ -22,8 +22,8 @@ from ninja.pagination import paginate
 from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import Day, Id
-from expatsi.billing import declarations, selectors, tasks
-from expatsi.billing.exports import base_reason, line_explanation
+from expatsi.billing import declarations, exports, provenance, selectors, tasks
+from expatsi.billing.exports import base_reason
 from expatsi.billing.models import INSURANCE_CODES, Bill, BillingRun, BillLine, Payment
 from expatsi.billing.payments import (
     bank_statement_import,
@@ -37,7 +37,6 @@ from expatsi.people.selectors import person_get
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import RuleError
 from expatsi.rules.money import format_rate, format_yuan, parse_yuan
-from expatsi.rules.regions import region
 
 router = Router(tags=["billing"], auth=api_auth)
 
@@ -113,6 +112,23 @@ class BillStateOut(Schema):
     on: date
 
 
+class PolicySourceOut(Schema):
+    covers: list[str]  # limits, an insurance, work_injury_default, agreement:<country>, due_date
+    status: str
+    status_text: str  # the status in words, in the request's language
+    source: str
+    url: str  # the source's web address, "" if it has none
+
+
+class BillPolicyOut(Schema):
+    version: str
+    period: str
+    status: str  # weakest status of the figures the amounts rest on; "" not recorded
+    status_text: str
+    figures: list[PolicySourceOut]
+    due_date_rule: PolicySourceOut | None
+
+
 class BillOut(Schema):
     id: int
     number: str
@@ -127,6 +143,8 @@ class BillOut(Schema):
     due_date: date
     issued_at: datetime
     policy_version: str
+    policy_status: str  # CONFIRMED, SECONDARY, CONVENTION, UNCONFIRMED; "" not recorded
+    policy: BillPolicyOut
     reason: str
     state: BillStateOut
 
@@ -147,10 +165,21 @@ class LineOut(Schema):
     default_work_injury_rate: bool
     note: str
     explanation: str
+    status: str  # the weakest status of the figures behind this line
+    status_text: str
+
+
+class EarlierPolicyOut(Schema):
+    bill_number: str
+    period: str
+    status: str
+    status_text: str
+    figures: list[PolicySourceOut]
 
 
 class BillDetailOut(BillOut):
     lines: list[LineOut]
+    earlier_policies: list[EarlierPolicyOut]  # an adjustment after a new notice: the old side
 
 
 class PaymentIn(Schema):
@@ -282,6 +311,9 @@ class ContributionOut(Schema):
     employee_total: str
     adjusted: bool
     exempt: list[str]
+    status: str  # the weakest status of the figures behind the month's amounts
+    status_text: str
+    sources: list[PolicySourceOut]
 
 
 class AccountYearOut(Schema):
@@ -295,6 +327,7 @@ class AccountYearOut(Schema):
     months_counted: int
     provisional: bool
     status: str
+    status_text: str
     explanation: str
 
 
@@ -304,7 +337,9 @@ class AccountOut(Schema):
     months_counted: int
     balance: str
     provisional: bool
-    status: str
+    status: str  # the weakest of the crediting rates used and the method
+    status_text: str
+    sources: list[PolicySourceOut]
     years: list[AccountYearOut]
     explanation: list[str]
 
@@ -342,6 +377,28 @@ def _declaration(view: declarations.DeclarationView) -> dict[str, Any]:
     }
 
 
+def _source(f: provenance.Figure) -> dict[str, Any]:
+    return {
+        "covers": list(f.covers),
+        "status": f.status,
+        "status_text": f.label,
+        "source": f.source,
+        "url": f.url,
+    }
+
+
+def _policy(bill: Bill) -> dict[str, Any]:
+    due = provenance.due_rule(bill)
+    return {
+        "version": bill.policy_version,
+        "period": provenance.recorded_period(bill),
+        "status": bill.policy_status,
+        "status_text": provenance.status_label(bill.policy_status),
+        "figures": [_source(f) for f in provenance.figures(bill)],
+        "due_date_rule": _source(due) if due is not None else None,
+    }
+
+
 def _bill(bill: Bill, on: date) -> dict[str, Any]:
     row = selectors.BillRow(bill, bill_state(bill, on))
     s = row.state
@@ -359,6 +416,8 @@ def _bill(bill: Bill, on: date) -> dict[str, Any]:
         "due_date": bill.due_date,
         "issued_at": bill.issued_at,
         "policy_version": bill.policy_version,
+        "policy_status": bill.policy_status,
+        "policy": _policy(bill),
         "reason": bill.reason,
         "state": {
             "principal_paid": format_yuan(s.principal_paid),
@@ -373,7 +432,8 @@ def _bill(bill: Bill, on: date) -> dict[str, Any]:
     }
 
 
-def _line(line: BillLine, period: Any) -> dict[str, Any]:
+def _line(line: BillLine, context: exports.BillContext) -> dict[str, Any]:
+    status = context.status(line)
     return {
         "id": line.pk,
         "person_id": line.person_id,
@@ -389,7 +449,9 @@ def _line(line: BillLine, period: Any) -> dict[str, Any]:
         "merged": bool(line.flags & BillLine.FLAG_MERGED),
         "default_work_injury_rate": bool(line.flags & 16) and line.insurance == 3,
         "note": line.note,
-        "explanation": line_explanation(line, period),
+        "explanation": context.explanation(line),
+        "status": status,
+        "status_text": provenance.status_label(status),
     }
 
 
@@ -558,12 +620,19 @@ def bill_list(
 def bill_detail(request: HttpRequest, bill_id: int, on: date | None = None) -> dict[str, Any]:
     """One bill with its lines (base, reason, rates, amounts, exemption, explanation, notes)."""
     bill = selectors.bill_get(actor=request_actor(request), bill_id=bill_id)
-    try:
-        period = region(bill.region_code).period_for(Month.parse(bill.month))
-    except RuleError:
-        period = None
     body = _bill(bill, on or timezone.localdate())
-    body["lines"] = [_line(line, period) for line in selectors.bill_lines(bill)]
+    context = exports.bill_context(bill)
+    body["lines"] = [_line(line, context) for line in selectors.bill_lines(bill)]
+    body["earlier_policies"] = [
+        {
+            "bill_number": old.number,
+            "period": old.span,
+            "status": old.status,
+            "status_text": old.label,
+            "figures": [_source(f) for f in old.figures],
+        }
+        for old in provenance.bill_policy(bill).earlier
+    ]
     return body
 
 
@@ -766,6 +835,9 @@ def my_contributions(request: HttpRequest) -> list[dict[str, Any]]:
             "employee_total": format_yuan(r.employee_total),
             "adjusted": r.adjusted,
             "exempt": r.exempt,
+            "status": r.status,
+            "status_text": r.status_label,
+            "sources": [_source(f) for f in r.sources],
         }
         for r in rows
     ]
@@ -784,6 +856,11 @@ def my_account(request: HttpRequest, on: date | None = None) -> dict[str, Any]:
         "balance": format_yuan(st.balance),
         "provisional": st.provisional,
         "status": st.status.value,
-        "years": [y.as_dict() for y in st.years],
+        "status_text": provenance.status_label(st.status.value),
+        "sources": [_source(f) for f in provenance.statement_sources(st)],
+        "years": [
+            {**y.as_dict(), "status_text": provenance.status_label(y.status.value)}
+            for y in st.years
+        ],
         "explanation": list(st.explanation),
     }

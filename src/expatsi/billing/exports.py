@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.db.models import Max, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -21,15 +22,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from expatsi import spreadsheets
+from expatsi.billing import provenance
 from expatsi.billing.models import INSURANCE_CODES, Bill, BillLine
 from expatsi.billing.payments import BillState
+from expatsi.billing.provenance import RecordedPolicy, RecordedRule
 from expatsi.billing.run import FLAG_DEFAULT_WORK_INJURY
 from expatsi.cards.pdf import CJK_FONTS
 from expatsi.rules.accounts import Statement
-from expatsi.rules.dates import Month
-from expatsi.rules.errors import RuleError
 from expatsi.rules.money import format_rate, format_yuan
-from expatsi.rules.regions import INSURANCES, Period, region
+from expatsi.rules.regions import INSURANCES
 
 INSURANCE_LABELS: dict[str, Promise] = {
     "pension": gettext_lazy("Pension"),
@@ -54,16 +55,52 @@ def _y(fen: int) -> str:
     return format_yuan(fen, thousands=True)
 
 
-def _period(bill: Bill) -> Period | None:
-    try:
-        return region(bill.region_code).period_for(Month.parse(bill.month))
-    except RuleError:
-        return None
+def _money(fen: int) -> str:
+    """Money in the active language: ¥6,890.00 or 6,890.00 元 (as on the pages)."""
+    from expatsi.portal.templatetags.portal import yuan
+
+    return yuan(fen)
+
+
+def _signed(fen: int) -> str:
+    return f"+{_money(fen)}" if fen > 0 else (f"−{_money(-fen)}" if fen < 0 else _money(0))
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What the earlier bills of the same month said for one person and insurance."""
+
+    employer: int
+    employee: int
+    base: int
+
+
+def previous_amounts(bill: Bill) -> dict[tuple[int, int], Previous]:
+    """(person, insurance) → the sums of the bills of the same employer and month issued before
+    ``bill``: the "old" side of an adjustment's old → new."""
+    if bill.kind != "adjustment":
+        return {}
+    rows = (
+        BillLine.objects.filter(
+            bill__employer_id=bill.employer_id, bill__month=bill.month, bill_id__lt=bill.pk
+        )
+        .values("person_id", "insurance")
+        .annotate(er=Sum("employer_amount"), ee=Sum("employee_amount"), last=Max("id"))
+    )
+    items = list(rows)
+    bases = dict(
+        BillLine.objects.filter(pk__in=[r["last"] for r in items]).values_list("pk", "base")
+    )
+    return {
+        (r["person_id"], r["insurance"]): Previous(int(r["er"]), int(r["ee"]), bases[r["last"]])
+        for r in items
+    }
 
 
 @dataclass(frozen=True)
 class LineView:
-    """A bill line with what a reader needs: names, the base's reason and an explanation."""
+    """A bill line with what a reader needs: names, the base's reason, an explanation and the
+    status of the figures behind it."""
 
     line: BillLine
     insurance: str
@@ -74,14 +111,91 @@ class LineView:
     explanation: str
     employer_rate: str = ""
     employee_rate: str = ""
+    status: str = ""
+
+    @property
+    def status_word(self) -> str:
+        return provenance.status_word(self.status)
+
+    @property
+    def status_label(self) -> str:
+        return provenance.status_label(self.status)
 
 
-def line_explanation(line: BillLine, period: Period | None) -> str:
-    """Why this line says what it says, in the active language, from its flags and the policy."""
+def _computation(
+    line: BillLine, rule: RecordedRule | None, employer: int, employee: int
+) -> list[str]:
+    """ "Employer 16% of ¥6,890.00 = ¥1,102.40." and the employee's share, from the line's base."""
+    base = _money(line.base)
+    parts: list[str] = []
+    if rule is not None and rule.employer_fixed:
+        parts.append(
+            _("Employer %(rate)s of %(base)s + %(fixed)s = %(amount)s.")
+            % {
+                "rate": format_rate(line.employer_rate),
+                "base": base,
+                "fixed": _money(rule.employer_fixed),
+                "amount": _money(employer),
+            }
+        )
+    else:
+        parts.append(
+            _("Employer %(rate)s of %(base)s = %(amount)s.")
+            % {"rate": format_rate(line.employer_rate), "base": base, "amount": _money(employer)}
+        )
+    if INSURANCE_CODES[line.insurance] == "work_injury":
+        parts.append(_("The employee pays no work-injury contribution."))
+    elif rule is not None and rule.employee_fixed:
+        parts.append(
+            _("Employee %(rate)s of %(base)s + %(fixed)s = %(amount)s.")
+            % {
+                "rate": format_rate(line.employee_rate),
+                "base": base,
+                "fixed": _money(rule.employee_fixed),
+                "amount": _money(employee),
+            }
+        )
+    else:
+        parts.append(
+            _("Employee %(rate)s of %(base)s = %(amount)s.")
+            % {"rate": format_rate(line.employee_rate), "base": base, "amount": _money(employee)}
+        )
+    return parts
+
+
+def line_explanation(
+    line: BillLine, recorded: RecordedPolicy | None, previous: Previous | None = None
+) -> str:
+    """Why this line says what it says, in the active language, from its flags and the policy the
+    bill was built on (never today's, unless the bill predates recorded policies). An adjustment
+    line (``previous`` given) says old → new and shows the new computation."""
     code = INSURANCE_CODES[line.insurance]
     label = insurance_label(code)
-    rule = period.rules.get(code) if period is not None else None  # type: ignore[call-overload]
+    rule = recorded.rules.get(code) if recorded is not None else None
     parts: list[str] = []
+    employer, employee = line.employer_amount, line.employee_amount
+    if previous is not None:
+        employer, employee = previous.employer + employer, previous.employee + employee
+        parts.append(
+            _(
+                "%(ins)s, corrected: base %(old_base)s → %(new_base)s; employer %(old_er)s → "
+                "%(new_er)s (%(d_er)s); employee %(old_ee)s → %(new_ee)s (%(d_ee)s)."
+            )
+            % {
+                "ins": label,
+                "old_base": _money(previous.base),
+                "new_base": _money(line.base),
+                "old_er": _money(previous.employer),
+                "new_er": _money(employer),
+                "d_er": _signed(line.employer_amount),
+                "old_ee": _money(previous.employee),
+                "new_ee": _money(employee),
+                "d_ee": _signed(line.employee_amount),
+            }
+        )
+        if line.base == 0 and line.employer_rate == 0 and line.employee_rate == 0:
+            parts.append(_("No longer billed for this month."))
+            return " ".join(parts)
     if line.flags & BillLine.FLAG_MERGED:
         into = insurance_label(rule.merged_into) if rule and rule.merged_into else ""
         parts.append(
@@ -97,49 +211,65 @@ def line_explanation(line: BillLine, period: Period | None) -> str:
         )
     else:
         reason = base_reason(line)
-        limits = f"{_y(rule.base_lower)}–{_y(rule.base_upper)}" if rule else "—"
+        limits = f"{_money(rule.base_lower)}–{_money(rule.base_upper)}" if rule else "—"
         if reason == "raised_to_lower_limit":
             parts.append(
                 _(
                     "Base %(base)s: the wage is below the lower limit, raised to it (limits %(limits)s)."
                 )
-                % {"base": _y(line.base), "limits": limits}
+                % {"base": _money(line.base), "limits": limits}
             )
         elif reason == "capped_at_upper_limit":
             parts.append(
                 _("Base %(base)s: the wage is above the upper limit, capped (limits %(limits)s).")
-                % {"base": _y(line.base), "limits": limits}
+                % {"base": _money(line.base), "limits": limits}
             )
         else:
             parts.append(
                 _("Base %(base)s: the declared wage, within the limits %(limits)s.")
-                % {"base": _y(line.base), "limits": limits}
+                % {"base": _money(line.base), "limits": limits}
             )
-        parts.append(
-            _("Employer %(rate)s = %(amount)s.")
-            % {"rate": format_rate(line.employer_rate), "amount": _y(line.employer_amount)}
-        )
-        if code == "work_injury":
-            parts.append(_("The employee pays no work-injury contribution."))
-        else:
-            parts.append(
-                _("Employee %(rate)s = %(amount)s.")
-                % {"rate": format_rate(line.employee_rate), "amount": _y(line.employee_amount)}
-            )
-        if rule is not None and (rule.employee_fixed or rule.employer_fixed):
-            parts.append(
-                _("Includes a fixed amount of %(amount)s.")
-                % {"amount": _y(rule.employee_fixed or rule.employer_fixed)}
-            )
+        parts += _computation(line, rule, employer, employee)
     if code == "work_injury" and line.flags & FLAG_DEFAULT_WORK_INJURY:
         parts.append(_("No work-injury rating on file: the class I benchmark rate is assumed."))
-    if line.note:
+    if line.note and previous is None:
         parts.append(_("Adjustment: %(note)s") % {"note": line.note})
+    if recorded is not None and not recorded.recorded:
+        parts.append(
+            _(
+                "Explained from the policy on file today: this bill was issued before bills "
+                "recorded their policy."
+            )
+        )
     return " ".join(parts)
 
 
-def line_views(bill: Bill, lines: Any) -> list[LineView]:
-    period = _period(bill)
+@dataclass(frozen=True)
+class BillContext:
+    """Everything needed to explain and mark the lines of one bill, read once per bill."""
+
+    bill: Bill
+    recorded: RecordedPolicy | None
+    previous: dict[tuple[int, int], Previous]
+
+    def explanation(self, line: BillLine) -> str:
+        prev = None
+        if self.bill.kind == "adjustment":
+            prev = self.previous.get((line.person_id, line.insurance), Previous(0, 0, 0))
+        return line_explanation(line, self.recorded, prev)
+
+    def status(self, line: BillLine) -> str:
+        return provenance.line_status(
+            self.bill, INSURANCE_CODES[line.insurance], line.flags, line.person.nationality
+        )
+
+
+def bill_context(bill: Bill) -> BillContext:
+    return BillContext(bill, provenance.recorded_policy(bill), previous_amounts(bill))
+
+
+def line_views(bill: Bill, lines: Any, context: BillContext | None = None) -> list[LineView]:
+    ctx = context or bill_context(bill)
     return [
         LineView(
             line=line,
@@ -149,9 +279,10 @@ def line_views(bill: Bill, lines: Any) -> list[LineView]:
             merged=bool(line.flags & BillLine.FLAG_MERGED),
             default_rate=bool(line.flags & FLAG_DEFAULT_WORK_INJURY)
             and INSURANCE_CODES[line.insurance] == "work_injury",
-            explanation=line_explanation(line, period),
+            explanation=ctx.explanation(line),
             employer_rate=format_rate(line.employer_rate),
             employee_rate=format_rate(line.employee_rate),
+            status=ctx.status(line),
         )
         for line in lines
     ]
@@ -176,13 +307,19 @@ COLUMNS = (
     "exempt",
     "merged",
     "note",
+    "policy_status",
+    "policy_status_text",
 )
 
 
 def bill_rows(bill: Bill, lines: Any) -> list[list[spreadsheets.Cell]]:
-    """One row per line: user text as text, amounts as exact yuan numbers (``Decimal``)."""
+    """One row per line: user text as text, amounts as exact yuan numbers (``Decimal``), and the
+    status of the figures behind the line (code, and in words in the reader's language)."""
     rows: list[list[spreadsheets.Cell]] = []
     for line in lines:
+        status = provenance.line_status(
+            bill, INSURANCE_CODES[line.insurance], line.flags, line.person.nationality
+        )
         rows.append(
             [
                 bill.number,
@@ -201,8 +338,26 @@ def bill_rows(bill: Bill, lines: Any) -> list[list[spreadsheets.Cell]]:
                 "yes" if line.flags & BillLine.FLAG_EXEMPT else "no",
                 "yes" if line.flags & BillLine.FLAG_MERGED else "no",
                 line.note,
+                status or "NOT_RECORDED",
+                provenance.status_label(status),
             ]
         )
+    return rows
+
+
+def policy_rows(bill: Bill) -> list[list[spreadsheets.Cell]]:
+    """The bill's summary status and every source behind it, for the foot of the CSV and the
+    summary sheet: ``policy_status``, then one ``policy_source`` row per source."""
+    status = bill.policy_status
+    rows: list[list[spreadsheets.Cell]] = [
+        ["policy_status", status or "NOT_RECORDED", provenance.status_label(status)],
+        ["policy_version", bill.policy_version],
+    ]
+    for f in provenance.figures(bill):
+        rows.append(["policy_source", f.status, " ".join(f.covers), f.source, f.url])
+    due = provenance.due_rule(bill)
+    if due is not None:
+        rows.append(["policy_source", due.status, "due_date", due.source, due.url])
     return rows
 
 
@@ -217,6 +372,7 @@ def bill_csv(bill: Bill, lines: Any) -> str:
             ["total_employee", spreadsheets.yuan(bill.employee_total)],
             ["total", spreadsheets.yuan(bill.total)],
             ["due_date", bill.due_date.isoformat()],
+            *policy_rows(bill),
         ]
     )
 
@@ -244,11 +400,12 @@ def bill_xlsx(bill: Bill, lines: Any, state: BillState) -> bytes:
         ("paid", spreadsheets.yuan(state.principal_paid)),
         ("outstanding", spreadsheets.yuan(state.outstanding)),
         ("late_fee", spreadsheets.yuan(state.late_fee)),
-        ("policy_version", bill.policy_version),
         ("reason", bill.reason),
     ]
     for key, value in summary_rows:
         spreadsheets.append(summary, [key, value])
+    for row in policy_rows(bill):
+        spreadsheets.append(summary, row)
     sheet = book.create_sheet("lines")
     spreadsheets.append(sheet, COLUMNS)
     for cell in sheet[1]:
@@ -278,10 +435,27 @@ def bill_pdf(bill: Bill, lines: Any, state: BillState) -> bytes:
             "bill": bill,
             "state": state,
             "lines": line_views(bill, lines),
+            "policy": provenance.bill_policy(bill),
             "printed_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
             "lang": translation.get_language() or "en",
         },
     )
+
+
+def _contribution_sources(contributions: list[Any]) -> list[tuple[str, provenance.Figure]]:
+    """Each distinct source behind the contribution history that is not CONFIRMED, with the
+    months it was used for (first…last)."""
+    found: dict[tuple[str, str], tuple[list[str], provenance.Figure]] = {}
+    for c in contributions:
+        for f in c.sources:
+            if f.status == "CONFIRMED":
+                continue
+            months, _figure = found.setdefault((f.status, f.source), ([], f))
+            months.append(c.month)
+    return [
+        (f"{min(months)}…{max(months)}" if len(set(months)) > 1 else months[0], figure)
+        for months, figure in found.values()
+    ]
 
 
 def statement_pdf(
@@ -301,6 +475,8 @@ def statement_pdf(
                 "person": person,
                 "statement": statement,
                 "years": [(y, format_rate(y.rate_ppm)) for y in statement.years],
+                "sources": provenance.statement_sources(statement),
+                "contribution_sources": _contribution_sources(contributions),
                 "months_counted": months_counted,
                 "contributions": contributions,
                 "on": on,

@@ -129,6 +129,23 @@ class BillingRun(models.Model):
         return self.shown_status == RunStatus.INTERRUPTED
 
 
+class PolicySnapshot(models.Model):
+    """The policy period a bill was built on, as it stood when the bill was issued: limits, rates,
+    fixed amounts, and the status and source of each, plus the region's payment rules.
+
+    Why a copy and not a pointer to the policy file: a bill must be explained, and marked, by the
+    figures it was computed from, even after a new notice replaces them. One row per distinct
+    content (``digest`` of the canonical JSON), shared by every bill built on it."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    version = models.CharField(max_length=64)  # region:first month:file hash, as on the bill
+    region_code = models.CharField(max_length=6)
+    period_first = models.CharField(max_length=7)
+    status = models.CharField(max_length=12)  # the weakest status of the period's figures
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
 class BillKind(models.TextChoices):
     REGULAR = "regular", _("Monthly bill")
     ADJUSTMENT = "adjustment", _("Adjustment")
@@ -142,6 +159,14 @@ class Bill(models.Model):
     number = models.CharField(max_length=32, unique=True)
     run = models.ForeignKey(BillingRun, null=True, on_delete=models.SET_NULL, related_name="bills")
     policy_version = models.CharField(max_length=64)
+    # What the amounts rest on, recorded at issue (never recomputed from today's policy): the
+    # period, the weakest status of every figure used ("" for bills issued before statuses were
+    # recorded), and the figures' sources (see billing.provenance).
+    policy = models.ForeignKey(
+        PolicySnapshot, null=True, blank=True, on_delete=models.PROTECT, related_name="bills"
+    )
+    policy_status = models.CharField(max_length=12, blank=True, default="")
+    policy_sources = models.JSONField(default=dict, blank=True)
     employer_total = models.BigIntegerField()
     employee_total = models.BigIntegerField()
     due_date = models.DateField()

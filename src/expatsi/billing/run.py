@@ -39,16 +39,18 @@ from expatsi.billing.models import (
     BillingRun,
     BillKind,
     BillLine,
+    PolicySnapshot,
     RunStatus,
     lease_cutoff,
 )
+from expatsi.billing.provenance import bill_record, snapshot_for
 from expatsi.billing.writer import write_lines
 from expatsi.employers.models import Employer
 from expatsi.rules.contributions import contributions_batch, exemption_masks
 from expatsi.rules.dates import Month
 from expatsi.rules.money import format_yuan
 from expatsi.rules.policy import POLICY_DIR
-from expatsi.rules.regions import INSURANCES, Period, RegionPolicy, region
+from expatsi.rules.regions import INSURANCES, Period, region
 
 log = logging.getLogger(__name__)
 IntArray = npt.NDArray[np.int64]
@@ -67,11 +69,6 @@ def policy_version(code: str, first: str) -> str:
     policy = region(code)
     digest = hashlib.sha256((POLICY_DIR / policy.file).read_bytes()).hexdigest()[:12]
     return f"{code}:{first}:{digest}"
-
-
-def due_date(policy: RegionPolicy, month: Month) -> date:
-    target = month.plus(policy.due_month_offset)
-    return date(target.year, target.month, policy.due_day)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -233,7 +230,13 @@ class Lines:
     flags: IntArray
 
 
-def compute(code: str, month: Month, period: Period, cohort: Cohort) -> Lines:
+def compute(
+    code: str,
+    month: Month,
+    period: Period,
+    cohort: Cohort,
+    masks: dict[str, npt.NDArray[np.bool_]] | None = None,
+) -> Lines:
     policy = region(code)
     has_rating = cohort.work_injury > 0
     wi: IntArray | None = None
@@ -243,7 +246,8 @@ def compute(code: str, month: Month, period: Period, cohort: Cohort) -> Lines:
         wi = np.where(
             has_rating, cohort.work_injury, default_work_injury_rate(policy.work_injury_factor)
         )
-    masks = exemption_masks(month, cohort.nationality, cohort.certificate)
+    if masks is None:
+        masks = exemption_masks(month, cohort.nationality, cohort.certificate)
     batch = contributions_batch(
         region_code=code, month=month, wages=cohort.wage, work_injury_rates=wi, exempt=masks
     )
@@ -326,13 +330,62 @@ def _existing(
     return {(r[0], r[1], r[2]): (int(r[3]), int(r[4]), bases[r[5]]) for r in sums}
 
 
+PolicyFields = Callable[[int, bool], dict[str, Any]]
+
+
+def _policy_fields(
+    snapshot: PolicySnapshot,
+    cohort: Cohort,
+    masks: dict[str, npt.NDArray[np.bool_]],
+) -> PolicyFields:
+    """For each employer of the batch: the bill's policy, summary status and sources. What only
+    some bills used is found from the cohort: employees exempted under an agreement, employers
+    with no work-injury rating (the assumed rate is a CONVENTION)."""
+    from expatsi.rules.agreements import agreements
+
+    by_country = agreements()
+    no_rating = set(np.unique(cohort.employer[cohort.work_injury <= 0]).tolist())
+    exempt = np.zeros(len(cohort.person), dtype=np.bool_)
+    for mask in masks.values():
+        exempt |= mask
+    used: dict[int, set[str]] = {}
+    for e, nat in zip(
+        cohort.employer[exempt].tolist(), cohort.nationality[exempt].tolist(), strict=True
+    ):
+        used.setdefault(int(e), set()).add(str(nat))
+    memo: dict[tuple[bool, bool, tuple[str, ...]], tuple[str, dict[str, Any]]] = {}
+
+    def fields(employer_id: int, adjustment: bool) -> dict[str, Any]:
+        countries = tuple(sorted(c for c in used.get(employer_id, ()) if c in by_country))
+        key = (adjustment, employer_id in no_rating, countries)
+        if key not in memo:
+            memo[key] = bill_record(
+                snapshot.data,
+                adjustment=adjustment,
+                default_work_injury=key[1],
+                agreements=[by_country[c] for c in countries],
+            )
+        status, sources = memo[key]
+        return {"policy": snapshot, "policy_status": status, "policy_sources": sources}
+
+    return fields
+
+
 def _write_batch(
-    code: str, month: Month, period: Period, employer_ids: list[int], run: BillingRun, reason: str
+    code: str,
+    month: Month,
+    period: Period,
+    employer_ids: list[int],
+    run: BillingRun,
+    reason: str,
+    issued_on: date,
+    snapshot: PolicySnapshot,
 ) -> tuple[int, int, int, int]:
     """One transaction: lock the employers, compute, diff, write. Returns (regular, adjustment, lines, people)."""
     policy = region(code)
     version = policy_version(code, str(period.span.first))
-    due = due_date(policy, month)
+    due = policy.due_date(month)
+    adjustment_due = policy.adjustment_due_date(month, issued_on)
     with transaction.atomic():
         list(
             Employer.objects.select_for_update()
@@ -340,7 +393,9 @@ def _write_batch(
             .values_list("pk", flat=True)
         )
         cohort = load_cohort(month, period, employer_ids)
-        lines = compute(code, month, period, cohort)
+        masks = exemption_masks(month, cohort.nationality, cohort.certificate)
+        lines = compute(code, month, period, cohort, masks)
+        fields = _policy_fields(snapshot, cohort, masks)
         existing = _existing(employer_ids, month)
         billed = {e for (e, _, _) in existing}
         regular_employers = sorted(set(employer_ids) - billed)
@@ -349,7 +404,7 @@ def _write_batch(
         if regular_employers:
             mask = np.isin(lines.employer, np.array(regular_employers, dtype=np.int64))
             bill_ids = _create_bills(
-                code, month, version, due, run, lines, mask, BillKind.REGULAR, reason=""
+                code, month, version, due, run, lines, mask, BillKind.REGULAR, "", fields
             )
             if bill_ids:
                 sel = {c: getattr(lines, c)[mask] for c in Lines.__dataclass_fields__}
@@ -361,7 +416,16 @@ def _write_batch(
                 n_regular += len(bill_ids)
         if billed:
             a_bills, a_lines = _adjust(
-                code, month, version, due, run, lines, existing, sorted(billed), reason
+                code,
+                month,
+                version,
+                adjustment_due,
+                run,
+                lines,
+                existing,
+                sorted(billed),
+                reason,
+                fields,
             )
             n_adjust += a_bills
             n_lines += a_lines
@@ -384,6 +448,7 @@ def _create_bills(
     mask: npt.NDArray[np.bool_],
     kind: str,
     reason: str,
+    fields: PolicyFields,
 ) -> dict[int, int]:
     employers = lines.employer[mask]
     if not len(employers):
@@ -404,6 +469,7 @@ def _create_bills(
             employee_total=int(ee_tot[i]),
             due_date=due,
             reason=reason,
+            **fields(int(e), kind == BillKind.ADJUSTMENT),
         )
         for i, e in enumerate(uniq)
     ]
@@ -426,6 +492,7 @@ def _adjust(
     existing: dict[tuple[int, int, int], tuple[int, int, int]],
     employers: list[int],
     reason: str,
+    fields: PolicyFields,
 ) -> tuple[int, int]:
     """Adjustment bills holding only the differences, each line saying old → new and why."""
     target: dict[tuple[int, int, int], int] = {}
@@ -487,6 +554,7 @@ def _adjust(
             employee_total=sum(r[6] for r in items),
             due_date=due,
             reason=why[:300],
+            **fields(employer_id, True),
         )
         cols = {
             "bill_id": np.full(len(items), bill.pk, dtype=np.int64),
@@ -557,12 +625,16 @@ def billing_run(
     reason: str = "",
     kind: str = "run",
     job: BillingJob | None = None,
+    issued_on: date | None = None,
 ) -> RunResult:
     """Bill ``region_code`` for ``month``; safe to run again at any time. Starting again after an
     interrupted run resumes it: the interrupted run is recorded as such, and this run writes only
-    what is still missing."""
+    what is still missing. ``issued_on`` (default today) dates the adjustment bills: each is due
+    by the region's adjustment rule counted from that day, not on the month's old due date."""
+    issued_on = issued_on or timezone.localdate()
     policy = region(region_code)
     period = policy.period_for(month)
+    snapshot = snapshot_for(policy, period, policy_version(region_code, str(period.span.first)))
     mark_interrupted(BillingRun.objects.filter(region_code=region_code, month=str(month)))
     employers = employers_to_bill(region_code, month)
     run = BillingRun.objects.create(
@@ -581,7 +653,9 @@ def billing_run(
         for start in range(0, len(employers), size):
             chunk = employers[start : start + size]
             BillingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
-            regular, adjust, lines, _ = _write_batch(region_code, month, period, chunk, run, reason)
+            regular, adjust, lines, _ = _write_batch(
+                region_code, month, period, chunk, run, reason, issued_on, snapshot
+            )
             result.regular_bills += regular
             result.adjustment_bills += adjust
             result.lines += lines
@@ -605,6 +679,7 @@ def billing_recalculate(
     started_by: str = "",
     progress: Progress | None = None,
     job: BillingJob | None = None,
+    issued_on: date | None = None,
 ) -> list[RunResult]:
     """After limits or rates were added or corrected: re-run every billed month from ``from_month``;
     only differences are written, as adjustment bills that say old value, new value and why."""
@@ -634,6 +709,7 @@ def billing_recalculate(
                     reason=why,
                     kind="recalculate",
                     job=job,
+                    issued_on=issued_on,
                 )
             )
     return results

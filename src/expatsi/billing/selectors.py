@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from expatsi.access.actors import Actor
+from expatsi.billing import provenance
 from expatsi.billing.models import (
     INSURANCE_CODES,
     Allocation,
@@ -30,6 +31,7 @@ from expatsi.billing.payments import (
     bill_state,
     contribution_months,
 )
+from expatsi.people.models import Person
 from expatsi.rules.accounts import Statement, statement
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import NotFound
@@ -219,6 +221,23 @@ class ContributionMonth:
     employee_total: int = 0
     adjusted: bool = False
     exempt: list[str] = field(default_factory=list)
+    line_statuses: list[str] = field(default_factory=list)
+    sources: list[provenance.Figure] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """The weakest status behind this month's amounts ("" if a bill predates statuses)."""
+        return provenance.weakest(self.line_statuses)
+
+    @property
+    def status_label(self) -> str:
+        return provenance.status_label(self.status)
+
+    @property
+    def url(self) -> str:
+        """The source of the weakest figure behind the month, when it has a web address."""
+        status = self.status
+        return next((f.url for f in self.sources if f.status == status and f.url), "")
 
 
 def _person_for(actor: Actor, person_id: int | None) -> int:
@@ -237,6 +256,7 @@ def my_contributions(actor: Actor, person_id: int | None = None) -> list[Contrib
     """Per month and employer: the pension base and contributions, and each side's total; net of
     adjustment bills. Newest first."""
     pid = _person_for(actor, person_id)
+    nationality = Person.objects.filter(pk=pid).values_list("nationality", flat=True).first() or ""
     rows: dict[tuple[str, int], ContributionMonth] = {}
     lines = (
         BillLine.objects.filter(person_id=pid)
@@ -261,6 +281,9 @@ def my_contributions(actor: Actor, person_id: int | None = None) -> list[Contrib
         name = INSURANCE_CODES[line.insurance]
         if line.flags & BillLine.FLAG_EXEMPT and name not in row.exempt:
             row.exempt.append(name)
+        found = provenance.line_figures(bill, name, line.flags, nationality)
+        row.line_statuses.append(provenance.weakest(f.status for f in found))
+        row.sources += [f for f in found if f not in row.sources]
     return sorted(rows.values(), key=lambda r: (r.month, r.employer_name), reverse=True)
 
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from expatsi.access.actors import Actor, actor_for_user, client_ip
-from expatsi.billing import declarations, exports, selectors, tasks
+from expatsi.billing import declarations, exports, provenance, selectors, tasks
 from expatsi.billing.forms import (
     BankStatementForm,
     DeclarationForm,
@@ -146,6 +146,7 @@ def bill_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lines": lines,
             "allocations": allocations,
             "on": on,
+            "policy": provenance.bill_policy(bill),
         },
     )
 
@@ -385,6 +386,7 @@ def me(request: HttpRequest) -> HttpResponse:
             "statement": statement,
             "years": [(y, format_rate(y.rate_ppm)) for y in statement.years] if statement else [],
             "statement_error": statement_error,
+            "statement_sources": provenance.statement_sources(statement) if statement else [],
             "on": on,
         },
     )

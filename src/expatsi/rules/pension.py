@@ -68,7 +68,10 @@ def parse_divisor_table(t: Table) -> DivisorTable:
     frac = t.table("fractional_age")
     if frac.str("method") != "linear":
         raise frac.error("method", "only 'linear' is implemented")
-    return DivisorTable(months, frac.int("decimals", lo=0, hi=4), meta, frac.provenance(meta))
+    # The header summarises the whole file (CONVENTION, because of interpolation); the table by
+    # whole age carries its own, stronger status in [divisor].
+    table = t.table("divisor").provenance(meta) if "divisor" in t else meta
+    return DivisorTable(months, frac.int("decimals", lo=0, hi=4), table, frac.provenance(meta))
 
 
 @dataclass(frozen=True, slots=True)

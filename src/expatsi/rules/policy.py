@@ -26,12 +26,17 @@ POLICY_DIR = Path(__file__).with_name("policies")
 
 
 class Status(enum.StrEnum):
-    """How well a figure is sourced (see shared/policy-facts.md); ordered strongest first."""
+    """How well a figure is sourced (see shared/policy-facts.md); ordered strongest first.
+
+    CONVENTION ranks above UNCONFIRMED: a convention is a documented choice an agency can replace,
+    while an UNCONFIRMED figure is a value nobody has seen an official text for. A result resting
+    on both is UNCONFIRMED.
+    """
 
     CONFIRMED = "CONFIRMED"
     SECONDARY = "SECONDARY"
-    UNCONFIRMED = "UNCONFIRMED"
     CONVENTION = "CONVENTION"
+    UNCONFIRMED = "UNCONFIRMED"
 
     @property
     def weakness(self) -> int:
@@ -187,7 +192,10 @@ class Table:
 
 
 def read_table(relative: str, *, root: Path | None = None) -> Table:
-    """Read one TOML file under the policy directory as a :class:`Table`."""
+    """Read one TOML file under the policy directory as a :class:`Table`.
+
+    The file's ``[meta] status`` must not claim more than the weakest status written anywhere in
+    it (see :func:`check_header_status`)."""
     path = (root or POLICY_DIR) / relative
     try:
         with path.open("rb") as fh:
@@ -196,7 +204,50 @@ def read_table(relative: str, *, root: Path | None = None) -> Table:
         raise PolicyDataError(relative, "-", "file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise PolicyDataError(relative, "-", f"not valid TOML: {exc}") from None
-    return Table(data, relative)
+    table = Table(data, relative)
+    check_header_status(table)
+    return table
+
+
+def _statuses(value: Any, path: str) -> Iterator[tuple[str, Status]]:
+    """Every ``status`` or ``*_status`` value under ``value``, with its dotted path."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if (key == "status" or str(key).endswith("_status")) and isinstance(item, str):
+                if item in Status.__members__:
+                    yield where, Status(item)
+            else:
+                yield from _statuses(item, where)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _statuses(item, f"{path}[{i}]")
+
+
+def check_header_status(t: Table) -> None:
+    """A file's header is the summary of its figures: it may not be stronger than the weakest.
+
+    Why: listings (``expatsi rules policies``) and readers take the header at its word; a header
+    saying CONFIRMED over UNCONFIRMED periods hid exactly the figures that most need checking."""
+    if "meta" not in t or not isinstance(t.data["meta"], Mapping):
+        return
+    header = t.data["meta"].get("status")
+    if not isinstance(header, str) or header not in Status.__members__:
+        return  # an unknown or missing status is reported by the file's own parser
+    claimed = Status(header)
+    found = [
+        (where, s) for key, v in t.data.items() if key != "meta" for where, s in _statuses(v, key)
+    ]
+    if not found:
+        return
+    where, weakest = max(found, key=lambda item: item[1].weakness)
+    if weakest.weakness > claimed.weakness:
+        raise PolicyDataError(
+            t.file,
+            "meta.status",
+            f"{claimed.value} claims more than the file's weakest figure: {weakest.value} at "
+            f"{where}; the header must be {weakest.value}",
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from typing import Literal
 
@@ -100,6 +101,22 @@ class RegionPolicy:
     payment_provenance: Provenance
     work_injury_factor: int  # ppm of the national benchmarks
     periods: tuple[Period, ...] = field(default=())
+    adjustment_due_day: int = 15
+    adjustment_due_month_offset: int = 1
+    adjustment_payment_provenance: Provenance | None = None
+
+    def due_date(self, month: Month) -> date:
+        """When the bill of a contribution month is due (``[region.payment]``)."""
+        target = month.plus(self.due_month_offset)
+        return date(target.year, target.month, self.due_day)
+
+    def adjustment_due_date(self, month: Month, issued: date) -> date:
+        """When an adjustment bill of ``month`` issued on ``issued`` is due
+        (``[region.payment.adjustment]``): counted from the day it is issued, since nobody could
+        pay a difference before it was known, and never before the month's own due date."""
+        target = Month.of(issued).plus(self.adjustment_due_month_offset)
+        own = date(target.year, target.month, self.adjustment_due_day)
+        return max(own, self.due_date(month))
 
     def period_for(self, month: Month) -> Period:
         for period in self.periods:
@@ -193,6 +210,8 @@ def parse_region(t: Table) -> RegionPolicy:
         [(p.span, f"periods[{i}]") for i, p in enumerate(periods)], t.file, "period"
     )
     factor = r.rate("work_injury_factor", PPM) if "work_injury_factor" in r else PPM
+    payment_provenance = payment.provenance(meta)
+    adjustment = payment.table("adjustment")
     return RegionPolicy(
         code=code,
         name=r.str("name"),
@@ -202,9 +221,12 @@ def parse_region(t: Table) -> RegionPolicy:
         rounding_provenance=rounding_t.provenance(meta),
         due_day=payment.int("due_day", lo=1, hi=28),
         due_month_offset=payment.int("due_month_offset", lo=0, hi=3),
-        payment_provenance=payment.provenance(meta),
+        payment_provenance=payment_provenance,
         work_injury_factor=factor,
         periods=tuple(sorted(periods, key=lambda p: p.span.first)),
+        adjustment_due_day=adjustment.int("due_day", lo=1, hi=28),
+        adjustment_due_month_offset=adjustment.int("due_month_offset", lo=0, hi=3),
+        adjustment_payment_provenance=adjustment.provenance(payment_provenance),
     )
 
 

@@ -46,6 +46,7 @@ class RetirementRules:
     late_notice_months: int
     provenance: Provenance
     flexible_provenance: Provenance
+    notice_provenance: Provenance
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +79,11 @@ def retirement_rules() -> RetirementRules:
 
 def parse_retirement_rules(t: Table) -> RetirementRules:
     """Validate a loaded table; errors name the file and the field."""
-    meta = t.table("meta")
-    provenance = meta.provenance()
-    reform_start = t.table("reform").month("start")
+    meta = t.table("meta").provenance()
+    reform = t.table("reform")
+    # The header summarises the file (its weakest figure); the age rule has its own status.
+    provenance = reform.provenance(meta)
+    reform_start = reform.month("start")
     categories: list[Category] = []
     seen: set[tuple[str, int]] = set()
     for row in t.tables("category"):
@@ -103,15 +106,18 @@ def parse_retirement_rules(t: Table) -> RetirementRules:
     if not categories:
         raise t.error("category", "at least one category is required")
     flex = t.table("flexible")
+    flexible_provenance = flex.provenance(provenance)
+    notice = flex.table("notice")
     return RetirementRules(
         reform_start=reform_start,
         categories=tuple(categories),
         early_max_months=flex.int("early_max_months", lo=0, hi=120),
         late_max_months=flex.int("late_max_months", lo=0, hi=120),
-        early_notice_months=flex.int("early_notice_months", lo=0, hi=24),
-        late_notice_months=flex.int("late_notice_months", lo=0, hi=24),
+        early_notice_months=notice.int("early_notice_months", lo=0, hi=24),
+        late_notice_months=notice.int("late_notice_months", lo=0, hi=24),
         provenance=provenance,
-        flexible_provenance=flex.provenance(provenance),
+        flexible_provenance=flexible_provenance,
+        notice_provenance=notice.provenance(flexible_provenance),
     )
 
 
@@ -300,6 +306,7 @@ class FlexibleWindow:
     latest_age_months: int
     early_notice_months: int
     late_notice_months: int
+    notice_provenance: Provenance
     provenance: tuple[Provenance, ...]
     explanation: tuple[str, ...]
 
@@ -327,6 +334,7 @@ def flexible_window(birth: Month, sex: str, original_age: int | None = None) -> 
         f"Latest: statutory month plus {rules.late_max_months} months = {latest} at "
         f"{_age_text(latest_age)}, by written agreement with the employer "
         f"{rules.late_notice_months} month(s) ahead.",
+        f"Notice periods {rules.notice_provenance.status.value}: {rules.notice_provenance.source}.",
     ]
     return FlexibleWindow(
         statutory=stat,
@@ -339,6 +347,7 @@ def flexible_window(birth: Month, sex: str, original_age: int | None = None) -> 
         latest_age_months=latest_age % 12,
         early_notice_months=rules.early_notice_months,
         late_notice_months=rules.late_notice_months,
-        provenance=(*stat.provenance, rules.flexible_provenance),
+        notice_provenance=rules.notice_provenance,
+        provenance=(*stat.provenance, rules.flexible_provenance, rules.notice_provenance),
         explanation=tuple(steps),
     )
