@@ -84,6 +84,7 @@ def build_parser() -> Parser:
         "card": "Integrated Card: offline verification, trust lists, signing keys",
         "jobs": "scheduled jobs (reminders, expiries)",
         "audit": "the audit trail's hash chain",
+        "access": "user accounts: two-step sign-in",
     }
     modules = sorted(m.name for m in pkgutil.iter_modules(__path__) if "_" in m.name.strip("_"))
     for name in modules:
