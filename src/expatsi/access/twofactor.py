@@ -46,11 +46,8 @@ def second_factor_required(user: Any) -> bool:
     """Agency staff, superusers and admin users must have one; everybody else may."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    if user.is_superuser or user.is_staff:
-        return True
-    return (
-        getattr(user, "agency_staff", None) is not None if hasattr(user, "agency_staff") else False
-    )
+    # hasattr: a missing reverse one-to-one raises an AttributeError subclass (and is cached).
+    return bool(user.is_superuser or user.is_staff or hasattr(user, "agency_staff"))
 
 
 def totp_device(user: Any, *, confirmed: bool = True) -> TOTPDevice | None:
@@ -166,11 +163,13 @@ def check_code(user: Any, code: str, *, device: TOTPDevice | None = None) -> Cod
     """Check a code from the authenticator (6 digits) or a recovery code (8 letters and digits)
     against the user's confirmed devices, or against ``device`` (enrolment).
 
-    Throttled: a locked second step checks nothing; a device still in django-otp's back-off checks
+    Throttled (except enrolment, where the user is shown the key): a locked second step checks
+    nothing; a device still in django-otp's back-off checks
     nothing and counts nothing (like the password throttle's refusals); every checked wrong code
     counts towards the lock.
     """
-    refusal = throttle.second_step_check(user.pk)
+    enrolling = device is not None  # the user sees the key: only the device's back-off applies
+    refusal = None if enrolling else throttle.second_step_check(user.pk)
     if refusal is not None:
         return CodeResult("locked", retry_after=refusal.retry_after)
     value = normalise(code)
@@ -193,12 +192,14 @@ def check_code(user: Any, code: str, *, device: TOTPDevice | None = None) -> Cod
         wait = int((until - timezone.now()).total_seconds()) + 1 if until else 1
         return CodeResult("wait", retry_after=max(1, wait), recovery=recovery)
     if not (recovery or _TOTP_CODE.fullmatch(value)):
-        throttle.second_step_failure(user.pk)
+        if not enrolling:
+            throttle.second_step_failure(user.pk)
         return CodeResult("wrong", recovery=recovery)
     # In a transaction with the device row locked: two requests cannot both use one code.
     verified = verify_token(user, candidate.persistent_id, value)
     if verified is None:
-        throttle.second_step_failure(user.pk)
+        if not enrolling:
+            throttle.second_step_failure(user.pk)
         return CodeResult("wrong", recovery=recovery)
     throttle.second_step_clear(user.pk)
     return CodeResult("ok", device=verified, recovery=recovery)
