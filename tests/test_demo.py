@@ -6,12 +6,15 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from expatsi.access.actors import actor_for_user
+from expatsi.access.twofactor import key_from_base32
 from expatsi.audit.models import AuditEvent
 from expatsi.audit.services import audit_verify
+from expatsi.demo import DEMO_TOTP_SECRET, demo_load
 from expatsi.employers.models import Employer, EmployerKind
 from expatsi.insurance.models import CoverageCertificate, Registration, RegistrationStatus
 from expatsi.insurance.selectors import registration_deadline_status
@@ -19,6 +22,7 @@ from expatsi.notify.models import Notification
 from expatsi.people.models import Document, DocumentKind, Person
 from expatsi.portal.management.commands.demo_setup import DEMO_PASSWORD
 from expatsi.rules.identifiers import check_id
+from tests.twofactor import code_at
 
 pytestmark = pytest.mark.django_db
 
@@ -87,13 +91,32 @@ def test_demo_setup_loads_once_and_every_login_works():
         "employee-1": "employee",
         "employee-2": "employee",
     }
+    # the agency logins' second step: the published demo key, printed with the logins
+    assert DEMO_TOTP_SECRET in text
+    demo_device = TOTPDevice(key=key_from_base32(DEMO_TOTP_SECRET))
     for username, kind in expected.items():
         assert username in text
         client = Client()
         assert client.login(username=username, password=DEMO_PASSWORD), username
         user = User.objects.get(username=username)
         assert actor_for_user(user).kind == kind
-        assert client.get("/", follow=True).status_code == 200
+        if kind == "agency":
+            assert client.get("/")["Location"].startswith("/login/verify/")
+            code = code_at(demo_device)
+            assert client.post("/login/verify/", {"code": code}).status_code == 302, username
+        page = client.get("/", follow=True)
+        assert page.status_code == 200 and page.wsgi_request.path != "/login/verify/"
     shanghai = actor_for_user(User.objects.get(username="agency-shanghai"))
     assert shanghai.regions == frozenset({"310000"})
     assert actor_for_user(User.objects.get(username="agency-officer")).regions is None
+
+
+def test_the_demo_authenticator_key_can_be_chosen_and_a_bad_one_stops_the_setup(monkeypatch):
+    monkeypatch.setenv("EXPATSI_DEMO_TOTP_SECRET", "not base32!")
+    with pytest.raises(CommandError, match="EXPATSI_DEMO_TOTP_SECRET: use base32"):
+        call_command("demo_setup", stdout=StringIO())
+    assert not User.objects.exists()
+    demo_load(password=DEMO_PASSWORD, people=5, totp_secret="JBSWY3DPEHPK3PXPJBSWY3DP")
+    device = TOTPDevice.objects.get(user__username="agency-officer")
+    assert device.confirmed and device.key == key_from_base32("JBSWY3DPEHPK3PXPJBSWY3DP")
+    assert not TOTPDevice.objects.filter(user__username__startswith="hr-").exists()

@@ -22,9 +22,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from expatsi.access.actors import SYSTEM
 from expatsi.access.models import AgencyStaff
+from expatsi.access.twofactor import key_from_base32
 from expatsi.employers.models import Employer, EmployerKind
 from expatsi.employers.services import employer_create, hr_user_add, work_injury_rating_set
 from expatsi.insurance.models import Registration, RegistrationStatus
@@ -51,6 +53,13 @@ class Login:
     role: str
     username: str
     note: str = ""
+
+
+# Demo only: the agency demo users' authenticator key, published in the README and printed by
+# `make demo` so that a tester can add it to an authenticator app (EXPATSI_DEMO_TOTP_SECRET).
+# A published key protects nothing: never run demo_setup on a real installation.
+DEMO_TOTP_SECRET = "EXPATSIDEMOONLYKEYNOTSECRET23456"  # noqa: S105 - published, demo only
+AGENCY_DEMO_USERS = ("agency-admin", "agency-officer", "agency-shanghai")
 
 
 @dataclass(slots=True)
@@ -374,9 +383,16 @@ def _user(username: str, password: str, *, email: str = "", superuser: bool = Fa
 
 
 def demo_load(
-    *, password: str, today: date | None = None, people: int = PEOPLE, seed: int = SEED
+    *,
+    password: str,
+    today: date | None = None,
+    people: int = PEOPLE,
+    seed: int = SEED,
+    totp_secret: str = DEMO_TOTP_SECRET,
 ) -> DemoResult:
-    """Load the demo data set unless it is there already; return the logins either way."""
+    """Load the demo data set unless it is there already; return the logins either way. The agency
+    users' authenticators are (re)set to ``totp_secret`` on every run."""
+    totp_key = key_from_base32(totp_secret)  # a bad secret stops before anything is written
     today = today or timezone.localdate()
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     usccs = {e["key"]: _uscc(rng, e["district"]) for e in EMPLOYERS}
@@ -385,6 +401,7 @@ def demo_load(
     with transaction.atomic(), _no_email():
         if not existing:
             _load(rng, usccs, today, people, password, result)
+        _authenticators(totp_key)
         result.logins = _logins()
     return result
 
@@ -628,6 +645,14 @@ def _users(employers: dict[str, Employer], accepted: list[Registration], passwor
     for i, person in enumerate(picked, 1):
         user = _user(f"employee-{i}", password, email=person.email)
         Person.objects.filter(pk=person.pk).update(user=user)
+
+
+def _authenticators(key: str) -> None:
+    """Demo only: the agency users sign in with a second step like real agency staff, all with the
+    one published key (replacing any authenticator a tester enrolled meanwhile)."""
+    for user in get_user_model().objects.filter(username__in=AGENCY_DEMO_USERS):
+        TOTPDevice.objects.filter(user=user).delete()
+        TOTPDevice.objects.create(user=user, name="Demo authenticator", key=key, confirmed=True)
 
 
 def _cards(rng: random.Random, today: date, accepted: list[Registration]) -> None:

@@ -97,7 +97,7 @@ ALLOWED_HOSTS = env_list("EXPATSI_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env_list("EXPATSI_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "expatsi.access.admin_apps.VerifiedAdminConfig",  # django.contrib.admin, verified sessions only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -114,6 +114,9 @@ INSTALLED_APPS = [
     "expatsi.cards",
     "expatsi.billing",
     "django_tasks_db",
+    "django_otp",  # two-step sign-in (expatsi.access.twofactor)
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 # Background work (django.tasks): the database backend, worked by `manage.py db_worker`.
@@ -132,8 +135,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "expatsi.access.middleware.SecondFactorMiddleware",  # after OTPMiddleware and the URL's language
 ]
 
 ROOT_URLCONF = "expatsi.urls"
@@ -187,6 +192,10 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# Two-step sign-in (django-otp): the name authenticator apps show; device keys hidden in the admin.
+OTP_TOTP_ISSUER = "expatsi"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Every password sign-in (portal, admin, authenticate()) goes through the sign-in throttle.
 AUTHENTICATION_BACKENDS = ["expatsi.access.throttle.ThrottledModelBackend"]

@@ -26,6 +26,7 @@ from expatsi.insurance.services import HireData, employment_start, hire_register
 from expatsi.people.models import Person
 from expatsi.people.services import PersonData, document_add
 from expatsi.rules.identifiers import uscc_check_char
+from tests.twofactor import verified_login
 
 ROLES = ("agency", "agency_sh", "hr_a", "hr_b", "token_a", "self", "other", "anon")
 API = "/api/v1"
@@ -140,7 +141,7 @@ class World:
             return Client(headers={"Authorization": f"Bearer {self.token_a_secret}"}, **kwargs)
         c = Client(**kwargs)
         if role != "anon":
-            c.force_login(self.users[role])
+            verified_login(c, self.users[role])
         return c
 
 

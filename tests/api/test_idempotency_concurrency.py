@@ -14,6 +14,7 @@ from django.test import Client
 from expatsi.access.models import AgencyStaff
 from expatsi.employers.models import Employer
 from tests.api.conftest import API, USCC_NEW_SH
+from tests.twofactor import verified_login
 
 THREADS = 8
 
@@ -35,7 +36,7 @@ def test_concurrent_retries_with_one_key_create_one_employer() -> None:
     clients = []
     for _ in range(THREADS):
         c = Client()
-        c.force_login(user)
+        verified_login(c, user)
         clients.append(c)
     barrier = threading.Barrier(THREADS)
     answers: list[tuple[int, dict]] = []

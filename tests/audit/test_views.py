@@ -16,6 +16,7 @@ from expatsi.audit.services import audit_record
 from expatsi.people.selectors import person_get
 from tests.audit.tamper import as_owner, sql
 from tests.notify.factories import agency_user, employer, hire, hr_user
+from tests.twofactor import verified_login
 
 pytestmark = pytest.mark.django_db
 URL = "/audit/"
@@ -23,7 +24,7 @@ URL = "/audit/"
 
 def logged_in(user):
     client = Client()
-    client.force_login(user)
+    verified_login(client, user)
     return client
 
 

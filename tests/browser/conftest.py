@@ -84,8 +84,20 @@ def shot(page: Any, name: str) -> None:
 
 
 def login(page: Any, base: str, username: str, password: str) -> None:
+    """Sign in; where the second step follows (agency staff), type the authenticator's current code
+    (computed from the device's key, tests.twofactor)."""
     page.goto(f"{base}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
+    if "/login/verify/" in page.url:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from tests.twofactor import current_code
+
+        device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+        page.fill("#id_code", current_code(device))
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_load_state()
+        assert "/login/verify/" not in page.url, "the second step refused the code"

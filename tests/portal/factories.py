@@ -16,6 +16,7 @@ from expatsi.insurance.services import HireData, hire_register
 from expatsi.people.models import Person
 from expatsi.people.services import PersonData
 from expatsi.rules.identifiers import uscc_check_char
+from tests.twofactor import enrol
 
 PASSWORD = "Correct-horse-battery-9"
 
@@ -46,8 +47,10 @@ def make_hr(employer: Employer, username: str = "hr") -> Any:
 
 
 def make_agency(username: str = "officer", regions: str = "") -> Any:
+    """An agency officer with an authenticator (tests.twofactor.TEST_KEY): agency staff must have one."""
     user = make_user(username)
     AgencyStaff.objects.create(user=user, regions=regions)
+    enrol(user)
     return user
 
 

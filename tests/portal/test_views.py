@@ -20,6 +20,7 @@ from tests.portal.factories import (
     make_hire,
     make_hr,
 )
+from tests.twofactor import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def hr(employer):
 
 def logged_in(user) -> Client:
     c = Client()
-    c.force_login(user)
+    verified_login(c, user)
     return c
 
 

@@ -25,6 +25,7 @@ from tests.portal.factories import (
     make_hire,
     make_hr,
 )
+from tests.twofactor import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def world() -> dict[str, Any]:
 
 def _client(user: Any) -> Client:
     c = Client()
-    c.force_login(user)
+    verified_login(c, user)
     return c
 
 

@@ -9,7 +9,8 @@ Two schemes, tried in this order:
   by the browser on its own, so a cross-site form must not be able to use it).
 
 Failures answer in the API's one error shape ``{code, message, field}``: 401 without valid
-credentials, 403 when the CSRF check fails.
+credentials, 403 when the CSRF check fails or when a session still lacks its second step
+(``second_factor_required``: signed in with the password only, see ``expatsi.access.twofactor``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from expatsi.access.actors import Actor, actor_for_token, actor_for_user, client_ip
+from expatsi.access.twofactor import verification_missing
 from expatsi.rules.errors import Forbidden, RuleError
 
 PAGE_DEFAULT = 50
@@ -84,6 +86,13 @@ class SessionActorAuth(APIKeyCookie):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             raise UnauthenticatedError("unauthenticated", "sign in or send an API token", "")
+        if verification_missing(user):
+            raise Forbidden(
+                "second_factor_required",
+                "this session has not completed the two-step sign-in: enter the code from your "
+                "authenticator app in the portal (or set one up there), then try again",
+                "",
+            )
         if (
             request.method not in ("GET", "HEAD", "OPTIONS", "TRACE")
             and check_csrf(request) is not None

@@ -173,6 +173,34 @@ def record_success(address: str, username: str) -> None:
     cache.set(_known_key(address, username), 1, KNOWN_ADDRESS_SECONDS)
 
 
+# --- the second step (a one-time code after the password) --------------------------------------
+# Counted per account only: whoever types here knows the password already, so there is no outsider
+# to lock the user out, and guessing a 6-digit code must stay slow from any number of addresses.
+SECOND_STEP_MAX_FAILURES = 5
+
+
+def _second_step_key(user_id: int) -> str:
+    return f"signin:second-step:{user_id}"
+
+
+def second_step_check(user_id: int) -> Refusal | None:
+    """Whether the account may try a code now (refused for 15 minutes after 5 wrong ones)."""
+    locked = _locked_for(_second_step_key(user_id))
+    return Refusal("locked", locked) if locked else None
+
+
+def second_step_failure(user_id: int) -> None:
+    key = _second_step_key(user_id)
+    if _count(key, LOCK_SECONDS) >= SECOND_STEP_MAX_FAILURES:
+        _lock(key)
+
+
+def second_step_clear(user_id: int) -> None:
+    """A right code starts the count afresh; a reset of the second factor lifts a lock too."""
+    key = _second_step_key(user_id)
+    cache.delete_many([*_windows(key, LOCK_SECONDS), f"{key}:lock"])
+
+
 class ThrottledModelBackend(ModelBackend):
     """Django's user-name-and-password backend behind the sign-in throttle.
 

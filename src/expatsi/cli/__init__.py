@@ -85,6 +85,7 @@ def build_parser() -> Parser:
         "jobs": "scheduled jobs (reminders, expiries)",
         "audit": "the audit trail's hash chain",
         "data": "personal data at rest: encryption keys, re-encryption after a rotation",
+        "access": "user accounts: two-step sign-in",
     }
     modules = sorted(m.name for m in pkgutil.iter_modules(__path__) if "_" in m.name.strip("_"))
     for name in modules:

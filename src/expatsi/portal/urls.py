@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from expatsi.access import twofactor_views
 from expatsi.access.throttle import ThrottledAuthenticationForm
 from expatsi.portal import views
 
@@ -15,6 +16,8 @@ urlpatterns = [
         ),
         name="login",
     ),
+    path("login/verify/", twofactor_views.login_verify, name="login_verify"),
+    path("account/two-step/", twofactor_views.two_step, name="two_step"),
     path("logout/", auth_views.LogoutView.as_view(next_page="home"), name="logout"),
     path("me/", views.me, name="me"),
     path("hires/new/", views.hire_new, name="hire_new"),

@@ -24,6 +24,7 @@ from expatsi.employers.models import Employer, HrMembership
 from expatsi.people.models import Passport, Person
 from expatsi.rules.dates import Month
 from tests.billing.conftest import employ, make_person
+from tests.twofactor import verified_login
 
 API = "/api/v1/billing"
 
@@ -42,7 +43,7 @@ class BillingWorld:
     def client(self, role: str) -> Client:
         c = Client()
         if role != "anon":
-            c.force_login(self.users[role])
+            verified_login(c, self.users[role])
         return c
 
 

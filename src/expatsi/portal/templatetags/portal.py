@@ -14,6 +14,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from expatsi.access.actors import actor_for_user, client_ip
+from expatsi.access.twofactor import verification_missing
 from expatsi.insurance.models import Registration
 from expatsi.insurance.selectors import DeadlineView, registration_deadline_status
 from expatsi.portal.errors import rule_message
@@ -120,7 +121,8 @@ def portal_nav(context: template.Context) -> dict[str, Any]:
     user = getattr(request, "user", None)
     items: list[tuple[str, str]] = []
     kind = "anonymous"
-    if user is not None and user.is_authenticated:
+    # Before the second step of signing in, no page but that step answers: offer none.
+    if user is not None and user.is_authenticated and not verification_missing(user):
         actor = actor_for_user(user, ip=client_ip(request))
         kind = actor.kind
         items.append((reverse("home"), _("Home")))

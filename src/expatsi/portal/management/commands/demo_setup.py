@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 DEMO_PASSWORD = os.environ.get("EXPATSI_DEMO_PASSWORD", "demo-expatsi-2026")
 
@@ -15,10 +15,20 @@ class Command(BaseCommand):
     help = "Create the demo users and data (safe to run again: adds nothing) and print the logins."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from expatsi.demo import demo_load
+        from django_otp.oath import TOTP
 
+        from expatsi.access.twofactor import key_from_base32
+        from expatsi.demo import DEMO_TOTP_SECRET, demo_load
+
+        secret = os.environ.get("EXPATSI_DEMO_TOTP_SECRET") or DEMO_TOTP_SECRET
+        try:
+            key = key_from_base32(secret)
+        except ValueError as exc:
+            raise CommandError(f"EXPATSI_DEMO_TOTP_SECRET: {exc}") from None
         started = time.perf_counter()
-        result = demo_load(password=os.environ.get("EXPATSI_DEMO_PASSWORD", DEMO_PASSWORD))
+        result = demo_load(
+            password=os.environ.get("EXPATSI_DEMO_PASSWORD", DEMO_PASSWORD), totp_secret=secret
+        )
         if result.created:
             counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
             self.stdout.write(
@@ -31,3 +41,9 @@ class Command(BaseCommand):
         width = max(len(login.username) for login in result.logins)
         for login in result.logins:
             self.stdout.write(f"  {login.username:<{width}}  {login.role}")
+        code = f"{TOTP(bytes.fromhex(key)).token():06d}"
+        self.stdout.write(
+            self.style.SUCCESS("Second step for the agency logins (demo only): ")
+            + "add this key to an authenticator app (time-based, 6 digits, 30 s)"
+        )
+        self.stdout.write(f"  {secret}  (EXPATSI_DEMO_TOTP_SECRET; code right now: {code})")
