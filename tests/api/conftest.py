@@ -192,6 +192,15 @@ def world(db: Any) -> World:
         number="WP110002",
         issued_on=today() - timedelta(days=3),
     )
+    document_add(
+        actor=SYSTEM,
+        person=person2,
+        kind="residence_permit",
+        number="E11000002",
+        # Obtained after entry (not yet valid today): registrable from its first day,
+        # not eligible today.
+        issued_on=today() + timedelta(days=5),
+    )
     ea2 = employment_start(
         actor=SYSTEM,
         person=person2,

@@ -78,6 +78,8 @@ def sheet(path: Path) -> Path:
             "passport_number",
             "permit_number",
             "permit_issued_on",
+            "residence_permit_number",
+            "residence_permit_issued_on",
             "start_date",
             "position",
             "monthly_wage",
@@ -93,6 +95,8 @@ def sheet(path: Path) -> Path:
                 ["DEU", "USA", "JPN"][n % 3],
                 f"K{n:07d}",
                 f"IC{n:08d}",
+                issued.isoformat(),
+                f"E{n:08d}",
                 issued.isoformat(),
                 issued.isoformat(),
                 "Engineer",
@@ -139,8 +143,9 @@ def test_sigkill_mid_row_then_rerun_registers_every_row_exactly_once(tmp_path, t
         "errors": [],
     }
     after = counts(db)
-    for table in TABLES[:-1]:  # one of each per row (the permit is the only document)
-        assert after[table] - baseline[table] == ROWS, table
+    for table in TABLES[:-1]:  # one of each per row; two documents: permit, residence permit
+        per_row = 2 if table == "people_document" else 1
+        assert after[table] - baseline[table] == per_row * ROWS, table
     rows = state(db)
     assert len(rows) == ROWS and len({r[1] for r in rows}) == ROWS  # one registration per passport
 

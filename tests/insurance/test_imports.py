@@ -42,6 +42,9 @@ def row(n: int, **over: str) -> dict[str, str]:
         "permit_number": f"IC{n:08d}",
         "permit_issued_on": ISSUED.isoformat(),
         "permit_valid_to": (ISSUED + timedelta(days=700)).isoformat(),
+        "residence_permit_number": f"E{n:08d}",
+        "residence_permit_issued_on": ISSUED.isoformat(),
+        "residence_permit_valid_to": (ISSUED + timedelta(days=700)).isoformat(),
         "start_date": ISSUED.isoformat(),
         "position": "Engineer",
         "monthly_wage": "25000",
@@ -114,7 +117,7 @@ def test_corrected_file_imports_all_rows(setup):
     report = hires_import(actor=actor, employer=employer, rows=rows, dry_run=False)
     assert report.ok and report.committed
     assert report.new_count == 5
-    assert counts() == (5, 5, 5, 5, 5)
+    assert counts() == (5, 5, 10, 5, 5)
     reg = Registration.objects.get(person__passports__number_hash__in=search_hashes("P0000003"))
     assert reg.deadline == ISSUED + timedelta(days=30)
     assert reg.employment.contract_wage == 2_500_000

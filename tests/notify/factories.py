@@ -77,8 +77,8 @@ def hire(
             start_date=start or permit_issued,
             position="Engineer",
             contract_wage=3_000_000,
-            residence_permit_number=f"E{n:08d}" if residence_valid_to else "",
-            residence_permit_issued_on=permit_issued if residence_valid_to else None,
+            residence_permit_number=f"E{n:08d}",
+            residence_permit_issued_on=permit_issued,
             residence_permit_valid_to=residence_valid_to,
         ),
     )

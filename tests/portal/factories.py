@@ -80,6 +80,9 @@ def hire_data(
         "start_date": issued + timedelta(days=10),
         "position": "Engineer",
         "contract_wage": 2_850_000,
+        "residence_permit_number": f"E{n:08d}",
+        "residence_permit_issued_on": issued,
+        "residence_permit_valid_to": issued + timedelta(days=730),
     }
     values.update(over)
     return HireData(**values)

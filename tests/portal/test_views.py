@@ -55,6 +55,8 @@ def hire_post(employer, **over):
         "permit_number": "IC110020260777",
         "permit_issued_on": issued.isoformat(),
         "permit_valid_to": (issued + timedelta(days=700)).isoformat(),
+        "residence_permit_number": "E07654321",
+        "residence_permit_issued_on": issued.isoformat(),
         "start_date": issued.isoformat(),
         "position": "Data analyst",
         "monthly_wage": "31200.50",
@@ -140,14 +142,26 @@ def test_service_errors_map_to_fields(employer, hr):
     c = logged_in(hr)
     c.post("/hires/new/", hire_post(employer))
     # same passport, other person
-    r = c.post("/hires/new/", hire_post(employer, family_name="Someone", permit_number="IC99"))
+    r = c.post(
+        "/hires/new/",
+        hire_post(
+            employer,
+            family_name="Someone",
+            permit_number="IC99",
+            residence_permit_number="E99",
+        ),
+    )
     assert r.status_code == 400
     assert 'id="id_passport_number_error"' in r.content.decode()
     # end before start
     r = c.post(
         "/hires/new/",
         hire_post(
-            employer, passport_number="B1234567", permit_number="IC98", end_date="2001-01-01"
+            employer,
+            passport_number="B1234567",
+            permit_number="IC98",
+            residence_permit_number="E98",
+            end_date="2001-01-01",
         ),
     )
     assert 'id="id_end_date_error"' in r.content.decode()

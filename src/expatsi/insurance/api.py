@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from expatsi.access.auth import Pagination, api_auth, request_actor
@@ -99,6 +99,23 @@ class RegistrationOut(Schema):
     def resolve_deadline_status(obj: Registration) -> DeadlineOut:
         view = selectors.registration_deadline_status(obj, timezone.localdate())
         return DeadlineOut(status=view.status, days_left=view.days_left, days_late=view.days_late)
+
+
+class HireWarningOut(Schema):
+    """A consequence of a hire accepted anyway (``late_registration``): amounts in yuan."""
+
+    code: str
+    message: str
+    field: str
+    overdue_days: int
+    months_owed: int
+    owed_amount: str
+    late_fee_exposure: str
+    basis: str
+
+
+class HireOut(RegistrationOut):
+    warnings: list[HireWarningOut] = Field(default_factory=list)
 
 
 class CertificateOut(Schema):
@@ -194,7 +211,23 @@ def hire(request: HttpRequest, payload: HireIn) -> Registration:
     """The one-flow hire, shared by ``POST /registrations/hire`` and ``POST /employees``."""
     actor = request_actor(request)
     employer = employer_get(actor=actor, employer_id=payload.employer_id)
-    return services.hire_register(actor=actor, employer=employer, data=payload.to_data())
+    data = payload.to_data()
+    reg = services.hire_register(actor=actor, employer=employer, data=data)
+    warnings = services.hire_warnings(employer=employer, data=data, today=timezone.localdate())
+    reg.warnings = [  # type: ignore[attr-defined]
+        HireWarningOut(
+            code=w.code,
+            message=w.message,
+            field=w.field,
+            overdue_days=w.overdue_days,
+            months_owed=w.months_owed,
+            owed_amount=format_yuan(w.owed_amount),
+            late_fee_exposure=format_yuan(w.late_fee_exposure),
+            basis=w.basis,
+        )
+        for w in warnings
+    ]
+    return reg
 
 
 # --- employments -----------------------------------------------------------------------------
@@ -344,7 +377,7 @@ def registration_list(
 
 
 # Declared before "/{registration_id}" so that "hire" is not taken for an id.
-@registrations_router.post("/hire", response={201: RegistrationOut})
+@registrations_router.post("/hire", response={201: HireOut})
 @idempotent()
 def registration_hire(request: HttpRequest, payload: HireIn) -> Status[Registration]:
     """Register a new hire in one flow: person, documents, employment and registration — all or nothing."""

@@ -25,10 +25,15 @@ from expatsi.insurance.models import (
 )
 from expatsi.people.models import Document, DocumentKind, Person
 from expatsi.people.services import PersonData, document_add, person_find_or_create
-from expatsi.rules.agreements import agreements
+from expatsi.rules.agreements import Agreement, agreements
+from expatsi.rules.contributions import person_month
+from expatsi.rules.dates import Month, add_months
 from expatsi.rules.deadlines import deadline
+from expatsi.rules.eligibility import DocumentSpan, eligibility
 from expatsi.rules.errors import Conflict, Forbidden, NotFound, RuleError
 from expatsi.rules.identifiers import DEFAULT_SSN_SCHEME, SsnScheme
+from expatsi.rules.money import format_yuan
+from expatsi.rules.penalties import late_fee
 
 SSN_ATTEMPTS = 5
 
@@ -202,6 +207,48 @@ def employment_end(*, actor: Actor, employment_id: int, on: date) -> Employment:
 # --- registration ----------------------------------------------------------------------------
 
 
+def _check_may_register(employment: Employment, permit: Document) -> None:
+    """Refuse what the law does not allow to be registered, naming the field to correct.
+
+    Work may not start before the work permit is issued; and the person must count as a foreigner
+    working in China (Order No. 16 Art. 2): an employment document together with a residence
+    permit, or a permanent resident ID card. Eligibility is judged on the first day both the
+    employment and the permit run; a residence permit obtained after that (a Z-visa holder has 30
+    days from entry to get one) is accepted from its own first day.
+    """
+    if permit.kind != DocumentKind.PERMANENT_RESIDENT_ID and employment.start_date < (
+        permit.issued_on
+    ):
+        raise RuleError(
+            "start_before_permit",
+            f"employment may not start ({employment.start_date}) before the work permit is "
+            f"issued ({permit.issued_on})",
+            "start_date",
+        )
+    docs = list(Document.objects.filter(person_id=employment.person_id))
+    spans = [DocumentSpan(d.kind, d.valid_from, d.valid_to) for d in docs]
+    first = max(employment.start_date, permit.valid_from)
+    later = (d.valid_from for d in docs if d.kind == DocumentKind.RESIDENCE_PERMIT)
+    days = [first, *sorted(day for day in later if day > first)]
+    if any(eligibility(spans, day).eligible for day in days):
+        return
+    answer = eligibility(spans, first)
+    if "no_valid_residence_permit" in answer.failing:
+        has_rp = any(d.kind == DocumentKind.RESIDENCE_PERMIT for d in docs)
+        field = "residence_permit_valid_to" if has_rp else "residence_permit_number"
+        raise RuleError(
+            "not_eligible",
+            "a residence permit valid when employment starts is required, or a permanent "
+            f"resident ID card ({answer.legal_basis})",
+            field,
+        )
+    raise RuleError(
+        "not_eligible",
+        f"the work permit is not valid when employment starts ({answer.legal_basis})",
+        "permit_valid_to",
+    )
+
+
 def registration_submit(
     *, actor: Actor, employment: Employment, permit: Document | None = None
 ) -> Registration:
@@ -230,6 +277,7 @@ def registration_submit(
         raise RuleError(
             "no_employment_document", "file the work permit (or Integrated Card) first", "permit"
         )
+    _check_may_register(employment, permit)
     if permit.kind == DocumentKind.PERMANENT_RESIDENT_ID:
         clock = deadline("employment_registration", employment.start_date)
     else:
@@ -500,6 +548,7 @@ def certificate_add(
             "country",
         )
     validation.span(valid_from, valid_to, start_field="valid_from", end_field="valid_to")
+    _check_certificate_period(agreements()[code], valid_from, valid_to)
     try:
         with transaction.atomic():
             cert = CoverageCertificate.objects.create(
@@ -522,3 +571,102 @@ def certificate_add(
             "duplicate_certificate", f"certificate {code} {number} is already on file", "number"
         ) from None
     return cert
+
+
+def _check_certificate_period(agreement: Agreement, valid_from: date, valid_to: date) -> None:
+    """An agreement exempts a seconded worker for at most ``max_exemption_months`` per
+    certificate: a longer certificate is not one the agreement honours, so it is refused rather
+    than silently exempting the months beyond. (Extensions up to ``max_total_months`` come as a
+    further certificate, which this check judges on its own.)"""
+    single = agreement.max_exemption_months
+    if single is not None and valid_to >= add_months(valid_from, single):
+        last = add_months(valid_from, single) - timedelta(days=1)
+        raise RuleError(
+            "certificate_too_long",
+            f"the China–{agreement.country} agreement exempts for at most {single} months: "
+            f"a certificate from {valid_from} may run until {last} at the latest",
+            "valid_to",
+        )
+
+
+# --- late hires ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HireWarning:
+    """A consequence the employer must see before confirming a hire that is accepted anyway.
+
+    ``late_fee_exposure`` (fen) is the late fee (SIL Art. 86: 0.05 % a day) that the months owed
+    would carry if paid ``today``: each month's employer + employee contributions on the contract
+    wage (clamped to the region's base limits, no coverage certificate), counted from that month's
+    own due date. ``basis`` says so in words.
+    """
+
+    code: str
+    message: str
+    field: str
+    overdue_days: int
+    months_owed: int
+    owed_amount: int  # fen
+    late_fee_exposure: int  # fen
+    basis: str
+
+
+def hire_warnings(*, employer: Employer, data: HireData, today: date) -> list[HireWarning]:
+    """What a hire registered ``today`` brings with it: a missed 30-day registration deadline
+    means back contributions from the start of employment and late fees on them."""
+    if data.permit_kind == DocumentKind.PERMANENT_RESIDENT_ID:
+        clock = deadline("employment_registration", data.start_date)
+    else:
+        clock = deadline("registration", data.permit_issued_on)
+    if today <= clock.due:
+        return []
+    overdue = (today - clock.due).days
+    owed = fee = months = 0
+    unpriced: list[str] = []
+    if data.start_date <= today:
+        first = Month.of(data.start_date)
+        months = Month.of(today).minus(first) + 1
+        for i in range(months):
+            month = first.plus(i)
+            try:
+                pm = person_month(
+                    region_code=employer.region_code,
+                    month=month,
+                    wage=data.contract_wage,
+                    nationality=data.person.nationality,
+                )
+            except RuleError:
+                unpriced.append(str(month))
+                continue
+            total = pm.employer_total + pm.employee_total
+            owed += total
+            due = pm.region.due_date(month)
+            if today > due:
+                fee += late_fee(total, due, today).fee_fen
+    basis = (
+        f"{months} contribution months from {data.start_date} to {today} at the contract wage "
+        f"{format_yuan(data.contract_wage)} (employer and employee shares, base limits of "
+        f"{employer.region_code}): {format_yuan(owed)}; late fee 0.05 % a day on each month "
+        f"from its due date to {today} (Social Insurance Law Art. 86): {format_yuan(fee)}"
+    )
+    if unpriced:
+        basis += f"; no policy for {', '.join(unpriced)}: not included"
+    return [
+        HireWarning(
+            code="late_registration",
+            message=(
+                f"the registration deadline {clock.due} passed {overdue} days ago: "
+                f"{months} months of contributions are owed back, with a late fee of about "
+                f"{format_yuan(fee)} if paid today"
+            ),
+            field="permit_issued_on"
+            if data.permit_kind != DocumentKind.PERMANENT_RESIDENT_ID
+            else "start_date",
+            overdue_days=overdue,
+            months_owed=months,
+            owed_amount=owed,
+            late_fee_exposure=fee,
+            basis=basis,
+        )
+    ]
