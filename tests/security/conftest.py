@@ -58,6 +58,7 @@ from tests.api.conftest import USCC_A, USCC_B, as_role, world  # noqa: F401 - th
 from tests.billing.conftest import beijing, beijing_staff, shanghai  # noqa: F401 - fixtures by name
 from tests.billing.web.conftest import bworld  # noqa: F401 - the billing tests' two tenants
 from tests.cards.helpers import active_card
+from tests.twofactor import verified_login
 
 BILL_MONTH = Month(2025, 9)
 START = date(2025, 9, 1)
@@ -302,8 +303,7 @@ def iso_world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[IsoWorld
         _token, secret = api_token_create(actor=SYSTEM, employer_id=a.employer.pk, name="HR system")
         sessions = {}
         for role, user in users.items():
-            client = Client()
-            client.force_login(user)
+            client = verified_login(Client(), user)  # agency staff: the second step done too
             sessions[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
         yield IsoWorld(
             tenants={"A": a, "B": b}, sessions=sessions, token_secret=secret, users=users
