@@ -62,6 +62,18 @@ MESSAGES: dict[str, Promise] = {
     "not_interrupted": _("Only an interrupted billing run can be resumed."),
     "username_unavailable": _("This user name is not available: choose another."),
     "invalid_username": _("Use letters, digits and @ . + - _ only, without spaces."),
+    "start_before_permit": _(
+        "Employment cannot start before the work permit is issued: check the start date and the "
+        "permit's date of issue."
+    ),
+    "not_eligible": _(
+        "Not eligible for registration: a valid work permit and a residence permit valid when "
+        "employment starts, or a permanent resident ID card, are required (Order No. 16, Art. 2)."
+    ),
+    "certificate_too_long": _(
+        "This certificate runs longer than the social security agreement allows for one "
+        "certificate: check its end date."
+    ),
     **validation.MESSAGES,  # control characters, e-mail addresses, dates out of range …
 }
 
