@@ -6,6 +6,8 @@ Views are thin: build the actor, call one selector or service, show RuleError ne
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -30,6 +32,7 @@ from expatsi.cards.forms import (
 )
 from expatsi.cards.models import Card, CardStatus
 from expatsi.credentials import qr
+from expatsi.rules.deadlines import deadline
 from expatsi.rules.errors import NotFound, RuleError
 
 FILING_FORMS: dict[str, type[CardForm]] = {
@@ -128,6 +131,13 @@ def card_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _extension_opens(card: Card) -> date | None:
+    """When the extension window of a permit opens (deadlines.toml), if it has not passed."""
+    if card.valid_to is None or card.status != CardStatus.ACTIVE:
+        return None
+    return deadline("permit_extension_window", card.valid_to).opens
+
+
 @login_required
 def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
@@ -167,6 +177,7 @@ def _detail(
             "own": actor.kind == "employee",
             "today": today,
             "photo_error": photo_error,
+            "legacy_extension_opens": _extension_opens(card) if card.legacy else None,
         },
         status=status,
     )
