@@ -51,3 +51,61 @@ def test_the_card_page_of_a_physical_permit_says_what_it_is_and_what_comes_next(
     assert f"can be applied for from {opens}" in html
     zh = world.client("hr_a").get(f"/zh-hans/cards/{card.pk}/").content.decode()
     assert "实体工作许可证" in zh
+
+
+def _one(world: World, **over: str) -> dict[str, str]:
+    from expatsi.people.models import Passport
+
+    passport = Passport.objects.get(person=world.pa, is_current=True)
+    data = {
+        "permit_number": PERMIT,
+        "passport_country": passport.country,
+        "passport_number": passport.number,
+        "employer_uscc": world.a.uscc,
+        "category": "B",
+        "position": "Teacher",
+        "valid_from": "2023-03-01",
+        "valid_to": (date.today() + timedelta(days=200)).isoformat(),
+    } | over
+    return {f"one-{k}": v for k, v in data.items()}
+
+
+def test_agency_page_brings_one_permit_on_file(world: World) -> None:
+    agency = world.client("agency")
+    assert agency.get("/cards/legacy/").status_code == 200
+    assert "旧版实体工作许可证" in agency.get("/zh-hans/cards/legacy/").content.decode()
+    r = agency.post("/cards/legacy/", _one(world))
+    card = Card.objects.get(legacy=True)
+    assert r.status_code == 302 and r["Location"].endswith(f"/cards/{card.pk}/")
+    bad = agency.post("/cards/legacy/", _one(world, permit_number="12345", valid_to="2024-01-01"))
+    assert bad.status_code == 400
+    assert Card.objects.filter(legacy=True).count() == 1
+
+
+def test_a_bad_row_is_shown_with_its_field(world: World) -> None:
+    r = world.client("agency").post("/cards/legacy/", _one(world, permit_number="12345"))
+    assert r.status_code == 400
+    assert 'id="id_one-permit_number_error"' in r.content.decode()
+    assert not Card.objects.filter(legacy=True).exists()
+
+
+def test_agency_page_imports_a_file_with_dry_run(world: World) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    row = _one(world)
+    header = ",".join(k.removeprefix("one-") for k in row)
+    body = f"{header}\n{','.join(row.values())}\n".encode()
+    agency = world.client("agency")
+    dry = agency.post(
+        "/cards/legacy/",
+        {"file-file": SimpleUploadedFile("p.csv", body, "text/csv"), "file-dry_run": "on"},
+    )
+    assert dry.status_code == 200 and 'id="legacy-report"' in dry.content.decode()
+    assert not Card.objects.filter(legacy=True).exists()
+    done = agency.post("/cards/legacy/", {"file-file": SimpleUploadedFile("p.csv", body)})
+    assert done.status_code == 200 and Card.objects.filter(legacy=True).count() == 1
+
+
+@pytest.mark.parametrize("role", ["hr_a", "self", "other"])
+def test_only_agency_staff_reach_the_page(world: World, role: str) -> None:
+    assert world.client(role).get("/cards/legacy/").status_code == 403
