@@ -46,19 +46,20 @@ def world():
     cases = {
         # deadline T+5: due within 7 days
         "due_soon": hire(emp, permit_issued=T - timedelta(days=25), family="Soon"),
-        # deadline T-10: overdue; residence permit expires T+31 (outside the 30 days, inside tomorrow)
+        # deadline T-10: overdue; residence permit expires T+61: the last day to apply for its
+        # extension is T+31 (30 days before expiry), reminded 30 days before that: tomorrow
         "overdue": hire(
             emp,
             permit_issued=T - timedelta(days=40),
             family="Late",
-            residence_valid_to=T + timedelta(days=31),
+            residence_valid_to=T + timedelta(days=61),
         ),
-        # deadline T+20, residence permit expires T+30 (last day inside the window)
+        # deadline T+20, residence permit expires T+60: apply by T+30, first reminder today
         "fresh": hire(
             emp,
             permit_issued=T - timedelta(days=10),
             family="Fresh",
-            residence_valid_to=T + timedelta(days=30),
+            residence_valid_to=T + timedelta(days=60),
         ),
         # overdue, but already accepted: nothing
         "accepted": hire(
@@ -129,6 +130,7 @@ def test_sends_each_reminder_to_each_hr_user_of_the_employer(world):
         "registration_overdue": 3,  # 2 HR users of employer 1, 1 of employer 2
         "certificate_expiring": 2,
         "residence_permit_expiring": 2,
+        "residence_permit_extension_late": 0,
     }
     assert result["sent_total"] == 9 == Notification.objects.count()
     expected = [
@@ -156,13 +158,14 @@ def test_running_twice_on_one_day_sends_nothing_twice(world):
 
 def test_later_days_send_only_what_is_new(world):
     run_daily(T)
-    # T+1: the residence permit expiring T+31 enters the window; nothing else is new
+    # T+1: the residence permit expiring T+61 gets its first reminder; nothing else is new
     next_day = run_daily(T + timedelta(days=1))
     assert next_day["sent"] == {
         "registration_due_soon": 0,
         "registration_overdue": 0,
         "certificate_expiring": 0,
         "residence_permit_expiring": 2,
+        "residence_permit_extension_late": 0,
     }
     # T+4: "Late" is 14 days late — its third week — so both HR users hear again; "Elsewhere"
     # (15 → 19 days late) stays in its third week: nothing

@@ -100,6 +100,7 @@ GOLDEN_HEADERS = {
     "national/agreements.toml": U,  # France: in-force date not found
     "national/crediting_rates.toml": U,  # 2025: 1.50%
     "national/deadlines.toml": V,  # proof of life, payment due, certificate alert
+    "national/first_entry.toml": S,  # the Work Permit Notice's 90 days
     "national/holidays.toml": U,
     "national/min_contribution.toml": C,
     "national/months_divisor.toml": V,  # fractional ages interpolated

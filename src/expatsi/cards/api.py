@@ -18,6 +18,7 @@ from ninja.pagination import paginate
 
 from expatsi.access.actors import client_ip
 from expatsi.access.auth import Pagination, api_auth, request_actor
+from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import Day, Text
 from expatsi.cards import keys, selectors, services, verification
 from expatsi.cards.models import Card, CardApplication, CardEvent
@@ -180,6 +181,7 @@ def card_list(request: HttpRequest, status: str = "", q: str = "") -> QuerySet[C
 
 
 @router.post("", response={201: ApplicationOut})
+@idempotent()
 def card_apply(request: HttpRequest, payload: ApplyIn) -> Status[CardApplication]:
     """First application for a foreigner new to China (the work permit notice and the card)."""
     actor = request_actor(request)
@@ -207,6 +209,7 @@ def application_list(request: HttpRequest, status: str = "submitted") -> QuerySe
 
 
 @router.post("/applications/{application_id}/decision", response=ApplicationOut)
+@idempotent()
 def application_decide(
     request: HttpRequest, application_id: int, payload: DecisionIn
 ) -> CardApplication:
@@ -271,6 +274,7 @@ def card_qr_png(request: HttpRequest, card_id: int) -> HttpResponse:
 
 
 @router.post("/{card_id}/entry", response=CardOut)
+@idempotent()
 def card_record_entry(request: HttpRequest, card_id: int, payload: EntryIn) -> Card:
     return services.card_record_entry(
         actor=request_actor(request), card_id=card_id, entry_date=payload.entry_date
@@ -294,6 +298,7 @@ def card_record_entry(request: HttpRequest, card_id: int, payload: EntryIn) -> C
         }
     },
 )
+@idempotent()
 def card_photo(request: HttpRequest, card_id: int) -> Card:
     """Attach the holder's photo (JPEG or PNG, multipart ``photo``); an active card's QR code is
     re-issued because it carries the photo's fingerprint. Over 2 MB or 16 megapixels: 413
@@ -305,6 +310,7 @@ def card_photo(request: HttpRequest, card_id: int) -> Card:
 
 
 @router.post("/{card_id}/extension", response={201: ApplicationOut})
+@idempotent()
 def card_extend(
     request: HttpRequest, card_id: int, payload: ExtensionIn
 ) -> Status[CardApplication]:
@@ -316,6 +322,7 @@ def card_extend(
 
 
 @router.post("/{card_id}/change", response={201: ApplicationOut})
+@idempotent()
 def card_change(request: HttpRequest, card_id: int, payload: ChangeIn) -> Status[CardApplication]:
     _card(request, card_id)
     app = services.card_change_request(
@@ -328,6 +335,7 @@ def card_change(request: HttpRequest, card_id: int, payload: ChangeIn) -> Status
 
 
 @router.post("/{card_id}/deregistration", response={201: ApplicationOut})
+@idempotent()
 def card_deregister(
     request: HttpRequest, card_id: int, payload: DeregistrationIn
 ) -> Status[CardApplication]:

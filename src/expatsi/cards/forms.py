@@ -154,3 +154,41 @@ class DecisionForm(CardForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Required to reject; the employer's HR and the holder see it."),
     )
+
+
+# --- older physical permits (agency) -------------------------------------------------------------
+
+
+class LegacyPermitForm(CardForm):
+    """One physical work permit issued before the Integrated Card, as its card shows it."""
+
+    permit_number = forms.CharField(
+        label=_("Work permit number"), max_length=18, help_text=_("18 digits, as on the permit.")
+    )
+    passport_country = forms.ChoiceField(label=_("Passport issued by"), choices=())
+    passport_number = forms.CharField(label=_("Passport number"), max_length=20)
+    employer_uscc = forms.CharField(label=_("Employer's unified social credit code"), max_length=18)
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    position = forms.CharField(label=_("Position"), max_length=100)
+    valid_from = forms.DateField(label=_("Valid from"), widget=DateInput())
+    valid_to = forms.DateField(label=_("Valid until"), widget=DateInput())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        country = self.fields["passport_country"]
+        assert isinstance(country, forms.ChoiceField)
+        country.choices = country_choices(str(_("Choose a country")))
+
+    def as_row(self) -> dict[str, str]:
+        return {name: str(value) for name, value in self.cleaned_data.items()}
+
+
+class LegacyFileForm(CardForm):
+    file = forms.FileField(
+        label=_("CSV or Excel file of physical permits"),
+        help_text=_(
+            "Header row: permit_number, passport_country, passport_number, employer_uscc, "
+            "category, position, valid_from, valid_to (dates as YYYY-MM-DD). All rows or none."
+        ),
+    )
+    dry_run = forms.BooleanField(label=_("Check only, import nothing"), required=False)

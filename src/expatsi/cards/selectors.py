@@ -114,107 +114,123 @@ def application_get(*, actor: Actor, application_id: int) -> CardApplication:
 
 @dataclass(frozen=True)
 class Step:
-    """One step of a first entry, with its date or deadline and where it stands."""
+    """One step of a first entry, with its date or deadline and where it stands.
+
+    ``law``, ``status`` and ``source`` come from national/first_entry.toml (the step's rule)."""
 
     key: str
     label: str
     day: date | None
-    state: str  # done | pending | due_soon | overdue | not_applicable
+    state: str  # done | pending | due_soon | overdue | not_applicable | not_recorded
     note: str = ""
+    law: str = ""
+    status: str = ""
+    source: str = ""
 
 
 def first_entry_steps(card: Card, today: date | None = None) -> list[Step]:
-    """Application → work permit notice (90 days for the Z visa) → entry → card active → residence
-    permit within 30 days of entry → social insurance registration within 30 days of the permit."""
-    from django.utils import timezone
+    """The steps of national/first_entry.toml in their order (application → notice → Z visa →
+    entry → 24-hour lodging registration → residence permit → social insurance registration →
+    e-SSC activation), each with its deadline from deadlines.toml and where this card stands.
+    Steps expatsi does not record (lodging, e-SSC) say so rather than guess."""
+    from django.utils import timezone, translation
     from django.utils.translation import gettext as _
 
     from expatsi.insurance.models import Registration
     from expatsi.insurance.selectors import registration_deadline_status
     from expatsi.people.models import DocumentKind
+    from expatsi.rules.deadlines import deadline
+    from expatsi.rules.first_entry import first_entry_steps as policy_steps
 
     today = today or timezone.localdate()
+    language = translation.get_language()
     first = card.applications.filter(kind="first_entry").order_by("filed_at").first()
-    steps = [
-        Step(
-            "applied",
-            _("Application filed online by the employer"),
-            first.filed_at.date() if first else None,
-            "done" if first else "not_applicable",
-        ),
-    ]
-    if card.notice_issued_on:
-        lapsed = card.status == "lapsed"
-        steps.append(
-            Step(
-                "notice",
-                _("Work permit notice issued (valid 90 days for the Z visa)"),
-                card.notice_issued_on,
-                "overdue" if lapsed else "done",
-                _("valid until %(day)s") % {"day": card.notice_valid_to},
+    entered = card.entry_date
+    lapsed = card.status == "lapsed"
+
+    def computed(key: str) -> tuple[date | None, str, str]:
+        if key == "applied":
+            return (
+                first.filed_at.date() if first else None,
+                "done" if first else "not_applicable",
+                "",
             )
-        )
-    else:
-        steps.append(
-            Step(
-                "notice",
-                _("Work permit notice issued (valid 90 days for the Z visa)"),
-                None,
-                "pending" if card.status == "applied" else "not_applicable",
+        if key == "notice":
+            if card.notice_issued_on:
+                note = _("valid until %(day)s") % {"day": card.notice_valid_to}
+                return card.notice_issued_on, "overdue" if lapsed else "done", note
+            return None, "pending" if card.status == "applied" else "not_applicable", ""
+        if key == "z_visa":
+            if entered:
+                return None, "done", ""
+            if card.notice_valid_to:
+                note = _("apply while the notice is valid, by %(day)s") % {
+                    "day": card.notice_valid_to
+                }
+                return card.notice_valid_to, "overdue" if lapsed else "pending", note
+            return None, "pending" if card.status == "applied" else "not_applicable", ""
+        if key == "entry":
+            if entered:
+                return entered, "done", ""
+            waiting = card.status == "notice_issued"
+            return card.notice_valid_to, "pending" if waiting else "not_applicable", ""
+        if key == "lodging":
+            if not entered:
+                return None, "not_applicable", ""
+            due = deadline("lodging_registration", entered).due
+            return (
+                due,
+                "not_recorded",
+                _("done at the police station or the hotel; not recorded here"),
             )
-        )
-    if card.entry_date:
-        steps.append(
-            Step("entry", _("Entry into China; the card becomes active"), card.entry_date, "done")
-        )
-        has_residence = card.person.documents.filter(
-            kind=DocumentKind.RESIDENCE_PERMIT, valid_from__gte=card.entry_date
-        ).exists()
-        due = card.residence_permit_due
-        state = "done" if has_residence else ("overdue" if due and today > due else "pending")
-        steps.append(Step("residence", _("Residence permit, within 30 days of entry"), due, state))
-    else:
-        waiting = card.status == "notice_issued"
-        steps.append(
-            Step(
-                "entry",
-                _("Entry into China; the card becomes active"),
-                card.notice_valid_to,
-                "pending" if waiting else "not_applicable",
+        if key == "residence":
+            if not entered:
+                return None, "not_applicable", ""
+            has_residence = card.person.documents.filter(
+                kind=DocumentKind.RESIDENCE_PERMIT, valid_from__gte=entered
+            ).exists()
+            rp_due = card.residence_permit_due
+            late = rp_due is not None and today > rp_due
+            return rp_due, "done" if has_residence else ("overdue" if late else "pending"), ""
+        if key == "registration":
+            reg = (
+                Registration.objects.filter(person=card.person, employer=card.employer)
+                .exclude(status="rejected")
+                .order_by("-submitted_at")
+                .first()
             )
-        )
-    reg = (
-        Registration.objects.filter(person=card.person, employer=card.employer)
-        .exclude(status="rejected")
-        .order_by("-submitted_at")
-        .first()
-    )
-    if reg is not None:
-        view = registration_deadline_status(reg, today)
-        state = {
-            "registered_on_time": "done",
-            "registered_late": "done",
-            "overdue": "overdue",
-            "due_soon": "due_soon",
-        }.get(view.status, "pending")
-        note = _("registered on %(day)s") % {"day": reg.registered_on} if reg.registered_on else ""
+            if reg is None:
+                return None, "pending", _("not yet submitted")
+            view = registration_deadline_status(reg, today)
+            state = {
+                "registered_on_time": "done",
+                "registered_late": "done",
+                "overdue": "overdue",
+                "due_soon": "due_soon",
+            }.get(view.status, "pending")
+            note = (
+                _("registered on %(day)s") % {"day": reg.registered_on} if reg.registered_on else ""
+            )
+            return reg.deadline, state, note
+        if key == "essc":
+            if not entered:
+                return None, "not_applicable", ""
+            return None, "not_recorded", _("no national deadline; done by the holder in the app")
+        return None, "not_recorded", ""
+
+    steps: list[Step] = []
+    for rule in policy_steps():
+        day, state, note = computed(rule.key)
         steps.append(
             Step(
-                "registration",
-                _("Social insurance registration, within 30 days of the permit"),
-                reg.deadline,
+                rule.key,
+                rule.label(language),
+                day,
                 state,
                 note,
-            )
-        )
-    else:
-        steps.append(
-            Step(
-                "registration",
-                _("Social insurance registration, within 30 days of the permit"),
-                None,
-                "pending",
-                _("not yet submitted"),
+                law=rule.law,
+                status=rule.provenance.status.value,
+                source=rule.provenance.source,
             )
         )
     return steps

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.card_list, name="list"),
     path("verify/", views.verify_page, name="verify"),
     path("queue/", views.queue, name="queue"),
+    path("legacy/", views.legacy_import, name="legacy_import"),
     path("applications/<int:app_pk>/decide/", views.decide, name="decide"),
     path("<int:pk>/", views.card_detail, name="detail"),
     path("<int:pk>/qr.png", views.card_qr_png, name="qr_png"),

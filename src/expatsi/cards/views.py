@@ -6,6 +6,8 @@ Views are thin: build the actor, call one selector or service, show RuleError ne
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -25,11 +27,14 @@ from expatsi.cards.forms import (
     DeregistrationForm,
     EntryForm,
     ExtensionForm,
+    LegacyFileForm,
+    LegacyPermitForm,
     VerifyForm,
     card_rule_message,
 )
 from expatsi.cards.models import Card, CardStatus
 from expatsi.credentials import qr
+from expatsi.rules.deadlines import deadline
 from expatsi.rules.errors import NotFound, RuleError
 
 FILING_FORMS: dict[str, type[CardForm]] = {
@@ -128,6 +133,13 @@ def card_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _extension_opens(card: Card) -> date | None:
+    """When the extension window of a permit opens (deadlines.toml), if it has not passed."""
+    if card.valid_to is None or card.status != CardStatus.ACTIVE:
+        return None
+    return deadline("permit_extension_window", card.valid_to).opens
+
+
 @login_required
 def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
@@ -167,6 +179,7 @@ def _detail(
             "own": actor.kind == "employee",
             "today": today,
             "photo_error": photo_error,
+            "legacy_extension_opens": _extension_opens(card) if card.legacy else None,
         },
         status=status,
     )
@@ -359,3 +372,60 @@ def decide(request: HttpRequest, app_pk: int) -> HttpResponse:
     if target == "card":
         return redirect("cards:detail", pk=app.card_id)
     return redirect("cards:queue")
+
+
+# --- older physical permits (agency) -------------------------------------------------------------
+
+
+@login_required
+def legacy_import(request: HttpRequest) -> HttpResponse:
+    """Agency staff bring one physical permit, or a file of them, on file (all rows or none)."""
+    from expatsi.cards.legacy_import import legacy_permits_import
+    from expatsi.insurance.imports import rows_from_file
+
+    actor = _actor(request)
+    if not actor.is_agency:
+        raise PermissionDenied
+    one = LegacyPermitForm(prefix="one")
+    upload = LegacyFileForm(prefix="file")
+    report = None
+    status = 200
+    if request.method == "POST" and "one-permit_number" in request.POST:
+        one = LegacyPermitForm(request.POST, prefix="one")
+        if one.is_valid():
+            try:
+                result = legacy_permits_import(actor=actor, rows=[one.as_row()], dry_run=False)
+            except RuleError as exc:
+                one.add_rule_error(exc)
+            else:
+                for err in result.errors:
+                    one.add_error(
+                        err.column if err.column in one.fields else None,
+                        card_rule_message(RuleError(err.code, err.message, err.column)),
+                    )
+                done = [r for r in result.results if r.card_id]
+                if result.ok and done:
+                    messages.success(request, _("The physical work permit is on file."))
+                    return redirect("cards:detail", pk=done[0].card_id)
+        status = 400
+    elif request.method == "POST":
+        upload = LegacyFileForm(request.POST, request.FILES, prefix="file")
+        if upload.is_valid():
+            f = upload.cleaned_data["file"]
+            try:
+                rows = rows_from_file(f.name, f.read())
+                report = legacy_permits_import(
+                    actor=actor, rows=rows, dry_run=upload.cleaned_data["dry_run"]
+                )
+            except RuleError as exc:
+                upload.add_error("file", card_rule_message(exc))
+        if not upload.is_valid() or (report is not None and not report.ok):
+            status = 400
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    return render(
+        request,
+        "cards/legacy_import.html",
+        {"one": one, "upload": upload, "report": report},
+        status=status,
+    )

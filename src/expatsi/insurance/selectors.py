@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from expatsi.access.actors import Actor
 from expatsi.insurance.models import Employment, Registration, RegistrationStatus
+from expatsi.rules.deadlines import clock
 
-DUE_SOON_DAYS = 7
+# "Due soon" on pages and in the API: the registration clock's due_soon_days in deadlines.toml.
+DUE_SOON_DAYS = clock("registration").due_soon_days
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,14 +6,19 @@ has hired them for later). Each reminder goes to the inbox and by e-mail, in the
 
 Idempotency (dedupe keys; ``notify_user`` never delivers one key to one user twice):
 
-* ``registration_due_soon:<registration id>`` — once per registration, when it enters the last
-  ``DUE_SOON_DAYS`` days before its deadline;
-* ``registration_overdue:<registration id>:w<weeks late>`` — on the first day late, then once a week
-  (day 7, 14 … late) for as long as the registration stays unaccepted;
-* ``certificate_expiring:<certificate id>:<valid_to>`` and
-  ``residence_permit_expiring:<document id>:<valid_to>`` — once per document and expiry date, when
-  it enters the last ``EXPIRY_DAYS`` days; a corrected or extended expiry date is a new reminder.
-  A document already followed by a newer one of the same kind (renewed) is not reminded.
+Every window comes from ``[reminders.*]`` in ``national/deadlines.toml`` (none is written here),
+counted back from the clock's due date — the last day on time — so a reminder always comes before
+the legal deadline (a residence permit must be extended at least 30 days before it expires: its
+reminders come 30 and 7 days before that day, i.e. 60 and 37 days before expiry).
+
+* ``registration_due_soon:<registration id>:d<days>`` — once per reminder day of the plan;
+* ``registration_overdue:<registration id>:late-w<weeks late>`` — on the first day late, then every
+  ``overdue_every_days`` for as long as the registration stays unaccepted;
+* ``certificate_expiring:<certificate id>:<valid_to>:d<days>``,
+  ``residence_permit_expiring:<document id>:<valid_to>:d<days>`` and
+  ``residence_permit_extension_late:<document id>:<valid_to>:late-w<weeks>`` (after the last day
+  to apply, until expiry) — a corrected or extended expiry date is a new reminder. A document
+  already followed by a newer one of the same kind (renewed) is not reminded.
 
 Running the job twice on one day therefore sends nothing twice, and a day the job missed is caught
 up the next day. Every step is one set-based query (plus one for recipients); the keys already
@@ -46,19 +51,25 @@ from expatsi.insurance.models import (
     Registration,
     RegistrationStatus,
 )
-from expatsi.insurance.selectors import DUE_SOON_DAYS
 from expatsi.notify.models import Notification
 from expatsi.notify.services import notify_user
 from expatsi.people.models import Document, DocumentKind
+from expatsi.rules.deadlines import (
+    ReminderPlan,
+    deadline,
+    earliest_reminder_day,
+    reminder_plan,
+    reminder_stage,
+)
 
 log = logging.getLogger(__name__)
 
-EXPIRY_DAYS = 30
 KINDS = (
     "registration_due_soon",
     "registration_overdue",
     "certificate_expiring",
     "residence_permit_expiring",
+    "residence_permit_extension_late",
 )
 CHUNK = 1000
 
@@ -73,11 +84,21 @@ class Reminder:
     dedupe_key: str
 
 
+def _window_days(plan: ReminderPlan) -> int:
+    """An upper bound on how far before the event the first reminder can come: a SQL prefilter
+    only; each row's exact reminder day is then computed from its clock."""
+    c = plan.clock
+    span = {"calendar_days": c.amount, "working_days": 2 * c.amount + 30, "months": 31 * c.amount}
+    return span[c.unit] + earliest_reminder_day(plan) + 1
+
+
 def _registration_reminders(today: date) -> Iterator[Reminder]:
+    plan = reminder_plan("registration")
     live_employment = Q(employment__end_date__isnull=True) | Q(employment__end_date__gte=today)
     regs = (
         Registration.objects.filter(
-            status=RegistrationStatus.SUBMITTED, deadline__lte=today + timedelta(days=DUE_SOON_DAYS)
+            status=RegistrationStatus.SUBMITTED,
+            deadline__lte=today + timedelta(days=earliest_reminder_day(plan)),
         )
         .filter(live_employment)
         .select_related("person")
@@ -85,21 +106,22 @@ def _registration_reminders(today: date) -> Iterator[Reminder]:
         .order_by("deadline", "id")
     )
     for reg in regs.iterator(chunk_size=CHUNK):
+        stage = reminder_stage(plan, reg.deadline, today)
+        if stage is None:
+            continue
         params: dict[str, Any] = {
             "person": reg.person.full_name,
             "deadline": reg.deadline.isoformat(),
             "registration_id": reg.pk,
         }
-        late = (today - reg.deadline).days
-        if late > 0:
-            params["days"] = late
-            key = f"registration_overdue:{reg.pk}:w{late // 7}"
+        if stage.overdue:
+            params["days"] = -stage.days_left
+            key = f"registration_overdue:{reg.pk}:{stage.tag}"
             yield Reminder("registration_overdue", reg.employer_id, params, key)
         else:
-            params["days_left"] = -late
-            yield Reminder(
-                "registration_due_soon", reg.employer_id, params, f"registration_due_soon:{reg.pk}"
-            )
+            params["days_left"] = stage.days_left
+            key = f"registration_due_soon:{reg.pk}:{stage.tag}"
+            yield Reminder("registration_due_soon", reg.employer_id, params, key)
 
 
 def _employers_of(person_ids: Iterable[int], today: date) -> dict[int, list[int]]:
@@ -125,9 +147,10 @@ def _certificate_reminders(today: date) -> Iterator[Reminder]:
         country=OuterRef("country"),
         valid_to__gt=OuterRef("valid_to"),
     )
+    plan = reminder_plan("certificate")
     certs = list(
         CoverageCertificate.objects.filter(
-            valid_to__gte=today, valid_to__lte=today + timedelta(days=EXPIRY_DAYS)
+            valid_to__gte=today, valid_to__lte=today + timedelta(days=_window_days(plan))
         )
         .exclude(Exists(renewed))
         .select_related("person")
@@ -144,13 +167,17 @@ def _certificate_reminders(today: date) -> Iterator[Reminder]:
     )
     employers = _employers_of((c.person_id for c in certs), today)
     for cert in certs:
+        due = deadline(plan.clock.kind, cert.valid_to).due
+        stage = reminder_stage(plan, due, today, until=cert.valid_to)
+        if stage is None:
+            continue
         params = {
             "person": cert.person.full_name,
             "number": cert.number,
             "country": cert.country,
             "valid_to": cert.valid_to.isoformat(),
         }
-        key = f"certificate_expiring:{cert.pk}:{cert.valid_to.isoformat()}"
+        key = f"certificate_expiring:{cert.pk}:{cert.valid_to.isoformat()}:{stage.tag}"
         for employer_id in employers.get(cert.person_id, []):
             yield Reminder("certificate_expiring", employer_id, params, key)
 
@@ -159,11 +186,12 @@ def _residence_permit_reminders(today: date) -> Iterator[Reminder]:
     renewed = Document.objects.filter(
         person_id=OuterRef("person_id"), kind=DocumentKind.RESIDENCE_PERMIT
     ).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=OuterRef("valid_to")))
+    plan = reminder_plan("residence_permit")
     docs = list(
         Document.objects.filter(
             kind=DocumentKind.RESIDENCE_PERMIT,
             valid_to__gte=today,
-            valid_to__lte=today + timedelta(days=EXPIRY_DAYS),
+            valid_to__lte=today + timedelta(days=_window_days(plan)),
         )
         .exclude(Exists(renewed))
         .select_related("person")
@@ -173,14 +201,26 @@ def _residence_permit_reminders(today: date) -> Iterator[Reminder]:
     employers = _employers_of((d.person_id for d in docs), today)
     for doc in docs:
         assert doc.valid_to is not None  # filtered above
-        params = {
+        # The reminder counts from the last day to APPLY (Exit-Entry Law Art. 32: at least 30
+        # days before expiry), not from the expiry itself.
+        due = deadline(plan.clock.kind, doc.valid_to).due
+        stage = reminder_stage(plan, due, today, until=doc.valid_to)
+        if stage is None:
+            continue
+        params: dict[str, Any] = {
             "person": doc.person.full_name,
             "number": doc.number,
             "valid_to": doc.valid_to.isoformat(),
+            "deadline": due.isoformat(),
         }
-        key = f"residence_permit_expiring:{doc.pk}:{doc.valid_to.isoformat()}"
+        kind = "residence_permit_extension_late" if stage.overdue else "residence_permit_expiring"
+        if stage.overdue:
+            params["days"] = -stage.days_left
+        else:
+            params["days_left"] = stage.days_left
+        key = f"{kind}:{doc.pk}:{doc.valid_to.isoformat()}:{stage.tag}"
         for employer_id in employers.get(doc.person_id, []):
-            yield Reminder("residence_permit_expiring", employer_id, params, key)
+            yield Reminder(kind, employer_id, params, key)
 
 
 def _hr_users(employer_ids: Iterable[int]) -> dict[int, list[User]]:

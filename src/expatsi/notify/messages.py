@@ -42,10 +42,19 @@ TEMPLATES: dict[str, tuple[Promise, Promise]] = {
         ),
     ),
     "residence_permit_expiring": (
-        _("Residence permit expiring on %(valid_to)s: %(person)s"),
+        _("Residence permit: apply for the extension by %(deadline)s: %(person)s"),
         _(
-            "The residence permit of %(person)s expires on %(valid_to)s. Apply for an extension at least 30 "
-            "days before it expires (Exit and Entry Administration Law Art. 32)."
+            "The residence permit of %(person)s expires on %(valid_to)s. The extension must be applied for "
+            "at least 30 days before it expires, that is by %(deadline)s (Exit and Entry Administration Law "
+            "Art. 32)."
+        ),
+    ),
+    "residence_permit_extension_late": (
+        _("Residence permit extension late: %(person)s"),
+        _(
+            "The extension of the residence permit of %(person)s should have been applied for by "
+            "%(deadline)s (at least 30 days before expiry, Exit and Entry Administration Law Art. 32). "
+            "Apply now: the permit expires on %(valid_to)s."
         ),
     ),
     "card_active": (

@@ -388,3 +388,112 @@ def deadline_status(deadline: Deadline, today: date) -> DeadlineState:
     if days_left <= deadline.due_soon_days:
         return DeadlineState("due_soon", days_left)
     return DeadlineState("on_time", days_left)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reminder plans: when the daily job reminds of a clock
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderPlan:
+    """When to remind of one clock, as written in ``[reminders.<name>]`` of deadlines.toml.
+
+    ``days_before_due`` counts back from the clock's due date (the last day on time), never from
+    the event: a reminder "30 days before" an extension that must be filed 30 days before expiry
+    arrives 60 days before expiry, while there is still time to act.
+    """
+
+    name: str
+    clock: Clock
+    days_before_due: tuple[int, ...]
+    overdue_every_days: int | None
+    rule: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderStage:
+    """The reminder due on a day: ``tag`` names it for deduplication (``d30``, ``late-w2``…)."""
+
+    tag: str
+    due: date
+    days_left: int
+    overdue: bool
+
+
+@cache
+def reminder_plans() -> Mapping[str, ReminderPlan]:
+    """Every reminder plan by name, loaded and validated once."""
+    return parse_reminder_plans(read_table(_DEADLINES_FILE), clocks())
+
+
+def reminder_plan(name: str) -> ReminderPlan:
+    found = reminder_plans().get(name)
+    if found is None:  # a code/data mismatch, not user input
+        raise PolicyDataError(_DEADLINES_FILE, f"reminders.{name}", "is required")
+    return found
+
+
+def parse_reminder_plans(t: Table, known: Mapping[str, Clock]) -> dict[str, ReminderPlan]:
+    """Validate ``[reminders]``; every error names the file and the field."""
+    meta_prov = t.table("meta").provenance()
+    table = t.table("reminders")
+    found: dict[str, ReminderPlan] = {}
+    for name in list(table.data):
+        row = table.table(name)
+        kind = row.str("clock")
+        if kind not in known:
+            raise row.error("clock", f"{kind!r} is not a clock in [clocks]")
+        days = row.raw("days_before_due")
+        if (
+            not isinstance(days, list)
+            or not days
+            or not all(
+                isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 366 for d in days
+            )
+            or len(set(days)) != len(days)
+        ):
+            raise row.error("days_before_due", "must be a non-empty list of distinct days 0…366")
+        every = row.int("overdue_every_days", lo=1, hi=366) if "overdue_every_days" in row else None
+        prov = row.provenance()
+        if prov.status.weakness > meta_prov.status.weakness:
+            raise row.error(
+                "status", f"is weaker than the file's [meta] status {meta_prov.status.value}"
+            )
+        found[name] = ReminderPlan(
+            name=name,
+            clock=known[kind],
+            days_before_due=tuple(sorted(days, reverse=True)),
+            overdue_every_days=every,
+            rule=row.str("rule"),
+            provenance=prov,
+        )
+    return found
+
+
+def reminder_stage(
+    plan: ReminderPlan, due: date, today: date, *, until: date | None = None
+) -> ReminderStage | None:
+    """The reminder to send on ``today`` for a matter due on ``due``, or None.
+
+    The latest reminder day not after ``today`` is the one sent (a day the job missed is caught
+    up, but never twice); after the due day, one reminder every ``overdue_every_days`` if the plan
+    has them (otherwise the last reminder, if it was missed). ``until`` (e.g. the permit's expiry) ends all reminders after that day.
+    """
+    if until is not None and today > until:
+        return None
+    left = (due - today).days
+    if left < 0:
+        if plan.overdue_every_days is None:  # no "late" reminders: the last one, if missed
+            return ReminderStage(f"d{min(plan.days_before_due)}", due, left, True)
+        weeks = -left // plan.overdue_every_days
+        return ReminderStage(f"late-w{weeks}", due, left, True)
+    for days in sorted(plan.days_before_due):  # nearest reminder first
+        if left <= days:
+            return ReminderStage(f"d{days}", due, left, False)
+    return None
+
+
+def earliest_reminder_day(plan: ReminderPlan) -> int:
+    """How many days before the due date the first reminder of ``plan`` comes."""
+    return max(plan.days_before_due)
