@@ -8,6 +8,9 @@ from expatsi.employers.views import invitation_accept
 from expatsi.portal import views
 
 handler400 = "expatsi.access.views.bad_request"  # an over-large body is 413
+handler403 = "expatsi.portal.error_views.permission_denied"
+handler404 = "expatsi.portal.error_views.page_not_found"
+handler500 = "expatsi.portal.error_views.server_error"
 
 urlpatterns = [
     path("api/v1/", api.urls),
