@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from expatsi import tabular
 from expatsi.access.actors import Actor, actor_for_user, client_ip
 from expatsi.billing import declarations, exports, provenance, selectors, tasks
 from expatsi.billing.forms import (
@@ -602,10 +603,7 @@ def bank_import(request: HttpRequest) -> HttpResponse:
         try:
             if len(data) > MAX_UPLOAD:
                 raise RuleError("too_large", "the file is larger than 5 MB", "file")
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise RuleError("not_utf8", "the CSV file must be UTF-8 encoded", "file") from None
+            text = tabular.csv_text(upload.name or "statement.csv", data)
             report = bank_statement_import(actor=actor, text=text, dry_run=True)
         except RuleError as exc:
             form.add_error("file", rule_message(exc.code, exc.message))
