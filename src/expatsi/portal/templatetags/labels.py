@@ -1,0 +1,31 @@
+"""Template filters that turn stored codes into words in the reader's language (see
+``expatsi.portal.labels``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import template
+
+from expatsi.portal import labels
+
+register = template.Library()
+
+register.filter("card_action", labels.card_action)
+register.filter("card_status", labels.card_status)
+register.filter("actor_name", labels.actor_name)
+register.filter("actor_kind", labels.actor_kind)
+register.filter("audit_action", labels.audit_action)
+register.filter("field_name", labels.field_name)
+
+
+@register.filter
+def detail_items(detail: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    return labels.detail_items(detail)
+
+
+@register.filter
+def deregistration_reason(code: str) -> str:
+    label = labels.DEREGISTRATION_REASONS.get(code)
+    return str(label) if label is not None else code
