@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import template
+from django.utils.translation import get_language
 
+from expatsi.employers.display import display_name, other_name
+from expatsi.notify.messages import in_language
 from expatsi.portal import labels
 
 register = template.Library()
@@ -29,3 +32,16 @@ def detail_items(detail: Mapping[str, Any] | None) -> list[tuple[str, str]]:
 def deregistration_reason(code: str) -> str:
     label = labels.DEREGISTRATION_REASONS.get(code)
     return str(label) if label is not None else code
+
+
+register.filter("display_name", display_name)
+register.filter("other_name", other_name)
+
+
+@register.filter
+def in_reader_language(note: Any) -> tuple[str, str, str]:
+    """A notification's (subject, body, language) in the reader's language."""
+    language = get_language() or note.language
+    subject, body = in_language(note.kind, note.params, language, (note.subject, note.body))
+    shown = language if (subject, body) != (note.subject, note.body) else note.language
+    return subject, body, shown
