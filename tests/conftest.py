@@ -48,3 +48,14 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request to a /zh-hans/ page leaves Chinese
+    active in the test's thread, which made later tests' ``reverse()`` give Chinese URLs."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()

@@ -3,12 +3,10 @@ reader's language, no English detail column in the Chinese import error report."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import translation
 
 from expatsi.employers.display import display_name
 from expatsi.employers.models import Employer
@@ -21,13 +19,6 @@ pytestmark = pytest.mark.django_db
 
 EN = "Rhine Precision (Beijing) Co., Ltd."
 ZH = "莱茵精密（北京）有限公司"
-
-
-@pytest.fixture(autouse=True)
-def _english_afterwards() -> Iterator[None]:
-    """A Chinese request leaves Chinese active in this thread; later tests expect English."""
-    yield
-    translation.activate("en")
 
 
 @pytest.fixture

@@ -40,12 +40,14 @@ from expatsi.billing.payments import (
     payment_for_bill,
     payment_record,
 )
+from expatsi.employers.display import display_name
 from expatsi.employers.models import Employer
 from expatsi.employers.selectors import employers_visible
 from expatsi.portal.errors import rule_message
+from expatsi.portal.templatetags.portal import yuan
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import NotFound, RuleError
-from expatsi.rules.money import format_rate, format_yuan
+from expatsi.rules.money import format_rate
 
 DECLARATIONS_SESSION_KEY = "billing_declarations_pending"
 BANK_SESSION_KEY = "billing_bank_pending"
@@ -243,7 +245,7 @@ def declaration_page(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     _("The base of %(name)s is declared: %(wage)s a month.")
-                    % {"name": person.full_name, "wage": format_yuan(wage, thousands=True)},
+                    % {"name": person.full_name, "wage": yuan(wage)},
                 )
                 return redirect(
                     f"{reverse('billing:declarations')}?employer={employer.pk}&period={month}"
@@ -581,8 +583,8 @@ def payment_new(request: HttpRequest) -> HttpResponse:
                 request,
                 _("Payment of %(amount)s from %(employer)s recorded.")
                 % {
-                    "amount": format_yuan(payment.amount, thousands=True),
-                    "employer": payment.employer.name,
+                    "amount": yuan(payment.amount),  # with ¥ (or 元) as everywhere
+                    "employer": display_name(payment.employer),
                 },
             )
             return redirect("billing:payments")

@@ -154,3 +154,7 @@ class DecisionForm(CardForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Required to reject; the employer's HR and the holder see it."),
     )
+
+
+# Not "(optional)": required when rejecting (portal/_field.html reads this mark).
+DecisionForm.base_fields["reason"].required_to_reject = True  # type: ignore[attr-defined]

@@ -1,5 +1,5 @@
 """The site's 403, 404 and 500 pages: the portal's layout in the reader's language, and the API's
-``{code, message, field}`` shape under /api/.
+``{code, message, field}`` shape under /api/. Also the site icon.
 
 A 500 may come from a dead database or a half-built request, so its page is rendered from a
 template that needs nothing but the active language (no context processors, no user, no query).
@@ -7,10 +7,13 @@ template that needs nothing but the active language (no context processors, no u
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import get_language
+from django.views.decorators.cache import cache_control
 
 _API_PREFIX = "/api/"
 
@@ -28,6 +31,16 @@ def _is_api(request: HttpRequest) -> bool:
 def _api_error(status: int) -> JsonResponse:
     code, message = _API_ERRORS[status]
     return JsonResponse({"code": code, "message": message, "field": None}, status=status)
+
+
+_FAVICON = (Path(__file__).parent / "static" / "portal" / "favicon.svg").read_bytes()
+
+
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The site icon from the app itself (not only from static files, which production may not
+    serve at /favicon.ico, where browsers look)."""
+    return HttpResponse(_FAVICON, content_type="image/svg+xml")
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
