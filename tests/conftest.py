@@ -63,3 +63,14 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("expatsi")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request to a /zh-hans/ page leaves Chinese
+    active in the test's thread, which made later tests' ``reverse()`` give Chinese URLs."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()

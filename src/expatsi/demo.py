@@ -307,6 +307,13 @@ POSITIONS = [
 ]
 
 
+def _promoted(position: str) -> str:
+    """The position a change request asks for: one step up, never "Senior Senior …"."""
+    if position.startswith("Senior "):
+        return "Principal " + position.removeprefix("Senior ")
+    return "Senior " + position
+
+
 def _uscc(rng: random.Random, district: str) -> str:
     body = (
         "91" + district + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
@@ -708,7 +715,7 @@ def _cards(rng: random.Random, today: date, accepted: list[Registration]) -> Non
             cards.card_change_request(
                 actor=SYSTEM,
                 card_id=card.pk,
-                changes={"position": "Senior " + card.position},
+                changes={"position": _promoted(card.position)},
                 change_date=today - timedelta(days=rng.randint(0, 8)),
             )
 

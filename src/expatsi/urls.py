@@ -6,12 +6,17 @@ from expatsi.access.views import set_language
 from expatsi.api import api
 from expatsi.employers.views import invitation_accept
 from expatsi.portal import views
+from expatsi.portal.error_views import favicon
 
 handler400 = "expatsi.access.views.bad_request"  # an over-large body is 413
+handler403 = "expatsi.portal.error_views.permission_denied"
+handler404 = "expatsi.portal.error_views.page_not_found"
+handler500 = "expatsi.portal.error_views.server_error"
 
 urlpatterns = [
     path("api/v1/", api.urls),
     path("healthz", views.health, name="health"),
+    path("favicon.ico", favicon, name="favicon"),
     path("i18n/setlang/", set_language, name="set_language"),
 ]
 urlpatterns += i18n_patterns(

@@ -92,6 +92,7 @@ def test_filing_errors_shown_next_to_fields_then_agency_decides(world: World, ca
     assert world.client("hr_a").get("/cards/queue/").status_code == 403
     queue = world.client("agency").get("/cards/queue/").content.decode()
     assert f'id="application-{app.pk}"' in queue
+    assert "(optional)" not in queue  # the reason is required to reject: not "optional"
     assert (
         f"application-{app.pk}"
         not in world.client("agency_sh").get("/cards/queue/").content.decode()

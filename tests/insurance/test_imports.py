@@ -95,7 +95,7 @@ def test_dry_run_lists_every_row_error_and_writes_nothing(setup):
         (5, "passport_number", "invalid_passport_number"),
         (6, "permit_valid_to", "end_before_start"),
         (7, "family_name", "required"),
-        (8, "passport_number", "passport_unavailable"),
+        (8, "passport_number", "duplicate_in_file"),  # not "registered to another person"
     }
     assert next(r.status for r in report.results) == "registered"
     assert counts() == (0, 0, 0, 0, 0)

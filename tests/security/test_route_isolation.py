@@ -89,6 +89,7 @@ SKIPPED_ROUTES = {
     "api/v1/": "ninja's API root: a static pointer to the documentation",
     "api/v1/openapi.json": "the OpenAPI schema: static and public, no tenant data",
     "api/v1/docs": "the Swagger page: static and public, no tenant data",
+    "favicon.ico": "the site icon: a static image, no tenant data",
 }
 
 # Path parameter → the kind of object whose VICTIM id fills it. To route a new parameter, add it

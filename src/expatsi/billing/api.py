@@ -19,6 +19,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from expatsi import tabular
 from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import Day, Id
@@ -751,10 +752,7 @@ def bank_statement(
 
         raise Forbidden("forbidden", "bank statements are imported by the agency", "")
     _name, data = _upload(file)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RuleError("not_utf8", "the CSV file must be UTF-8 encoded", "file") from None
+    text = tabular.csv_text(_name, data)
     report = bank_statement_import(actor=actor, text=text, dry_run=dry_run)
     committed = not dry_run and not report.errors
     return Status(

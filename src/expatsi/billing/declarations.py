@@ -24,7 +24,6 @@ from expatsi.access.crypto import search_hashes
 from expatsi.audit.services import audit_record
 from expatsi.billing.models import BaseDeclaration
 from expatsi.employers.models import Employer
-from expatsi.insurance.imports import rows_from_file
 from expatsi.insurance.models import Employment
 from expatsi.people.models import Passport, Person
 from expatsi.rules.contributions import BaseReason, clamp_base
@@ -32,6 +31,7 @@ from expatsi.rules.dates import Month
 from expatsi.rules.errors import Forbidden, NotFound, RowError, RuleError
 from expatsi.rules.money import parse_yuan
 from expatsi.rules.regions import INSURANCES, Period, region
+from expatsi.tabular import rows_from_file
 
 IMPORT_COLUMNS = ("passport_country", "passport_number", "period_start", "wage")
 MAX_ROWS = 5000

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from expatsi.employers.display import display_name
 from expatsi.portal.forms import DateInput, PortalForm
 from expatsi.rules.regions import regions
 
@@ -54,7 +55,7 @@ class PeriodForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["employer"]
         assert isinstance(field, forms.TypedChoiceField)
-        field.choices = [(e.pk, e.name) for e in employers]
+        field.choices = [(e.pk, display_name(e)) for e in employers]
 
 
 class DeclarationForm(PortalForm):
@@ -106,7 +107,7 @@ class PaymentForm(PortalForm):
         super().__init__(*args, **kwargs)
         field = self.fields["employer"]
         assert isinstance(field, forms.TypedChoiceField)
-        field.choices = [("", "—"), *((e.pk, f"{e.name} ({e.uscc})") for e in employers)]
+        field.choices = [("", "—"), *((e.pk, f"{display_name(e)} ({e.uscc})") for e in employers)]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

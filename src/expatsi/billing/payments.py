@@ -313,7 +313,7 @@ def bank_statement_import(*, actor: Actor, text: str, dry_run: bool = False) -> 
                 raise RuleError("forbidden", "this employer is outside your regions", "payer_uscc")
             parsed.append((tx, day, amount, employer, row.get("reference") or ""))
         except RuleError as exc:
-            report.errors.append(RowError(n, exc.field, exc.message))
+            report.errors.append(RowError(n, exc.field, exc.message, exc.code, exc.params))
     if report.errors or dry_run:
         return report
     with transaction.atomic():

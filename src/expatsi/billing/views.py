@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from expatsi import tabular
 from expatsi.access.actors import Actor, actor_for_user, client_ip
 from expatsi.billing import declarations, exports, provenance, selectors, tasks
 from expatsi.billing.forms import (
@@ -39,12 +40,14 @@ from expatsi.billing.payments import (
     payment_for_bill,
     payment_record,
 )
+from expatsi.employers.display import display_name
 from expatsi.employers.models import Employer
 from expatsi.employers.selectors import employers_visible
 from expatsi.portal.errors import rule_message
+from expatsi.portal.templatetags.portal import yuan
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import NotFound, RuleError
-from expatsi.rules.money import format_rate, format_yuan
+from expatsi.rules.money import format_rate
 
 DECLARATIONS_SESSION_KEY = "billing_declarations_pending"
 BANK_SESSION_KEY = "billing_bank_pending"
@@ -242,7 +245,7 @@ def declaration_page(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     _("The base of %(name)s is declared: %(wage)s a month.")
-                    % {"name": person.full_name, "wage": format_yuan(wage, thousands=True)},
+                    % {"name": person.full_name, "wage": yuan(wage)},
                 )
                 return redirect(
                     f"{reverse('billing:declarations')}?employer={employer.pk}&period={month}"
@@ -580,8 +583,8 @@ def payment_new(request: HttpRequest) -> HttpResponse:
                 request,
                 _("Payment of %(amount)s from %(employer)s recorded.")
                 % {
-                    "amount": format_yuan(payment.amount, thousands=True),
-                    "employer": payment.employer.name,
+                    "amount": yuan(payment.amount),  # with ¥ (or 元) as everywhere
+                    "employer": display_name(payment.employer),
                 },
             )
             return redirect("billing:payments")
@@ -602,10 +605,7 @@ def bank_import(request: HttpRequest) -> HttpResponse:
         try:
             if len(data) > MAX_UPLOAD:
                 raise RuleError("too_large", "the file is larger than 5 MB", "file")
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise RuleError("not_utf8", "the CSV file must be UTF-8 encoded", "file") from None
+            text = tabular.csv_text(upload.name or "statement.csv", data)
             report = bank_statement_import(actor=actor, text=text, dry_run=True)
         except RuleError as exc:
             form.add_error("file", rule_message(exc.code, exc.message))

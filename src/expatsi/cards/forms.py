@@ -192,3 +192,7 @@ class LegacyFileForm(CardForm):
         ),
     )
     dry_run = forms.BooleanField(label=_("Check only, import nothing"), required=False)
+
+
+# Not "(optional)": required when rejecting (portal/_field.html reads this mark).
+DecisionForm.base_fields["reason"].required_to_reject = True  # type: ignore[attr-defined]

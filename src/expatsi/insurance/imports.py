@@ -10,17 +10,16 @@ the same person, and a hire whose employment already has a live registration is 
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from expatsi import spreadsheets
+from expatsi import spreadsheets, tabular
 from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.access.crypto import search_hashes
@@ -29,6 +28,7 @@ from expatsi.insurance.models import Registration, RegistrationStatus
 from expatsi.insurance.services import HireData, _require_hr_of, hire_register
 from expatsi.people.models import DocumentKind
 from expatsi.people.services import PersonData
+from expatsi.rules.dates import no_such_day
 from expatsi.rules.errors import RowError, RuleError
 from expatsi.rules.money import parse_yuan
 
@@ -148,73 +148,17 @@ class ImportReport:
 # --- reading files ----------------------------------------------------------------------------
 
 
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _rows_from_table(table: Sequence[Sequence[Any]]) -> list[dict[str, str]]:
-    if not table:
-        raise RuleError("empty_file", "the file has no header row", "file")
-    header = [_cell_text(h).strip().lower() for h in table[0]]
-    while header and not header[-1]:
-        header.pop()
-    rows = []
-    for raw in table[1:]:
-        cells = [_cell_text(v) for v in raw]
-        row = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header) if name}
-        extra = [c for c in cells[len(header) :] if c]
-        if extra:
-            row["__extra__"] = " ".join(extra)
-        rows.append(row)
-    while rows and not any(rows[-1].values()):
-        rows.pop()
-    return rows
-
-
 def rows_from_csv(data: bytes) -> list[dict[str, str]]:
-    """Rows of a UTF-8 (optionally BOM-prefixed) CSV file with a header row."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RuleError("not_utf8", "the CSV file must be UTF-8 encoded", "file") from None
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return _rows_from_table(list(csv.reader(io.StringIO(text), dialect)))
+    """Rows of a CSV file with a header row, in whatever encoding it was saved."""
+    return tabular.rows_from_table(tabular.table_from_csv(data))
 
 
 def rows_from_xlsx(data: bytes) -> list[dict[str, str]]:
     """Rows of the first sheet of an Excel workbook (.xlsx) with a header row."""
-    from openpyxl import load_workbook  # type: ignore[import-untyped]
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        raise RuleError("not_xlsx", "the file is not an Excel workbook (.xlsx)", "file") from None
-    try:
-        sheet = book.worksheets[0]
-        table = [list(r) for r in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
-    return _rows_from_table(table)
+    return tabular.rows_from_table(tabular.table_from_xlsx(data))
 
 
-def rows_from_file(name: str, data: bytes) -> list[dict[str, str]]:
-    lower = name.lower()
-    if lower.endswith(".xlsx"):
-        return rows_from_xlsx(data)
-    if lower.endswith((".csv", ".txt")):
-        return rows_from_csv(data)
-    raise RuleError("unsupported_file", "upload a .csv or .xlsx file", "file")
+rows_from_file = tabular.rows_from_file
 
 
 def template_csv() -> str:
@@ -222,7 +166,7 @@ def template_csv() -> str:
 
 
 def template_xlsx() -> bytes:
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # type: ignore[import-untyped]
     from openpyxl.styles import Font  # type: ignore[import-untyped]
 
     book = Workbook()
@@ -280,7 +224,10 @@ def _parse_row(row: Mapping[str, str], number: int, errors: list[RowError]) -> H
             dates[name] = None
             continue
         dates[name] = _parse_date(text)
-        if dates[name] is None:
+        missing = no_such_day(text, field=name) if dates[name] is None else None
+        if missing is not None:
+            errors.append(RowError(number, name, missing.message, missing.code, missing.params))
+        elif dates[name] is None:
             err(name, "invalid_date", f"{text!r} is not a date; write YYYY-MM-DD, e.g. 2026-11-16")
     wage = 0
     if values["monthly_wage"]:
@@ -361,6 +308,30 @@ def _live_registration(employer: Employer, data: HireData) -> Registration | Non
     return reg if same_person else None  # another name on a known passport: the service says so
 
 
+def _seen_before(
+    seen: dict[tuple[str, str], tuple[int, str, date]], data: HireData, number: int
+) -> RowError | None:
+    """The error for a passport an earlier row of the file gave to someone else; None otherwise
+    (the same hire twice is "already registered" the second time, as on a re-import)."""
+    try:
+        passport = validation.passport_number(data.person.passport_number)
+        issuing = validation.nationality(data.person.passport_country or data.person.nationality)
+    except RuleError:
+        return None  # the service reports it
+    holder = (data.person.family_name.strip().casefold(), data.person.birth_date)
+    first = seen.setdefault((issuing, passport), (number, *holder))
+    if first[0] == number or first[1:] == holder:
+        return None
+    return RowError(
+        number,
+        "passport_number",
+        f"passport {passport} appears twice in this file (rows {first[0]} and {number}) "
+        "with different holders: correct one of the rows",
+        "duplicate_in_file",
+        {"first": first[0], "row": number, "passport": passport},
+    )
+
+
 # --- the import -------------------------------------------------------------------------------
 
 
@@ -397,6 +368,9 @@ def hires_import(
     if report.errors:
         return report
     total = len(rows)
+    # passport → (first row, family name, birth date): a passport on two rows of one file is the
+    # file's own mistake, not a clash with someone already on file
+    seen: dict[tuple[str, str], tuple[int, str, date]] = {}
     with transaction.atomic():
         for index, row in enumerate(rows):
             number = index + FIRST_DATA_ROW
@@ -410,6 +384,11 @@ def hires_import(
                 report.results.append(RowResult(number, "error"))
                 continue
             name = f"{data.person.family_name.upper()} {data.person.given_names}".strip()
+            twice = _seen_before(seen, data, number)
+            if twice is not None:
+                report.errors.append(twice)
+                report.results.append(RowResult(number, "error", name, data.person.passport_number))
+                continue
             existing = _live_registration(employer, data)
             if existing is not None:
                 report.results.append(
@@ -428,7 +407,7 @@ def hires_import(
                     reg = hire_register(actor=actor, employer=employer, data=data)
             except RuleError as exc:
                 report.errors.append(
-                    RowError(number, column_for_field(exc.field), exc.message, exc.code)
+                    RowError(number, column_for_field(exc.field), exc.message, exc.code, exc.params)
                 )
                 report.results.append(RowResult(number, "error", name, data.person.passport_number))
                 continue

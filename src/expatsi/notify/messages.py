@@ -87,6 +87,19 @@ TEMPLATES: dict[str, tuple[Promise, Promise]] = {
 }
 
 
+def in_language(
+    kind: str, params: Mapping[str, Any], language: str, stored: tuple[str, str]
+) -> tuple[str, str]:
+    """A stored message again in ``language`` (the reader's, who may have switched since it was
+    sent); the stored text for a kind or parameters these templates no longer know."""
+    if kind not in TEMPLATES:
+        return stored
+    try:
+        return render(kind, params, language)
+    except (KeyError, TypeError, ValueError):
+        return stored
+
+
 def render(kind: str, params: Mapping[str, Any], language: str) -> tuple[str, str]:
     subject, body = TEMPLATES[kind]
     with translation.override(language):

@@ -21,6 +21,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from expatsi import tabular
 from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.access.crypto import search_hashes
@@ -67,10 +68,7 @@ class _Row:
 
 
 def _parse(content: bytes) -> tuple[list[_Row], list[RowError]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RuleError("invalid_encoding", "the file must be UTF-8 encoded CSV", "file") from None
+    text = tabular.csv_text("entries.csv", content)
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in COLUMNS if c not in header]
@@ -110,7 +108,7 @@ def _parse(content: bytes) -> tuple[list[_Row], list[RowError]]:
             try:
                 parsed[column] = check(cell[column])
             except RuleError as exc:
-                row_errors.append(RowError(number, column, exc.message))
+                row_errors.append(RowError(number, column, exc.message, exc.code, exc.params))
         direction = cell["direction"].lower()
         if direction not in Direction.values:
             row_errors.append(

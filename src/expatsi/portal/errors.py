@@ -6,6 +6,9 @@ back to the service's own message for a code it does not know.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from django.utils.dates import MONTHS
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -74,10 +77,31 @@ MESSAGES: dict[str, Promise] = {
         "This certificate runs longer than the social security agreement allows for one "
         "certificate: check its end date."
     ),
+    "no_such_day": _("There is no %(day)s %(month_name)s %(year)s: check the day and the month."),
+    "duplicate_in_file": _(
+        "This passport appears twice in this file (rows %(first)s and %(row)s) with different "
+        "holders: correct one of the rows."
+    ),
+    "old_excel": _("This is an old Excel file (.xls): save it as .xlsx or CSV."),
+    "unreadable_text": _("The file is not readable text: save it as CSV or .xlsx."),
     **validation.MESSAGES,  # control characters, e-mail addresses, dates out of range …
 }
 
 
-def rule_message(code: str, fallback: str) -> str:
+def rule_message(code: str, fallback: str, params: Mapping[str, object] | None = None) -> str:
+    """``params``: the error's specifics (a day, row numbers) that the sentence for ``code`` names."""
     message = MESSAGES.get(code)
-    return str(message) if message is not None else fallback
+    if message is None:
+        return fallback
+    if not params:
+        return str(message)
+    month = params.get("month")
+    if isinstance(month, int) and month in MONTHS:
+        params = {
+            **params,
+            "month_name": MONTHS[month],
+        }  # the month's name in the reader's language
+    try:
+        return str(message) % params
+    except (KeyError, TypeError, ValueError):
+        return fallback

@@ -14,6 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from expatsi.access import validation
+from expatsi.employers.display import display_name
 from expatsi.employers.models import Employer
 from expatsi.insurance.imports import column_for_field
 from expatsi.people.models import DocumentKind, Sex
@@ -149,7 +150,7 @@ class HireForm(PortalForm):
         self.fields["birth_date"].validators.append(validation.form_birth_date)
         employer_field = self.fields["employer"]
         assert isinstance(employer_field, forms.TypedChoiceField)
-        employer_field.choices = [(e.pk, e.name) for e in employers]
+        employer_field.choices = [(e.pk, display_name(e)) for e in employers]
         if len(employers) == 1:
             employer_field.widget = forms.HiddenInput()
             employer_field.initial = employers[0].pk
@@ -213,7 +214,7 @@ class ImportForm(PortalForm):
         super().__init__(*args, **kwargs)
         employer_field = self.fields["employer"]
         assert isinstance(employer_field, forms.TypedChoiceField)
-        employer_field.choices = [(e.pk, e.name) for e in employers]
+        employer_field.choices = [(e.pk, display_name(e)) for e in employers]
         if len(employers) == 1:
             employer_field.widget = forms.HiddenInput()
             employer_field.initial = employers[0].pk

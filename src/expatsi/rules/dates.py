@@ -79,10 +79,48 @@ def parse_date(text: str, *, field: str = "date") -> date:
     try:
         day = date.fromisoformat(str(text).strip())
     except ValueError:
+        missing = no_such_day(str(text), field=field)
+        if missing is not None:
+            raise missing from None
         raise RuleError(
             "invalid_date", f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2025-03-01", field
         ) from None
     return check_date_range(day, field=field)
+
+
+_ISO_DAY_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
+_MONTH_NAMES = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def no_such_day(text: str, *, field: str = "date") -> RuleError | None:
+    """For ``1992-02-30``: the error that names the day that does not exist ("there is no 30
+    February 1992") rather than asking for a format the text already has; None for other text."""
+    found = _ISO_DAY_RE.match(text.strip())
+    if found is None:
+        return None
+    year, month, day = (int(g) for g in found.groups())
+    if not (1 <= month <= 12 and year >= 1) or day <= calendar.monthrange(year, month)[1]:
+        return None
+    name = _MONTH_NAMES[month - 1]
+    return RuleError(
+        "no_such_day",
+        f"there is no {day} {name} {year}: check the day and the month",
+        field,
+        {"day": day, "month": month, "month_name": name, "year": year},
+    )
 
 
 def check_date_range(day: date, *, field: str = "date") -> date:

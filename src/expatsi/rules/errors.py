@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 class RuleError(ValueError):
@@ -14,11 +15,15 @@ class RuleError(ValueError):
 
     status = 400
 
-    def __init__(self, code: str, message: str, field: str = "") -> None:
+    def __init__(
+        self, code: str, message: str, field: str = "", params: Mapping[str, object] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        # the specifics of ``message`` (a day, row numbers) for a translated sentence per code
+        self.params: Mapping[str, object] = params or {}
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
@@ -50,6 +55,7 @@ class RowError:
     column: str
     message: str
     code: str = ""
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 class PolicyDataError(Exception):

@@ -213,6 +213,9 @@ def test_agency_collection_run_with_progress_payment_and_bank_import(bworld, imm
         {"employer": bworld.a.pk, "amount": "100.00", "received_on": "2025-09-01", "reference": ""},
     )
     assert r.status_code == 302 and Payment.objects.count() == 1
+    assert (
+        "Payment of ¥100.00 from" in agency.get(r["Location"]).text
+    )  # the amount with its currency
     assert bworld.client("hr_a").get(reverse("billing:payment_new")).status_code == 403
     statement = (
         f"transaction_id,date,amount,payer_uscc,reference\nT9,2025-09-12,50.00,{bworld.a.uscc},\n"

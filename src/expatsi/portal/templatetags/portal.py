@@ -58,7 +58,11 @@ def region_name(code: str) -> str:
 @register.filter
 def rule_error(error: Any) -> str:
     """An import RowError (or any object with code and message) in the reader's language."""
-    return rule_message(getattr(error, "code", ""), getattr(error, "message", str(error)))
+    return rule_message(
+        getattr(error, "code", ""),
+        getattr(error, "message", str(error)),
+        getattr(error, "params", None),
+    )
 
 
 def deadline_text(view: DeadlineView) -> str:

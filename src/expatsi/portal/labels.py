@@ -1,0 +1,189 @@
+"""Internal codes as words in the reader's language: card history, the decision queue, the audit
+trail. Services store stable codes (``approve_first_entry``, ``card.read``, amounts in fen); pages
+show these labels. A code without a label is shown as words, never with underscores or dots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from expatsi.cards.models import ApplicationKind, CardStatus, Category
+from expatsi.rules.money import format_yuan
+
+CARD_ACTIONS: dict[str, Promise] = {
+    "apply": _("Application filed"),
+    "import_legacy": _("Taken over from the earlier system"),
+    "photo": _("Photo added"),
+    "enter": _("Entry into China recorded"),
+    "approve_first_entry": _("First application approved"),
+    "reject_first_entry": _("First application rejected"),
+    "reject_extension": _("Extension rejected"),
+    "reject_change": _("Change rejected"),
+    "reject_deregistration": _("Deregistration rejected"),
+    "extend": _("Extended"),
+    "change": _("Details changed"),
+    "deregister": _("Deregistered"),
+    "expire": _("Expired"),
+    "lapse": _("Notice lapsed"),
+    "file_extension": _("Extension requested"),
+    "file_change": _("Change requested"),
+    "file_deregistration": _("Deregistration requested"),
+    "read": _("Card viewed"),
+}
+
+AUDIT_ACTIONS: dict[str, Promise] = {
+    "access.recovery_code_used": _("Recovery code used"),
+    "access.recovery_codes_renewed": _("Recovery codes renewed"),
+    "access.second_factor_enrolled": _("Two-step sign-in set up"),
+    "access.second_factor_reset": _("Two-step sign-in reset"),
+    "billing.job_resume": _("Billing run resumed"),
+    "certificate.add": _("Certificate added"),
+    "database.backup": _("Database backed up"),
+    "database.restore": _("Database restored"),
+    "declaration.set": _("Wage declared"),
+    "employer.create": _("Employer created"),
+    "employer.hr_add": _("HR access granted"),
+    "employer.hr_invite": _("HR user invited"),
+    "employer.work_injury_rating": _("Work-injury rating set"),
+    "employment.change": _("Employment changed"),
+    "employment.end": _("Employment ended"),
+    "employment.start": _("Employment started"),
+    "entry_exit.import": _("Entries and exits imported"),
+    "payment.record": _("Payment recorded"),
+    "person.create": _("Person created"),
+    "person.document": _("Document filed"),
+    "person.passport": _("Passport filed"),
+    "person.read": _("Personal record viewed"),
+    "registration.accept": _("Registration accepted"),
+    "registration.reject": _("Registration rejected"),
+    "registration.submit": _("Registration submitted"),
+    "token.create": _("API token created"),
+    "token.revoke": _("API token revoked"),
+}
+
+ACTOR_KINDS: dict[str, Promise] = {
+    "agency": _("agency"),
+    "hr": _("employer HR"),
+    "employee": _("employee"),
+    "system": _("system"),
+    "public": _("public"),
+}
+
+SPECIAL_ACTORS: dict[str, Promise] = {
+    "system": _("System (scheduled job)"),
+    "anonymous": _("Public"),
+    "public": _("Public"),
+}
+
+DEREGISTRATION_REASONS: dict[str, Promise] = {
+    "contract_ended": _("Contract ended"),
+    "death": _("Death"),
+    "employer_gone": _("Employer closed"),
+    "other": _("Other reason"),
+}
+
+FIELDS: dict[str, Promise] = {
+    "family_name": _("Family name"),
+    "given_names": _("Given names"),
+    "passport_country": _("Passport country"),
+    "passport_number": _("Passport number"),
+    "position": _("Position"),
+    "category": _("Category"),
+    "reason": _("Reason"),
+    "amount": _("Amount"),
+    "wage": _("Wage"),
+    "from": _("From"),
+    "to": _("To"),
+    "application": _("Application"),
+    "employer": _("Employer"),
+    "username": _("User name"),
+    "rows": _("Rows"),
+    "deadline": _("Deadline"),
+    "on": _("On"),
+    "valid_to": _("Valid to"),
+    "new_valid_to": _("New validity end"),
+    "old_valid_to": _("Previous validity end"),
+    "notice_valid_to": _("Notice valid to"),
+    "entry_date": _("Entry date"),
+    "permit_number": _("Permit number"),
+    "period_start": _("Period start"),
+    "kind": _("Kind"),
+    "country": _("Country"),
+    "start": _("Start"),
+    "fields": _("Fields"),
+}
+
+FEN_KEYS = frozenset({"amount", "wage", "principal", "late_fee", "credit", "contract_wage"})
+
+_STATUSES: dict[str, Any] = {
+    **dict(CardStatus.choices),
+    **{f"app:{k}": v for k, v in ApplicationKind.choices},
+}
+_VALUES: dict[str, Any] = {
+    **DEREGISTRATION_REASONS,
+    **dict(Category.choices),
+    **dict(CardStatus.choices),
+}
+
+
+def words(code: str) -> str:
+    """A code without a label, as words: ``first_entry`` → ``first entry``."""
+    return code.replace("_", " ").replace(".", ": ").strip()
+
+
+def card_action(code: str) -> str:
+    label = CARD_ACTIONS.get(code)
+    return str(label) if label is not None else words(code)
+
+
+def card_status(code: str) -> str:
+    if not code:
+        return ""
+    label = _STATUSES.get(code)
+    return str(label) if label is not None else words(code)
+
+
+def actor_name(label: str) -> str:
+    special = SPECIAL_ACTORS.get(label)
+    return str(special) if special is not None else label
+
+
+def actor_kind(code: str) -> str:
+    label = ACTOR_KINDS.get(code)
+    return str(label) if label is not None else words(code)
+
+
+def audit_action(code: str) -> str:
+    label = AUDIT_ACTIONS.get(code)
+    if label is not None:
+        return str(label)
+    if code.startswith("card."):
+        return card_action(code.removeprefix("card."))
+    return words(code)
+
+
+def field_name(key: str) -> str:
+    label = FIELDS.get(key)
+    return str(label) if label is not None else words(key)
+
+
+def value_text(key: str, value: Any) -> str:
+    """A detail's value: fen as yuan, card statuses and reasons as words, the rest as stored."""
+    if key in FEN_KEYS:
+        try:
+            return f"¥{format_yuan(int(value), thousands=True)}"
+        except (TypeError, ValueError):
+            return str(value)
+    if key == "fields" and isinstance(value, str):
+        return ", ".join(field_name(f) for f in value.split(",") if f)
+    if isinstance(value, str) and value in _VALUES:
+        return str(_VALUES[value])
+    return str(value)
+
+
+def detail_items(detail: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    return [(field_name(k), value_text(k, v)) for k, v in (detail or {}).items()]
