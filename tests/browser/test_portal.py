@@ -63,6 +63,10 @@ def test_hr_registers_a_hire_and_sees_its_deadline(page, live_server, hr_setup):
     page.fill("#id_permit_number", "IC1100202609999")
     page.fill("#id_permit_issued_on", issued.isoformat())
     page.fill("#id_permit_valid_to", (issued + timedelta(days=730)).isoformat())
+    # Order No. 16 Art. 2: registration needs a residence permit valid when employment starts.
+    page.fill("#id_residence_permit_number", "E20260001")
+    page.fill("#id_residence_permit_issued_on", issued.isoformat())
+    page.fill("#id_residence_permit_valid_to", (issued + timedelta(days=730)).isoformat())
     page.fill("#id_start_date", issued.isoformat())
     page.fill("#id_position", "Data analyst")
     page.fill("#id_monthly_wage", "31200.50")
@@ -87,6 +91,7 @@ def test_hr_bulk_import_dry_run_then_import(page, live_server, hr_setup):
         lines[1]
         .replace("C01X00T47", "X98765432")
         .replace("IC1100202600001", "IC1100202600002")
+        .replace("E12345678", "E87654321")
         .replace("MÜLLER", "Schmidt")
     )
     bad = "\r\n".join(

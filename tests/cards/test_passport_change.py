@@ -58,7 +58,9 @@ def test_the_new_number_is_encrypted_shown_by_role_and_applied(world: World, car
     assert CardApplication.objects.get(pk=filed["id"]).passport_number == NEW
 
     queue = world.client("agency").get("/cards/queue/")
-    assert queue.status_code == 200 and f"passport_number: {NEW}" in queue.content.decode()
+    assert (
+        queue.status_code == 200 and f"Passport number: {NEW}" in queue.content.decode()
+    )  # the field in words
     r = world.client("agency").post(
         f"{API}/cards/applications/{filed['id']}/decision",
         {"approve": True},
