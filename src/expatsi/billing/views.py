@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from expatsi.access.actors import Actor, actor_for_user, client_ip
-from expatsi.billing import declarations, exports, provenance, selectors, tasks
+from expatsi.billing import declarations, exports, provenance, retirement, selectors, tasks
 from expatsi.billing.forms import (
     BankStatementForm,
     DeclarationForm,
@@ -390,6 +390,19 @@ def me(request: HttpRequest) -> HttpResponse:
             "on": on,
         },
     )
+
+
+@login_required
+def pension(request: HttpRequest) -> HttpResponse:
+    """Retirement month and age, months still needed and the projected pension, line by line."""
+    actor = _actor(request)
+    _require(actor, "employee")
+    on = _on(request)
+    try:
+        outlook, error = retirement.projection(actor, on), ""
+    except RuleError as exc:
+        outlook, error = None, rule_message(exc.code, exc.message)
+    return render(request, "billing/pension.html", {"outlook": outlook, "error": error, "on": on})
 
 
 @login_required
