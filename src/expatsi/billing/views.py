@@ -406,6 +406,27 @@ def pension(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def person_pension(request: HttpRequest, pk: int) -> HttpResponse:
+    """The same outlook for agency staff, for a person in their regions (else 404)."""
+    actor = _actor(request)
+    _require(actor, "agency")
+    on = _on(request)
+    try:
+        outlook, error = retirement.projection(actor, on, person_id=pk), ""
+    except NotFound:
+        raise Http404 from None
+    except RuleError as exc:
+        outlook, error = None, rule_message(exc.code, exc.message)
+    from expatsi.people.models import Person
+
+    return render(
+        request,
+        "billing/pension.html",
+        {"outlook": outlook, "error": error, "on": on, "person": Person.objects.get(pk=pk)},
+    )
+
+
+@login_required
 def statement_pdf(request: HttpRequest, language: str) -> HttpResponse:
     actor = _actor(request)
     _require(actor, "employee")

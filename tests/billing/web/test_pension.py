@@ -115,3 +115,19 @@ def test_pension_api_is_documented():
     assert operation["responses"][200]["content"]["application/json"]["schema"]["$ref"].endswith(
         "PensionOut"
     )
+
+
+def test_agency_sees_the_outlook_of_a_person_in_its_regions(bworld):
+    _pay_august(bworld)
+    with translation.override("en"):
+        url = reverse("billing:person_pension", args=[bworld.bravo.pk])
+        person = reverse("person_detail", args=[bworld.bravo.pk])
+    agency = bworld.client("agency")
+    assert 'id="pension-link"' in agency.get(person).text
+    r = agency.get(url + "?on=2025-12-31")
+    assert r.status_code == 200
+    assert "¥3,431.87" in r.text and bworld.bravo.full_name in r.text
+    # Shanghai-only staff do not see a Beijing employee; HR and the employee use their own pages.
+    assert bworld.client("agency_sh").get(url).status_code == 404
+    assert bworld.client("hr_a").get(url).status_code == 403
+    assert bworld.client("bravo").get(url).status_code == 403
