@@ -113,6 +113,7 @@ PK_BY_PREFIX = {
     "people/": "person",
     "registrations/": "registration",
     "billing/bills/": "bill",
+    "billing/people/": "person",
     "cards/": "card",
     "inbox/": "notification",
 }

@@ -23,7 +23,7 @@ from expatsi import tabular
 from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import Day, Id
-from expatsi.billing import declarations, exports, provenance, selectors, tasks
+from expatsi.billing import declarations, exports, provenance, retirement, selectors, tasks
 from expatsi.billing.exports import base_reason
 from expatsi.billing.models import INSURANCE_CODES, Bill, BillingRun, BillLine, Payment
 from expatsi.billing.payments import (
@@ -36,7 +36,7 @@ from expatsi.billing.payments import (
 from expatsi.employers.selectors import employer_get
 from expatsi.people.selectors import person_get
 from expatsi.rules.dates import Month
-from expatsi.rules.errors import RuleError
+from expatsi.rules.errors import NotFound, RuleError
 from expatsi.rules.money import format_rate, format_yuan, parse_yuan
 
 router = Router(tags=["billing"], auth=api_auth)
@@ -343,6 +343,36 @@ class AccountOut(Schema):
     sources: list[PolicySourceOut]
     years: list[AccountYearOut]
     explanation: list[str]
+
+
+class PensionLineOut(Schema):
+    key: str
+    label: str
+    value: str  # yuan with two decimals for money lines, else the figure as text
+    money: bool
+    status: str
+    status_text: str
+    explanation: list[str]
+
+
+class PensionOut(Schema):
+    person_id: int
+    on: date
+    retirement_month: str
+    retirement_age: str  # e.g. 63y or 60y3m
+    min_contribution_months: int
+    months_so_far: int
+    months_still_needed: int
+    projected_months: int
+    index: str
+    projected_balance: str
+    basic_pension: str | None
+    account_pension: str | None
+    total: str | None
+    note: str  # why no pension is projected, when none is
+    status: str  # the weakest status of every figure used
+    status_text: str
+    lines: list[PensionLineOut]
 
 
 # --- converters ------------------------------------------------------------------------------
@@ -861,4 +891,46 @@ def my_account(request: HttpRequest, on: date | None = None) -> dict[str, Any]:
             for y in st.years
         ],
         "explanation": list(st.explanation),
+    }
+
+
+@router.get("/me/pension", response=PensionOut)
+def my_pension(request: HttpRequest, on: date | None = None) -> dict[str, Any]:
+    """Retirement month and age, contribution months so far and still needed, and the projected
+    monthly pension (basic + individual account) on ``on`` (default today), every figure with its
+    status and its arithmetic. The signed-in employee's own only; anyone else gets 404."""
+    actor = request_actor(request)
+    if actor.kind != "employee":
+        raise NotFound("not_found", "no pension outlook that you may see", "person_id")
+    p = retirement.projection(actor, on)
+    award = p.award
+    return {
+        "person_id": p.person_id,
+        "on": p.on,
+        "retirement_month": str(p.retirement.retirement_month),
+        "retirement_age": p.retirement.age_text,
+        "min_contribution_months": p.retirement.min_contribution_months,
+        "months_so_far": p.months_so_far,
+        "months_still_needed": p.months_still_needed,
+        "projected_months": p.projected_months,
+        "index": str(p.index),
+        "projected_balance": format_yuan(p.projected_balance),
+        "basic_pension": _y(award.basic_pension if award else None),
+        "account_pension": _y(award.account_pension if award else None),
+        "total": _y(award.total if award else None),
+        "note": p.note,
+        "status": p.status.value,
+        "status_text": p.status_text,
+        "lines": [
+            {
+                "key": line.key,
+                "label": line.label,
+                "value": line.value,
+                "money": line.amount is not None,
+                "status": line.status.value,
+                "status_text": line.status_text,
+                "explanation": list(line.explanation),
+            }
+            for line in p.lines
+        ],
     }

@@ -252,6 +252,12 @@ def _person_for(actor: Actor, person_id: int | None) -> int:
     raise NotFound("not_found", "no contribution record that you may see", "person_id")
 
 
+def person_for(actor: Actor, person_id: int | None = None) -> int:
+    """The person whose contributions the actor may read: themself (employee), or a person in
+    an agency actor's scope; anything else is not found."""
+    return _person_for(actor, person_id)
+
+
 def my_contributions(actor: Actor, person_id: int | None = None) -> list[ContributionMonth]:
     """Per month and employer: the pension base and contributions, and each side's total; net of
     adjustment bills. Newest first."""

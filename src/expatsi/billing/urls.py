@@ -20,6 +20,8 @@ urlpatterns = [
     ),
     path("declarations/template.csv", views.declaration_template, name="declarations_template"),
     path("me/", views.me, name="me"),
+    path("me/pension/", views.pension, name="pension"),
+    path("people/<int:pk>/pension/", views.person_pension, name="person_pension"),
     path("me/statement-<str:language>.pdf", views.statement_pdf, name="statement_pdf"),
     path("collection/", views.collection, name="collection"),
     path("runs/new/", views.run_start, name="run_start"),

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from expatsi import tabular
 from expatsi.access.actors import Actor, actor_for_user, client_ip
-from expatsi.billing import declarations, exports, provenance, selectors, tasks
+from expatsi.billing import declarations, exports, provenance, retirement, selectors, tasks
 from expatsi.billing.forms import (
     BankStatementForm,
     DeclarationForm,
@@ -392,6 +392,40 @@ def me(request: HttpRequest) -> HttpResponse:
             "statement_sources": provenance.statement_sources(statement) if statement else [],
             "on": on,
         },
+    )
+
+
+@login_required
+def pension(request: HttpRequest) -> HttpResponse:
+    """Retirement month and age, months still needed and the projected pension, line by line."""
+    actor = _actor(request)
+    _require(actor, "employee")
+    on = _on(request)
+    try:
+        outlook, error = retirement.projection(actor, on), ""
+    except RuleError as exc:
+        outlook, error = None, rule_message(exc.code, exc.message)
+    return render(request, "billing/pension.html", {"outlook": outlook, "error": error, "on": on})
+
+
+@login_required
+def person_pension(request: HttpRequest, pk: int) -> HttpResponse:
+    """The same outlook for agency staff, for a person in their regions (else 404)."""
+    actor = _actor(request)
+    _require(actor, "agency")
+    on = _on(request)
+    try:
+        outlook, error = retirement.projection(actor, on, person_id=pk), ""
+    except NotFound:
+        raise Http404 from None
+    except RuleError as exc:
+        outlook, error = None, rule_message(exc.code, exc.message)
+    from expatsi.people.models import Person
+
+    return render(
+        request,
+        "billing/pension.html",
+        {"outlook": outlook, "error": error, "on": on, "person": Person.objects.get(pk=pk)},
     )
 
 

@@ -369,6 +369,7 @@ def _person_page(request: HttpRequest, actor: Actor, person_id: int, *, own: boo
         {
             "person": person,
             "own": own,
+            "is_agency": actor.is_agency,
             "passports": [
                 (p, passport_number_for(actor, p))
                 for p in person.passports.order_by("-is_current", "-created_at")
