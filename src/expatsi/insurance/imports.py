@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from expatsi import spreadsheets
 from expatsi.access import validation
@@ -26,7 +27,13 @@ from expatsi.access.actors import Actor
 from expatsi.access.crypto import search_hashes
 from expatsi.employers.models import Employer
 from expatsi.insurance.models import Registration, RegistrationStatus
-from expatsi.insurance.services import HireData, _require_hr_of, hire_register
+from expatsi.insurance.services import (
+    HireData,
+    HireWarning,
+    _require_hr_of,
+    hire_register,
+    hire_warnings,
+)
 from expatsi.people.models import DocumentKind
 from expatsi.people.services import PersonData
 from expatsi.rules.errors import RowError, RuleError
@@ -115,6 +122,9 @@ class RowResult:
     passport: str = ""
     registration_id: int | None = None
     deadline: date | None = None
+    # A late hire is registered anyway; the report says what it brings (overdue days, months
+    # owed back, late-fee exposure) for each such row.
+    warnings: tuple[HireWarning, ...] = ()
 
 
 @dataclass(slots=True)
@@ -371,6 +381,7 @@ def hires_import(
     rows: Sequence[Mapping[str, str]],
     dry_run: bool,
     progress: Callable[[int, int], None] | None = None,
+    today: date | None = None,
 ) -> ImportReport:
     """Register every row's hire for ``employer``; all rows or none.
 
@@ -379,6 +390,7 @@ def hires_import(
     whether the hire is new or already registered.
     """
     _require_hr_of(actor, employer)
+    today = today or timezone.localdate()
     report = ImportReport(dry_run=dry_run)
     if not rows:
         report.errors.append(RowError(1, "", "the file has no data rows", "no_rows"))
@@ -446,6 +458,7 @@ def hires_import(
                     data.person.passport_number,
                     None if dry_run else reg.pk,
                     reg.deadline,
+                    tuple(hire_warnings(employer=employer, data=data, today=today)),
                 )
             )
         if progress is not None:

@@ -610,6 +610,13 @@ class HireWarning:
     owed_amount: int  # fen
     late_fee_exposure: int  # fen
     basis: str
+    # What the figures rest on, for a page to say the basis in its own language.
+    due: date | None = None
+    as_of: date | None = None
+    start_date: date | None = None
+    wage: int = 0  # fen
+    region_code: str = ""
+    unpriced: tuple[str, ...] = ()
 
 
 def hire_warnings(*, employer: Employer, data: HireData, today: date) -> list[HireWarning]:
@@ -668,5 +675,11 @@ def hire_warnings(*, employer: Employer, data: HireData, today: date) -> list[Hi
             owed_amount=owed,
             late_fee_exposure=fee,
             basis=basis,
+            due=clock.due,
+            as_of=today,
+            start_date=data.start_date,
+            wage=data.contract_wage,
+            region_code=employer.region_code,
+            unpriced=tuple(unpriced),
         )
     ]

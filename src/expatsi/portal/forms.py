@@ -143,6 +143,14 @@ class HireForm(PortalForm):
         decimal_places=2,
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
+    # Shown only on the confirmation step of a late hire (not one of GROUPS).
+    confirm_late = forms.BooleanField(
+        label=_(
+            "I have read the back contributions and the late-fee exposure and want to register "
+            "this hire."
+        ),
+        required=False,
+    )
 
     def __init__(self, *args: Any, employers: list[Employer], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,12 +6,13 @@ Views are thin: build the actor, call one service or selector, map RuleError to 
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -34,6 +35,7 @@ from expatsi.insurance.selectors import (
 from expatsi.insurance.services import (
     HireData,
     hire_register,
+    hire_warnings,
     registration_accept,
     registration_reject,
 )
@@ -216,16 +218,31 @@ def hire_new(request: HttpRequest) -> HttpResponse:
                 position=data["position"],
                 contract_wage=parse_yuan(str(data["monthly_wage"]), field="monthly_wage"),
             )
-            reg = hire_register(actor=actor, employer=employer, data=hire)
+            warnings = hire_warnings(employer=employer, data=hire, today=_today())
+            confirmed = bool(data.get("confirm_late"))
+            with transaction.atomic():
+                reg = hire_register(actor=actor, employer=employer, data=hire)
+                if warnings and not confirmed:
+                    # Refusals first, then the consequences: a hire the law refuses never
+                    # reaches the confirmation step. Nothing is kept until the HR user confirms.
+                    transaction.set_rollback(True)
         except RuleError as exc:
             form.add_rule_error(exc)
         else:
+            if warnings and not confirmed:
+                context = {"form": form, "late": warnings}
+                return render(request, "portal/hire_form.html", context)
             messages.success(
                 request, _("The registration has been submitted to the social insurance agency.")
             )
             return redirect("registration_detail", pk=reg.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "portal/hire_form.html", {"form": form}, status=status)
+
+
+def _today() -> date:
+    """The day a late hire's figures are reckoned to (a seam for tests to pin)."""
+    return timezone.localdate()
 
 
 # --- HR: bulk import --------------------------------------------------------------------------
