@@ -71,6 +71,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("end_date", False, ""),
     Column("position", True, "Process engineer"),
     Column("monthly_wage", True, "28500.00"),
+    # Overseas-assigned staff: the foreign company that seconded the employee (the domestic
+    # employer enrols them); empty for an ordinary hire.
+    Column("seconded_by", False, ""),
+    Column("seconded_by_country", False, ""),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 PERMIT_KINDS = (
@@ -339,6 +343,8 @@ def _parse_row(row: Mapping[str, str], number: int, errors: list[RowError]) -> H
         end_date=dates["end_date"],
         position=values["position"],
         contract_wage=wage,
+        seconded_by=values["seconded_by"],
+        seconded_by_country=values["seconded_by_country"],
     )
 
 

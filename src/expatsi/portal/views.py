@@ -217,6 +217,8 @@ def hire_new(request: HttpRequest) -> HttpResponse:
                 end_date=data["end_date"],
                 position=data["position"],
                 contract_wage=parse_yuan(str(data["monthly_wage"]), field="monthly_wage"),
+                seconded_by=data["seconded_by"],
+                seconded_by_country=data["seconded_by_country"],
             )
             warnings = hire_warnings(employer=employer, data=hire, today=_today())
             confirmed = bool(data.get("confirm_late"))
@@ -335,6 +337,12 @@ def _column_docs() -> list[dict[str, Any]]:
         "end_date": _("Last day of the contract, empty if open-ended"),
         "position": _("Job title"),
         "monthly_wage": _("Monthly contract wage in yuan, e.g. 28500.00"),
+        "seconded_by": _(
+            "Overseas-assigned staff only: the foreign company that seconded the employee"
+        ),
+        "seconded_by_country": _(
+            "Country of that company (alpha-3, e.g. DEU); required with seconded_by"
+        ),
     }
     return [
         {
