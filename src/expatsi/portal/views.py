@@ -23,6 +23,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from expatsi.access.actors import Actor, actor_for_user, client_ip
+from expatsi.cards.models import Card
+from expatsi.cards.selectors import cards_visible
 from expatsi.employers.models import Employer
 from expatsi.employers.selectors import employers_visible
 from expatsi.insurance import imports
@@ -39,7 +41,7 @@ from expatsi.insurance.services import (
     registration_accept,
     registration_reject,
 )
-from expatsi.people.models import Person
+from expatsi.people.models import Document, DocumentKind, Person
 from expatsi.people.permissions import passport_number_for
 from expatsi.people.selectors import person_get, person_search
 from expatsi.people.services import PersonData
@@ -50,6 +52,8 @@ from expatsi.rules.money import parse_yuan
 from expatsi.rules.regions import regions
 
 IMPORT_SESSION_KEY = "portal.import"
+# Documents a Card in the cards app can stand for.
+CARD_DOCUMENT_KINDS = (DocumentKind.INTEGRATED_CARD, DocumentKind.WORK_PERMIT)
 HR_SORTS = {
     "deadline": ("deadline", "person__family_name"),
     "-deadline": ("-deadline", "person__family_name"),
@@ -376,6 +380,37 @@ def import_template(request: HttpRequest, fmt: str) -> HttpResponse:
 # --- records ------------------------------------------------------------------------------------
 
 
+def _documents_with_cards(actor: Actor, person: Person) -> list[tuple[Document, Card | None, bool]]:
+    """Each document with the Card it names, if the cards app has one (by permit or card number),
+    and whether the reader may open that card.
+
+    The hire form records the number the HR user typed; the card approved later is a separate
+    record. When they are the same card, the card's own status (deregistered, expired …) is the
+    truth: the page must never call a deregistered card "Valid" from the document's dates.
+    """
+    documents = list(person.documents.order_by("kind", "-issued_on"))
+    numbers = {d.number for d in documents if d.kind in CARD_DOCUMENT_KINDS and d.number}
+    by_number: dict[str, Card] = {}
+    if numbers:
+        cards = Card.objects.filter(person=person).filter(
+            Q(permit_number__in=numbers) | Q(card_number__in=numbers)
+        )
+        for found in cards.order_by("pk"):  # the latest card for a number wins
+            for number in (found.permit_number, found.card_number):
+                if number in numbers:
+                    by_number[number] = found
+    visible = set(
+        cards_visible(actor)
+        .filter(pk__in=[c.pk for c in by_number.values()])
+        .values_list("pk", flat=True)
+    )
+    rows: list[tuple[Document, Card | None, bool]] = []
+    for d in documents:
+        match = by_number.get(d.number) if d.kind in CARD_DOCUMENT_KINDS else None
+        rows.append((d, match, match is not None and match.pk in visible))
+    return rows
+
+
 def _person_page(request: HttpRequest, actor: Actor, person_id: int, *, own: bool) -> HttpResponse:
     try:
         person = person_get(actor=actor, person_id=person_id)
@@ -398,7 +433,7 @@ def _person_page(request: HttpRequest, actor: Actor, person_id: int, *, own: boo
                 (p, passport_number_for(actor, p))
                 for p in person.passports.order_by("-is_current", "-created_at")
             ],
-            "documents": person.documents.order_by("kind", "-issued_on"),
+            "documents": _documents_with_cards(actor, person),
             "employments": employments,
             "registrations": registrations,
             "today": timezone.localdate(),
