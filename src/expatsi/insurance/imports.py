@@ -18,6 +18,7 @@ from typing import Literal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from expatsi import spreadsheets, tabular
 from expatsi.access import validation
@@ -25,7 +26,13 @@ from expatsi.access.actors import Actor
 from expatsi.access.crypto import search_hashes
 from expatsi.employers.models import Employer
 from expatsi.insurance.models import Registration, RegistrationStatus
-from expatsi.insurance.services import HireData, _require_hr_of, hire_register
+from expatsi.insurance.services import (
+    HireData,
+    HireWarning,
+    _require_hr_of,
+    hire_register,
+    hire_warnings,
+)
 from expatsi.people.models import DocumentKind
 from expatsi.people.services import PersonData
 from expatsi.rules.dates import no_such_day
@@ -64,6 +71,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("end_date", False, ""),
     Column("position", True, "Process engineer"),
     Column("monthly_wage", True, "28500.00"),
+    # Overseas-assigned staff: the foreign company that seconded the employee (the domestic
+    # employer enrols them); empty for an ordinary hire.
+    Column("seconded_by", False, ""),
+    Column("seconded_by_country", False, ""),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 PERMIT_KINDS = (
@@ -115,6 +126,9 @@ class RowResult:
     passport: str = ""
     registration_id: int | None = None
     deadline: date | None = None
+    # A late hire is registered anyway; the report says what it brings (overdue days, months
+    # owed back, late-fee exposure) for each such row.
+    warnings: tuple[HireWarning, ...] = ()
 
 
 @dataclass(slots=True)
@@ -276,6 +290,8 @@ def _parse_row(row: Mapping[str, str], number: int, errors: list[RowError]) -> H
         end_date=dates["end_date"],
         position=values["position"],
         contract_wage=wage,
+        seconded_by=values["seconded_by"],
+        seconded_by_country=values["seconded_by_country"],
     )
 
 
@@ -342,6 +358,7 @@ def hires_import(
     rows: Sequence[Mapping[str, str]],
     dry_run: bool,
     progress: Callable[[int, int], None] | None = None,
+    today: date | None = None,
 ) -> ImportReport:
     """Register every row's hire for ``employer``; all rows or none.
 
@@ -350,6 +367,7 @@ def hires_import(
     whether the hire is new or already registered.
     """
     _require_hr_of(actor, employer)
+    today = today or timezone.localdate()
     report = ImportReport(dry_run=dry_run)
     if not rows:
         report.errors.append(RowError(1, "", "the file has no data rows", "no_rows"))
@@ -425,6 +443,7 @@ def hires_import(
                     data.person.passport_number,
                     None if dry_run else reg.pk,
                     reg.deadline,
+                    tuple(hire_warnings(employer=employer, data=data, today=today)),
                 )
             )
         if progress is not None:

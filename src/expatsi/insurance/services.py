@@ -67,9 +67,21 @@ def employment_start(
     validation.span(start_date, end_date, start_field="start_date", end_field="end_date")
     if contract_wage < 0:
         raise RuleError("negative_wage", "the contract wage must be ≥ 0", "contract_wage")
+    seconded_by = (seconded_by or "").strip()
+    if len(seconded_by) > 200:
+        raise RuleError(
+            "too_long", "the overseas company's name has at most 200 characters", "seconded_by"
+        )
     if seconded_by:
         seconded_by_country = validation.nationality(
             seconded_by_country, field="seconded_by_country"
+        )
+    elif (seconded_by_country or "").strip():
+        # A country alone would be dropped silently: the assignment needs the company too.
+        raise RuleError(
+            "required",
+            "name the overseas company that assigned the employee, or leave its country empty",
+            "seconded_by",
         )
     overlapping = Employment.objects.filter(
         person=person, employer=employer, start_date__lte=end_date or date.max
@@ -89,7 +101,7 @@ def employment_start(
             end_date=end_date,
             position=validation.required_text(position, "position"),
             contract_wage=contract_wage,
-            seconded_by=seconded_by.strip(),
+            seconded_by=seconded_by,
             seconded_by_country=seconded_by_country if seconded_by else "",
             created_by_id=actor.user_id,
         )
@@ -610,6 +622,13 @@ class HireWarning:
     owed_amount: int  # fen
     late_fee_exposure: int  # fen
     basis: str
+    # What the figures rest on, for a page to say the basis in its own language.
+    due: date | None = None
+    as_of: date | None = None
+    start_date: date | None = None
+    wage: int = 0  # fen
+    region_code: str = ""
+    unpriced: tuple[str, ...] = ()
 
 
 def hire_warnings(*, employer: Employer, data: HireData, today: date) -> list[HireWarning]:
@@ -668,5 +687,11 @@ def hire_warnings(*, employer: Employer, data: HireData, today: date) -> list[Hi
             owed_amount=owed,
             late_fee_exposure=fee,
             basis=basis,
+            due=clock.due,
+            as_of=today,
+            start_date=data.start_date,
+            wage=data.contract_wage,
+            region_code=employer.region_code,
+            unpriced=tuple(unpriced),
         )
     ]

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import File, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -22,7 +22,14 @@ from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import Day, Identifier, Text
 from expatsi.insurance import selectors as insurance_selectors
-from expatsi.insurance.api import CertificateOut, EmploymentOut, HireIn, RegistrationOut, hire
+from expatsi.insurance.api import (
+    CertificateOut,
+    EmploymentOut,
+    HireIn,
+    HireWarningOut,
+    RegistrationOut,
+    hire,
+)
 from expatsi.insurance.models import CoverageCertificate, Employment, Registration
 from expatsi.insurance.services import certificate_add
 from expatsi.people import imports, selectors, services
@@ -227,13 +234,22 @@ def employee_list(request: HttpRequest, q: str = "") -> QuerySet[Person]:
     ).prefetch_related(current)
 
 
-@router.post("", response={201: PersonOut})
+class HiredPersonOut(PersonOut):
+    """The person's record after a hire, with the hire's warnings (a late hire: overdue days,
+    months owed back and late-fee exposure), as ``POST /registrations/hire`` answers them."""
+
+    warnings: list[HireWarningOut] = Field(default_factory=list)
+
+
+@router.post("", response={201: HiredPersonOut})
 @idempotent()
 def employee_hire(request: HttpRequest, payload: HireIn) -> Status[Person]:
     """A new hire in one flow (as ``POST /registrations/hire``), answered with the person's record.
     A passport already on file finds the same person again: they keep their social security number."""
     registration = hire(request, payload)
-    return Status(201, _person(request, registration.person_id, audit=True))
+    person = _person(request, registration.person_id, audit=True)
+    person.warnings = registration.warnings  # type: ignore[attr-defined]
+    return Status(201, person)
 
 
 @router.get("/me", response=PersonOut)

@@ -144,6 +144,26 @@ class HireForm(PortalForm):
         decimal_places=2,
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
+    seconded_by = forms.CharField(
+        label=_("Overseas company that assigned the employee"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "Only for staff seconded by a foreign company and enrolled by this employer; "
+            "leave empty otherwise."
+        ),
+    )
+    seconded_by_country = forms.ChoiceField(
+        label=_("Country of the overseas company"), required=False
+    )
+    # Shown only on the confirmation step of a late hire (not one of GROUPS).
+    confirm_late = forms.BooleanField(
+        label=_(
+            "I have read the back contributions and the late-fee exposure and want to register "
+            "this hire."
+        ),
+        required=False,
+    )
 
     def __init__(self, *args: Any, employers: list[Employer], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -160,12 +180,21 @@ class HireForm(PortalForm):
         assert isinstance(passport_country, forms.ChoiceField)
         nationality.choices = country_choices("—")
         passport_country.choices = country_choices(str(_("Same as nationality")))
+        seconded_country = self.fields["seconded_by_country"]
+        assert isinstance(seconded_country, forms.ChoiceField)
+        seconded_country.choices = country_choices("—")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("residence_permit_number") and not data.get("residence_permit_issued_on"):
             self.add_error(
                 "residence_permit_issued_on", _("Enter the date the residence permit was issued.")
+            )
+        if data.get("seconded_by") and not data.get("seconded_by_country"):
+            self.add_error("seconded_by_country", _("Choose the country of the overseas company."))
+        if data.get("seconded_by_country") and not data.get("seconded_by"):
+            self.add_error(
+                "seconded_by", _("Name the overseas company, or leave its country empty.")
             )
         return data
 
@@ -194,6 +223,7 @@ class HireForm(PortalForm):
             ("residence_permit_number", "residence_permit_issued_on", "residence_permit_valid_to"),
         ),
         (_("Employment"), ("employer", "start_date", "end_date", "position", "monthly_wage")),
+        (_("Overseas assignment (optional)"), ("seconded_by", "seconded_by_country")),
     )
 
     def groups(self) -> list[tuple[str, list[forms.BoundField]]]:

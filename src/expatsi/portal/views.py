@@ -6,12 +6,13 @@ Views are thin: build the actor, call one service or selector, map RuleError to 
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -22,6 +23,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from expatsi.access.actors import Actor, actor_for_user, client_ip
+from expatsi.cards.models import Card
+from expatsi.cards.selectors import cards_visible
 from expatsi.employers.models import Employer
 from expatsi.employers.selectors import employers_visible
 from expatsi.insurance import imports
@@ -34,10 +37,11 @@ from expatsi.insurance.selectors import (
 from expatsi.insurance.services import (
     HireData,
     hire_register,
+    hire_warnings,
     registration_accept,
     registration_reject,
 )
-from expatsi.people.models import Person
+from expatsi.people.models import Document, DocumentKind, Person
 from expatsi.people.permissions import passport_number_for
 from expatsi.people.selectors import person_get, person_search
 from expatsi.people.services import PersonData
@@ -48,6 +52,8 @@ from expatsi.rules.money import parse_yuan
 from expatsi.rules.regions import regions
 
 IMPORT_SESSION_KEY = "portal.import"
+# Documents a Card in the cards app can stand for.
+CARD_DOCUMENT_KINDS = (DocumentKind.INTEGRATED_CARD, DocumentKind.WORK_PERMIT)
 HR_SORTS = {
     "deadline": ("deadline", "person__family_name"),
     "-deadline": ("-deadline", "person__family_name"),
@@ -215,17 +221,34 @@ def hire_new(request: HttpRequest) -> HttpResponse:
                 end_date=data["end_date"],
                 position=data["position"],
                 contract_wage=parse_yuan(str(data["monthly_wage"]), field="monthly_wage"),
+                seconded_by=data["seconded_by"],
+                seconded_by_country=data["seconded_by_country"],
             )
-            reg = hire_register(actor=actor, employer=employer, data=hire)
+            warnings = hire_warnings(employer=employer, data=hire, today=_today())
+            confirmed = bool(data.get("confirm_late"))
+            with transaction.atomic():
+                reg = hire_register(actor=actor, employer=employer, data=hire)
+                if warnings and not confirmed:
+                    # Refusals first, then the consequences: a hire the law refuses never
+                    # reaches the confirmation step. Nothing is kept until the HR user confirms.
+                    transaction.set_rollback(True)
         except RuleError as exc:
             form.add_rule_error(exc)
         else:
+            if warnings and not confirmed:
+                context = {"form": form, "late": warnings}
+                return render(request, "portal/hire_form.html", context)
             messages.success(
                 request, _("The registration has been submitted to the social insurance agency.")
             )
             return redirect("registration_detail", pk=reg.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "portal/hire_form.html", {"form": form}, status=status)
+
+
+def _today() -> date:
+    """The day a late hire's figures are reckoned to (a seam for tests to pin)."""
+    return timezone.localdate()
 
 
 # --- HR: bulk import --------------------------------------------------------------------------
@@ -318,6 +341,12 @@ def _column_docs() -> list[dict[str, Any]]:
         "end_date": _("Last day of the contract, empty if open-ended"),
         "position": _("Job title"),
         "monthly_wage": _("Monthly contract wage in yuan, e.g. 28500.00"),
+        "seconded_by": _(
+            "Overseas-assigned staff only: the foreign company that seconded the employee"
+        ),
+        "seconded_by_country": _(
+            "Country of that company (alpha-3, e.g. DEU); required with seconded_by"
+        ),
     }
     return [
         {
@@ -351,6 +380,37 @@ def import_template(request: HttpRequest, fmt: str) -> HttpResponse:
 # --- records ------------------------------------------------------------------------------------
 
 
+def _documents_with_cards(actor: Actor, person: Person) -> list[tuple[Document, Card | None, bool]]:
+    """Each document with the Card it names, if the cards app has one (by permit or card number),
+    and whether the reader may open that card.
+
+    The hire form records the number the HR user typed; the card approved later is a separate
+    record. When they are the same card, the card's own status (deregistered, expired …) is the
+    truth: the page must never call a deregistered card "Valid" from the document's dates.
+    """
+    documents = list(person.documents.order_by("kind", "-issued_on"))
+    numbers = {d.number for d in documents if d.kind in CARD_DOCUMENT_KINDS and d.number}
+    by_number: dict[str, Card] = {}
+    if numbers:
+        cards = Card.objects.filter(person=person).filter(
+            Q(permit_number__in=numbers) | Q(card_number__in=numbers)
+        )
+        for found in cards.order_by("pk"):  # the latest card for a number wins
+            for number in (found.permit_number, found.card_number):
+                if number in numbers:
+                    by_number[number] = found
+    visible = set(
+        cards_visible(actor)
+        .filter(pk__in=[c.pk for c in by_number.values()])
+        .values_list("pk", flat=True)
+    )
+    rows: list[tuple[Document, Card | None, bool]] = []
+    for d in documents:
+        match = by_number.get(d.number) if d.kind in CARD_DOCUMENT_KINDS else None
+        rows.append((d, match, match is not None and match.pk in visible))
+    return rows
+
+
 def _person_page(request: HttpRequest, actor: Actor, person_id: int, *, own: bool) -> HttpResponse:
     try:
         person = person_get(actor=actor, person_id=person_id)
@@ -374,7 +434,7 @@ def _person_page(request: HttpRequest, actor: Actor, person_id: int, *, own: boo
                 (p, passport_number_for(actor, p))
                 for p in person.passports.order_by("-is_current", "-created_at")
             ],
-            "documents": person.documents.order_by("kind", "-issued_on"),
+            "documents": _documents_with_cards(actor, person),
             "employments": employments,
             "registrations": registrations,
             "today": timezone.localdate(),
