@@ -16,8 +16,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 
+from expatsi.access.openapi import document_errors
 from expatsi.access.validation import INT64_MAX
 from expatsi.billing.api import router as billing_router
 from expatsi.cards.api import router as cards_router
@@ -62,7 +64,18 @@ def _refuse_nul(value: Any, loc: tuple[str | int, ...]) -> None:
             _refuse_nul(item, (*loc, i))
 
 
-api = NinjaAPI(
+class ExpatsiAPI(NinjaAPI):
+    """The OpenAPI document also lists every operation's error answers (access/openapi.py)."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_errors(schema)
+        return schema
+
+
+api = ExpatsiAPI(
     title="expatsi API",
     version="1",
     description="Social insurance and the Integrated Card for foreigners working in China.",
@@ -140,7 +153,9 @@ def out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
     log.warning("out-of-range value on %s: %s", request.path, exc)
     field = _out_of_range_field(request)
     message = "this number is too large" if field else "a value is out of range or too long"
-    return api.create_response(request, error_body("out_of_range", message, field), status=422)
+    body: dict[str, Any] = error_body("out_of_range", message, field)
+    body["errors"] = [{"type": "out_of_range", "loc": [field] if field else [], "msg": message}]
+    return api.create_response(request, body, status=422)
 
 
 @api.get("/health", tags=["system"])
