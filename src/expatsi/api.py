@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.http.request import RawPostDataException
 from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
@@ -125,6 +127,34 @@ def request_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpRespo
         request,
         error_body("request_too_large", "the request body is too large", "body"),
         status=413,
+    )
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(TooManyFieldsSent)
+@api.exception_handler(TooManyFilesSent)
+def unreadable_body(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A form body Django cannot parse (no or a bad multipart boundary, too many parts): a 400 in
+    the API's shape, not Django's HTML error page. The boundary is not echoed back."""
+    return api.create_response(
+        request,
+        error_body("invalid_body", "the request body cannot be read as a form", "body"),
+        status=400,
+    )
+
+
+@api.exception_handler(RawPostDataException)
+def body_read_as_form(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+    """A multipart body sent to a JSON operation with a session: the CSRF check has read it as a
+    form, so it cannot be read again as JSON (Django refuses; this was a 500)."""
+    return api.create_response(
+        request,
+        error_body(
+            "invalid_content_type",
+            "this operation takes a JSON body: send it with Content-Type: application/json",
+            "Content-Type",
+        ),
+        status=400,
     )
 
 

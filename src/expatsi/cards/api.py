@@ -383,7 +383,7 @@ def verify(request: HttpRequest) -> dict[str, Any]:
     else:
         try:
             body = json.loads(request.body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # deep nesting is a RecursionError
             raise RuleError(
                 "invalid_json", 'the body must be JSON: {"text": "EXP1:…"}', "text"
             ) from None
