@@ -10,14 +10,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.http.request import RawPostDataException
 from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 
+from expatsi.access.openapi import document_errors
 from expatsi.access.validation import INT64_MAX
 from expatsi.billing.api import router as billing_router
 from expatsi.cards.api import router as cards_router
@@ -62,7 +66,18 @@ def _refuse_nul(value: Any, loc: tuple[str | int, ...]) -> None:
             _refuse_nul(item, (*loc, i))
 
 
-api = NinjaAPI(
+class ExpatsiAPI(NinjaAPI):
+    """The OpenAPI document also lists every operation's error answers (access/openapi.py)."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_errors(schema)
+        return schema
+
+
+api = ExpatsiAPI(
     title="expatsi API",
     version="1",
     description="Social insurance and the Integrated Card for foreigners working in China.",
@@ -119,6 +134,34 @@ def request_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpRespo
     )
 
 
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(TooManyFieldsSent)
+@api.exception_handler(TooManyFilesSent)
+def unreadable_body(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A form body Django cannot parse (no or a bad multipart boundary, too many parts): a 400 in
+    the API's shape, not Django's HTML error page. The boundary is not echoed back."""
+    return api.create_response(
+        request,
+        error_body("invalid_body", "the request body cannot be read as a form", "body"),
+        status=400,
+    )
+
+
+@api.exception_handler(RawPostDataException)
+def body_read_as_form(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+    """A multipart body sent to a JSON operation with a session: the CSRF check has read it as a
+    form, so it cannot be read again as JSON (Django refuses; this was a 500)."""
+    return api.create_response(
+        request,
+        error_body(
+            "invalid_content_type",
+            "this operation takes a JSON body: send it with Content-Type: application/json",
+            "Content-Type",
+        ),
+        status=400,
+    )
+
+
 log = logging.getLogger(__name__)
 
 
@@ -144,7 +187,9 @@ def out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
     log.warning("out-of-range value on %s: %s", request.path, exc)
     field = _out_of_range_field(request)
     message = "this number is too large" if field else "a value is out of range or too long"
-    return api.create_response(request, error_body("out_of_range", message, field), status=422)
+    body: dict[str, Any] = error_body("out_of_range", message, field)
+    body["errors"] = [{"type": "out_of_range", "loc": [field] if field else [], "msg": message}]
+    return api.create_response(request, body, status=422)
 
 
 @api.get("/health", tags=["system"])

@@ -14,7 +14,7 @@ from expatsi.rules.money import parse_rate, parse_yuan
 router = Router(tags=["rules"])
 
 
-class LineOut(Schema):
+class ContributionLineOut(Schema):
     insurance: str
     base: str
     base_reason: str
@@ -41,7 +41,7 @@ class ContributionsOut(Schema):
     month: str
     wage: str
     work_injury_rate: str
-    lines: list[LineOut]
+    lines: list[ContributionLineOut]
     employer_total: str
     employee_total: str
     total: str

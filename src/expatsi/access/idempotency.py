@@ -31,6 +31,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from ninja.decorators import decorate_view
+from ninja.operation import Operation
+from ninja.utils import contribute_operation_callback
 
 from expatsi.access.auth import authenticate
 from expatsi.access.models import IdempotencyRecord
@@ -39,12 +41,16 @@ from expatsi.rules.errors import RuleError
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 200
+OPENAPI_MARK = "x-idempotent"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _error(code: str, message: str, status: int) -> JsonResponse:
-    return JsonResponse({"code": code, "message": message, "field": HEADER}, status=status)
+    body: dict[str, Any] = {"code": code, "message": message, "field": HEADER}
+    if status == 422:  # every 422 of the API lists its problems, like a validation error
+        body["errors"] = [{"type": code, "loc": ["header", HEADER], "msg": message}]
+    return JsonResponse(body, status=status)
 
 
 def principal_of(request: HttpRequest) -> str | None:
@@ -167,10 +173,19 @@ def _idempotent_run(
     return wrapper
 
 
+def _mark(operation: Operation) -> None:
+    """Flag the operation for the OpenAPI document, which lists the header (access/openapi.py)."""
+    operation.openapi_extra = {**(operation.openapi_extra or {}), OPENAPI_MARK: True}
+
+
 def idempotent(*, redact: tuple[str, ...] = ()) -> Callable[[F], F]:
     """Honour ``Idempotency-Key`` on this operation (see the module docstring)."""
 
     def decorator(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         return _idempotent_run(run, redact)
 
-    return decorate_view(decorator)
+    def apply(view: F) -> F:
+        contribute_operation_callback(view, _mark)
+        return decorate_view(decorator)(view)
+
+    return apply

@@ -75,7 +75,7 @@ class DeclarationIn(Schema):
     wage: str  # yuan a month
 
 
-class RowErrorOut(Schema):
+class DeclarationRowErrorOut(Schema):
     row: int
     column: str
     code: str
@@ -99,7 +99,7 @@ class DeclarationImportOut(Schema):
     declared: int
     unchanged: int
     rows: list[DeclarationRowOut]
-    errors: list[RowErrorOut]
+    errors: list[DeclarationRowErrorOut]
 
 
 class BillStateOut(Schema):

@@ -19,6 +19,7 @@ from ninja.pagination import paginate
 from expatsi.access.actors import client_ip
 from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
+from expatsi.access.openapi import ErrorOut
 from expatsi.access.validation import Day, Text
 from expatsi.cards import keys, selectors, services, verification
 from expatsi.cards.models import Card, CardApplication, CardEvent
@@ -376,7 +377,7 @@ VERIFY_BODY = {
 }
 
 
-@verify_router.post("", response=VerifyOut, openapi_extra=VERIFY_BODY)
+@verify_router.post("", response={200: VerifyOut, 429: ErrorOut}, openapi_extra=VERIFY_BODY)
 def verify(request: HttpRequest) -> dict[str, Any]:
     """Check a card's code: ``{"text": "EXP1:…"}`` as JSON, or a photo as multipart ``image``.
 
@@ -394,7 +395,7 @@ def verify(request: HttpRequest) -> dict[str, Any]:
     else:
         try:
             body = json.loads(request.body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # deep nesting is a RecursionError
             raise RuleError(
                 "invalid_json", 'the body must be JSON: {"text": "EXP1:…"}', "text"
             ) from None

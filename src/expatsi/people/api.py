@@ -201,7 +201,7 @@ class ImportOut(Schema):
     skipped: int
 
 
-class RowErrorOut(Schema):
+class CrossingRowErrorOut(Schema):
     row: int
     column: str
     message: str
@@ -211,7 +211,7 @@ class ImportErrorOut(Schema):
     code: str
     message: str
     field: str
-    errors: list[RowErrorOut]
+    errors: list[CrossingRowErrorOut]
 
 
 # --- employees -------------------------------------------------------------------------------
