@@ -47,6 +47,7 @@ from expatsi.rules.errors import RuleError
 from expatsi.wsgi import application
 from tests.api.conftest import USCC_A, USCC_NEW_SH, World, hire_payload, today
 from tests.cards.helpers import active_card
+from tests.twofactor import verified_login
 
 EXAMPLES = int(os.environ.get("EXPATSI_FUZZ_EXAMPLES", "10"))
 ROLES = ("token_a", "agency", "hr_a", "self")
@@ -346,7 +347,7 @@ def _credentials(world: World, role: str) -> tuple[dict[str, str], dict[str, str
     if role == "token_a":
         return {"Authorization": f"Bearer {world.token_a_secret}"}, {}
     client = Client()
-    client.force_login(world.users[role])
+    verified_login(client, world.users[role])  # agency staff: the second step done too
     session = client.cookies[django_settings.SESSION_COOKIE_NAME].value
     cookies = {django_settings.SESSION_COOKIE_NAME: session, django_settings.CSRF_COOKIE_NAME: CSRF}
     return {"X-CSRFToken": CSRF}, cookies

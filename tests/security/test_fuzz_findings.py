@@ -11,6 +11,7 @@ from django.conf import settings
 from django.test import Client
 
 from tests.api.conftest import API, World
+from tests.twofactor import verified_login
 
 CSRF = "0123456789abcdefghijklmnopqrstuv"
 
@@ -18,7 +19,7 @@ CSRF = "0123456789abcdefghijklmnopqrstuv"
 def _session(world: World, role: str) -> Client:
     """A browser-like session client: CSRF enforced, token cookie and header sent."""
     client = Client(enforce_csrf_checks=True, headers={"X-CSRFToken": CSRF})
-    client.force_login(world.users[role])
+    verified_login(client, world.users[role])  # agency staff: the second step done too
     client.cookies[settings.CSRF_COOKIE_NAME] = CSRF
     client.raise_request_exception = False
     return client

@@ -152,5 +152,7 @@ def test_idempotent_operations_document_the_header() -> None:
         }
     ]
     assert "x-idempotent" not in operation
-    cards = document["paths"][f"{API}/cards"]["post"]
-    assert not any(p["name"] == "Idempotency-Key" for p in cards.get("parameters", []))
+    cards = document["paths"][f"{API}/cards"]["post"]  # card writes honour the key too
+    assert any(p["name"] == "Idempotency-Key" for p in cards.get("parameters", []))
+    verify = document["paths"][f"{API}/verify"]["post"]  # a check, not a write: no key
+    assert not any(p["name"] == "Idempotency-Key" for p in verify.get("parameters", []))
