@@ -233,3 +233,16 @@ def test_rate_limited_per_client_address(world: World, card, settings, monkeypat
     other = world.client("anon", REMOTE_ADDR="10.0.0.9")
     assert _verify(other, text).status_code == 200
     assert VerificationLog.objects.count() == 4
+
+
+def test_public_check_masks_the_social_security_number(world: World) -> None:
+    """A check answers whether a card is genuine; it does not hand anyone the holder's number
+    (issue 13: the public verification page showed it whole)."""
+    code = expired_code()  # signed claims carrying a full social security number
+    r = _verify(world.client("anon"), code)
+    assert r.status_code == 200 and r.json()["result"] == "expired"
+    assert r.json()["card"]["ssn"] == "****0018"
+    page = world.client("anon").post("/cards/verify/", {"text": code})
+    assert page.status_code == 200
+    assert "911276198005170018" not in page.content.decode()
+    assert "****0018" in page.content.decode()

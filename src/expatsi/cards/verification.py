@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from expatsi import images
+from expatsi.access.crypto import masked
 from expatsi.cards import keys
 from expatsi.cards.models import CardToken, VerificationLog
 from expatsi.credentials import base45, cose, qr
@@ -174,6 +175,10 @@ def verify_text(text: str, *, online: bool = True) -> Answer:
     if online and v.result in ("valid", "expired", "not_yet_valid") and _revoked_in_database(text):
         v = qr_token.Verification("revoked", v.claims, v.kid, "revoked")
     shown = v.claims.as_dict() if v.claims and v.result != "malformed" else None
+    if shown and shown.get("ssn"):
+        # A check says whether the card is genuine; the holder's number is theirs to give, so
+        # anyone checking sees its tail only (the name and permit number identify the card).
+        shown["ssn"] = masked(str(shown["ssn"]))
     return Answer(v.result, result_label(v.result), result_message(v), shown, v.kid)
 
 
