@@ -14,13 +14,13 @@ from expatsi.access.actors import actor_for_user
 from expatsi.access.twofactor import key_from_base32
 from expatsi.audit.models import AuditEvent
 from expatsi.audit.services import audit_verify
-from expatsi.demo import DEMO_TOTP_SECRET, demo_load
+from expatsi.demo.data import DEMO_TOTP_SECRET, demo_load
 from expatsi.employers.models import Employer, EmployerKind
 from expatsi.insurance.models import CoverageCertificate, Registration, RegistrationStatus
 from expatsi.insurance.selectors import registration_deadline_status
 from expatsi.notify.models import Notification
 from expatsi.people.models import Document, DocumentKind, Person
-from expatsi.portal.management.commands.demo_setup import DEMO_PASSWORD
+from expatsi.demo.management.commands.demo_setup import DEMO_PASSWORD
 from expatsi.rules.identifiers import check_id
 from tests.twofactor import code_at
 

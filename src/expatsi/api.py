@@ -28,8 +28,8 @@ from expatsi.cards.api import router as cards_router
 from expatsi.cards.api import verify_router
 from expatsi.employers.api import router as employers_router
 from expatsi.insurance.api import employments_router, registrations_router
-from expatsi.people.api import entry_exit_router
-from expatsi.people.api import router as employees_router
+from expatsi.insurance.employees_api import entry_exit_router
+from expatsi.insurance.employees_api import router as employees_router
 from expatsi.rules.errors import RuleError
 from expatsi.rules_api import router as rules_router
 

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",  # serves the API docs' Swagger UI from its own static files, not a CDN
     "expatsi.portal",
+    "expatsi.web",
     "expatsi.access",
     "expatsi.audit",
     "expatsi.people",
@@ -113,6 +114,7 @@ INSTALLED_APPS = [
     "expatsi.notify",
     "expatsi.cards",
     "expatsi.billing",
+    "expatsi.demo",
     "django_tasks_db",
     "django_otp",  # two-step sign-in (expatsi.access.twofactor)
     "django_otp.plugins.otp_totp",

@@ -6,12 +6,12 @@ from expatsi.access.views import set_language
 from expatsi.api import api
 from expatsi.employers.views import invitation_accept
 from expatsi.portal import views
-from expatsi.portal.error_views import favicon
+from expatsi.web.error_views import favicon
 
 handler400 = "expatsi.access.views.bad_request"  # an over-large body is 413
-handler403 = "expatsi.portal.error_views.permission_denied"
-handler404 = "expatsi.portal.error_views.page_not_found"
-handler500 = "expatsi.portal.error_views.server_error"
+handler403 = "expatsi.web.error_views.permission_denied"
+handler404 = "expatsi.web.error_views.page_not_found"
+handler500 = "expatsi.web.error_views.server_error"
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -22,7 +22,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", include("expatsi.portal.urls")),
     path("inbox/", include("expatsi.notify.urls")),
-    path("audit/", include("expatsi.audit.urls")),
+    path("audit/", include("expatsi.portal.audit_urls")),
     path("cards/", include("expatsi.cards.urls")),
     path("billing/", include("expatsi.billing.urls")),
     path("invitations/<str:token>/", invitation_accept, name="hr_invitation"),

@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from expatsi.access.actors import SYSTEM, actor_for_user
 from expatsi.audit.models import AuditEvent
 from expatsi.audit.services import audit_record
-from expatsi.people.selectors import person_get
+from expatsi.insurance.selectors import person_get
 from tests.audit.tamper import as_owner, sql
 from tests.notify.factories import agency_user, employer, hire, hr_user
 from tests.twofactor import verified_login

@@ -10,7 +10,7 @@ from django.utils import translation
 from expatsi.access.actors import SYSTEM
 from expatsi.cards import services
 from expatsi.cards.models import Card
-from expatsi.portal.templatetags.portal import long_date
+from expatsi.web.templatetags.web import long_date
 from tests.api.conftest import World
 
 pytestmark = pytest.mark.django_db

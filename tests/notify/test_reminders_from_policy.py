@@ -14,7 +14,7 @@ from datetime import date
 
 import pytest
 
-from expatsi.notify.jobs import run_daily
+from expatsi.insurance.reminders import run_daily
 from expatsi.notify.models import Notification
 from expatsi.rules.deadlines import (
     clocks,

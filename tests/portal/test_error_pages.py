@@ -33,7 +33,7 @@ def test_404_is_the_portal_page_in_the_readers_language(
     body = r.content.decode()
     assert heading in body
     assert lang in body
-    assert "portal/expatsi.css" in body  # the portal's layout, not Django's bare page
+    assert "web/expatsi.css" in body  # the portal's layout, not Django's bare page
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ def test_403_is_the_portal_page_in_the_readers_language(prefix: str, heading: st
     assert r.status_code == 403
     body = r.content.decode()
     assert heading in body
-    assert "portal/expatsi.css" in body
+    assert "web/expatsi.css" in body
     assert "403 Forbidden" not in body
 
 
@@ -70,7 +70,7 @@ def test_500_is_the_portal_page_without_the_database(path: str, heading: str, la
     body = r.content.decode()
     assert heading in body
     assert lang in body
-    assert "portal/expatsi.css" in body
+    assert "web/expatsi.css" in body
 
 
 @override_settings(ROOT_URLCONF="tests.portal.error_urls")

@@ -22,7 +22,7 @@ from django.utils import translation
 
 import expatsi
 from expatsi.cards.models import Card, CardApplication, CardEvent
-from expatsi.demo import demo_load
+from expatsi.demo.data import demo_load
 from expatsi.portal.labels import AUDIT_ACTIONS, CARD_ACTIONS, audit_action, detail_items
 from tests.twofactor import verified_login
 

@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from expatsi.access import throttle
 from expatsi.access.actors import actor_for_user
-from expatsi.access.services import recovery_codes_renew
+from expatsi.accounts.services import recovery_codes_renew
 from expatsi.audit.models import AuditEvent
 from expatsi.cli import main
 from tests.portal.factories import make_agency

@@ -50,7 +50,7 @@ from expatsi.access.actors import Actor
 from expatsi.audit.models import AuditEvent
 from expatsi.audit.services import audit_verify
 from expatsi.people.models import Person
-from expatsi.people.selectors import person_get
+from expatsi.insurance.selectors import person_get
 
 THREADS, EACH = 4, 40
 pid = Person.objects.order_by("id").first().pk

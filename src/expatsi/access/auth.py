@@ -15,6 +15,7 @@ credentials, 403 when the CSRF check fails or when a session still lacks its sec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -47,6 +48,17 @@ def request_actor(request: HttpRequest) -> Actor:
     return actor
 
 
+# Tokens belong to employers, a layer above this one: the employers app hands its lookup in at
+# start (EmployersConfig.ready) instead of this module importing upwards.
+_token_lookup: Callable[[str], Any | None] | None = None
+
+
+def register_token_lookup(lookup: Callable[[str], Any | None]) -> None:
+    """Set the function that finds the live API token for a secret (None when there is none)."""
+    global _token_lookup
+    _token_lookup = lookup
+
+
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer <secret>`` with an employer API token."""
 
@@ -62,9 +74,11 @@ class TokenAuth(HttpBearer):
         return self.authenticate(request, secret.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> Actor:
-        from expatsi.employers.services import api_token_authenticate
-
-        found = api_token_authenticate(token)
+        if _token_lookup is None:  # pragma: no cover - the employers app registers it at start
+            raise UnauthenticatedError(
+                "invalid_token", "API tokens are not enabled", "Authorization"
+            )
+        found = _token_lookup(token)
         if found is None:
             raise UnauthenticatedError(
                 "invalid_token", "the API token is unknown or revoked", "Authorization"

@@ -38,6 +38,7 @@ from expatsi.rules.dates import DATE_MAX as DATE_MAX  # the plausible window, re
 from expatsi.rules.dates import DATE_MIN, check_date_range
 from expatsi.rules.errors import RuleError
 from expatsi.rules.identifiers import check_id, country
+from expatsi.rules.regions import region
 
 # The longest validity each document may have, in years. Work-type residence permit: 90 days to
 # 5 years (Exit and Entry Administration Law, shared/policy-facts.md §8.2). The work permit and the
@@ -203,7 +204,6 @@ def uscc(code: str, *, field: str = "uscc") -> str:
 
 
 def region_code(code: str, *, field: str = "region_code") -> str:
-    from expatsi.rules.regions import region
 
     try:
         return region(code).code

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from expatsi.access.actors import Actor
 from expatsi.audit.models import AuditEvent
-from expatsi.employers.selectors import employers_visible
-from expatsi.people.selectors import persons_visible
 from expatsi.rules.errors import Forbidden
 
 
@@ -23,24 +23,37 @@ class AuditFilter:
     date_to: date | None = None
 
 
-def audit_events_visible(actor: Actor) -> QuerySet[AuditEvent]:
+@dataclass(frozen=True, slots=True)
+class AuditScope:
+    """The people and employers a region's staff may see. Both are decided by contexts above the
+    audit trail (employment, employers' regions), so the caller passes them in."""
+
+    person_ids: QuerySet[Any] | Iterable[int]
+    employer_ids: Iterable[int]
+
+
+def audit_events_visible(actor: Actor, scope: AuditScope | None = None) -> QuerySet[AuditEvent]:
     """Agency staff of every region see every event; staff of some regions see events about the
-    people and employers of those regions, and their own actions. Nobody else sees any."""
+    people and employers of ``scope`` (those regions), and their own actions. Nobody else sees any."""
     if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
         return AuditEvent.objects.all()
     if actor.kind != "agency":
         raise Forbidden("forbidden", "only agency staff may read the audit trail", "")
-    employer_ids = [str(pk) for pk in employers_visible(actor).values_list("pk", flat=True)]
+    if scope is None:
+        return AuditEvent.objects.filter(actor_user_id=actor.user_id)
+    employer_ids = [str(pk) for pk in scope.employer_ids]
     return AuditEvent.objects.filter(
-        Q(person_id__in=persons_visible(actor).values("pk"))
+        Q(person_id__in=scope.person_ids)
         | Q(object_type="employer", object_id__in=employer_ids)
         | Q(actor_user_id=actor.user_id)
     )
 
 
-def audit_events(*, actor: Actor, filters: AuditFilter) -> QuerySet[AuditEvent]:
+def audit_events(
+    *, actor: Actor, filters: AuditFilter, scope: AuditScope | None = None
+) -> QuerySet[AuditEvent]:
     """The events the actor may see that match ``filters``, newest first."""
-    qs = audit_events_visible(actor)
+    qs = audit_events_visible(actor, scope)
     if filters.person_id is not None:
         qs = qs.filter(person_id=filters.person_id)
     if filters.actor:

@@ -34,9 +34,9 @@ from expatsi.billing.payments import (
     payment_record,
 )
 from expatsi.employers.selectors import employer_get
-from expatsi.people.selectors import person_get
+from expatsi.insurance.selectors import person_get
 from expatsi.rules.dates import Month
-from expatsi.rules.errors import NotFound, RuleError
+from expatsi.rules.errors import Forbidden, NotFound, RuleError
 from expatsi.rules.money import format_rate, format_yuan, parse_yuan
 
 router = Router(tags=["billing"], auth=api_auth)
@@ -681,8 +681,6 @@ def balance(request: HttpRequest, employer_id: int, on: date | None = None) -> d
     employer = employer_get(actor=request_actor(request), employer_id=employer_id)
     actor = request_actor(request)
     if not (actor.kind == "hr" or actor.covers_region(employer.region_code)):
-        from expatsi.rules.errors import NotFound
-
         raise NotFound("not_found", f"no balance of employer {employer_id} that you may see", "")
     day = on or timezone.localdate()
     b = employer_balance(employer, day)
@@ -778,8 +776,6 @@ def bank_statement(
     Every row is checked first; one bad row and nothing is recorded. Idempotent per transaction."""
     actor = request_actor(request)
     if not actor.is_agency:
-        from expatsi.rules.errors import Forbidden
-
         raise Forbidden("forbidden", "bank statements are imported by the agency", "")
     _name, data = _upload(file)
     text = tabular.csv_text(_name, data)

@@ -31,6 +31,7 @@ from expatsi.cards.pdf import CJK_FONTS
 from expatsi.rules.accounts import Statement
 from expatsi.rules.money import format_rate, format_yuan
 from expatsi.rules.regions import INSURANCES
+from expatsi.web.formatting import yuan
 
 INSURANCE_LABELS: dict[str, Promise] = {
     "pension": gettext_lazy("Pension"),
@@ -57,7 +58,6 @@ def _y(fen: int) -> str:
 
 def _money(fen: int) -> str:
     """Money in the active language: ¥6,890.00 or 6,890.00 元 (as on the pages)."""
-    from expatsi.portal.templatetags.portal import yuan
 
     return yuan(fen)
 

@@ -8,8 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from expatsi.employers.display import display_name
-from expatsi.portal.forms import DateInput, PortalForm
 from expatsi.rules.regions import regions
+from expatsi.web.forms import DateInput, PortalForm
 
 MONTH_HELP = _("Year and month, e.g. 2025-08.")
 

@@ -46,6 +46,8 @@ from expatsi.billing.models import (
 from expatsi.billing.provenance import bill_record, snapshot_for
 from expatsi.billing.writer import write_lines
 from expatsi.employers.models import Employer
+from expatsi.insurance.models import Employment
+from expatsi.rules.agreements import agreements, default_work_injury_rate
 from expatsi.rules.contributions import contributions_batch, exemption_masks
 from expatsi.rules.dates import Month
 from expatsi.rules.money import format_yuan
@@ -199,7 +201,6 @@ def load_cohort(month: Month, period: Period, employer_ids: list[int]) -> Cohort
 
 
 def employers_to_bill(code: str, month: Month) -> list[int]:
-    from expatsi.insurance.models import Employment
 
     first, last = month.first_day(), month.last_day()
     billable = Employment.objects.filter(employer__region_code=code, start_date__lte=last).filter(
@@ -241,8 +242,6 @@ def compute(
     has_rating = cohort.work_injury > 0
     wi: IntArray | None = None
     if len(cohort.person):
-        from expatsi.rules.agreements import default_work_injury_rate
-
         wi = np.where(
             has_rating, cohort.work_injury, default_work_injury_rate(policy.work_injury_factor)
         )
@@ -341,7 +340,6 @@ def _policy_fields(
     """For each employer of the batch: the bill's policy, summary status and sources. What only
     some bills used is found from the cohort: employees exempted under an agreement, employers
     with no work-injury rating (the assumed rate is a CONVENTION)."""
-    from expatsi.rules.agreements import agreements
 
     by_country = agreements()
     no_rating = set(np.unique(cohort.employer[cohort.work_injury <= 0]).tolist())

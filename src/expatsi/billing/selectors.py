@@ -31,6 +31,7 @@ from expatsi.billing.payments import (
     bill_state,
     contribution_months,
 )
+from expatsi.insurance.selectors import person_get
 from expatsi.people.models import Person
 from expatsi.rules.accounts import Statement, statement
 from expatsi.rules.dates import Month
@@ -246,8 +247,6 @@ def _person_for(actor: Actor, person_id: int | None) -> int:
             raise NotFound("not_found", f"no person {person_id} that you may see", "person_id")
         return actor.person_id
     if person_id is not None and actor.is_agency:
-        from expatsi.people.selectors import person_get
-
         return person_get(actor=actor, person_id=person_id).pk
     raise NotFound("not_found", "no contribution record that you may see", "person_id")
 

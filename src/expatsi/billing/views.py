@@ -43,11 +43,12 @@ from expatsi.billing.payments import (
 from expatsi.employers.display import display_name
 from expatsi.employers.models import Employer
 from expatsi.employers.selectors import employers_visible
-from expatsi.portal.errors import rule_message
-from expatsi.portal.templatetags.portal import yuan
+from expatsi.people.models import Person
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import NotFound, RuleError
 from expatsi.rules.money import format_rate
+from expatsi.web.errors import rule_message
+from expatsi.web.formatting import yuan
 
 DECLARATIONS_SESSION_KEY = "billing_declarations_pending"
 BANK_SESSION_KEY = "billing_bank_pending"
@@ -282,7 +283,6 @@ def _int(raw: Any) -> int | None:
 
 
 def _person(employer: Employer, person_id: int) -> Any:
-    from expatsi.people.models import Person
 
     person = Person.objects.filter(pk=person_id, employments__employer=employer).first()
     if person is None:
@@ -420,7 +420,6 @@ def person_pension(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     except RuleError as exc:
         outlook, error = None, rule_message(exc.code, exc.message)
-    from expatsi.people.models import Person
 
     return render(
         request,
@@ -436,7 +435,6 @@ def statement_pdf(request: HttpRequest, language: str) -> HttpResponse:
     if language not in ("en", "zh-hans"):
         raise Http404
     on = _on(request)
-    from expatsi.people.models import Person
 
     person = Person.objects.get(pk=actor.person_id or 0)
     try:

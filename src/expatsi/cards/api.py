@@ -25,7 +25,7 @@ from expatsi.cards import keys, selectors, services, verification
 from expatsi.cards.models import Card, CardApplication, CardEvent
 from expatsi.credentials import qr
 from expatsi.employers.selectors import employer_get
-from expatsi.people.selectors import person_get
+from expatsi.insurance.selectors import person_get
 from expatsi.rules.errors import RuleError
 
 router = Router(tags=["cards"], auth=api_auth)

@@ -13,9 +13,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from expatsi.cards.models import Category
-from expatsi.portal.errors import rule_message
-from expatsi.portal.forms import DateInput, PortalForm, country_choices
 from expatsi.rules.errors import RuleError
+from expatsi.web.errors import rule_message
+from expatsi.web.forms import DateInput, PortalForm, country_choices
 
 CARD_MESSAGES: dict[str, Promise] = {
     "extension_window_not_open": _(

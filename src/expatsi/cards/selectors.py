@@ -15,8 +15,13 @@ from django.db.models import Q, QuerySet
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
 from expatsi.cards.models import ApplicationStatus, Card, CardApplication, CardToken
+from expatsi.insurance.models import Registration
+from expatsi.insurance.selectors import registration_deadline_status
+from expatsi.people.models import DocumentKind
 from expatsi.people.permissions import may_see_full_passport
+from expatsi.rules.deadlines import deadline
 from expatsi.rules.errors import NotFound
+from expatsi.rules.first_entry import first_entry_steps as policy_steps
 
 
 def _scope(actor: Actor, prefix: str = "") -> Q | None:
@@ -135,12 +140,6 @@ def first_entry_steps(card: Card, today: date | None = None) -> list[Step]:
     Steps expatsi does not record (lodging, e-SSC) say so rather than guess."""
     from django.utils import timezone, translation
     from django.utils.translation import gettext as _
-
-    from expatsi.insurance.models import Registration
-    from expatsi.insurance.selectors import registration_deadline_status
-    from expatsi.people.models import DocumentKind
-    from expatsi.rules.deadlines import deadline
-    from expatsi.rules.first_entry import first_entry_steps as policy_steps
 
     today = today or timezone.localdate()
     language = translation.get_language()

@@ -35,7 +35,11 @@ from expatsi.cards.models import (
 from expatsi.credentials import token as qr_token
 from expatsi.credentials.trust import revocation_hash
 from expatsi.employers.models import Employer
+from expatsi.insurance.models import Employment
+from expatsi.insurance.services import employment_end
+from expatsi.notify.services import notify_employer_hr, notify_user
 from expatsi.people.models import Person
+from expatsi.people.services import passport_replace
 from expatsi.rules.deadlines import deadline
 from expatsi.rules.errors import Conflict, Forbidden, NotFound, RuleError
 
@@ -145,7 +149,6 @@ def _move(card: Card, action: str, actor: Actor, **detail: Any) -> None:
 
 
 def _notify(card: Card, kind: str, **params: Any) -> None:
-    from expatsi.notify.services import notify_employer_hr, notify_user
 
     def send() -> None:
         payload = {
@@ -512,8 +515,6 @@ def _apply_changes(
         person.given_names = changes.get("given_names", person.given_names)
         person.save(update_fields=["family_name", "given_names", "updated_at"])
     if "passport_number" in changes:
-        from expatsi.people.services import passport_replace
-
         passport_replace(
             actor=actor,
             person=person,
@@ -529,8 +530,6 @@ def _apply_changes(
 def _end_enrolment(card: Card, end: date, actor: Actor) -> None:
     """Deregistration ends the employment (so the enrolment stops from the next month) and opens
     the departure choice for the person (keep the account, or terminate and take the lump sum)."""
-    from expatsi.insurance.models import Employment
-    from expatsi.insurance.services import employment_end
 
     open_employments = Employment.objects.filter(
         person=card.person, employer=card.employer, end_date__isnull=True, start_date__lte=end

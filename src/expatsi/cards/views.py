@@ -34,6 +34,7 @@ from expatsi.cards.forms import (
 )
 from expatsi.cards.models import Card, CardStatus
 from expatsi.credentials import qr
+from expatsi.insurance.imports import rows_from_file
 from expatsi.rules.deadlines import deadline
 from expatsi.rules.errors import NotFound, RuleError
 
@@ -381,7 +382,6 @@ def decide(request: HttpRequest, app_pk: int) -> HttpResponse:
 def legacy_import(request: HttpRequest) -> HttpResponse:
     """Agency staff bring one physical permit, or a file of them, on file (all rows or none)."""
     from expatsi.cards.legacy_import import legacy_permits_import
-    from expatsi.insurance.imports import rows_from_file
 
     actor = _actor(request)
     if not actor.is_agency:

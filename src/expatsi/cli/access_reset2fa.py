@@ -28,8 +28,8 @@ def reset(args: argparse.Namespace) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
 
     from expatsi.access.actors import Actor
-    from expatsi.access.services import second_factor_reset
     from expatsi.access.twofactor import second_factor_required
+    from expatsi.accounts.services import second_factor_reset
 
     user = get_user_model().objects.filter(username=args.username).first()
     if user is None:

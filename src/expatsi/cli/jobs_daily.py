@@ -1,4 +1,4 @@
-"""``expatsi jobs run-daily``: today's reminders to employers' HR (idempotent; see notify/jobs.py),
+"""``expatsi jobs run-daily``: today's reminders to employers' HR (idempotent; see insurance/reminders.py),
 card expiries, crediting of paid contributions, and purging of old idempotency records.
 
 Each step runs whatever the others do: a step that fails, a reminder that cannot be delivered or an
@@ -46,7 +46,7 @@ def _run_daily(args: argparse.Namespace) -> dict[str, Any]:
     from expatsi.access.models import IdempotencyRecord
     from expatsi.billing.payments import credit_paid_bills
     from expatsi.cards.services import cards_expire
-    from expatsi.notify.jobs import run_daily
+    from expatsi.insurance.reminders import run_daily
 
     day = today or timezone.localdate()
     failures: list[dict[str, Any]] = []

@@ -33,6 +33,7 @@ from expatsi.employers.models import (
 from expatsi.employers.selectors import employer_get
 from expatsi.rules.agreements import work_injury_rate
 from expatsi.rules.errors import Conflict, Forbidden, NotFound, RuleError
+from expatsi.rules.money import PPM, parse_rate
 from expatsi.rules.regions import region
 
 TOKEN_PREFIX = "exp_"  # noqa: S105 - a public prefix, not a secret
@@ -102,7 +103,6 @@ def work_injury_rating_set(
     _require_agency(actor, employer.region_code)
     factor = region(employer.region_code).work_injury_factor
     rate = work_injury_rate(industry_class, grade, factor=factor)
-    from expatsi.rules.money import PPM, parse_rate
 
     grade_ppm = parse_rate(grade, field="grade", maximum=2 * PPM)
     with transaction.atomic():

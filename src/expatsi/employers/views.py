@@ -18,8 +18,8 @@ from django.views.decorators.cache import never_cache
 
 from expatsi.access.actors import client_ip
 from expatsi.employers import services
-from expatsi.portal.forms import PortalForm
 from expatsi.rules.errors import NotFound, RuleError
+from expatsi.web.forms import PortalForm
 
 
 class InvitationForm(PortalForm):

@@ -22,8 +22,8 @@ from expatsi.access.validation import BirthDate, Day, Email, Id, Identifier, Tex
 from expatsi.employers.selectors import employer_get
 from expatsi.insurance import selectors, services
 from expatsi.insurance.models import Employment, Registration, RegistrationStatus
+from expatsi.insurance.selectors import person_get
 from expatsi.people.models import Document
-from expatsi.people.selectors import person_get
 from expatsi.people.services import PersonData
 from expatsi.rules.errors import NotFound
 from expatsi.rules.money import format_yuan, parse_yuan

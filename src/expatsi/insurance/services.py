@@ -23,6 +23,7 @@ from expatsi.insurance.models import (
     RegistrationStatus,
     SsnSequence,
 )
+from expatsi.notify.services import notify_employer_hr
 from expatsi.people.models import Document, DocumentKind, Person
 from expatsi.people.services import PersonData, document_add, person_find_or_create
 from expatsi.rules.agreements import Agreement, agreements
@@ -445,10 +446,6 @@ def registration_reject(*, actor: Actor, registration_id: int, reason: str) -> R
 
 def _notify_registration(reg: Registration) -> None:
     """Tell the employer's HR users about the decision (inbox and e-mail, in each user's language)."""
-    try:
-        from expatsi.notify.services import notify_employer_hr
-    except ImportError:  # pragma: no cover - notify ships with the app
-        return
     kind = (
         "registration_accepted"
         if reg.status == RegistrationStatus.ACCEPTED

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from expatsi import tabular
@@ -26,8 +27,7 @@ from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.access.crypto import search_hashes
 from expatsi.audit.services import audit_record
-from expatsi.people.models import Direction, EntryExit, Passport
-from expatsi.people.selectors import persons_visible
+from expatsi.people.models import Direction, EntryExit, Passport, Person
 from expatsi.rules.dates import parse_date
 from expatsi.rules.errors import Forbidden, RowError, RuleError
 
@@ -136,28 +136,30 @@ def _parse(content: bytes) -> tuple[list[_Row], list[RowError]]:
     return rows, errors
 
 
-def _people_by_passport(actor: Actor, rows: list[_Row]) -> dict[tuple[str, str], int]:
+def _people_by_passport(visible: QuerySet[Person], rows: list[_Row]) -> dict[tuple[str, str], int]:
     """Set-based, by keyed hash: one query per chunk of numbers, nothing decrypted."""
     number_of = {h: r.passport for r in rows for h in search_hashes(r.passport)}
     hashes = sorted(number_of)
-    visible = persons_visible(actor).values("pk")
     found: dict[tuple[str, str], int] = {}
     for i in range(0, len(hashes), _CHUNK):
         for country, digest, person_id in Passport.objects.filter(
-            number_hash__in=hashes[i : i + _CHUNK], person__in=visible
+            number_hash__in=hashes[i : i + _CHUNK], person__in=visible.values("pk")
         ).values_list("country", "number_hash", "person_id"):
             found[(country, number_of[digest])] = person_id
     return found
 
 
-def entry_exit_import(*, actor: Actor, content: bytes) -> ImportResult:
+def entry_exit_import(*, actor: Actor, content: bytes, visible: QuerySet[Person]) -> ImportResult:
     """Import one border-authority CSV file (agency staff only). Raises :class:`ImportRejectedError`
-    with every row's errors, having written nothing, if any row is bad."""
+    with every row's errors, having written nothing, if any row is bad.
+
+    ``visible`` is the people the actor may see (insurance.selectors.persons_visible): who is in
+    scope depends on employment, a context above this one, so the caller passes the set in."""
     if actor.kind not in ("agency", "system"):
         raise Forbidden("forbidden", "only agency staff import entry/exit records", "")
     batch = hashlib.sha256(content).hexdigest()
     rows, errors = _parse(content)
-    people = _people_by_passport(actor, rows)
+    people = _people_by_passport(visible, rows)
     for r in rows:
         if (r.country, r.passport) not in people:
             errors.append(

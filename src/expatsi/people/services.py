@@ -13,6 +13,7 @@ from expatsi.access.crypto import search_hashes
 from expatsi.audit.services import audit_record
 from expatsi.people.models import Document, DocumentKind, Language, Passport, Person, Sex
 from expatsi.rules.errors import Conflict, Forbidden, RuleError
+from expatsi.rules.identifiers import check_id
 
 # A number on file for someone else is refused with the same words whoever holds it and wherever
 # they work: an employer's HR must not learn who the holder is, their employer or their record.
@@ -196,8 +197,6 @@ def document_add(
         start, valid_to, kind=kind, start_field=f"{kind}_valid_from", end_field=f"{kind}_valid_to"
     )
     if kind == DocumentKind.PERMANENT_RESIDENT_ID:
-        from expatsi.rules.identifiers import check_id
-
         result = check_id(number)
         if not result.valid or result.kind not in (
             "permanent_resident_id",

@@ -1,8 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from expatsi.access import twofactor_views
 from expatsi.access.throttle import ThrottledAuthenticationForm
+from expatsi.accounts import views as twofactor_views
 from expatsi.portal import views
 
 urlpatterns = [

@@ -31,6 +31,8 @@ from expatsi.insurance import imports
 from expatsi.insurance.models import Registration, RegistrationStatus
 from expatsi.insurance.selectors import (
     employments_visible,
+    person_get,
+    person_search,
     registration_deadline_status,
     registrations_visible,
 )
@@ -43,13 +45,12 @@ from expatsi.insurance.services import (
 )
 from expatsi.people.models import Document, DocumentKind, Person
 from expatsi.people.permissions import passport_number_for
-from expatsi.people.selectors import person_get, person_search
 from expatsi.people.services import PersonData
-from expatsi.portal.errors import rule_message
 from expatsi.portal.forms import HireForm, ImportForm, RejectForm, SearchForm
 from expatsi.rules.errors import NotFound, RuleError
 from expatsi.rules.money import parse_yuan
 from expatsi.rules.regions import regions
+from expatsi.web.errors import rule_message
 
 IMPORT_SESSION_KEY = "portal.import"
 # Documents a Card in the cards app can stand for.

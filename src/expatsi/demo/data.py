@@ -27,9 +27,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from expatsi.access.actors import SYSTEM
 from expatsi.access.models import AgencyStaff
 from expatsi.access.twofactor import key_from_base32
+from expatsi.billing.models import Bill
+from expatsi.billing.payments import payment_record
+from expatsi.billing.run import billing_run
+from expatsi.cards import services as cards
+from expatsi.cards.keys import keys_init
+from expatsi.cards.models import Card
 from expatsi.employers.models import Employer, EmployerKind
 from expatsi.employers.services import employer_create, hr_user_add, work_injury_rating_set
 from expatsi.insurance.models import Registration, RegistrationStatus
+from expatsi.insurance.reminders import run_daily
 from expatsi.insurance.services import (
     HireData,
     certificate_add,
@@ -40,6 +47,8 @@ from expatsi.insurance.services import (
 )
 from expatsi.people.models import DocumentKind, Language, Person
 from expatsi.people.services import PersonData
+from expatsi.rules.dates import Month
+from expatsi.rules.errors import RuleError
 from expatsi.rules.identifiers import uscc_check_char
 
 SEED = 20261123
@@ -536,8 +545,6 @@ def _load(
     _cards(rng, today, accepted)
     _bills(today, employers)
 
-    from expatsi.notify.jobs import run_daily
-
     run_daily(today)
     result.counts = {
         "employers": Employer.objects.filter(uscc__in=usccs.values()).count(),
@@ -665,9 +672,6 @@ def _authenticators(key: str) -> None:
 def _cards(rng: random.Random, today: date, accepted: list[Registration]) -> None:
     """Integrated Cards for people with one; physical permits (before 1 Dec 2024) as legacy cards;
     a few applications left open for the agency's queue."""
-    from expatsi.cards import services as cards
-    from expatsi.cards.keys import keys_init
-    from expatsi.cards.models import Card
 
     keys_init()  # a demo installation signs its cards with keys of its own (idempotent)
 
@@ -722,11 +726,6 @@ def _cards(rng: random.Random, today: date, accepted: list[Registration]) -> Non
 
 def _bills(today: date, employers: dict[str, Employer]) -> None:
     """Three months of bills per region; most paid on time, one employer late (late fees accrue)."""
-    from expatsi.billing.models import Bill
-    from expatsi.billing.payments import payment_record
-    from expatsi.billing.run import billing_run
-    from expatsi.rules.dates import Month
-    from expatsi.rules.errors import RuleError
 
     last = Month.of(today).plus(-1)
     months = [last.plus(-2), last.plus(-1), last]

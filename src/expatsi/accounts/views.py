@@ -21,9 +21,10 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 
-from expatsi.access import services, twofactor
+from expatsi.access import twofactor
 from expatsi.access.actors import Actor, actor_for_user, client_ip
-from expatsi.portal.forms import PortalForm
+from expatsi.accounts import services
+from expatsi.web.forms import PortalForm
 
 
 class CodeForm(PortalForm):

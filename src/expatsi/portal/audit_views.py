@@ -12,8 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from expatsi.access.actors import actor_for_user, client_ip
-from expatsi.audit.selectors import AuditFilter, audit_actions, audit_events
+from expatsi.audit.selectors import AuditFilter, AuditScope, audit_actions, audit_events
 from expatsi.audit.services import audit_check, audit_last_full_verification
+from expatsi.employers.selectors import employers_visible
+from expatsi.insurance.selectors import persons_visible
 from expatsi.rules.errors import Forbidden
 
 PAGE_SIZE = 50
@@ -60,7 +62,11 @@ def event_list(request: HttpRequest) -> HttpResponse:
             date_to=d["date_to"],
         )
     try:
-        events = audit_events(actor=actor, filters=filters)
+        scope = AuditScope(
+            person_ids=persons_visible(actor).values("pk"),
+            employer_ids=employers_visible(actor).values_list("pk", flat=True),
+        )
+        events = audit_events(actor=actor, filters=filters, scope=scope)
     except Forbidden as exc:  # pragma: no cover - checked above, kept for defence in depth
         raise PermissionDenied from exc
     if form.is_bound and not form.is_valid():

@@ -7,6 +7,10 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django_otp.oath import TOTP
+
+from expatsi.access.twofactor import key_from_base32
+from expatsi.demo.data import DEMO_TOTP_SECRET, demo_load
 
 DEMO_PASSWORD = os.environ.get("EXPATSI_DEMO_PASSWORD", "demo-expatsi-2026")
 
@@ -15,11 +19,6 @@ class Command(BaseCommand):
     help = "Create the demo users and data (safe to run again: adds nothing) and print the logins."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from django_otp.oath import TOTP
-
-        from expatsi.access.twofactor import key_from_base32
-        from expatsi.demo import DEMO_TOTP_SECRET, demo_load
-
         secret = os.environ.get("EXPATSI_DEMO_TOTP_SECRET") or DEMO_TOTP_SECRET
         try:
             key = key_from_base32(secret)

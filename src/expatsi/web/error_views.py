@@ -33,7 +33,7 @@ def _api_error(status: int) -> JsonResponse:
     return JsonResponse({"code": code, "message": message, "field": None}, status=status)
 
 
-_FAVICON = (Path(__file__).parent / "static" / "portal" / "favicon.svg").read_bytes()
+_FAVICON = (Path(__file__).parent / "static" / "web" / "favicon.svg").read_bytes()
 
 
 @cache_control(max_age=86400, public=True)
@@ -46,18 +46,18 @@ def favicon(request: HttpRequest) -> HttpResponse:
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
         return _api_error(403)
-    return render(request, "portal/errors/403.html", status=403)
+    return render(request, "web/errors/403.html", status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
         return _api_error(404)
-    return render(request, "portal/errors/404.html", status=404)
+    return render(request, "web/errors/404.html", status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return _api_error(500)
     language = get_language() or "en"
-    html = loader.get_template("portal/errors/500.html").render({"LANG": language})
+    html = loader.get_template("web/errors/500.html").render({"LANG": language})
     return HttpResponse(html, status=500)

@@ -1,4 +1,4 @@
-"""Formatting for the portal: money in yuan, registration deadline badges, navigation."""
+"""Template tags every page shares: money, dates, countries and regions in words, the masthead."""
 
 from __future__ import annotations
 
@@ -8,32 +8,20 @@ from typing import Any
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import date_format
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from expatsi.access.actors import actor_for_user, client_ip
 from expatsi.access.twofactor import verification_missing
-from expatsi.insurance.models import Registration
-from expatsi.insurance.selectors import DeadlineView, registration_deadline_status
-from expatsi.portal.errors import rule_message
 from expatsi.rules.identifiers import country as country_lookup
-from expatsi.rules.money import format_yuan
 from expatsi.rules.regions import regions
+from expatsi.web.errors import rule_message
+from expatsi.web.formatting import yuan
 
 register = template.Library()
 
 
-@register.filter
-def yuan(fen: int | None) -> str:
-    """Fen as money in the active language: ¥28,500.00 or 28,500.00 元."""
-    if fen is None:
-        return ""
-    amount = format_yuan(int(fen), thousands=True)
-    if (get_language() or "").startswith("zh"):
-        return f"{amount} 元"
-    return f"¥{amount}"
+register.filter("yuan", yuan)
 
 
 @register.filter
@@ -65,37 +53,6 @@ def rule_error(error: Any) -> str:
     )
 
 
-def deadline_text(view: DeadlineView) -> str:
-    if view.status == "overdue":
-        n = view.days_late or 0
-        return ngettext("Overdue by %(n)d day", "Overdue by %(n)d days", n) % {"n": n}
-    if view.status == "due_soon":
-        n = view.days_left or 0
-        if n == 0:
-            return _("Due today")
-        return ngettext("Due soon: %(n)d day left", "Due soon: %(n)d days left", n) % {"n": n}
-    if view.status == "on_time":
-        n = view.days_left or 0
-        return ngettext("On time: %(n)d day left", "On time: %(n)d days left", n) % {"n": n}
-    if view.status == "registered_late":
-        n = view.days_late or 0
-        return ngettext("Registered %(n)d day late", "Registered %(n)d days late", n) % {"n": n}
-    if view.status == "registered_on_time":
-        return _("Registered on time")
-    return _("Rejected")
-
-
-@register.simple_tag
-def deadline_badge(reg: Registration, today: date | None = None) -> SafeString:
-    """Colour and words, never colour alone: a dot, the status text, and a CSS class."""
-    view = registration_deadline_status(reg, today)
-    return format_html(
-        '<span class="status status-{}"><span class="status-dot" aria-hidden="true"></span>{}</span>',
-        view.status.replace("_", "-"),
-        deadline_text(view),
-    )
-
-
 @register.filter
 def long_date(day: date | None) -> str:
     return date_format(day, "DATE_FORMAT") if day else ""
@@ -108,7 +65,7 @@ def _url(name: str) -> str:
         return ""
 
 
-@register.inclusion_tag("portal/_user.html", takes_context=True)
+@register.inclusion_tag("web/_user.html", takes_context=True)
 def portal_user(context: template.Context) -> dict[str, Any]:
     """Who is signed in (with their role) and the sign-out button, in the masthead."""
     request = context.get("request")
@@ -119,7 +76,7 @@ def portal_user(context: template.Context) -> dict[str, Any]:
     return {"user": user, "kind": kind, "csrf_token": context.get("csrf_token")}
 
 
-@register.inclusion_tag("portal/_nav.html", takes_context=True)
+@register.inclusion_tag("web/_nav.html", takes_context=True)
 def portal_nav(context: template.Context) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)

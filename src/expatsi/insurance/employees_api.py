@@ -21,7 +21,7 @@ from expatsi.access.actors import Actor
 from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import Day, Identifier, Text
-from expatsi.insurance import selectors as insurance_selectors
+from expatsi.insurance import selectors
 from expatsi.insurance.api import (
     CertificateOut,
     EmploymentOut,
@@ -32,7 +32,7 @@ from expatsi.insurance.api import (
 )
 from expatsi.insurance.models import CoverageCertificate, Employment, Registration
 from expatsi.insurance.services import certificate_add
-from expatsi.people import imports, selectors, services
+from expatsi.people import imports, services
 from expatsi.people.models import Document, Passport, Person
 from expatsi.people.permissions import passport_number_for
 from expatsi.rules.eligibility import DocumentSpan, eligibility
@@ -140,12 +140,12 @@ class PersonOut(PersonSummaryOut):
 
     @staticmethod
     def resolve_employments(obj: Person, context: dict[str, Any]) -> QuerySet[Employment]:
-        visible = insurance_selectors.employments_visible(_actor_of(context))
+        visible = selectors.employments_visible(_actor_of(context))
         return visible.filter(person=obj).order_by("-start_date", "-pk")
 
     @staticmethod
     def resolve_registrations(obj: Person, context: dict[str, Any]) -> QuerySet[Registration]:
-        visible = insurance_selectors.registrations_visible(_actor_of(context))
+        visible = selectors.registrations_visible(_actor_of(context))
         return visible.filter(person=obj).order_by("-deadline", "-pk")
 
     @staticmethod
@@ -323,7 +323,10 @@ def entry_exit_import(request: HttpRequest, file: File[UploadedFile]) -> Any:
             "file_too_large", f"at most {MAX_IMPORT_BYTES // (1024 * 1024)} MB per file", "file"
         )
     try:
-        result = imports.entry_exit_import(actor=request_actor(request), content=file.read())
+        actor = request_actor(request)
+        result = imports.entry_exit_import(
+            actor=actor, content=file.read(), visible=selectors.persons_visible(actor)
+        )
     except imports.ImportRejectedError as exc:
         return Status(
             400,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from expatsi.audit import views
+from expatsi.portal import audit_views as views
 
 app_name = "audit"
 urlpatterns = [

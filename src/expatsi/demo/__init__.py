@@ -1,0 +1,1 @@
+"""The demo data set of `make demo` (see data.py) and its ``demo_setup`` command."""
