@@ -12,7 +12,7 @@ help:
 	@echo "make demo   – set up, load demo data on SQLite and start http://$(HOST):$(PORT)"
 	@echo "make test   – set up and run the whole suite (SQLite, then PostgreSQL)"
 	@echo "make bench  – benchmarks, printed as a table"
-	@echo "make lint   – ruff and mypy"
+	@echo "make lint   – ruff, mypy and the layers contract (.importlinter)"
 
 $(PY):
 	@py=$$(scripts/find-python.sh) || exit 1; echo "Creating $(VENV) with $$py"; "$$py" -m venv $(VENV)
@@ -40,6 +40,8 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) scripts/check-hidden-imports.py
 
 bench: venv
 	$(PY) bench/run.py
