@@ -121,3 +121,45 @@ def test_a_late_hire_is_accepted_with_overdue_days_and_months_owed(setup):
     assert w.owed_amount > 0
     assert w.late_fee_exposure >= 0
     assert "Art. 86" in w.basis
+
+
+def test_german_extensions_stop_at_96_months_in_total(setup):
+    """China–Germany: a certificate covers at most 60 months, further ones up to 96 in all
+    (agreements.toml: max_exemption_months 60, max_total_months 96). Worked by hand: 2020-01-01 to
+    2024-12-31 is 60 months; 2025-01-01 to 2027-12-31 adds 36 (96); 2028-01-01 would be the 97th."""
+    employer, hr = setup
+    person = make_hire(employer, hr).person
+    actor = actor_for_user(hr)
+
+    def file(number: str, start: date, end: date) -> CoverageCertificate:
+        return certificate_add(
+            actor=actor, person=person, number=number, country="DEU", valid_from=start, valid_to=end
+        )
+
+    file("DE-A", date(2020, 1, 1), date(2024, 12, 31))
+    with pytest.raises(RuleError) as err:
+        file("DE-B", date(2025, 1, 1), date(2028, 1, 1))
+    assert (err.value.code, err.value.field) == ("exemption_total_exceeded", "valid_to")
+    assert "60 months, so 36 remain" in err.value.message
+    file("DE-B", date(2025, 1, 1), date(2027, 12, 31))
+    # a certificate re-filed over months already covered adds nothing to the total
+    file("DE-C", date(2027, 1, 1), date(2027, 12, 31))
+    with pytest.raises(RuleError):
+        file("DE-D", date(2028, 1, 1), date(2028, 1, 31))
+    assert CoverageCertificate.objects.filter(person=person).count() == 3
+
+
+def test_agreements_without_a_total_limit_judge_each_certificate_alone(setup):
+    employer, hr = setup
+    person = make_hire(employer, hr).person
+    actor = actor_for_user(hr)
+    for i, year in enumerate((2010, 2015, 2020)):  # Korea: 60 months each, no total in the table
+        certificate_add(
+            actor=actor,
+            person=person,
+            number=f"KR-{i}",
+            country="KOR",
+            valid_from=date(year, 1, 1),
+            valid_to=date(year + 4, 12, 31),
+        )
+    assert CoverageCertificate.objects.filter(person=person, country="KOR").count() == 3

@@ -26,7 +26,7 @@ from expatsi.insurance.models import (
 from expatsi.notify.services import notify_employer_hr
 from expatsi.people.models import Document, DocumentKind, Person
 from expatsi.people.services import PersonData, document_add, person_find_or_create
-from expatsi.rules.agreements import Agreement, agreements
+from expatsi.rules.agreements import Agreement, agreements, check_total_exemption
 from expatsi.rules.contributions import person_month
 from expatsi.rules.dates import Month, add_months
 from expatsi.rules.deadlines import deadline
@@ -560,6 +560,14 @@ def certificate_add(
     _check_certificate_period(agreements()[code], valid_from, valid_to)
     try:
         with transaction.atomic():
+            # Locked so that two certificates filed at once cannot together pass the total.
+            Person.objects.select_for_update().filter(pk=person.pk).first()
+            earlier = list(
+                CoverageCertificate.objects.filter(person=person, country=code).values_list(
+                    "valid_from", "valid_to"
+                )
+            )
+            check_total_exemption(agreements()[code], earlier, valid_from, valid_to)
             cert = CoverageCertificate.objects.create(
                 person=person,
                 number=validation.required_text(number, "number", max_length=60),
@@ -585,8 +593,9 @@ def certificate_add(
 def _check_certificate_period(agreement: Agreement, valid_from: date, valid_to: date) -> None:
     """An agreement exempts a seconded worker for at most ``max_exemption_months`` per
     certificate: a longer certificate is not one the agreement honours, so it is refused rather
-    than silently exempting the months beyond. (Extensions up to ``max_total_months`` come as a
-    further certificate, which this check judges on its own.)"""
+    than silently exempting the months beyond. Extensions come as a further certificate; the
+    total over all of a person's certificates for the country is checked at filing
+    (rules.agreements.check_total_exemption)."""
     single = agreement.max_exemption_months
     if single is not None and valid_to >= add_months(valid_from, single):
         last = add_months(valid_from, single) - timedelta(days=1)

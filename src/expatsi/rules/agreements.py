@@ -7,10 +7,10 @@ lists, and only for months on or after its in-force date; every other insurance 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 
-from expatsi.rules.dates import Month
+from expatsi.rules.dates import Month, add_months
 from expatsi.rules.errors import PolicyDataError, RuleError
 from expatsi.rules.money import PPM, format_rate, parse_rate
 from expatsi.rules.policy import Provenance, read_table
@@ -171,3 +171,47 @@ def _scaled(rate: int, factor: int) -> int:
             "inexact_rate", f"{format_rate(rate)} × {format_rate(factor)} is not exact to 1 ppm"
         )
     return product // PPM
+
+
+def span_months(valid_from: date, valid_to: date) -> int:
+    """Months a certificate covers, counting a started month as one: 1 Jan–31 Dec is 12 months,
+    1 Jan–1 Jan of the next year 13. This is how the per-certificate maximum is read too (a
+    certificate of at most N months ends the day before the same day N months later)."""
+    if valid_to < valid_from:
+        return 0
+    months = (valid_to.year - valid_from.year) * 12 + (valid_to.month - valid_from.month)
+    # add_months(valid_from, months) - 1 day is the last day of ``months`` whole months
+    return months + (1 if valid_to >= add_months(valid_from, months) else 0)
+
+
+def months_in_total(spans: list[tuple[date, date]]) -> int:
+    """Months covered by several certificates together; overlapping days are counted once."""
+    merged: list[list[date]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1] + timedelta(days=1):
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return sum(span_months(start, end) for start, end in merged)
+
+
+def check_total_exemption(
+    agreement: Agreement, earlier: list[tuple[date, date]], valid_from: date, valid_to: date
+) -> None:
+    """Refuse a further certificate that would take a person past the agreement's total maximum
+    (``max_total_months``, e.g. China–Germany: 60 months, extendable to 96 in all)."""
+    limit = agreement.max_total_months
+    if limit is None:
+        return
+    total = months_in_total([*earlier, (valid_from, valid_to)])
+    if total <= limit:
+        return
+    used = months_in_total(earlier)
+    left = max(limit - used, 0)
+    raise RuleError(
+        "exemption_total_exceeded",
+        f"the China–{agreement.country} agreement exempts for at most {limit} months in total; "
+        f"earlier certificates cover {used} months, so {left} remain and this one would make "
+        f"{total}",
+        "valid_to",
+    )

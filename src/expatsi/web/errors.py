@@ -77,6 +77,10 @@ MESSAGES: dict[str, Promise] = {
         "This certificate runs longer than the social security agreement allows for one "
         "certificate: check its end date."
     ),
+    "exemption_total_exceeded": _(
+        "Together with the earlier certificates of coverage for this country, this one exceeds "
+        "the total exemption the social security agreement allows: check its end date."
+    ),
     "no_such_day": _("There is no %(day)s %(month_name)s %(year)s: check the day and the month."),
     "duplicate_in_file": _(
         "This passport appears twice in this file (rows %(first)s and %(row)s) with different "
