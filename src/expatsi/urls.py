@@ -2,6 +2,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from expatsi import health
 from expatsi.access.views import set_language
 from expatsi.api import api
 from expatsi.employers.views import invitation_accept
@@ -15,6 +16,9 @@ handler500 = "expatsi.portal.error_views.server_error"
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    # Probes (expatsi.health); this /healthz comes first and answers without the database.
+    path("healthz", health.healthz, name="health"),
+    path("readyz", health.readyz, name="ready"),
     path("healthz", views.health, name="health"),
     path("favicon.ico", favicon, name="favicon"),
     path("i18n/setlang/", set_language, name="set_language"),
