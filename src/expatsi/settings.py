@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Any
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from whitenoise.compress import Compressor
 
 from expatsi.access.clientip import parse_networks
 
@@ -45,44 +47,48 @@ def env_list(name: str, default: list[str]) -> list[str]:
 SQLITE_BUSY_TIMEOUT = 20  # seconds a SQLite connection waits for another's write to finish
 
 
-def database_from_url(url: str) -> dict[str, object]:
-    """``postgresql://user:pass@host:port/name?sslmode=…`` or ``sqlite:///path`` → Django settings."""
-    parts = urlsplit(url)
-    if parts.scheme in ("sqlite", "sqlite3"):
-        path = unquote(parts.path)
-        name = path[1:] if path.startswith("//") else path
-        db_path = Path(name or VAR_DIR / "expatsi.sqlite3")
-        if str(db_path) != ":memory:":
-            db_path.parent.mkdir(parents=True, exist_ok=True)
+def database_from_url(url: str) -> dict[str, Any]:
+    """``DATABASE_URL`` → Django's settings, parsed by dj-database-url, plus what expatsi needs.
+
+    Only PostgreSQL (``postgresql://user:pass@host:port/name?sslmode=…&connect_timeout=…``, query
+    parameters become connection options) and SQLite (``sqlite:////absolute/path``, or
+    ``sqlite:///relative/path`` from the working directory) are accepted: backup, restore and the
+    billing run's locking know those two and no other.
+    """
+    scheme = url.partition("://")[0]
+    if scheme == "sqlite3":  # accepted before dj-database-url did the parsing
+        url, scheme = "sqlite" + url.removeprefix("sqlite3"), "sqlite"
+    if scheme not in ("sqlite", "postgres", "postgresql", "pgsql"):
+        raise ImproperlyConfigured(
+            f"DATABASE_URL scheme {scheme!r}: use postgresql:// or sqlite:///"
+        )
+    try:
+        config: dict[str, Any] = dict(dj_database_url.parse(url))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from None
+    if scheme == "sqlite":
+        # No path at all (``sqlite://``) is the default file, not dj-database-url's ``:memory:``.
+        no_path = url.partition("://")[2].partition("?")[0] in ("", "/")
+        name = str(VAR_DIR / "expatsi.sqlite3") if no_path else str(config["NAME"])
+        if name != ":memory:":
+            Path(name).parent.mkdir(parents=True, exist_ok=True)
         # Concurrent requests must wait for the write lock, not fail with "database is locked":
         # WAL lets reads run beside a writer; IMMEDIATE takes the write lock when a transaction
         # starts (a read that later writes, like an audited read, cannot then deadlock another
         # writer, which SQLite answers at once with SQLITE_BUSY); the busy timeout is the wait.
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": name or str(VAR_DIR / "expatsi.sqlite3"),
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": SQLITE_BUSY_TIMEOUT,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
-            },
+        config["NAME"] = name
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": SQLITE_BUSY_TIMEOUT,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            **config.get("OPTIONS", {}),
         }
-    if parts.scheme in ("postgres", "postgresql", "pgsql"):
-        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": unquote(parts.path.lstrip("/")),
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "",
-            "PORT": str(parts.port or ""),
-            "OPTIONS": options,
-            "CONN_MAX_AGE": int(os.environ.get("EXPATSI_DB_CONN_MAX_AGE", "60")),
-            "CONN_HEALTH_CHECKS": True,
-        }
-    raise ImproperlyConfigured(
-        f"DATABASE_URL scheme {parts.scheme!r}: use postgresql:// or sqlite:///"
-    )
+        return config
+    config["PORT"] = str(config.get("PORT") or "")  # pg_dump's environment takes text
+    config.setdefault("OPTIONS", {})
+    config["CONN_MAX_AGE"] = int(os.environ.get("EXPATSI_DB_CONN_MAX_AGE", "60"))
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
 
 
 DEBUG = env_bool("EXPATSI_DEBUG", False)
@@ -102,6 +108,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "whitenoise.runserver_nostatic",  # runserver (make demo) leaves static files to WhiteNoise
     "django.contrib.staticfiles",
     "ninja",  # serves the API docs' Swagger UI from its own static files, not a CDN
     "expatsi.portal",
@@ -132,6 +139,9 @@ TASKS = {
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Static files, before sessions and the rest, which a file needs none of; after the two above,
+    # so that files carry HSTS, nosniff and the Content-Security-Policy like pages do.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -229,6 +239,31 @@ LOGOUT_REDIRECT_URL = "home"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("EXPATSI_STATIC_ROOT", VAR_DIR / "static"))
+# Static files are served by the app itself (WhiteNoise). In production `manage.py collectstatic`
+# (`make serve` runs it) writes each file under a name with its content hash, gzip- and
+# Brotli-compressed beside it; pages link those names, and WhiteNoise serves them cached for ten
+# years ("immutable"): a changed file gets a new name. Without collectstatic production pages fail
+# (the manifest is missing). In debug mode files come straight from the apps, unhashed, uncached.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# Fixed when the settings load, not read from DEBUG later (the test runner turns DEBUG off): in
+# debug mode files are found in the apps at each request, so nothing needs collecting.
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_ALLOW_ALL_ORIGINS = False  # no other site needs our files (no CORS header on them)
+# Only the hashed copies are kept, and source maps (read by browser tools alone) stay uncompressed:
+# collectstatic then takes seconds, not half a minute (Brotli at its best is slow on 30 MB).
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
+    *Compressor.SKIP_COMPRESS_EXTENSIONS,
+    "map",
+]
 
 # Mail: console locally; SMTP when EXPATSI_EMAIL_HOST is set.
 EMAIL_HOST = os.environ.get("EXPATSI_EMAIL_HOST", "")
@@ -270,6 +305,8 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Health probes (expatsi.health) come over plain HTTP from the machine or the load balancer.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 LOGGING = {
     "version": 1,

@@ -2,10 +2,10 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from expatsi import health
 from expatsi.access.views import set_language
 from expatsi.api import api
 from expatsi.employers.views import invitation_accept
-from expatsi.portal import views
 from expatsi.web.error_views import favicon
 
 handler400 = "expatsi.access.views.bad_request"  # an over-large body is 413
@@ -15,7 +15,9 @@ handler500 = "expatsi.web.error_views.server_error"
 
 urlpatterns = [
     path("api/v1/", api.urls),
-    path("healthz", views.health, name="health"),
+    # Probes (expatsi.health): liveness without the database, readiness with it.
+    path("healthz", health.healthz, name="health"),
+    path("readyz", health.readyz, name="ready"),
     path("favicon.ico", favicon, name="favicon"),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

@@ -21,7 +21,7 @@ from django.utils.http import urlencode
 from expatsi.access.twofactor import verification_missing
 
 # Reachable while the second step is missing (besides the page that completes it).
-ALWAYS_ALLOWED = frozenset({"logout", "set_language", "health"})
+ALWAYS_ALLOWED = frozenset({"logout", "set_language", "health", "ready"})
 STEP_PAGE = {"code": "login_verify", "enrol": "two_step"}
 
 

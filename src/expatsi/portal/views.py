@@ -12,9 +12,9 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -559,11 +559,3 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
     ):
         return HttpResponseRedirect(target)
     return HttpResponseRedirect(default)
-
-
-def health(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability for a load balancer."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
-    return JsonResponse({"status": "ok", "database": connection.vendor})
