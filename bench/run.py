@@ -21,6 +21,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
@@ -111,22 +112,13 @@ def bench_contributions(people: int, scalar_people: int, repeats: int) -> list[R
     return [(n, c, t, r, note or f"{r / scalar_rate:,.0f}× scalar") for n, c, t, r, note in rows]
 
 
-def bench_verification(count: int, repeats: int) -> list[Row]:
-    """Offline QR verification against the raw Ed25519 verify of the same machine, same run."""
+def card_claims() -> Any:
+    """What a card's QR code carries, at realistic lengths."""
     from datetime import date
 
-    from expatsi.credentials import base45, cose, token, trust
-    from expatsi.credentials.keys import LocalSigner
+    from expatsi.credentials import token
 
-    anchor, signer = LocalSigner.generate(), LocalSigner.generate()
-    tl = trust.load_trust_list(
-        trust.sign_trust_list([(signer.public_key(), 0, None)], anchor), anchor.public_key()
-    )
-    revoked = [bytes(16 * [i % 256]) for i in range(10_000)]
-    rl = trust.load_revocation_list(
-        trust.sign_revocation_list(revoked, anchor), anchor.public_key()
-    )
-    claims = token.CardClaims(
+    return token.CardClaims(
         "1101202500001234",
         "110000202500012345",
         "911276198005170018",
@@ -138,7 +130,22 @@ def bench_verification(count: int, repeats: int) -> list[Row]:
         date(2099, 1, 9),
         "ab" * 16,
     )
-    text, _ = token.issue(claims, signer)
+
+
+def bench_verification(count: int, repeats: int) -> list[Row]:
+    """Offline QR verification against the raw Ed25519 verify of the same machine, same run."""
+    from expatsi.credentials import base45, cose, token, trust
+    from expatsi.credentials.keys import LocalSigner
+
+    anchor, signer = LocalSigner.generate(), LocalSigner.generate()
+    tl = trust.load_trust_list(
+        trust.sign_trust_list([(signer.public_key(), 0, None)], anchor), anchor.public_key()
+    )
+    revoked = [bytes(16 * [i % 256]) for i in range(10_000)]
+    rl = trust.load_revocation_list(
+        trust.sign_revocation_list(revoked, anchor), anchor.public_key()
+    )
+    text, _ = token.issue(card_claims(), signer)
     message = cose.parse(zlib.decompress(base45.decode(text[len(token.PREFIX) :])))
     tbs, sig, pub = message.to_be_signed(), message.signature, signer.public_key()
 
@@ -165,6 +172,78 @@ def bench_verification(count: int, repeats: int) -> list[Row]:
             t_full,
             r_full,
             f"{r_full / r_raw:.0%} of raw",
+        ),
+    ]
+
+
+def _loop_encode(data: bytes) -> str:
+    """The Base45 encoder expatsi had before it used the ``base45`` package (the reference row)."""
+    a = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+    out: list[str] = []
+    for i in range(0, len(data) - 1, 2):
+        c, n = divmod(data[i] * 256 + data[i + 1], 45 * 45)
+        b, d = divmod(n, 45)
+        out.append(a[d] + a[b] + a[c])
+    if len(data) % 2:
+        b, d = divmod(data[-1], 45)
+        out.append(a[d] + a[b])
+    return "".join(out)
+
+
+def bench_base45(count: int, repeats: int) -> list[Row]:
+    """Why Base45 decoding is our own and encoding is the ``base45`` package's
+    (src/expatsi/credentials/base45.py): both against the package, on the bytes of a real card code."""
+    import base45 as package
+
+    from expatsi.credentials import base45, token
+    from expatsi.credentials.keys import LocalSigner
+
+    code, _ = token.issue(card_claims(), LocalSigner.generate())
+    text = code[len(token.PREFIX) :]
+    payload = base45.decode(text)  # the compressed COSE envelope
+    if base45.decode(text) != payload or package.b45decode(text) != payload:
+        raise AssertionError("Base45 round trip failed")
+
+    def timed(fn: Callable[[], object]) -> float:
+        def loop() -> None:
+            for _ in range(count):
+                fn()
+
+        return best_of(max(repeats, 5), loop)
+
+    t_pkg_dec = timed(lambda: package.b45decode(text))
+    t_dec = timed(lambda: base45.decode(text))
+    t_pkg_enc = timed(lambda: package.b45encode(payload))
+    t_loop_enc = timed(lambda: _loop_encode(payload))
+    per = f"a card code, {len(payload)} bytes"
+    return [
+        (
+            f"Base45 decode: base45 package ({per}, baseline)",
+            count,
+            t_pkg_dec,
+            count / t_pkg_dec,
+            "1.0×",
+        ),
+        (
+            "Base45 decode: ours, NumPy (used: offline verification)",
+            count,
+            t_dec,
+            count / t_dec,
+            f"{t_pkg_dec / t_dec:,.1f}× package",
+        ),
+        (
+            f"Base45 encode: base45 package ({per}, used)",
+            count,
+            t_pkg_enc,
+            count / t_pkg_enc,
+            "1.0×",
+        ),
+        (
+            "Base45 encode: the loop we had (replaced)",
+            count,
+            t_loop_enc,
+            count / t_loop_enc,
+            f"{t_pkg_enc / t_loop_enc:,.2f}× package",
         ),
     ]
 
@@ -303,10 +382,11 @@ def main() -> None:
     people, scalar_people, repeats = (100_000, 10_000, 2) if args.quick else (1_000_000, 100_000, 5)
     rows = bench_contributions(people, scalar_people, repeats)
     verify_rows = bench_verification(500 if args.quick else 3000, repeats)
+    base45_rows = bench_base45(500 if args.quick else 5000, repeats)
     billing_rows, billing_verdict = bench_billing(20_000 if args.quick else 1_000_000)
     print("| benchmark | items | best time (s) | items / s | vs baseline |")
     print("|---|---:|---:|---:|---:|")
-    for name, count, seconds, rate, note in rows + verify_rows + billing_rows:
+    for name, count, seconds, rate, note in rows + verify_rows + base45_rows + billing_rows:
         print(f"| {name} | {count:,} | {seconds:.4f} | {rate:,.0f} | {note} |")
     goal = 20_000_000
     batch_rate = rows[0][3]

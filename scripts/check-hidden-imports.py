@@ -53,8 +53,10 @@ def main() -> int:
     for problem in problems:
         print(problem)
     if problems:
-        print(f"{len(problems)} cross-app import(s) hidden in functions; import at module level "
-              "(and break the cycle) or list the exception with its reason in this script.")
+        print(
+            f"{len(problems)} cross-app import(s) hidden in functions; import at module level "
+            "(and break the cycle) or list the exception with its reason in this script."
+        )
         return 1
     return 0
 

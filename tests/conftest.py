@@ -11,8 +11,15 @@ _audit_files = itertools.count()
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_key_dir(tmp_path_factory: pytest.TempPathFactory):
+    """The session's own key directory: in the settings of this process, and in the environment,
+    from which the expatsi processes that tests start read it into theirs."""
+    from django.test import override_settings
+
+    directory = tmp_path_factory.mktemp("keys")
     previous = os.environ.get("EXPATSI_KEY_DIR")
-    os.environ["EXPATSI_KEY_DIR"] = str(tmp_path_factory.mktemp("keys"))
+    os.environ["EXPATSI_KEY_DIR"] = str(directory)
+    in_settings = override_settings(EXPATSI_KEY_DIR=directory)
+    in_settings.enable()
     from expatsi.cards import keys
 
     keys.reset_caches()
@@ -25,6 +32,7 @@ def _isolated_key_dir(tmp_path_factory: pytest.TempPathFactory):
     crypto.keys_init()  # `expatsi data keys init`: the data and search keys
     yield
     crypto.reset_caches()
+    in_settings.disable()
     if previous is None:
         os.environ.pop("EXPATSI_KEY_DIR", None)
     else:
@@ -32,12 +40,14 @@ def _isolated_key_dir(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(autouse=True)
-def _own_audit_checkpoint_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch):
+def _own_audit_checkpoint_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch, settings):
     """Every test starts from an empty database, like a new installation: it gets its own file for
-    the last signed audit checkpoint, which otherwise outlives the database state it describes."""
+    the last signed audit checkpoint, which otherwise outlives the database state it describes
+    (in the settings, and in the environment for the processes the test starts)."""
     directory = tmp_path_factory.getbasetemp() / "audit-checkpoints"
     directory.mkdir(exist_ok=True)
     path = directory / f"checkpoint-{next(_audit_files)}.json"
+    settings.EXPATSI_AUDIT_CHECKPOINT_FILE = path
     monkeypatch.setenv("EXPATSI_AUDIT_CHECKPOINT_FILE", str(path))
 
 

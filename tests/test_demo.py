@@ -5,6 +5,7 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -20,11 +21,11 @@ from expatsi.insurance.models import CoverageCertificate, Registration, Registra
 from expatsi.insurance.selectors import registration_deadline_status
 from expatsi.notify.models import Notification
 from expatsi.people.models import Document, DocumentKind, Person
-from expatsi.demo.management.commands.demo_setup import DEMO_PASSWORD
 from expatsi.rules.identifiers import check_id
 from tests.twofactor import code_at
 
 pytestmark = pytest.mark.django_db
+DEMO_PASSWORD = django_settings.EXPATSI_DEMO_PASSWORD
 
 
 def counts():
@@ -111,8 +112,8 @@ def test_demo_setup_loads_once_and_every_login_works():
     assert actor_for_user(User.objects.get(username="agency-officer")).regions is None
 
 
-def test_the_demo_authenticator_key_can_be_chosen_and_a_bad_one_stops_the_setup(monkeypatch):
-    monkeypatch.setenv("EXPATSI_DEMO_TOTP_SECRET", "not base32!")
+def test_the_demo_authenticator_key_can_be_chosen_and_a_bad_one_stops_the_setup(settings):
+    settings.EXPATSI_DEMO_TOTP_SECRET = "not base32!"  # from the environment variable of that name
     with pytest.raises(CommandError, match="EXPATSI_DEMO_TOTP_SECRET: use base32"):
         call_command("demo_setup", stdout=StringIO())
     assert not User.objects.exists()

@@ -1,6 +1,7 @@
 """Production mode: refuses the development secret, and passes Django's deployment checks."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -114,3 +115,57 @@ def test_check_deploy_finds_missing_data_keys(tmp_path: Path) -> None:
     )
     assert done.returncode != 0
     assert "expatsi.E001" in done.stderr and "expatsi data keys init" in done.stderr
+
+
+def test_a_bad_number_is_named_when_the_app_starts():
+    done = manage("check", EXPATSI_DEBUG="1", EXPATSI_BILLING_BATCH="many")
+    assert done.returncode != 0
+    assert "EXPATSI_BILLING_BATCH='many': use a whole number" in done.stderr
+
+
+# --- one place for the environment ------------------------------------------------------------
+
+VARIABLE = re.compile(r"\bEXPATSI_[A-Z0-9_]*[A-Z0-9]")
+# The offline card verifier (`expatsi card verify`) runs without Django, on a verifier's machine
+# that has no server configuration: it reads EXPATSI_VAR_DIR itself for its default lists folder.
+READS_THE_ENVIRONMENT_ITSELF = {"settings.py", "cli/card_verify.py"}
+
+
+def readme_variables() -> set[str]:
+    """The names in the README's configuration table (``_PORT`` after ``EXPATSI_EMAIL_HOST`` is
+    ``EXPATSI_EMAIL_PORT``)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("## Configuration (environment variables)", 1)[1].split("\n## ", 1)[0]
+    names: set[str] = set()
+    for row in table.splitlines():
+        cell = row.split("|")[1] if row.startswith("|") else ""
+        listed = re.findall(r"`(\w+)`", cell)
+        for name in listed:
+            prefix = listed[0].rsplit("_", 1)[0]
+            names.add(prefix + name if name.startswith("_") else name)
+    return names
+
+
+def test_every_expatsi_variable_is_in_the_readme_table():
+    used: set[str] = set()
+    for folder in ("src/expatsi", "tests", "scripts", "bench", ".ci"):
+        for path in (ROOT / folder).rglob("*"):
+            if (
+                path.is_file()
+                and path.suffix in (".py", ".sh", "")
+                and "__pycache__" not in path.parts
+            ):
+                used |= set(VARIABLE.findall(path.read_text(encoding="utf-8", errors="ignore")))
+    used |= set(VARIABLE.findall((ROOT / "Makefile").read_text(encoding="utf-8")))
+    assert used - readme_variables() == set()
+
+
+def test_only_the_settings_read_expatsi_variables_from_the_environment():
+    package = ROOT / "src" / "expatsi"
+    reading = re.compile(r"(environ\b|getenv\()[^\n]*EXPATSI_")
+    readers = {
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if reading.search(path.read_text(encoding="utf-8"))
+    }
+    assert readers == READS_THE_ENVIRONMENT_ITSELF

@@ -1,5 +1,10 @@
 """One settings module, driven by environment variables with safe local defaults.
 
+Every ``EXPATSI_*`` variable is read here and nowhere else (each is in the README's configuration
+table); code reads ``django.conf.settings``, so a test changes a value with ``override_settings``
+or pytest-django's ``settings`` fixture, and an invalid value stops the start instead of the first
+request that needs it. The pure core (``rules``, ``credentials``) takes such values as arguments.
+
 ``EXPATSI_DEBUG`` defaults to off, so a forgotten setting never shows tracebacks to the public: then
 (production) the app refuses to start on the built-in development secret, and turns on HTTPS-only
 cookies and HSTS. Local use turns it on explicitly: ``make demo`` and the test suite
@@ -44,6 +49,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()] if value else default
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r}: use a whole number") from None
+
+
 SQLITE_BUSY_TIMEOUT = 20  # seconds a SQLite connection waits for another's write to finish
 
 
@@ -86,7 +101,7 @@ def database_from_url(url: str) -> dict[str, Any]:
         return config
     config["PORT"] = str(config.get("PORT") or "")  # pg_dump's environment takes text
     config.setdefault("OPTIONS", {})
-    config["CONN_MAX_AGE"] = int(os.environ.get("EXPATSI_DB_CONN_MAX_AGE", "60"))
+    config["CONN_MAX_AGE"] = env_int("EXPATSI_DB_CONN_MAX_AGE", 60)
     config["CONN_HEALTH_CHECKS"] = True
     return config
 
@@ -185,7 +200,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Online card checks per client address per minute (public page and POST /api/v1/verify).
-EXPATSI_VERIFY_RATE_PER_MINUTE = int(os.environ.get("EXPATSI_VERIFY_RATE_PER_MINUTE", "30"))
+EXPATSI_VERIFY_RATE_PER_MINUTE = env_int("EXPATSI_VERIFY_RATE_PER_MINUTE", 30)
+
+# Keys: the card and audit signing keys and the data and search keys are files in one directory
+# (expatsi.access.keystore), never in the database; with a password, new key files are encrypted.
+EXPATSI_KEY_DIR = Path(os.environ.get("EXPATSI_KEY_DIR") or VAR_DIR / "keys")
+EXPATSI_KEY_PASSWORD: str | None = os.environ.get("EXPATSI_KEY_PASSWORD") or None
+
+# The last signed audit checkpoint, kept outside the database (expatsi.audit.services).
+EXPATSI_AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("EXPATSI_AUDIT_CHECKPOINT_FILE") or VAR_DIR / "audit-checkpoint.json"
+)
+
+# Billing runs (expatsi.billing.run): employers per transaction, and how long a run may go without a
+# heartbeat (one per batch) before its worker counts as gone. Both are read at each use.
+EXPATSI_BILLING_BATCH = env_int("EXPATSI_BILLING_BATCH", 500)
+EXPATSI_BILLING_LEASE_SECONDS = env_int("EXPATSI_BILLING_LEASE_SECONDS", 600)
+
+# `manage.py demo_setup` (`make demo`) only: the demo users' password and the agency demo users'
+# authenticator key (empty: the published demo key, expatsi.demo.DEMO_TOTP_SECRET).
+EXPATSI_DEMO_PASSWORD = os.environ.get("EXPATSI_DEMO_PASSWORD", "demo-expatsi-2026")
+EXPATSI_DEMO_TOTP_SECRET = os.environ.get("EXPATSI_DEMO_TOTP_SECRET", "")
 
 # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks): the client is the
 # right-most forwarded address that is not one of them (expatsi.access.clientip). Empty: REMOTE_ADDR.
@@ -269,7 +304,7 @@ WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
 EMAIL_HOST = os.environ.get("EXPATSI_EMAIL_HOST", "")
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_PORT = int(os.environ.get("EXPATSI_EMAIL_PORT", "587"))
+    EMAIL_PORT = env_int("EXPATSI_EMAIL_PORT", 587)
     EMAIL_HOST_USER = os.environ.get("EXPATSI_EMAIL_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EXPATSI_EMAIL_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EXPATSI_EMAIL_TLS", True)
@@ -301,7 +336,7 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("EXPATSI_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("EXPATSI_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_SECONDS = env_int("EXPATSI_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -2,10 +2,10 @@
 the whole chain and recomputing every hash, no longer passes verification."""
 
 import json
-import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 
 from expatsi.access.actors import SYSTEM
@@ -113,7 +113,7 @@ def test_a_checkpoint_not_signed_by_the_audit_key_is_reported():
     rechain()
     forged_head = AuditEvent.objects.get(pk=made[-1].pk).hash
     sql("DELETE FROM audit_auditcheckpoint")
-    Path(os.environ["EXPATSI_AUDIT_CHECKPOINT_FILE"]).unlink()  # even with the file gone
+    Path(django_settings.EXPATSI_AUDIT_CHECKPOINT_FILE).unlink()  # even with the file gone
     sql(
         "INSERT INTO audit_auditcheckpoint "
         "(event_id, hash, verified_at, whole_chain, key_id, signature) "
@@ -158,10 +158,8 @@ def test_a_checkpoint_names_the_head_and_is_signed_by_the_audit_key_alone():
         checkpoint.delete()
 
 
-def test_without_an_audit_key_production_refuses_and_debug_creates_one(
-    settings, tmp_path, monkeypatch
-):
-    monkeypatch.setenv("EXPATSI_KEY_DIR", str(tmp_path / "keys"))
+def test_without_an_audit_key_production_refuses_and_debug_creates_one(settings, tmp_path):
+    settings.EXPATSI_KEY_DIR = tmp_path / "keys"
     events(1)
     settings.DEBUG = False
     with pytest.raises(ImproperlyConfigured, match="keys init"):
@@ -171,10 +169,10 @@ def test_without_an_audit_key_production_refuses_and_debug_creates_one(
     assert list((tmp_path / "keys").glob("audit-*.pem"))
 
 
-def test_card_keys_init_creates_the_audit_key_beside_the_card_keys(tmp_path, monkeypatch, capsys):
+def test_card_keys_init_creates_the_audit_key_beside_the_card_keys(settings, tmp_path, capsys):
     from expatsi.cards import keys as card_keys
 
-    monkeypatch.setenv("EXPATSI_KEY_DIR", str(tmp_path / "keys"))
+    settings.EXPATSI_KEY_DIR = tmp_path / "keys"
     try:
         assert main(["card", "keys", "init", "--json"]) == 0
         capsys.readouterr()
@@ -183,5 +181,4 @@ def test_card_keys_init_creates_the_audit_key_beside_the_card_keys(tmp_path, mon
         listed = json.loads(capsys.readouterr().out)
         assert [k["current"] for k in listed["keys"]] == [True]
     finally:
-        monkeypatch.undo()
         card_keys.reset_caches()  # the card key ring of the session's key directory again

@@ -33,9 +33,9 @@ pytestmark = [
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_runs_of_one_month_at_once_queue_and_bill_once(monkeypatch):
+def test_two_runs_of_one_month_at_once_queue_and_bill_once(settings):
     assert connection.vendor == "postgresql"
-    monkeypatch.setenv("EXPATSI_BILLING_BATCH", "1")  # many small transactions: room to interleave
+    settings.EXPATSI_BILLING_BATCH = 1  # many small transactions: room to interleave
     for i in range(EMPLOYERS):
         body = f"9111000060003{i:04d}"
         employer = Employer.objects.create(

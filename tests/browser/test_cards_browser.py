@@ -28,8 +28,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def card_keys(tmp_path, monkeypatch) -> Iterator[None]:
-    monkeypatch.setenv("EXPATSI_KEY_DIR", str(tmp_path / "keys"))
+def card_keys(tmp_path, settings) -> Iterator[None]:
+    settings.EXPATSI_KEY_DIR = tmp_path / "keys"
     keys.reset_caches()
     keys.keys_init()
     crypto.keys_init()  # as `expatsi card keys init` does: the data keys beside the card keys

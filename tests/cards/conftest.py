@@ -13,8 +13,8 @@ AGENCY = Actor("agency", None, "officer", regions=None)
 
 
 @pytest.fixture(autouse=True)
-def key_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("EXPATSI_KEY_DIR", str(tmp_path / "keys"))
+def key_dir(tmp_path, settings):
+    settings.EXPATSI_KEY_DIR = tmp_path / "keys"
     keys.reset_caches()
     keys.keys_init()
     crypto.keys_init()  # as `expatsi card keys init` does: the data keys beside the card keys

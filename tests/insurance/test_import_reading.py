@@ -13,9 +13,9 @@ from expatsi import tabular
 from expatsi.access.actors import actor_for_user
 from expatsi.insurance.imports import hires_import, rows_from_file
 from expatsi.people import imports as people_imports
-from expatsi.web.templatetags.web import rule_error
 from expatsi.rules.dates import parse_date
 from expatsi.rules.errors import RowError, RuleError
+from expatsi.web.templatetags.web import rule_error
 from tests.insurance.test_imports import row
 from tests.portal.factories import make_employer, make_hr
 

@@ -11,8 +11,8 @@ from django.core import mail
 from expatsi.access.actors import SYSTEM
 from expatsi.cli import main
 from expatsi.employers.models import HrMembership
-from expatsi.insurance.services import certificate_add, employment_end, registration_accept
 from expatsi.insurance.reminders import run_daily
+from expatsi.insurance.services import certificate_add, employment_end, registration_accept
 from expatsi.notify.messages import render
 from expatsi.notify.models import Notification
 from expatsi.people.models import Language, Person

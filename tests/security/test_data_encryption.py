@@ -48,10 +48,10 @@ def raw_passports() -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture
-def own_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def own_keys(tmp_path: Path, settings: Any) -> Iterator[Path]:
     """A key directory of this test's own, set up as `expatsi data keys init` would."""
     directory = tmp_path / "keys"
-    monkeypatch.setenv("EXPATSI_KEY_DIR", str(directory))
+    settings.EXPATSI_KEY_DIR = directory
     crypto.reset_caches()
     crypto.keys_init()
     yield directory
@@ -221,9 +221,9 @@ def test_a_wrong_key_file_is_a_clear_error(own_keys: Path) -> None:
 
 
 def test_production_without_keys_stops_with_what_to_run_and_debug_creates_them(
-    settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Any, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("EXPATSI_KEY_DIR", str(tmp_path / "keys"))
+    settings.EXPATSI_KEY_DIR = tmp_path / "keys"
     crypto.reset_caches()
     try:
         settings.DEBUG = False
@@ -237,11 +237,9 @@ def test_production_without_keys_stops_with_what_to_run_and_debug_creates_them(
         crypto.reset_caches()
 
 
-def test_key_files_are_encrypted_with_the_key_password(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("EXPATSI_KEY_DIR", str(tmp_path / "keys"))
-    monkeypatch.setenv("EXPATSI_KEY_PASSWORD", "correct horse battery staple")
+def test_key_files_are_encrypted_with_the_key_password(settings: Any, tmp_path: Path) -> None:
+    settings.EXPATSI_KEY_DIR = tmp_path / "keys"
+    settings.EXPATSI_KEY_PASSWORD = "correct horse battery staple"
     crypto.reset_caches()
     try:
         crypto.keys_init()
@@ -249,11 +247,11 @@ def test_key_files_are_encrypted_with_the_key_password(
         [key_file] = (tmp_path / "keys").glob("data-*.key")
         assert key_file.read_text().startswith("scrypt:")
         assert key_file.stat().st_mode & 0o077 == 0  # readable by the owner only
-        monkeypatch.setenv("EXPATSI_KEY_PASSWORD", "wrong")
+        settings.EXPATSI_KEY_PASSWORD = "wrong"
         crypto.reset_caches()
         with pytest.raises(crypto.DataKeyError, match="does not open it"):
             crypto.decrypt(token)
-        monkeypatch.delenv("EXPATSI_KEY_PASSWORD")
+        settings.EXPATSI_KEY_PASSWORD = None
         crypto.reset_caches()
         with pytest.raises(crypto.DataKeyError, match="set EXPATSI_KEY_PASSWORD"):
             crypto.decrypt(token)
@@ -306,14 +304,11 @@ def test_cli_keys_and_reencrypt(own_keys: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_cli_bad_input_and_missing_keys_are_one_line_exit_2(
-    settings: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    settings: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["data", "reencrypt", "--batch", "0"]) == 2
     assert "batch" in capsys.readouterr().err
-    monkeypatch.setenv("EXPATSI_KEY_DIR", str(tmp_path / "none"))
+    settings.EXPATSI_KEY_DIR = tmp_path / "none"
     crypto.reset_caches()
     settings.DEBUG = False
     try:
@@ -417,15 +412,12 @@ def test_migrating_a_database_with_plaintext_passports_encrypts_them() -> None:
 
 
 def test_deploy_check_finds_missing_keys_and_card_keys_init_creates_them(
-    settings: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    settings: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from expatsi.access.checks import data_keys_present
     from expatsi.cards import keys as card_keys
 
-    monkeypatch.setenv("EXPATSI_KEY_DIR", str(tmp_path / "keys"))
+    settings.EXPATSI_KEY_DIR = tmp_path / "keys"
     crypto.reset_caches()
     settings.DEBUG = False
     try:

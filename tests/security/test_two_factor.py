@@ -19,8 +19,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from expatsi.access import throttle
 from expatsi.access.actors import actor_for_user
 from expatsi.access.admin_site import VerifiedAdminSite
-from expatsi.accounts.services import second_factor_reset
 from expatsi.access.twofactor import key_from_base32
+from expatsi.accounts.services import second_factor_reset
 from expatsi.audit.models import AuditEvent
 from expatsi.rules.errors import Forbidden
 from tests.portal.factories import PASSWORD, make_agency, make_employer, make_hr, make_user

@@ -8,7 +8,8 @@ by them. Lookups and uniqueness go through a **keyed hash** instead: HMAC-SHA256
 an indexed column beside the token. Without the search key a leaked hash column cannot be turned
 back into numbers by trying every passport number.
 
-Keys are files in ``EXPATSI_KEY_DIR`` beside the card and audit keys, never in the database:
+Keys are files in the one key directory beside the card and audit keys (``expatsi.access.keystore``:
+``EXPATSI_KEY_DIR``), never in the database:
 
 - ``data-<UTC time>.key``: the data keys. The newest encrypts; every one on file decrypts, so a
   rotation (``expatsi data keys rotate``) never makes stored values unreadable.
@@ -43,6 +44,8 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from expatsi.access.keystore import key_dir, key_password
+
 if TYPE_CHECKING:
     from django.db import models
 
@@ -59,16 +62,6 @@ class DataKeyError(ImproperlyConfigured):
     """A key is missing, unreadable or wrong: configuration to fix, never the user's input."""
 
 
-def key_dir() -> Path:
-    """The same directory as the card and audit keys (``expatsi.cards.keys.key_dir``)."""
-    return Path(os.environ.get("EXPATSI_KEY_DIR", settings.VAR_DIR / "keys"))
-
-
-def _password() -> bytes | None:
-    password = os.environ.get("EXPATSI_KEY_PASSWORD")
-    return password.encode() if password else None
-
-
 def _wrapping_key(password: bytes, salt: bytes) -> Fernet:
     kdf = Scrypt(salt=salt, length=32, n=2**15, r=8, p=1)
     return Fernet(base64.urlsafe_b64encode(kdf.derive(password)))
@@ -76,7 +69,7 @@ def _wrapping_key(password: bytes, salt: bytes) -> Fernet:
 
 def _serialise(key: bytes) -> str:
     """A key file's text: the Fernet key itself, or wrapped under the key password when one is set."""
-    password = _password()
+    password = key_password()
     if password is None:
         return key.decode("ascii") + "\n"
     salt = os.urandom(16)
@@ -87,7 +80,7 @@ def _serialise(key: bytes) -> str:
 def _parse(path: Path) -> bytes:
     text = path.read_text(encoding="ascii").strip()
     if text.startswith(_WRAPPED_MARK):
-        password = _password()
+        password = key_password()
         if password is None:
             raise DataKeyError(f"{path} is encrypted: set EXPATSI_KEY_PASSWORD")
         salt_text, _, token = text[len(_WRAPPED_MARK) :].partition(":")
@@ -118,7 +111,7 @@ class Keyring:
 
 _lock = threading.Lock()
 _files: dict[tuple[str, float], bytes] = {}  # (path, mtime) -> key: a password costs one scrypt
-_cached: tuple[float, str | None, Keyring] | None = None  # (when, EXPATSI_KEY_DIR, keys)
+_cached: tuple[float, Path, Keyring] | None = None  # (when, key directory, keys)
 
 
 def _names(directory: Path, prefix: str) -> list[str]:
@@ -181,16 +174,16 @@ def _build() -> Keyring:
 
 
 def keyring() -> Keyring:
-    """The keys on file, re-read at most once a minute (and whenever EXPATSI_KEY_DIR changes)."""
+    """The keys on file, re-read at most once a minute (and whenever the key directory changes)."""
     global _cached
     cached = _cached
     now = time.monotonic()
-    configured = os.environ.get("EXPATSI_KEY_DIR")  # cheap: this runs for every value
-    if cached is not None and now - cached[0] < KEYRING_TTL_SECONDS and cached[1] == configured:
+    directory = key_dir()  # cheap (a settings lookup): this runs for every value
+    if cached is not None and now - cached[0] < KEYRING_TTL_SECONDS and cached[1] == directory:
         return cached[2]
     with _lock:
         ring = _build()
-        _cached = (now, configured, ring)
+        _cached = (now, directory, ring)
     return ring
 
 

@@ -61,7 +61,7 @@ _SINGLE_LINE_BAD = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _MULTI_LINE_BAD = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _email_validator = EmailValidator()
 
-# What the portal shows for each code raised here (portal/errors.py merges these in).
+# What the portal shows for each code raised here (web/errors.py merges these in).
 MESSAGES: dict[str, Promise] = {
     "control_characters": _(
         "Write this on one line, without line breaks, tabs or other control characters."

@@ -3,9 +3,10 @@
 The hash chain alone shows an edited or removed event in the middle, but not a chain cut short at
 the end or rewritten from the start with every hash recomputed: anyone who can write to the
 database can do either. A checkpoint signed with a key the database never sees can be neither moved
-back nor forged. The key is a PEM file ``audit-<UTC timestamp>.pem`` beside the card keys in
-``EXPATSI_KEY_DIR`` (encrypted with ``EXPATSI_KEY_PASSWORD`` when set); the newest file signs. A
-rotation adds a newer file; older ones stay so that the checkpoints they signed keep verifying.
+back nor forged. The key is a PEM file ``audit-<UTC timestamp>.pem`` beside the card keys in the
+one key directory (``expatsi.access.keystore``: ``EXPATSI_KEY_DIR``, encrypted with
+``EXPATSI_KEY_PASSWORD`` when set); the newest file signs. A rotation adds a newer file; older ones
+stay so that the checkpoints they signed keep verifying.
 ``expatsi card keys init`` (or ``expatsi audit keys init``) creates the first one; in debug mode it
 is created on first use, in production a missing key stops verification with a clear message.
 """
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from expatsi.cards.keys import key_dir, store
+from expatsi.access.keystore import key_dir, store
 from expatsi.credentials.keys import LocalSigner
 
 PREFIX = "audit-"
@@ -34,7 +35,9 @@ def audit_key_names() -> list[str]:
 
 @cache
 def _load(directory: str, name: str) -> LocalSigner:
-    del directory  # part of the cache key only: tests and tools may point EXPATSI_KEY_DIR elsewhere
+    del (
+        directory
+    )  # part of the cache key only: tests and tools may point the key directory elsewhere
     return store().load(name)
 
 

@@ -143,9 +143,8 @@ def checkpoint_message(checkpoint: Sealed) -> bytes:
 
 
 def checkpoint_file() -> Path:
-    """Where the newest signed checkpoint is kept outside the database."""
-    configured = os.environ.get("EXPATSI_AUDIT_CHECKPOINT_FILE")
-    return Path(configured) if configured else Path(settings.VAR_DIR) / "audit-checkpoint.json"
+    """Where the newest signed checkpoint is kept outside the database (read at each use)."""
+    return Path(settings.EXPATSI_AUDIT_CHECKPOINT_FILE)
 
 
 def _seal_from_row(row: AuditCheckpoint) -> Seal:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -52,7 +51,7 @@ def lease_seconds() -> int:
     """How long a running billing run may go without a heartbeat before its worker counts as gone.
 
     A run beats once per batch, so this must comfortably exceed the time of one batch."""
-    return max(1, int(os.environ.get("EXPATSI_BILLING_LEASE_SECONDS", "600")))
+    return max(1, int(settings.EXPATSI_BILLING_LEASE_SECONDS))
 
 
 def lease_cutoff() -> datetime:

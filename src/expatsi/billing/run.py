@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -62,7 +62,7 @@ REASON_CODES = {"within_limits": 0, "raised_to_lower_limit": 1, "capped_at_upper
 
 
 def batch_size() -> int:
-    return max(1, int(os.environ.get("EXPATSI_BILLING_BATCH", "500")))
+    return max(1, int(settings.EXPATSI_BILLING_BATCH))
 
 
 @cache

@@ -1,8 +1,9 @@
 """Where the card signing keys live, and the signed trust and revocation lists built from them.
 
-Keys are PEM files in ``EXPATSI_KEY_DIR`` (default ``var/keys``), optionally encrypted with
-``EXPATSI_KEY_PASSWORD``: never in the database. ``anchor.pem`` signs the two lists; ``sign-*.pem``
-sign tokens, and the file ``current`` names the one that signs new tokens. Rotation adds a key and
+Keys are PEM files in the key directory (``expatsi.access.keystore``: ``EXPATSI_KEY_DIR``, default
+``var/keys``, optionally encrypted with ``EXPATSI_KEY_PASSWORD``): never in the database.
+``anchor.pem`` signs the two lists; ``sign-*.pem`` sign tokens, and the file ``current`` names the
+one that signs new tokens. Rotation adds a key and
 moves ``current``; old keys stay on the trust list so that what they signed keeps verifying.
 In debug mode missing keys are created on first use; in production ``expatsi card keys init``
 must have been run.
@@ -10,31 +11,21 @@ must have been run.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from expatsi.access.keystore import key_dir, store
 from expatsi.credentials import trust
-from expatsi.credentials.keys import FileKeyStore, LocalSigner
+from expatsi.credentials.keys import LocalSigner
 
 ANCHOR = "anchor"
 REVOCATION_LIST_MAX_AGE = 60  # seconds a served revocation list may be reused
-
-
-def key_dir() -> Path:
-    return Path(os.environ.get("EXPATSI_KEY_DIR", settings.VAR_DIR / "keys"))
-
-
-def store() -> FileKeyStore:
-    password = os.environ.get("EXPATSI_KEY_PASSWORD")
-    return FileKeyStore(key_dir(), password.encode() if password else None)
 
 
 @dataclass(frozen=True)

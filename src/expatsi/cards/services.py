@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from stdnum import luhn
 
 from expatsi.access import validation
 from expatsi.access.actors import Actor
@@ -57,18 +58,6 @@ DEREGISTRATION_REASONS = ("contract_ended", "death", "employer_gone", "other")
 # --- numbering (CONVENTIONs: no official layout was available) ---------------------------------
 
 
-def _luhn_digit(digits: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return str((10 - total % 10) % 10)
-
-
 def permit_number_for(person: Person, region_code: str) -> str:
     """The person's work permit number, created on first need and kept for life.
 
@@ -80,7 +69,7 @@ def permit_number_for(person: Person, region_code: str) -> str:
         return existing.number
     row = PermitNumber.objects.create(person=person, number=f"tmp-{person.pk}")
     body = f"{region_code[:2]}{timezone.localdate().year:04d}{row.pk:011d}"
-    row.number = body + _luhn_digit(body)
+    row.number = body + luhn.calc_check_digit(body)
     row.save(update_fields=["number"])
     return row.number
 

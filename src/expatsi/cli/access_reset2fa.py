@@ -9,6 +9,11 @@ import os
 import socket
 from typing import Any
 
+from django.contrib.auth import get_user_model
+
+from expatsi.access.actors import Actor
+from expatsi.access.twofactor import second_factor_required
+from expatsi.accounts.services import second_factor_reset
 from expatsi.cli import Parser, add_command
 from expatsi.rules.errors import NotFound
 
@@ -21,16 +26,6 @@ def _operator() -> str:
 
 
 def reset(args: argparse.Namespace) -> dict[str, Any]:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expatsi.settings")
-    import django
-
-    django.setup()
-    from django.contrib.auth import get_user_model
-
-    from expatsi.access.actors import Actor
-    from expatsi.access.twofactor import second_factor_required
-    from expatsi.accounts.services import second_factor_reset
-
     user = get_user_model().objects.filter(username=args.username).first()
     if user is None:
         raise NotFound("unknown_user", f"no user named {args.username!r}", "username")

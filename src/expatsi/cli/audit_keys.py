@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
+from expatsi.access.keystore import key_dir
+from expatsi.audit import keys
 from expatsi.cli import Parser, add_command
 
 
 def _keys(args: argparse.Namespace) -> dict[str, Any]:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expatsi.settings")
-    import django
-
-    django.setup()
-    from expatsi.audit import keys
-    from expatsi.cards.keys import key_dir
-
     if args.action == "init":
         keys.audit_key_init()
     elif args.action == "rotate":

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
+from expatsi.audit.models import AuditEvent
+from expatsi.audit.services import audit_check
 from expatsi.cli import Parser, add_command
 
 
 def verify(args: argparse.Namespace) -> dict[str, Any]:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expatsi.settings")
-    import django
-
-    django.setup()
-    from expatsi.audit.models import AuditEvent
-    from expatsi.audit.services import audit_check
-
     result = audit_check(full=not args.since_checkpoint)
     args._exit_code = 0 if result.intact else 1
     return {

@@ -32,9 +32,16 @@ import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from glob import glob
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from django.db import DatabaseError, connection, connections
+from django.db.migrations.loader import MigrationLoader
+from psycopg.conninfo import make_conninfo
+
+from expatsi.access.actors import Actor
+from expatsi.audit.services import audit_reanchor_after_restore, audit_record
 from expatsi.cli import EXIT_FAILURE, Parser, add_command
 from expatsi.rules.errors import RuleError
 
@@ -61,16 +68,7 @@ def _say(text: str) -> None:
     sys.stderr.flush()
 
 
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expatsi.settings")
-    import django
-
-    django.setup()
-
-
 def _db_settings() -> dict[str, Any]:
-    from django.db import connection
-
     return dict(connection.settings_dict)
 
 
@@ -92,9 +90,7 @@ def _describe(settings: dict[str, Any]) -> str:
     return f"postgresql://{user}{settings.get('HOST') or 'localhost'}{port}/{settings['NAME']}"
 
 
-def _actor(command: str) -> Any:
-    from expatsi.access.actors import Actor
-
+def _actor(command: str) -> Actor:
     try:
         who = getpass.getuser()
     except (OSError, KeyError):  # no user name in a bare container
@@ -146,8 +142,6 @@ def pg_connection(settings: dict[str, Any]) -> tuple[str, dict[str, str]]:
 
     The password travels in ``PGPASSWORD`` only: a command line is visible to every local user.
     """
-    from psycopg.conninfo import make_conninfo
-
     options = {
         k: str(v)
         for k, v in (settings.get("OPTIONS") or {}).items()
@@ -211,8 +205,6 @@ def _migrations_of(rows: list[tuple[str, str]]) -> list[str]:
 
 def _backup_postgresql(settings: dict[str, Any], payload: Path) -> dict[str, Any]:
     """pg_dump inside the snapshot the row counts were taken from, so the manifest matches."""
-    from django.db import connection
-
     conninfo, env = pg_connection(settings)
     pg_dump = pg_tool("pg_dump")
     _say(f"expatsi backup: dumping {_describe(settings)} with {pg_dump}")
@@ -305,9 +297,6 @@ def _default_output(engine: str) -> Path:
 
 
 def backup(args: argparse.Namespace) -> dict[str, Any]:
-    _setup_django()
-    from expatsi.audit.services import audit_record
-
     settings = _db_settings()
     engine = _engine(settings)
     output = Path(args.output) if args.output else _default_output(engine)
@@ -382,8 +371,6 @@ def backup(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("expatsi")
     except PackageNotFoundError:
@@ -467,8 +454,6 @@ def _extract_payload(path: Path, tar: tarfile.TarFile, manifest: dict[str, Any],
 
 def _check_migrations(path: Path, manifest: dict[str, Any]) -> None:
     """A backup made by a newer expatsi holds a schema this code cannot run on."""
-    from django.db.migrations.loader import MigrationLoader
-
     disk = MigrationLoader(None).disk_migrations
     known = {f"{app}.{name}" for app, name in disk}
     known |= {f"{app}.{name}" for m in disk.values() for app, name in m.replaces}  # squashed
@@ -491,8 +476,6 @@ def _current_counts(engine: str, settings: dict[str, Any]) -> dict[str, int]:
             return {}
         with contextlib.closing(sqlite3.connect(f"{target.as_uri()}?mode=ro", uri=True)) as conn:
             return _count_rows(conn.cursor(), _sqlite_tables(conn), _sqlite_quote)
-    from django.db import connection
-
     with connection.cursor() as cursor:
         tables = connection.introspection.table_names(cursor)
         return _count_rows(cursor, tables, connection.ops.quote_name)
@@ -534,11 +517,6 @@ def _restore_postgresql(settings: dict[str, Any], payload: Path) -> None:
 
 def restore(args: argparse.Namespace) -> dict[str, Any]:
     path = Path(args.file)
-    _setup_django()
-    from django.db import connections
-
-    from expatsi.audit.services import audit_reanchor_after_restore, audit_record
-
     settings = _db_settings()
     engine = _engine(settings)
     with _open_archive(path) as tar:
@@ -619,8 +597,6 @@ def _guard(handler: Any) -> Any:
     exit 1, not a traceback."""
 
     def run(args: argparse.Namespace) -> dict[str, Any]:
-        from django.db import DatabaseError
-
         try:
             result: dict[str, Any] = handler(args)
         except (ToolFailed, DatabaseError, sqlite3.Error) as exc:

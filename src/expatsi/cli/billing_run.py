@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from typing import Any
 
+from expatsi.billing.payments import accounts_year_end, credit_paid_bills
+from expatsi.billing.run import billing_recalculate, billing_run
 from expatsi.cli import Parser, add_command
 from expatsi.rules.dates import Month
-
-
-def setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expatsi.settings")
-    import django
-
-    django.setup()
 
 
 class Bar:
@@ -54,9 +48,6 @@ def _result(r: Any) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     month = Month.parse(args.month)
-    setup_django()
-    from expatsi.billing.run import billing_run
-
     result = billing_run(
         region_code=args.region,
         month=month,
@@ -69,9 +60,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def recalculate(args: argparse.Namespace) -> dict[str, Any]:
     start = Month.parse(args.from_month, field="from")
     end = Month.parse(args.to_month, field="to") if args.to_month else None
-    setup_django()
-    from expatsi.billing.run import billing_recalculate
-
     results = billing_recalculate(
         region_code=args.region,
         from_month=start,
@@ -101,9 +89,6 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
 
 
 def year_end(args: argparse.Namespace) -> dict[str, Any]:
-    setup_django()
-    from expatsi.billing.payments import accounts_year_end, credit_paid_bills
-
     credited = credit_paid_bills()
     closed = accounts_year_end(year=args.year)
     return {"year": args.year, "credits_added": credited, "accounts_closed": closed}

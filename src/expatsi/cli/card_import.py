@@ -10,11 +10,13 @@ input (no such file, not CSV/XLSX).
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
+from expatsi.access.actors import SYSTEM
+from expatsi.cards.legacy_import import legacy_permits_import
 from expatsi.cli import EXIT_FAILURE, Parser, add_command
+from expatsi.insurance.imports import rows_from_file
 from expatsi.rules.errors import RuleError
 
 
@@ -24,14 +26,6 @@ def _import_legacy(args: argparse.Namespace) -> dict[str, Any]:
         data = path.read_bytes()
     except OSError as exc:
         raise RuleError("unreadable_file", f"cannot read {path}: {exc.strerror}", "file") from None
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expatsi.settings")
-    import django
-
-    django.setup()
-    from expatsi.access.actors import SYSTEM
-    from expatsi.cards.legacy_import import legacy_permits_import
-    from expatsi.insurance.imports import rows_from_file
-
     rows = rows_from_file(path.name, data)
     report = legacy_permits_import(actor=SYSTEM, rows=rows, dry_run=args.dry_run)
     if not report.ok:

@@ -3,35 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
+from expatsi.access import crypto, keystore
+from expatsi.audit.keys import audit_key_init
+from expatsi.cards import keys
 from expatsi.cli import Parser, add_command
 
 
 def _keys(args: argparse.Namespace) -> dict[str, Any]:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expatsi.settings")
-    import django
-
-    django.setup()
-    from expatsi.cards import keys
-
     if args.action == "init":
         keys.keys_init()
-        from expatsi.audit.keys import audit_key_init
-
         audit_key_init()  # the audit checkpoint key lives beside the card keys
-        from expatsi.access.crypto import keys_init as data_keys_init
-
-        data_keys_init()  # and so do the keys that encrypt personal data (`expatsi data keys`)
+        crypto.keys_init()  # and so do the keys that encrypt personal data (`expatsi data keys`)
     elif args.action == "rotate":
         keys.keyring()  # the anchor must exist before a rotation
         keys.key_rotate()
     keys.reset_caches()
     ring = keys.keyring()
-    store = keys.store()
+    store = keystore.store()
     return {
-        "key_dir": str(keys.key_dir()),
+        "key_dir": str(keystore.key_dir()),
         "anchor": ring.anchor.kid.hex(),
         "current": ring.current.kid.hex(),
         "keys": [

@@ -1,10 +1,11 @@
-"""``expatsi card verify|fetch-lists|export-lists``: check a card's QR code with no server.
+"""``expatsi card verify|fetch-lists``: check a card's QR code with no server (and no Django).
 
 A verifier keeps three files in its lists directory (default ``var/verifier/``): the trust anchor's
 public key (``anchor.pem``, pinned on first fetch), the signed trust list (``trust-list.cose``) and
 the signed revocation list (``revocations.cose``). ``verify`` checks signature, validity dates and
 revocation together and says how old its revocation list is. Exit status: 0 valid, 1 any other
 answer (expired, revoked, tampered …), 2 bad input (unreadable image, missing lists).
+``expatsi card export-lists`` (card_verify_export.py) writes the three files on the server itself.
 """
 
 from __future__ import annotations
@@ -32,12 +33,15 @@ STALE_AFTER = 24 * 3600  # a revocation list older than a day is reported as sta
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp")
 
 
-def default_lists_dir() -> Path:
+def defaultlists_dir() -> Path:
+    """``$EXPATSI_VAR_DIR/verifier`` (default ``var/verifier``). The one place outside the settings
+    that reads an ``EXPATSI_`` variable: these commands run without Django, on a verifier's machine
+    that has none of the server's configuration, so the settings module cannot be loaded."""
     return Path(os.environ.get("EXPATSI_VAR_DIR", "var")) / "verifier"
 
 
-def _lists_dir(args: argparse.Namespace) -> Path:
-    return Path(args.lists) if args.lists else default_lists_dir()
+def lists_dir(args: argparse.Namespace) -> Path:
+    return Path(args.lists) if args.lists else defaultlists_dir()
 
 
 def _anchor_from_pem(pem: bytes, source: str) -> Ed25519PublicKey:
@@ -50,13 +54,13 @@ def _anchor_from_pem(pem: bytes, source: str) -> Ed25519PublicKey:
     return key
 
 
-def _anchor_pem(key: Ed25519PublicKey) -> bytes:
+def public_pem(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
 
-def _write(path: Path, data: bytes) -> None:
+def write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_bytes(data)
@@ -117,7 +121,7 @@ def _age_text(seconds: int) -> str:
 
 def _verify(args: argparse.Namespace) -> dict[str, Any]:
     text = _code_text(args.code)
-    trust_list, revocations = load_lists(_lists_dir(args))
+    trust_list, revocations = load_lists(lists_dir(args))
     now = int(time.time())
     result = qr_token.verify(text, trust_list, revocations, now=now).as_dict()
     age = int(result["revocation_list_age_seconds"] or 0)
@@ -167,7 +171,7 @@ def _get(url: str) -> bytes:
 def _fetch(args: argparse.Namespace) -> dict[str, Any]:
     """Download the lists; the anchor key is pinned on first fetch (or given with --anchor)."""
     base = args.url.rstrip("/") + "/api/v1/cards"
-    directory = _lists_dir(args)
+    directory = lists_dir(args)
     pinned = directory / ANCHOR_FILE
     if args.anchor:
         anchor_pem = Path(args.anchor).read_bytes()
@@ -185,13 +189,13 @@ def _fetch(args: argparse.Namespace) -> dict[str, Any]:
         raise RuleError(
             "invalid_lists", f"{exc} (is the pinned anchor key right?)", "url"
         ) from None
-    _write(pinned, _anchor_pem(anchor))
-    _write(directory / TRUST_FILE, trust_doc)
-    _write(directory / REVOCATIONS_FILE, revocations_doc)
-    return _summary(directory, trust_list, revocations, source=args.url)
+    write(pinned, public_pem(anchor))
+    write(directory / TRUST_FILE, trust_doc)
+    write(directory / REVOCATIONS_FILE, revocations_doc)
+    return summary(directory, trust_list, revocations, source=args.url)
 
 
-def _summary(
+def summary(
     directory: Path, trust_list: trust.TrustList, revocations: trust.RevocationList, source: str
 ) -> dict[str, Any]:
     return {
@@ -205,31 +209,7 @@ def _summary(
     }
 
 
-def _export(args: argparse.Namespace) -> dict[str, Any]:
-    """Write the lists from this installation's database and keys (needs Django)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expatsi.settings")
-    import django
-
-    django.setup()
-    from expatsi.cards import keys
-
-    directory = _lists_dir(args)
-    ring = keys.keyring()
-    trust_doc = keys.trust_list_document()
-    revocations_doc = keys.revocation_list_document(fresh=True)
-    anchor = ring.anchor.public_key()
-    _write(directory / ANCHOR_FILE, _anchor_pem(anchor))
-    _write(directory / TRUST_FILE, trust_doc)
-    _write(directory / REVOCATIONS_FILE, revocations_doc)
-    return _summary(
-        directory,
-        trust.load_trust_list(trust_doc, anchor),
-        trust.load_revocation_list(revocations_doc, anchor),
-        source=str(keys.key_dir()),
-    )
-
-
-def _lists_arg(p: argparse.ArgumentParser) -> None:
+def lists_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--lists",
         metavar="DIR",
@@ -248,7 +228,7 @@ def register(subparsers: argparse._SubParsersAction[Parser]) -> None:
         render=_render_verify,
     )
     p.add_argument("code", metavar="TEXT|IMAGE", help="the code's text (EXP1:…) or an image file")
-    _lists_arg(p)
+    lists_arg(p)
 
     p = add_command(
         subparsers,
@@ -258,12 +238,4 @@ def register(subparsers: argparse._SubParsersAction[Parser]) -> None:
     )
     p.add_argument("--url", required=True, help="the server, e.g. https://si.example.gov.cn")
     p.add_argument("--anchor", metavar="PEM", help="pin this trust anchor public key")
-    _lists_arg(p)
-
-    p = add_command(
-        subparsers,
-        "export-lists",
-        _export,
-        help="write the trust list and revocation list from this installation's keys and database",
-    )
-    _lists_arg(p)
+    lists_arg(p)

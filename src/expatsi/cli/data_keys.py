@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
+from expatsi.access import crypto
 from expatsi.cli import Parser, add_command
 from expatsi.rules.errors import RuleError
 
 
-def setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expatsi.settings")
-    import django
-
-    django.setup()
-
-
 def _keys(args: argparse.Namespace) -> dict[str, Any]:
-    setup_django()
-    from expatsi.access import crypto
-
     try:
         created: list[str] = []
         if args.action == "init":

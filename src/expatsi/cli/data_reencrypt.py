@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from expatsi.access import crypto
 from expatsi.cli import Parser, add_command
-from expatsi.cli.data_keys import setup_django
 from expatsi.rules.errors import RuleError
 
 
@@ -37,9 +37,6 @@ class Bar:
 def _run(args: argparse.Namespace, work: Callable[..., Any]) -> dict[str, Any]:
     if args.batch < 1:
         raise RuleError("invalid_batch", "the batch size must be 1 or more", "batch")
-    setup_django()
-    from expatsi.access import crypto
-
     try:
         columns = work(batch=args.batch, progress=None if args.quiet else Bar())
         listing = crypto.keys_listing()
@@ -58,16 +55,10 @@ def _run(args: argparse.Namespace, work: Callable[..., Any]) -> dict[str, Any]:
 
 
 def reencrypt(args: argparse.Namespace) -> dict[str, Any]:
-    setup_django()
-    from expatsi.access import crypto
-
     return _run(args, crypto.reencrypt)
 
 
 def rehash(args: argparse.Namespace) -> dict[str, Any]:
-    setup_django()
-    from expatsi.access import crypto
-
     return _run(args, crypto.rehash)
 
 

@@ -12,13 +12,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.utils import timezone
+
+from expatsi.access.actors import SYSTEM
+from expatsi.access.models import IdempotencyRecord
+from expatsi.billing.payments import credit_paid_bills
+from expatsi.cards.services import cards_expire
 from expatsi.cli import EXIT_FAILURE, Parser, add_command
+from expatsi.insurance.reminders import run_daily
 from expatsi.rules.dates import parse_date
 
 log = logging.getLogger(__name__)
@@ -36,18 +42,6 @@ IDEMPOTENCY_DAYS = 7
 
 def _run_daily(args: argparse.Namespace) -> dict[str, Any]:
     today = parse_date(args.today, field="today") if args.today else None
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expatsi.settings")
-    import django
-
-    django.setup()
-    from django.utils import timezone
-
-    from expatsi.access.actors import SYSTEM
-    from expatsi.access.models import IdempotencyRecord
-    from expatsi.billing.payments import credit_paid_bills
-    from expatsi.cards.services import cards_expire
-    from expatsi.insurance.reminders import run_daily
-
     day = today or timezone.localdate()
     failures: list[dict[str, Any]] = []
 

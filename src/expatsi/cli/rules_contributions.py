@@ -9,24 +9,14 @@ from expatsi.cli import Parser, add_command
 from expatsi.rules.contributions import person_month
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import RuleError
+from expatsi.rules.identifiers import country
 from expatsi.rules.money import parse_rate, parse_yuan
 from expatsi.rules.policy import policy_files, read_table
 from expatsi.rules.regions import regions
 
 
 def _nationality(text: str) -> str:
-    code = text.strip().upper()
-    try:
-        from expatsi.rules.identifiers import country
-    except ImportError:  # pragma: no cover - the identifiers module ships with the package
-        if len(code) != 3 or not code.isalpha():
-            raise RuleError(
-                "unknown_country",
-                f"{text!r} is not an ISO 3166-1 alpha-3 code such as DEU",
-                "nationality",
-            ) from None
-        return code
-    return country(code).alpha3
+    return country(text.strip().upper()).alpha3
 
 
 def contributions(args: argparse.Namespace) -> dict[str, Any]:
@@ -130,7 +120,9 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--region", required=True, help="6-digit region code, e.g. 110000 (Beijing)")
     p.add_argument("--month", required=True, help="contribution month, YYYY-MM")
     p.add_argument("--wage", required=True, help="monthly contribution wage in yuan, e.g. 30000")
-    p.add_argument("--work-injury-rate", help="the employer's work-injury rate, e.g. 0.004 or 0.4%")
+    p.add_argument(
+        "--work-injury-rate", help="the employer's work-injury rate, e.g. 0.004 or 0.4%%"
+    )
     p.add_argument("--nationality", help="ISO 3166-1 alpha-3 code, e.g. DEU")
     p.add_argument(
         "--coverage-certificate",

@@ -1,14 +1,15 @@
 """Base45 (RFC 9285): bytes ↔ text in the QR code alphanumeric set, so a QR code stays small.
 
-Decoding uses whole-array operations because it sits on the offline verification hot path.
+Encoding is the ``base45`` package's; decoding is our own, because it sits on the offline
+verification hot path and ours is measured many times faster (see :func:`decode`).
 """
 
 from __future__ import annotations
 
+import base45 as rfc9285  # the PyPI package `base45` (an absolute import: not this module)
 import numpy as np
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
-_VALUE = {c: i for i, c in enumerate(ALPHABET)}
 
 
 class Base45Error(ValueError):
@@ -16,17 +17,11 @@ class Base45Error(ValueError):
 
 
 def encode(data: bytes) -> str:
-    out: list[str] = []
-    a = ALPHABET
-    for i in range(0, len(data) - 1, 2):
-        n = data[i] * 256 + data[i + 1]
-        c, n = divmod(n, 45 * 45)
-        b, d = divmod(n, 45)
-        out.append(a[d] + a[b] + a[c])
-    if len(data) % 2:
-        b, d = divmod(data[-1], 45)
-        out.append(a[d] + a[b])
-    return "".join(out)
+    """The ``base45`` package's encoder: `make bench` ("Base45 encode" rows) measures it as fast as
+    the loop we had (the same algorithm; 50–120 µs either way for a card code's 213 bytes on the
+    shared 2-core machine), and encoding runs once per issued code, never while verifying."""
+    encoded: bytes = rfc9285.b45encode(data)
+    return encoded.decode("ascii")
 
 
 _TRANSLATE = bytes.maketrans(ALPHABET.encode(), bytes(range(45)))
@@ -35,7 +30,12 @@ _WEIGHTS = np.array([1, 45, 2025], dtype=np.uint32)
 
 
 def decode(text: str) -> bytes:
-    """Decode with whole-array operations: this runs once per offline verification."""
+    """Our own, with whole-array operations: this runs once per offline verification, and
+    `make bench` ("Base45 decode" rows) measures it 7–17× faster than the ``base45`` package's loop
+    over characters (8–19 µs against 110–180 µs for a card code's 213 bytes). With the package's
+    decoder the whole offline check measured 61% of the raw Ed25519 verify's speed, against 67–73%
+    with ours (the goal is ≥ 70%). It also refuses what the package lets through (a trailing
+    newline)."""
     try:
         raw = text.encode("ascii")
     except UnicodeEncodeError:

@@ -1,8 +1,10 @@
 """Signing keys behind a small interface, so an HSM or a KMS can stand in for files.
 
-Private keys never live in the database: the default store reads PEM files from a directory (or one
-key from an environment variable). Key ids are the first 8 bytes of SHA-256 over the raw public key,
-as in the EU DCC, so a verifier can find the key for a token without trying them all.
+Private keys never live in the database: the default store reads PEM files from a directory that the
+caller names (this package reads no settings and no environment; a key held elsewhere, e.g. handed
+over by a secret manager, is ``LocalSigner.from_pem(pem, password)``). Key ids are the first 8
+bytes of SHA-256 over the raw public key, as in the EU DCC, so a verifier can find the key for a
+token without trying them all.
 """
 
 from __future__ import annotations
@@ -109,9 +111,3 @@ class FileKeyStore:
         return (
             sorted(p.stem for p in self.directory.glob("*.pem")) if self.directory.exists() else []
         )
-
-
-def signer_from_env(variable: str) -> LocalSigner | None:
-    """A key given as PEM text in an environment variable (for containers and secret managers)."""
-    pem = os.environ.get(variable)
-    return LocalSigner.from_pem(pem.encode()) if pem else None

@@ -28,13 +28,13 @@ class Killed(BaseException):
 
 
 @pytest.fixture
-def killed_job(bworld, monkeypatch) -> BillingJob:
+def killed_job(bworld, settings) -> BillingJob:
     """A Beijing job for 2025-09 whose worker died after the first of two employers."""
     second = Employer.objects.create(
         name="Second Beijing Co.", uscc="91110000600037342J", region_code="110000"
     )
     employ(make_person("Delta", "FRA"), second, 12000)
-    monkeypatch.setenv("EXPATSI_BILLING_BATCH", "1")
+    settings.EXPATSI_BILLING_BATCH = 1
     job = BillingJob.objects.create(
         key=uuid.uuid4().hex, kind="run", region_code="110000", month=MONTH, started_by="test"
     )

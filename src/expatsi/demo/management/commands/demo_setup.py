@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import TOTP
 
 from expatsi.access.twofactor import key_from_base32
 from expatsi.demo.data import DEMO_TOTP_SECRET, demo_load
 
-DEMO_PASSWORD = os.environ.get("EXPATSI_DEMO_PASSWORD", "demo-expatsi-2026")
-
 
 class Command(BaseCommand):
     help = "Create the demo users and data (safe to run again: adds nothing) and print the logins."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        secret = os.environ.get("EXPATSI_DEMO_TOTP_SECRET") or DEMO_TOTP_SECRET
+        secret = settings.EXPATSI_DEMO_TOTP_SECRET or DEMO_TOTP_SECRET
         try:
             key = key_from_base32(secret)
         except ValueError as exc:
             raise CommandError(f"EXPATSI_DEMO_TOTP_SECRET: {exc}") from None
         started = time.perf_counter()
-        result = demo_load(
-            password=os.environ.get("EXPATSI_DEMO_PASSWORD", DEMO_PASSWORD), totp_secret=secret
-        )
+        password = settings.EXPATSI_DEMO_PASSWORD
+        result = demo_load(password=password, totp_secret=secret)
         if result.created:
             counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
             self.stdout.write(
@@ -35,7 +32,6 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("Demo data already loaded; nothing added.")
-        password = os.environ.get("EXPATSI_DEMO_PASSWORD", DEMO_PASSWORD)
         self.stdout.write(self.style.SUCCESS(f"Logins (demo only), password for all: {password}"))
         width = max(len(login.username) for login in result.logins)
         for login in result.logins:
