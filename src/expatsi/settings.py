@@ -9,6 +9,7 @@ cookies and HSTS. Local use turns it on explicitly: ``make demo`` and the test s
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -114,6 +115,7 @@ INSTALLED_APPS = [
     "expatsi.notify",
     "expatsi.cards",
     "expatsi.billing",
+    "expatsi.benefits",
     "expatsi.demo",
     "django_tasks_db",
     "django_otp",  # two-step sign-in (expatsi.access.twofactor)
@@ -176,6 +178,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Online card checks per client address per minute (public page and POST /api/v1/verify).
 EXPATSI_VERIFY_RATE_PER_MINUTE = int(os.environ.get("EXPATSI_VERIFY_RATE_PER_MINUTE", "30"))
+
+# Lump-sum payouts (expatsi.benefits): above this amount (yuan) a second agency user approves too
+# (four eyes); the agency's own account the payment run's pain.001 file pays from.
+EXPATSI_PAYOUT_SECOND_APPROVAL_ABOVE = int(
+    Decimal(os.environ.get("EXPATSI_PAYOUT_SECOND_APPROVAL_ABOVE", "50000.00")) * 100
+)
+EXPATSI_PAYOUT_DEBTOR_NAME = os.environ.get("EXPATSI_PAYOUT_DEBTOR_NAME", "Social Insurance Agency")
+EXPATSI_PAYOUT_DEBTOR_ACCOUNT = os.environ.get("EXPATSI_PAYOUT_DEBTOR_ACCOUNT", "0000000000000000")
+EXPATSI_PAYOUT_DEBTOR_BIC = os.environ.get("EXPATSI_PAYOUT_DEBTOR_BIC", "BKCHCNBJXXX")
 
 # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks): the client is the
 # right-most forwarded address that is not one of them (expatsi.access.clientip). Empty: REMOTE_ADDR.
