@@ -379,7 +379,7 @@ def _lock_application(actor: Actor, termination_id: int) -> TerminationApplicati
 
 
 def _issue_payout(actor: Actor, app: TerminationApplication) -> Payout:
-    n = Payout.objects.filter(application=app).count() + 1
+    n = Payout.objects.filter(application=app, kind=PayoutKind.PAYOUT).count() + 1
     payout = Payout.objects.create(
         application=app,
         person=app.person,
