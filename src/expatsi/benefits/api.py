@@ -413,7 +413,7 @@ def run_file(request: HttpRequest, payment_run_id: int) -> HttpResponse:
     return response
 
 
-@router.post("/payment-runs/returns", response={200: ReturnOut, 400: ReturnErrorOut})
+@router.post("/payment-returns", response={200: ReturnOut, 400: ReturnErrorOut})
 def run_return(request: HttpRequest, file: File[UploadedFile]) -> Any:
     """Apply the bank's return file: CSV ``end_to_end_id,status,date[,reason]``, status ACSC
     (paid) or RJCT (rejected). All or nothing: any bad row → 400 listing every row's error.
