@@ -65,7 +65,9 @@ class TerminationForm(BenefitForm):
             "receive my individual account balance in one lump sum. I understand that my "
             "contribution periods then no longer count if I work in China again."
         ),
-        required=False,
+        error_messages={
+            "required": _("Confirm that you apply to terminate your social insurance relationship.")
+        },
     )
     password = forms.CharField(
         label=_("Your password (your signature)"),
@@ -80,7 +82,9 @@ class TerminationForm(BenefitForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = country_choices(str(_("Choose a country")))
+        country = self.fields["country"]
+        assert isinstance(country, forms.ChoiceField)
+        country.choices = country_choices(str(_("Choose a country")))
 
 
 class DecisionForm(BenefitForm):
@@ -106,7 +110,9 @@ class RunForm(BenefitForm):
 
     def __init__(self, *args: Any, regions: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region_code"].choices = regions
+        region = self.fields["region_code"]
+        assert isinstance(region, forms.ChoiceField)
+        region.choices = regions
 
 
 class ReturnFileForm(BenefitForm):

@@ -289,7 +289,11 @@ def termination_apply(
         if via == SignedVia.UPLOAD:
             form_type = _signed_form_type(signed_form or b"")
         else:
-            user = get_user_model().objects.filter(pk=actor.user_id).first()
+            user = (
+                get_user_model().objects.filter(pk=actor.user_id).first()
+                if actor.user_id is not None
+                else None
+            )
             if user is None or not password or not user.check_password(password):
                 raise RuleError(
                     "wrong_password", "type your password again to sign the application", "password"
