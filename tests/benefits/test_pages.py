@@ -179,3 +179,25 @@ def test_hr_and_other_people_are_kept_out(departed: Departed) -> None:
     stranger = Client()
     stranger.force_login(make_user("stranger"))
     assert stranger.get(f"/benefits/leaving/{case.pk}/terminate/").status_code == 403
+
+
+def test_a_signed_form_uploaded_instead_of_the_password(departed: Departed) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    case = _case(departed)
+    c = person_client(departed)
+    text_file = SimpleUploadedFile("form.txt", b"not a pdf", "text/plain")
+    refused = c.post(
+        f"/benefits/leaving/{case.pk}/terminate/",
+        {**FORM, "password": "", "signed_form": text_file},
+    )
+    assert refused.status_code == 400
+    assert "The signed form must be a PDF, JPEG or PNG file." in refused.content.decode()
+    pdf = SimpleUploadedFile("form.pdf", b"%PDF-1.4 signed application", "application/pdf")
+    signed = c.post(
+        f"/benefits/leaving/{case.pk}/terminate/", {**FORM, "password": "", "signed_form": pdf}
+    )
+    assert signed.status_code == 302
+    app = TerminationApplication.objects.get()
+    assert (app.signed_via, app.signed_form_type) == ("upload", "application/pdf")
+    assert bytes(app.signed_form).startswith(b"%PDF")
