@@ -23,6 +23,7 @@ from ninja.parser import Parser
 
 from expatsi.access.openapi import document_errors
 from expatsi.access.validation import INT64_MAX
+from expatsi.benefits.api import router as benefits_router
 from expatsi.billing.api import router as billing_router
 from expatsi.cards.api import router as cards_router
 from expatsi.cards.api import verify_router
@@ -206,3 +207,4 @@ api.add_router("/entry-exit", entry_exit_router)
 api.add_router("/cards", cards_router)
 api.add_router("/verify", verify_router)
 api.add_router("/billing", billing_router)
+api.add_router("/benefits", benefits_router)

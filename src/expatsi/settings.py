@@ -14,6 +14,7 @@ cookies and HSTS. Local use turns it on explicitly: ``make demo`` and the test s
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,7 @@ INSTALLED_APPS = [
     "expatsi.notify",
     "expatsi.cards",
     "expatsi.billing",
+    "expatsi.benefits",
     "expatsi.demo",
     "django_tasks_db",
     "django_otp",  # two-step sign-in (expatsi.access.twofactor)
@@ -221,6 +223,15 @@ EXPATSI_BILLING_LEASE_SECONDS = env_int("EXPATSI_BILLING_LEASE_SECONDS", 600)
 # authenticator key (empty: the published demo key, expatsi.demo.DEMO_TOTP_SECRET).
 EXPATSI_DEMO_PASSWORD = os.environ.get("EXPATSI_DEMO_PASSWORD", "demo-expatsi-2026")
 EXPATSI_DEMO_TOTP_SECRET = os.environ.get("EXPATSI_DEMO_TOTP_SECRET", "")
+
+# Lump-sum payouts (expatsi.benefits): above this amount (yuan) a second agency user approves too
+# (four eyes); the agency's own account the payment run's pain.001 file pays from.
+EXPATSI_PAYOUT_SECOND_APPROVAL_ABOVE = int(
+    Decimal(os.environ.get("EXPATSI_PAYOUT_SECOND_APPROVAL_ABOVE", "50000.00")) * 100
+)
+EXPATSI_PAYOUT_DEBTOR_NAME = os.environ.get("EXPATSI_PAYOUT_DEBTOR_NAME", "Social Insurance Agency")
+EXPATSI_PAYOUT_DEBTOR_ACCOUNT = os.environ.get("EXPATSI_PAYOUT_DEBTOR_ACCOUNT", "0000000000000000")
+EXPATSI_PAYOUT_DEBTOR_BIC = os.environ.get("EXPATSI_PAYOUT_DEBTOR_BIC", "BKCHCNBJXXX")
 
 # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks): the client is the
 # right-most forwarded address that is not one of them (expatsi.access.clientip). Empty: REMOTE_ADDR.

@@ -40,6 +40,13 @@ from PIL import Image
 
 from expatsi.access.actors import SYSTEM
 from expatsi.access.models import AgencyStaff
+from expatsi.benefits.models import (
+    BankAccount,
+    DepartureCase,
+    PaymentRun,
+    Payout,
+    TerminationApplication,
+)
 from expatsi.billing.declarations import declaration_set
 from expatsi.billing.models import Bill, BillingJob, BillingRun, Payment
 from expatsi.billing.payments import payment_record
@@ -100,6 +107,10 @@ class Tenant:
     job_key: str
     token: ApiToken  # a token of this tenant that no attacker holds
     notification: Notification
+    departure: DepartureCase  # the first person's, with a termination awaiting review
+    termination: TerminationApplication  # submitted: deciding it would be a real write
+    payment_run: PaymentRun  # paid the second person's approved lump sum
+    iban: str
     hr_user: Any
     person_user: Any
     markers: list[str] = field(default_factory=list)
@@ -239,6 +250,7 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
     Notification.objects.create(
         user=person_user, kind="isolation", subject=f"Notice{key}{key}Z7", body="", language="en"
     )
+    departure, termination, payment_run, iban = _benefits(key, region, person, person2)
     card.refresh_from_db()
     person.refresh_from_db()
     tenant = Tenant(
@@ -260,6 +272,10 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         job_key=job_key,
         token=token,
         notification=notification,
+        departure=departure,
+        termination=termination,
+        payment_run=payment_run,
+        iban=iban,
         hr_user=hr_user,
         person_user=person_user,
     )
@@ -282,8 +298,76 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         certificate.number,
         token.name,
         f"Notice{key}{key}Z7",
+        iban,
+        f"Holder{key}{key}K5",
     ]
     return tenant
+
+
+IBANS = {"A": "DE89370400440532013000", "B": "FR1420041010050500013M02606"}
+
+
+def _benefits(
+    key: str, region: str, person: Person, person2: Person
+) -> tuple[DepartureCase, TerminationApplication, PaymentRun, str]:
+    """A departure with a termination awaiting review (the first person), and an approved one
+    paid in a payment run (the second person), made as the services leave them."""
+    iban = IBANS[key]
+    bic = "COBADEFFXXX" if key == "A" else "PSSTFRPPPAR"
+    country = "DEU" if key == "A" else "FRA"
+    made = []
+    for who, status in ((person, "submitted"), (person2, "approved")):
+        case = DepartureCase.objects.create(
+            person=who,
+            region_code=region,
+            trigger="declared",
+            departure_date=START + timedelta(days=40),
+            status="terminating",
+            opened_by="system",
+        )
+        account = BankAccount.objects.create(
+            person=who,
+            holder=f"Holder{key}{key}K5",
+            country=country,
+            iban=iban,
+            bic=bic,
+            currency="EUR",
+        )
+        app = TerminationApplication.objects.create(
+            case=case,
+            person=who,
+            closing_date=START + timedelta(days=50),
+            amount=1_234_500,
+            statement={"years": [], "explanation": []},
+            bank_account=account,
+            signed_via="portal",
+            status=status,
+        )
+        made.append((case, app, account))
+    (case, app, _acct), (_c2, app2, acct2) = made
+    run = PaymentRun.objects.create(
+        region_code=region,
+        message_id=f"EXP{region}ISO{key}",
+        created_by="system",
+        execution_date=START + timedelta(days=55),
+        count=1,
+        total=1_234_500,
+        xml=f"<Document><Nm>Holder{key}{key}K5</Nm><IBAN>{iban}</IBAN></Document>",
+        sha256="0" * 64,
+    )
+    Payout.objects.create(
+        application=app2,
+        person=person2,
+        region_code=region,
+        amount=1_234_500,
+        currency="EUR",
+        bank_account=acct2,
+        end_to_end_id=f"LSISO{key}N001",
+        status="sent",
+        run=run,
+        created_by="system",
+    )
+    return case, app, run, iban
 
 
 @pytest.fixture(scope="module")

@@ -55,6 +55,13 @@ from django_tasks_db.models import DBTaskResult
 
 from expatsi.api import api
 from expatsi.audit.models import AuditEvent
+from expatsi.benefits.models import (
+    BankAccount,
+    DepartureCase,
+    PaymentRun,
+    Payout,
+    TerminationApplication,
+)
 from expatsi.billing.models import Allocation, BaseDeclaration, Bill, BillingRun, BillLine, Payment
 from expatsi.cards.models import Card, CardApplication, CardToken
 from expatsi.employers.models import ApiToken, Employer, HrMembership, WorkInjuryRating
@@ -107,6 +114,9 @@ OBJECT_PARAMS = {
     "run_id": "run",
     "token_id": "token",
     "key": "job",  # a billing job's key
+    "case_id": "departure",
+    "termination_id": "termination",
+    "payment_run_id": "payment_run",
 }
 # ``pk`` names a different object under each path prefix (the path without its language prefix).
 PK_BY_PREFIX = {
@@ -270,6 +280,9 @@ def object_id(t: Tenant, kind: str) -> str:
         "token": lambda: t.token.pk,
         "job": lambda: t.job_key,
         "notification": lambda: t.notification.pk,
+        "departure": lambda: t.departure.pk,
+        "termination": lambda: t.termination.pk,
+        "payment_run": lambda: t.payment_run.pk,
     }
     return str(ids[kind]())
 
@@ -654,6 +667,11 @@ def _snapshot_queries(t: Tenant) -> dict[str, QuerySet[Any]]:
         "payments": Payment.objects.filter(employer=e),
         "allocations": Allocation.objects.filter(Q(bill__employer=e) | Q(payment__employer=e)),
         "notifications": Notification.objects.filter(user_id__in=users),
+        "departures": DepartureCase.objects.filter(person_id__in=people),
+        "termination applications": TerminationApplication.objects.filter(person_id__in=people),
+        "bank accounts abroad": BankAccount.objects.filter(person_id__in=people),
+        "payouts": Payout.objects.filter(Q(person_id__in=people) | Q(region_code=t.region)),
+        "payment runs": PaymentRun.objects.filter(region_code=t.region),
         "billing jobs queued": DBTaskResult.objects.filter(
             args_kwargs__kwargs__region_code=t.region
         ),
@@ -690,6 +708,9 @@ def audit_about(t: Tenant, after: int) -> list[str]:
         ("card_application", t.application.pk),
         ("payment", t.payment.pk),
         ("api_token", t.token.pk),
+        ("departure", t.departure.pk),
+        ("termination", t.termination.pk),
+        ("payment_run", t.payment_run.pk),
     }
     found = []
     for event in AuditEvent.objects.filter(id__gt=after):
@@ -812,13 +833,15 @@ def test_an_unknown_parameter_fails_with_a_hint() -> None:
 
 # Who may read each kind of object of tenant B (agency staff of every region, unless listed), and
 # what a read answers where 200 is not the answer (a form that only takes POST).
-OWNER_BY_PREFIX = {"inbox/": "hr_b"}
+OWNER_BY_PREFIX = {"inbox/": "hr_b", "benefits/leaving/": "other"}
 OWNER_READ_STATUS = {
     "registrations/<int:pk>/accept/": 405,
     "inbox/<int:pk>/read/": 405,
     "cards/applications/<int:app_pk>/decide/": 405,
     "cards/<int:pk>/entry/": 405,
     "billing/runs/jobs/<str:key>/resume/": 405,  # POST only; the job page itself is checked
+    "benefits/leaving/<int:case_id>/keep/": 405,
+    "benefits/applications/<int:termination_id>/decide/": 405,
 }
 CONTROL_ROUTES = [
     r for r in ROUTES if r.names_an_object and r.path == r.bare and "GET" in r.methods

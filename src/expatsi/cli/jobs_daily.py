@@ -1,5 +1,6 @@
 """``expatsi jobs run-daily``: today's reminders to employers' HR (idempotent; see insurance/reminders.py),
-card expiries, crediting of paid contributions, and purging of old idempotency records.
+card expiries, departures to open (benefits), crediting of paid contributions, and purging of old
+idempotency records.
 
 Each step runs whatever the others do: a step that fails, a reminder that cannot be delivered or an
 e-mail that cannot be sent is logged, listed under ``failures`` and counted in ``failed``, and the
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from expatsi.access.actors import SYSTEM
 from expatsi.access.models import IdempotencyRecord
+from expatsi.benefits.services import departures_detect
 from expatsi.billing.payments import credit_paid_bills
 from expatsi.cards.services import cards_expire
 from expatsi.cli import EXIT_FAILURE, Parser, add_command
@@ -72,6 +74,10 @@ def _run_daily(args: argparse.Namespace) -> dict[str, Any]:
         expiry = step("cards", lambda: cards_expire(actor=SYSTEM, today=day))
     result["cards_expired"] = expiry.expired if expiry else 0
     result["notices_lapsed"] = expiry.lapsed if expiry else 0
+    # Deregistered cards, ended employments and exits open the person's departure choice.
+    result["departures_opened"] = (
+        step("departures", lambda: departures_detect(actor=SYSTEM, today=day)) or 0
+    )
     # Contributions paid since yesterday reach the individual accounts.
     result["account_credits"] = step("account_credits", credit_paid_bills) or 0
     # Stored Idempotency-Key answers are kept for 7 days: long enough for any client's retries.
@@ -102,6 +108,7 @@ def _render(result: dict[str, Any]) -> str:
     lines.append(
         f"Cards: {result['cards_expired']} expired, {result['notices_lapsed']} notices lapsed; "
         f"{result['account_credits']} account credits; "
+        f"{result['departures_opened']} departures opened; "
         f"{result['idempotency_purged']} old idempotency records purged"
     )
     if result["failures"]:

@@ -103,6 +103,7 @@ def portal_nav(context: template.Context) -> dict[str, Any]:
                 ("cards:queue", _("Card decisions")),
                 ("billing:collection", _("Collection")),
                 ("billing:payments", _("Payments")),
+                ("benefits:queue", _("Lump sums")),
             ]
         elif actor.kind == "hr":
             optional += [
@@ -111,7 +112,10 @@ def portal_nav(context: template.Context) -> dict[str, Any]:
                 ("billing:payments", _("Payments")),
             ]
         elif actor.kind == "employee":
-            optional += [("billing:me", _("My contributions"))]
+            optional += [
+                ("billing:me", _("My contributions")),
+                ("benefits:leaving", _("Leaving China")),
+            ]
         optional += [("notify:inbox", _("Inbox"))]
         for name, label in optional:
             url = _url(name)

@@ -1,0 +1,232 @@
+"""Reads of departures, applications, payouts and runs, always within the actor's scope.
+
+A person sees their own; agency staff what belongs to their regions (the case's region, and the
+person visible to them: insurance.selectors.persons_visible); everyone else nothing. An object
+outside the scope is not found, whatever the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+
+from expatsi.access.actors import Actor
+from expatsi.audit.services import audit_record
+from expatsi.benefits import ledger
+from expatsi.benefits.models import (
+    LIVE_CASE,
+    ApplicationStatus,
+    DepartureCase,
+    PaymentRun,
+    Payout,
+    PayoutKind,
+    PayoutStatus,
+    TerminationApplication,
+    Trigger,
+)
+from expatsi.cards.models import Card
+from expatsi.insurance.models import Employment
+from expatsi.insurance.selectors import persons_visible
+from expatsi.people.models import Direction, EntryExit, Person
+from expatsi.rules.accounts import LumpSum
+from expatsi.rules.errors import NotFound, RuleError
+from expatsi.rules.retirement import RetirementAge
+
+
+def _region_q(actor: Actor, field: str = "region_code") -> Q | None:
+    """None: every region; Q(pk__in=[]) for nothing."""
+    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
+        return None
+    if actor.kind == "agency":
+        return Q(**{f"{field}__in": sorted(actor.regions or ())})
+    return Q(pk__in=[])
+
+
+def cases_visible(actor: Actor) -> QuerySet[DepartureCase]:
+    qs = DepartureCase.objects.select_related("person")
+    if actor.kind == "employee" and actor.person_id is not None:
+        return qs.filter(person_id=actor.person_id)
+    scope = _region_q(actor)
+    if scope is not None:
+        qs = qs.filter(scope)
+    if actor.kind == "agency":
+        qs = qs.filter(person__in=persons_visible(actor))
+    return qs if actor.kind in ("agency", "system") else qs.none()
+
+
+def case_get(*, actor: Actor, case_id: int, audit: bool = True) -> DepartureCase:
+    case = cases_visible(actor).filter(pk=case_id).first()
+    if case is None:
+        raise NotFound("not_found", f"no departure {case_id} that you may see", "case_id")
+    if audit and actor.kind == "agency":
+        audit_record(
+            actor=actor,
+            action="departure.read",
+            object_type="departure",
+            object_id=case.pk,
+            person_id=case.person_id,
+        )
+    return case
+
+
+def my_cases(actor: Actor) -> QuerySet[DepartureCase]:
+    return cases_visible(actor).order_by("-opened_at", "-pk")
+
+
+def applications_visible(actor: Actor) -> QuerySet[TerminationApplication]:
+    return TerminationApplication.objects.select_related("person", "case", "bank_account").filter(
+        case__in=cases_visible(actor)
+    )
+
+
+def application_get(
+    *, actor: Actor, termination_id: int, audit: bool = True
+) -> TerminationApplication:
+    app = applications_visible(actor).filter(pk=termination_id).first()
+    if app is None:
+        raise NotFound(
+            "not_found",
+            f"no termination application {termination_id} that you may see",
+            "termination_id",
+        )
+    if audit and actor.kind == "agency":
+        audit_record(
+            actor=actor,
+            action="termination.read",
+            object_type="termination",
+            object_id=app.pk,
+            person_id=app.person_id,
+        )
+    return app
+
+
+def applications_queue(actor: Actor) -> QuerySet[TerminationApplication]:
+    """Applications awaiting a first or a second decision, oldest first."""
+    if actor.kind != "agency":
+        return TerminationApplication.objects.none()
+    return (
+        applications_visible(actor)
+        .filter(status__in=[ApplicationStatus.SUBMITTED, ApplicationStatus.SECOND_APPROVAL])
+        .order_by("signed_at", "pk")
+    )
+
+
+def payouts_visible(actor: Actor) -> QuerySet[Payout]:
+    if actor.kind not in ("agency", "system"):
+        return Payout.objects.none()
+    qs = Payout.objects.select_related("person", "bank_account", "application")
+    scope = _region_q(actor)
+    return qs if scope is None else qs.filter(scope)
+
+
+def payouts_pending(actor: Actor, region_code: str = "") -> QuerySet[Payout]:
+    qs = payouts_visible(actor).filter(
+        kind=PayoutKind.PAYOUT, status=PayoutStatus.PENDING, run__isnull=True
+    )
+    return (qs.filter(region_code=region_code) if region_code else qs).order_by("pk")
+
+
+def runs_visible(actor: Actor) -> QuerySet[PaymentRun]:
+    if actor.kind not in ("agency", "system"):
+        return PaymentRun.objects.none()
+    scope = _region_q(actor)
+    qs = PaymentRun.objects.all()
+    return (qs if scope is None else qs.filter(scope)).order_by("-created_at", "-pk")
+
+
+def run_get(*, actor: Actor, payment_run_id: int) -> PaymentRun:
+    run = runs_visible(actor).filter(pk=payment_run_id).first()
+    if run is None:
+        raise NotFound(
+            "not_found", f"no payment run {payment_run_id} that you may see", "payment_run_id"
+        )
+    return run
+
+
+# --- what a person sees before choosing ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FoundDeparture:
+    trigger: str
+    on: date
+
+
+def departure_found(person_id: int, today: date) -> FoundDeparture | None:
+    """The event that makes a person's departure known, if there is one and no case covers it:
+    a deregistered card, else an exit from China after the last employment ended, else the end
+    of the last employment (none open on ``today``)."""
+    if (
+        Employment.objects.filter(person_id=person_id, start_date__lte=today)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .exists()
+    ):
+        ended = None
+    else:
+        ended = (
+            Employment.objects.filter(person_id=person_id, end_date__lt=today)
+            .order_by("-end_date")
+            .values_list("end_date", flat=True)
+            .first()
+        )
+    card_day = (
+        Card.objects.filter(
+            person_id=person_id, deregistered_on__isnull=False, deregistered_on__lte=today
+        )
+        .order_by("-deregistered_on")
+        .values_list("deregistered_on", flat=True)
+        .first()
+    )
+    found: FoundDeparture | None = None
+    if card_day is not None:
+        found = FoundDeparture(Trigger.CARD_DEREGISTERED, card_day)
+    elif ended is not None:
+        exit_day = (
+            EntryExit.objects.filter(
+                person_id=person_id, direction=Direction.EXIT, date__gte=ended, date__lte=today
+            )
+            .order_by("-date")
+            .values_list("date", flat=True)
+            .first()
+        )
+        found = (
+            FoundDeparture(Trigger.EXIT_RECORDED, exit_day)
+            if exit_day
+            else FoundDeparture(Trigger.EMPLOYMENT_ENDED, ended)
+        )
+    if found is None:
+        return None
+    covered = DepartureCase.objects.filter(person_id=person_id).filter(
+        Q(status__in=LIVE_CASE) | Q(departure_date__gte=found.on)
+    )
+    return None if covered.exists() else found
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the person sees before signing: the lump sum with its statement, and what stands in
+    the way (pension age reached; months to settle)."""
+
+    closing_date: date
+    lump: LumpSum | None
+    error: RuleError | None
+    pension_age: RetirementAge | None
+    unsettled: ledger.Unsettled
+
+
+def preview(person: Person, closing_date: date) -> Preview:
+    lump: LumpSum | None = None
+    error: RuleError | None = None
+    try:
+        lump = ledger.lump_sum_on(person.pk, closing_date)
+    except RuleError as exc:
+        error = exc
+    return Preview(
+        closing_date=closing_date,
+        lump=lump,
+        error=error,
+        pension_age=ledger.pension_age_reached(person, closing_date),
+        unsettled=ledger.unsettled_months(person.pk, closing_date),
+    )

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from expatsi.benefits import views
+
+app_name = "benefits"
+urlpatterns = [
+    path("leaving/", views.leaving, name="leaving"),
+    path("leaving/<int:case_id>/keep/", views.keep, name="keep"),
+    path("leaving/<int:case_id>/terminate/", views.terminate, name="terminate"),
+    path("applications/", views.queue, name="queue"),
+    path("applications/<int:termination_id>/", views.application, name="application"),
+    path("applications/<int:termination_id>/decide/", views.decide, name="decide"),
+    path("payments/", views.payments, name="payments"),
+    path("payments/run/", views.run, name="run"),
+    path("payments/return/", views.reconcile, name="reconcile"),
+    path("payments/runs/<int:payment_run_id>/pain001.xml", views.run_file, name="run_file"),
+]
