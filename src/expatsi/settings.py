@@ -226,9 +226,14 @@ EXPATSI_DEMO_TOTP_SECRET = os.environ.get("EXPATSI_DEMO_TOTP_SECRET", "")
 
 # Lump-sum payouts (expatsi.benefits): above this amount (yuan) a second agency user approves too
 # (four eyes); the agency's own account the payment run's pain.001 file pays from.
-EXPATSI_PAYOUT_SECOND_APPROVAL_ABOVE = int(
-    Decimal(os.environ.get("EXPATSI_PAYOUT_SECOND_APPROVAL_ABOVE", "50000.00")) * 100
-)
+try:
+    EXPATSI_PAYOUT_SECOND_APPROVAL_ABOVE = int(
+        Decimal(os.environ.get("EXPATSI_PAYOUT_SECOND_APPROVAL_ABOVE", "50000.00")) * 100
+    )
+except ArithmeticError:
+    raise ImproperlyConfigured(
+        "EXPATSI_PAYOUT_SECOND_APPROVAL_ABOVE: an amount in yuan, e.g. 50000.00"
+    ) from None
 EXPATSI_PAYOUT_DEBTOR_NAME = os.environ.get("EXPATSI_PAYOUT_DEBTOR_NAME", "Social Insurance Agency")
 EXPATSI_PAYOUT_DEBTOR_ACCOUNT = os.environ.get("EXPATSI_PAYOUT_DEBTOR_ACCOUNT", "0000000000000000")
 EXPATSI_PAYOUT_DEBTOR_BIC = os.environ.get("EXPATSI_PAYOUT_DEBTOR_BIC", "BKCHCNBJXXX")
