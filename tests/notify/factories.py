@@ -16,8 +16,14 @@ _counter = itertools.count(1)
 
 
 def employer(region: str = "110000", name: str = "Acme Co., Ltd.") -> Employer:
-    """Registered through the service: the audit tests read its ``employer.create`` event."""
-    return factories.RegisteredEmployerFactory(region_code=region, name=name)
+    """Registered through the service: the audit tests read its ``employer.create`` event.
+
+    Its USCC takes a number from the counter the hires' numbers come from, as it always has: a
+    test that seeds data in one process and hires again in another (test_backup_restore) relies
+    on the second process's numbers not meeting the first's."""
+    return factories.RegisteredEmployerFactory(
+        region_code=region, name=name, uscc=factories.uscc_for(region, next(_counter))
+    )
 
 
 def hr_user(emp: Employer, username: str, *, email: str = "") -> User:
