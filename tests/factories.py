@@ -4,7 +4,7 @@ Two kinds, for two needs:
 
 * **Rows** (``DjangoModelFactory``): a user, an agency officer, an employer, an HR membership, a
   person with a passport, a document, an employment, a registration, a certificate of coverage, a
-  card application's card, a bill. They write rows directly, fast, with values the services would
+  card as applied for, a bill's header. They write rows directly, fast, with values the services would
   have written (a person has one current passport; an employment is the first version of its
   engagement; a registration's deadline is the rule's): use them when a test needs data to exist,
   not when it tests how the data came to be. They leave no audit event.
@@ -23,7 +23,7 @@ compares with today): a failure repeats. Pass any field to override it::
 
     employer = EmployerFactory(region_code="310000", name="Shanghai Co.")
     person = PersonFactory(family_name="Schmidt", passport__number="C01X00T47")
-    bare = PersonFactory(passport=None)  # no passport (rows that predate the hire flow)
+    bare = PersonFactory(passport=None)  # no passport (billing and card tests need none)
     AgencyStaffFactory(user__username="officer", regions="310000")
     registration = hire(employer, person__family_name="Dubois")
 """
