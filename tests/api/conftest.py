@@ -13,19 +13,25 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
 from expatsi.access.actors import SYSTEM
-from expatsi.access.models import AgencyStaff
-from expatsi.employers.models import ApiToken, Employer, HrMembership
-from expatsi.employers.services import api_token_create, employer_create
+from expatsi.employers.models import ApiToken, Employer
+from expatsi.employers.services import api_token_create
 from expatsi.insurance.models import Employment, Registration
-from expatsi.insurance.services import HireData, employment_start, hire_register
+from expatsi.insurance.services import employment_start
 from expatsi.people.models import Person
-from expatsi.people.services import PersonData, document_add
+from expatsi.people.services import document_add, person_find_or_create
 from expatsi.rules.identifiers import uscc_check_char
+from tests.factories import (
+    AgencyStaffFactory,
+    HrMembershipFactory,
+    PersonDataFactory,
+    RegisteredEmployerFactory,
+    UserFactory,
+    hire,
+)
 from tests.twofactor import verified_login
 
 ROLES = ("agency", "agency_sh", "hr_a", "hr_b", "token_a", "self", "other", "anon")
@@ -92,30 +98,22 @@ def _hire(
     permit: str,
     end: date | None = None,
 ) -> Registration:
-    return hire_register(
-        actor=SYSTEM,
-        employer=employer,
-        data=HireData(
-            person=PersonData(
-                family_name=family,
-                given_names=given,
-                sex=sex,
-                birth_date=birth,
-                nationality=nationality,
-                passport_number=passport,
-            ),
-            permit_kind="integrated_card",
-            permit_number=permit,
-            permit_issued_on=today() - timedelta(days=20),
-            permit_valid_to=today() + timedelta(days=600),
-            residence_permit_number="R" + permit,
-            residence_permit_issued_on=today() - timedelta(days=18),
-            residence_permit_valid_to=today() + timedelta(days=600),
-            start_date=today() - timedelta(days=15),
-            end_date=end,
-            position="Engineer",
-            contract_wage=3_000_000,
-        ),
+    return hire(
+        employer,
+        person__family_name=family,
+        person__given_names=given,
+        person__sex=sex,
+        person__birth_date=birth,
+        person__nationality=nationality,
+        person__passport_number=passport,
+        permit_number=permit,
+        permit_issued_on=today() - timedelta(days=20),
+        permit_valid_to=today() + timedelta(days=600),
+        residence_permit_number="R" + permit,
+        residence_permit_issued_on=today() - timedelta(days=18),
+        residence_permit_valid_to=today() + timedelta(days=600),
+        start_date=today() - timedelta(days=15),
+        end_date=end,
     )
 
 
@@ -147,11 +145,11 @@ class World:
 
 @pytest.fixture
 def world(db: Any) -> World:
-    a = employer_create(
-        actor=SYSTEM, name="Rheinmetall Beijing Co., Ltd.", uscc=USCC_A, region_code="110000"
+    a = RegisteredEmployerFactory(
+        name="Rheinmetall Beijing Co., Ltd.", uscc=USCC_A, region_code="110000"
     )
-    b = employer_create(
-        actor=SYSTEM, name="Sakura Trading (Shanghai) Co., Ltd.", uscc=USCC_B, region_code="310000"
+    b = RegisteredEmployerFactory(
+        name="Sakura Trading (Shanghai) Co., Ltd.", uscc=USCC_B, region_code="310000"
     )
     ra = _hire(
         a,
@@ -174,7 +172,7 @@ def world(db: Any) -> World:
         passport="TK1234567",
         permit="IC310001",
     )
-    pa2 = PersonData(
+    pa2 = PersonDataFactory(
         family_name="Smith",
         given_names="John",
         sex="male",
@@ -182,8 +180,6 @@ def world(db: Any) -> World:
         nationality="USA",
         passport_number="561234987",
     )
-    from expatsi.people.services import person_find_or_create
-
     person2, _ = person_find_or_create(actor=SYSTEM, data=pa2)
     document_add(
         actor=SYSTEM,
@@ -212,16 +208,14 @@ def world(db: Any) -> World:
     token, secret = api_token_create(actor=SYSTEM, employer_id=a.pk, name="HR system")
     spare, _ = api_token_create(actor=SYSTEM, employer_id=a.pk, name="old payroll")
 
-    user_model = get_user_model()
-    users = {}
-    for role in ("agency", "agency_sh", "hr_a", "hr_b", "self", "other"):
-        users[role] = user_model.objects.create_user(
-            username=f"{role}-user", email=f"{role}@example.org"
-        )
-    AgencyStaff.objects.create(user=users["agency"], regions="")
-    AgencyStaff.objects.create(user=users["agency_sh"], regions="310000")
-    HrMembership.objects.create(user=users["hr_a"], employer=a)
-    HrMembership.objects.create(user=users["hr_b"], employer=b)
+    users = {
+        role: UserFactory(username=f"{role}-user", email=f"{role}@example.org")
+        for role in ("agency", "agency_sh", "hr_a", "hr_b", "self", "other")
+    }
+    AgencyStaffFactory(user=users["agency"], regions="")
+    AgencyStaffFactory(user=users["agency_sh"], regions="310000")
+    HrMembershipFactory(user=users["hr_a"], employer=a)
+    HrMembershipFactory(user=users["hr_b"], employer=b)
     Person.objects.filter(pk=ra.person_id).update(user=users["self"])
     Person.objects.filter(pk=rb.person_id).update(user=users["other"])
     return World(

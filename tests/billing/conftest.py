@@ -1,20 +1,33 @@
+"""Billing's small world: a Beijing employer and a Shanghai representative office with their
+work-injury ratings, and two people employed in Beijing (built with tests.factories)."""
+
 from datetime import date
 
 import pytest
 
-from expatsi.employers.models import Employer, WorkInjuryRating
-from expatsi.insurance.models import CoverageCertificate, Employment
-from expatsi.people.models import Person
+from tests.factories import (
+    CoverageCertificateFactory,
+    EmployerFactory,
+    EmploymentFactory,
+    PersonFactory,
+    WorkInjuryRatingFactory,
+)
 
 
 def make_person(family, nationality="USA", birth=date(1985, 1, 1), sex="male"):
-    return Person.objects.create(
-        family_name=family, given_names="T", sex=sex, birth_date=birth, nationality=nationality
+    """A person with no passport on file (billing needs none; bworld adds some)."""
+    return PersonFactory(
+        family_name=family,
+        given_names="T",
+        sex=sex,
+        birth_date=birth,
+        nationality=nationality,
+        passport=None,
     )
 
 
 def employ(person, employer, wage_yuan, start=date(2024, 1, 1), end=None):
-    return Employment.objects.create(
+    return EmploymentFactory(
         person=person,
         employer=employer,
         start_date=start,
@@ -26,9 +39,9 @@ def employ(person, employer, wage_yuan, start=date(2024, 1, 1), end=None):
 
 @pytest.fixture
 def beijing(db):
-    e = Employer.objects.create(name="Beijing Co.", uscc="91110000600037341L", region_code="110000")
+    e = EmployerFactory(name="Beijing Co.", uscc="91110000600037341L", region_code="110000")
     # class II at 100% → 0.4%
-    WorkInjuryRating.objects.create(
+    WorkInjuryRatingFactory(
         employer=e,
         industry_class="II",
         grade_ppm=1_000_000,
@@ -40,16 +53,14 @@ def beijing(db):
 
 @pytest.fixture
 def shanghai(db):
-    e = Employer.objects.create(
+    e = EmployerFactory(
         name="Shanghai Rep Office",
         uscc="91310000MA1FL8TQ2Y",
         region_code="310000",
-        kind="representative_office",
-        overseas_company="Parent AG",
-        overseas_country="DEU",
+        representative_office=True,  # of Parent AG (DEU)
     )
     # class I at 100% → 0.2% × Shanghai's 80% = 0.16%
-    WorkInjuryRating.objects.create(
+    WorkInjuryRatingFactory(
         employer=e,
         industry_class="I",
         grade_ppm=1_000_000,
@@ -62,7 +73,7 @@ def shanghai(db):
 @pytest.fixture
 def beijing_staff(beijing):
     a = make_person("Alpha", "DEU")
-    CoverageCertificate.objects.create(
+    CoverageCertificateFactory(
         person=a,
         number="DE-1",
         country="DEU",

@@ -5,9 +5,8 @@ import pytest
 from expatsi.access import crypto
 from expatsi.access.actors import Actor
 from expatsi.cards import keys
-from expatsi.employers.models import Employer
-from expatsi.people.models import Person
 from tests.api.conftest import world  # noqa: F401 - the API tests' two-tenant world, by name
+from tests.factories import EmployerFactory, PersonFactory
 
 AGENCY = Actor("agency", None, "officer", regions=None)
 
@@ -24,7 +23,7 @@ def key_dir(tmp_path, settings):
 
 @pytest.fixture
 def employer(db):
-    return Employer.objects.create(
+    return EmployerFactory(
         name="Example Technology (Beijing) Co., Ltd.",
         uscc="91110000600037341L",
         region_code="110000",
@@ -33,20 +32,21 @@ def employer(db):
 
 @pytest.fixture
 def other_employer(db):
-    return Employer.objects.create(
-        name="Other Co.", uscc="91310000MA1FL8TQ2Y", region_code="310000"
-    )
+    return EmployerFactory(name="Other Co.", uscc="91310000MA1FL8TQ2Y", region_code="310000")
 
 
 @pytest.fixture
 def person(db):
-    return Person.objects.create(
+    """Insured (a social security number), with no passport on file: the card tests about
+    passports use the API world's people."""
+    return PersonFactory(
         family_name="Mueller",
         given_names="Hans",
         sex="male",
         birth_date=date(1980, 5, 17),
         nationality="DEU",
         ssn="911276198005170018",
+        passport=None,
     )
 
 

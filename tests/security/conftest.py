@@ -32,14 +32,12 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpResponseBase
 from django.test import Client
 from PIL import Image
 
 from expatsi.access.actors import SYSTEM
-from expatsi.access.models import AgencyStaff
 from expatsi.benefits.models import (
     BankAccount,
     DepartureCase,
@@ -53,18 +51,24 @@ from expatsi.billing.payments import payment_record
 from expatsi.billing.run import billing_run
 from expatsi.cards import services as card_services
 from expatsi.cards.models import Card, CardApplication
-from expatsi.employers.models import ApiToken, Employer, HrMembership
-from expatsi.employers.services import api_token_create, employer_create
+from expatsi.employers.models import ApiToken, Employer
+from expatsi.employers.services import api_token_create
 from expatsi.insurance.models import CoverageCertificate, Employment, Registration
-from expatsi.insurance.services import HireData, certificate_add, hire_register, registration_accept
+from expatsi.insurance.services import certificate_add, registration_accept
 from expatsi.notify.models import Notification
 from expatsi.people.models import Document, Person
-from expatsi.people.services import PersonData
 from expatsi.rules.dates import Month
 from tests.api.conftest import USCC_A, USCC_B, as_role, world  # noqa: F401 - the API tests' world, by name
 from tests.billing.conftest import beijing, beijing_staff, shanghai  # noqa: F401 - fixtures by name
 from tests.billing.web.conftest import bworld  # noqa: F401 - the billing tests' two tenants
 from tests.cards.helpers import active_card
+from tests.factories import (
+    AgencyStaffFactory,
+    HrMembershipFactory,
+    RegisteredEmployerFactory,
+    UserFactory,
+    hire,
+)
 from tests.twofactor import verified_login
 
 BILL_MONTH = Month(2025, 9)
@@ -143,30 +147,22 @@ class IsoWorld:
 def _hire(
     employer: Employer, *, family: str, given: str, passport: str, email: str, permit: str
 ) -> Registration:
-    return hire_register(
-        actor=SYSTEM,
-        employer=employer,
-        data=HireData(
-            person=PersonData(
-                family_name=family,
-                given_names=given,
-                sex="female",
-                birth_date=date(1984, 2, 11),
-                nationality="DEU" if employer.region_code == "110000" else "JPN",
-                passport_number=passport,
-                email=email,
-            ),
-            permit_kind="integrated_card",
-            permit_number=permit,
-            permit_issued_on=START - timedelta(days=10),
-            permit_valid_to=START + timedelta(days=3 * 365),
-            residence_permit_number="R" + permit,
-            residence_permit_issued_on=START - timedelta(days=8),
-            residence_permit_valid_to=START + timedelta(days=3 * 365),
-            start_date=START,
-            position="Engineer",
-            contract_wage=3_000_000,
-        ),
+    return hire(
+        employer,
+        person__family_name=family,
+        person__given_names=given,
+        person__sex="female",
+        person__birth_date=date(1984, 2, 11),
+        person__nationality="DEU" if employer.region_code == "110000" else "JPN",
+        person__passport_number=passport,
+        person__email=email,
+        permit_number=permit,
+        permit_issued_on=START - timedelta(days=10),
+        permit_valid_to=START + timedelta(days=3 * 365),
+        residence_permit_number="R" + permit,
+        residence_permit_issued_on=START - timedelta(days=8),
+        residence_permit_valid_to=START + timedelta(days=3 * 365),
+        start_date=START,
     )
 
 
@@ -189,8 +185,8 @@ EMPLOYERS = {
 
 def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
     name, uscc, region, country = EMPLOYERS[key]
-    employer = employer_create(actor=SYSTEM, name=name, uscc=uscc, region_code=region)
-    HrMembership.objects.create(user=hr_user, employer=employer)
+    employer = RegisteredEmployerFactory(name=name, uscc=uscc, region_code=region)
+    HrMembershipFactory(user=hr_user, employer=employer)
     (f1, pp1, mail1, permit1), (f2, pp2, mail2, permit2) = PEOPLE[key]
     reg1 = _hire(employer, family=f1, given="Anna", passport=pp1, email=mail1, permit=permit1)
     reg2 = _hire(employer, family=f2, given="Kai", passport=pp2, email=mail2, permit=permit2)
@@ -375,13 +371,12 @@ def iso_world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[IsoWorld
     """Built once for the module inside a transaction that is rolled back at its end; every probe
     runs in a savepoint of its own (:func:`probe_savepoint`)."""
     with django_db_blocker.unblock(), transaction.atomic():
-        model = get_user_model()
         users = {
-            role: model.objects.create_user(username=f"iso-{role}", email=f"iso-{role}@example.org")
+            role: UserFactory(username=f"iso-{role}", email=f"iso-{role}@example.org")
             for role in ("agency", "agency_sh", "hr_a", "hr_b", "self", "other")
         }
-        AgencyStaff.objects.create(user=users["agency"], regions="")
-        AgencyStaff.objects.create(user=users["agency_sh"], regions="310000")
+        AgencyStaffFactory(user=users["agency"], regions="")
+        AgencyStaffFactory(user=users["agency_sh"], regions="310000")
         a = _tenant("A", users["hr_a"], users["self"])
         b = _tenant("B", users["hr_b"], users["other"])
         _token, secret = api_token_create(actor=SYSTEM, employer_id=a.employer.pk, name="HR system")

@@ -13,17 +13,16 @@ from datetime import date
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils.connection import BaseConnectionHandler
 
-from expatsi.access.models import AgencyStaff
 from expatsi.billing.models import Bill
 from expatsi.billing.run import billing_run
-from expatsi.employers.models import Employer, HrMembership
-from expatsi.people.models import Passport, Person
+from expatsi.employers.models import Employer
+from expatsi.people.models import Person
 from expatsi.rules.dates import Month
 from tests.billing.conftest import employ, make_person
+from tests.factories import AgencyStaffFactory, HrMembershipFactory, PassportFactory, UserFactory
 from tests.twofactor import verified_login
 
 API = "/api/v1/billing"
@@ -57,19 +56,17 @@ def bworld(beijing, shanghai, beijing_staff) -> BillingWorld:
         (bravo, "USA", "561234987"),
         (charlie, "JPN", "TK1234567"),
     ):
-        Passport.objects.create(person=person, country=country, number=number, is_current=True)
+        PassportFactory(person=person, country=country, number=number, is_current=True)
     billing_run(region_code="110000", month=Month(2025, 8))
     billing_run(region_code="310000", month=Month(2025, 8))
-    users = {}
-    model = get_user_model()
-    for role in ("agency", "agency_sh", "hr_a", "hr_b", "bravo"):
-        users[role] = model.objects.create_user(
-            username=f"{role}-user", email=f"{role}@example.org"
-        )
-    AgencyStaff.objects.create(user=users["agency"], regions="")
-    AgencyStaff.objects.create(user=users["agency_sh"], regions="310000")
-    HrMembership.objects.create(user=users["hr_a"], employer=beijing)
-    HrMembership.objects.create(user=users["hr_b"], employer=shanghai)
+    users = {
+        role: UserFactory(username=f"{role}-user", email=f"{role}@example.org")
+        for role in ("agency", "agency_sh", "hr_a", "hr_b", "bravo")
+    }
+    AgencyStaffFactory(user=users["agency"], regions="")
+    AgencyStaffFactory(user=users["agency_sh"], regions="310000")
+    HrMembershipFactory(user=users["hr_a"], employer=beijing)
+    HrMembershipFactory(user=users["hr_b"], employer=shanghai)
     Person.objects.filter(pk=bravo.pk).update(user=users["bravo"])
     return BillingWorld(
         a=beijing,

@@ -1,0 +1,356 @@
+"""One set of test factories (factory_boy) for the rows every test world is made of.
+
+Two kinds, for two needs:
+
+* **Rows** (``DjangoModelFactory``): a user, an agency officer, an employer, an HR membership, a
+  person with a passport, a document, an employment, a registration, a certificate of coverage, a
+  card as applied for, a bill's header. They write rows directly, fast, with values the services would
+  have written (a person has one current passport; an employment is the first version of its
+  engagement; a registration's deadline is the rule's): use them when a test needs data to exist,
+  not when it tests how the data came to be. They leave no audit event.
+* **Through the services**: :class:`PersonDataFactory` and :class:`HireDataFactory`
+  (``factory.Factory`` over the services' dataclasses) build a valid ``HireData``, and :func:`hire`
+  registers it through ``hire_register`` as HR would, with every check, document and audit event;
+  :class:`RegisteredEmployerFactory` and :func:`hr_user` do the same for an employer and an HR
+  user. Use them when a test relies on what the services compute or record.
+
+Encrypted fields are set as the services set them: ``Passport.number`` takes the plain number and
+its keyed hash (``number_hash``) is computed on save by the field itself, so lookups by
+``search_hashes`` find factory passports exactly like registered ones. Never set a hash by hand.
+
+Every default is deterministic (sequences and fixed dates, or dates relative to today where a rule
+compares with today): a failure repeats. Pass any field to override it::
+
+    employer = EmployerFactory(region_code="310000", name="Shanghai Co.")
+    person = PersonFactory(family_name="Schmidt", passport__number="C01X00T47")
+    bare = PersonFactory(passport=None)  # no passport (billing and card tests need none)
+    AgencyStaffFactory(user__username="officer", regions="310000")
+    registration = hire(employer, person__family_name="Dubois")
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from expatsi.access.actors import SYSTEM, Actor
+from expatsi.access.models import AgencyStaff
+from expatsi.billing.models import Bill, BillKind
+from expatsi.cards.models import Card, CardStatus, Category
+from expatsi.employers.models import Employer, EmployerKind, HrMembership, WorkInjuryRating
+from expatsi.employers.services import employer_create, hr_user_add
+from expatsi.insurance.models import (
+    CoverageCertificate,
+    Employment,
+    Registration,
+    RegistrationStatus,
+)
+from expatsi.insurance.services import HireData, hire_register
+from expatsi.people.models import Document, DocumentKind, Language, Passport, Person, Sex
+from expatsi.people.services import PersonData
+from expatsi.rules.deadlines import deadline
+from expatsi.rules.identifiers import uscc_check_char
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def uscc_for(region_code: str, n: int) -> str:
+    """A valid unified social credit code of ``region_code``. The organisation part starts with 8,
+    so that it never meets the fixed codes the worlds spell out (…600037341L and the like)."""
+    body = f"91{region_code}8{n:08d}"
+    return body + uscc_check_char(body)
+
+
+# --- users and roles ---------------------------------------------------------------------------
+
+
+class UserFactory(DjangoModelFactory):
+    """A user through ``create_user``: without ``password`` the account has no usable password
+    (it signs in only through ``force_login``/``verified_login`` in tests)."""
+
+    class Meta:
+        model = "auth.User"
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        return model_class._default_manager.create_user(*args, **kwargs)
+
+
+class AgencyStaffFactory(DjangoModelFactory):
+    """An agency officer's profile; ``regions`` empty means every region. The user is on
+    ``.user``; agency staff sign in with a second factor (``tests.twofactor.verified_login``)."""
+
+    class Meta:
+        model = AgencyStaff
+
+    user = factory.SubFactory(UserFactory, username=factory.Sequence(lambda n: f"officer{n}"))
+    regions = ""
+
+
+# --- employers -----------------------------------------------------------------------------------
+
+
+class EmployerFactory(DjangoModelFactory):
+    """A domestic employer in Beijing with a valid USCC of its region; the trait
+    ``representative_office=True`` makes a representative office of a German company."""
+
+    class Meta:
+        model = Employer
+
+    name = factory.Sequence(lambda n: f"Employer {n} Co., Ltd.")
+    region_code = "110000"
+    uscc = factory.LazyAttributeSequence(lambda o, n: uscc_for(o.region_code, n))
+    kind = EmployerKind.DOMESTIC
+
+    class Params:
+        representative_office = factory.Trait(
+            kind=EmployerKind.REPRESENTATIVE_OFFICE,
+            overseas_company="Parent AG",
+            overseas_country="DEU",
+        )
+
+
+class RegisteredEmployerFactory(EmployerFactory):
+    """The same employer registered through ``employer_create`` by the system: validated, with
+    its ``employer.create`` audit event (for tests that read the audit trail or region scopes)."""
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Employer:
+        return employer_create(actor=SYSTEM, **kwargs)
+
+
+class WorkInjuryRatingFactory(DjangoModelFactory):
+    """Class I at 100 % (0.2 %) from 2020 on, open-ended."""
+
+    class Meta:
+        model = WorkInjuryRating
+
+    employer = factory.SubFactory(EmployerFactory)
+    industry_class = "I"
+    grade_ppm = 1_000_000
+    rate_ppm = 2_000
+    effective_from = date(2020, 1, 1)
+
+
+class HrMembershipFactory(DjangoModelFactory):
+    """A user acting as HR of an employer (``.user`` signs in as HR)."""
+
+    class Meta:
+        model = HrMembership
+
+    user = factory.SubFactory(UserFactory, username=factory.Sequence(lambda n: f"hr{n}"))
+    employer = factory.SubFactory(EmployerFactory)
+
+
+def hr_user(
+    employer: Employer, username: str, *, email: str = "", password: str | None = None
+) -> Any:
+    """A new user who is HR of ``employer``, made through ``hr_user_add`` as the system makes one
+    (membership and ``employer.hr_add`` audit event); rows only: :class:`HrMembershipFactory`."""
+    return hr_user_add(
+        actor=SYSTEM,
+        employer=employer,
+        username=username,
+        email=email or f"{username}@example.invalid",
+        password=password,
+    )
+
+
+# --- people --------------------------------------------------------------------------------------
+
+
+class PassportFactory(DjangoModelFactory):
+    """A current passport issued by the holder's country. ``number`` is the plain number: the
+    field encrypts it and computes ``number_hash`` on save, as for a registered one."""
+
+    class Meta:
+        model = Passport
+
+    person = factory.SubFactory("tests.factories.PersonFactory", passport=None)
+    country = factory.LazyAttribute(lambda o: o.person.nationality)
+    number = factory.Sequence(lambda n: f"F{n:08d}")
+    is_current = True
+
+
+class PersonFactory(DjangoModelFactory):
+    """A foreign employee with one current passport, as ``person_find_or_create`` leaves them;
+    ``passport=None`` makes one without, ``passport__number=...`` chooses the number."""
+
+    class Meta:
+        model = Person
+        skip_postgeneration_save = True
+
+    family_name = factory.Sequence(lambda n: f"Tester{n}")
+    given_names = "Anna"
+    sex = Sex.FEMALE
+    birth_date = date(1985, 3, 14)
+    nationality = "DEU"
+    preferred_language = Language.EN
+    passport = factory.RelatedFactory(
+        PassportFactory,
+        factory_related_name="person",
+        country=factory.SelfAttribute("..nationality"),
+    )
+
+
+class DocumentFactory(DjangoModelFactory):
+    """An Integrated Card issued ten days ago, valid two years (the longest validity is five)."""
+
+    class Meta:
+        model = Document
+
+    person = factory.SubFactory(PersonFactory)
+    kind = DocumentKind.INTEGRATED_CARD
+    number = factory.Sequence(lambda n: f"FD{n:010d}")
+    issued_on = factory.LazyFunction(lambda: today() - timedelta(days=10))
+    valid_from = factory.SelfAttribute("issued_on")
+    valid_to = factory.LazyAttribute(lambda o: o.valid_from + timedelta(days=730))
+
+
+# --- insurance -----------------------------------------------------------------------------------
+
+
+class EmploymentFactory(DjangoModelFactory):
+    """An open-ended employment, the first version of its engagement (as ``employment_start``
+    writes it). ``contract_wage`` is in fen: 30,000 yuan a month by default."""
+
+    class Meta:
+        model = Employment
+        skip_postgeneration_save = True
+
+    person = factory.SubFactory(PersonFactory)
+    employer = factory.SubFactory(EmployerFactory)
+    start_date = factory.LazyFunction(lambda: today() - timedelta(days=5))
+    end_date = None
+    position = "Engineer"
+    contract_wage = 3_000_000
+
+    @factory.post_generation
+    def engagement(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        # ``self`` is the employment made (factory_boy calls this with the object).
+        self.engagement = extracted or self
+        if create:
+            Employment.objects.filter(pk=self.pk).update(engagement=self.engagement)
+
+
+class RegistrationFactory(DjangoModelFactory):
+    """A submitted registration of an employment, on an Integrated Card issued on the day work
+    started, with the deadline the rule gives (30 days from the permit's issue)."""
+
+    class Meta:
+        model = Registration
+
+    employment = factory.SubFactory(EmploymentFactory)
+    person = factory.SelfAttribute("employment.person")
+    employer = factory.SelfAttribute("employment.employer")
+    permit = factory.SubFactory(
+        DocumentFactory,
+        person=factory.SelfAttribute("..employment.person"),
+        issued_on=factory.SelfAttribute("..employment.start_date"),
+    )
+    permit_issued_on = factory.SelfAttribute("permit.issued_on")
+    deadline = factory.LazyAttribute(lambda o: deadline("registration", o.permit_issued_on).due)
+    insurance_start = factory.SelfAttribute("employment.start_date")
+    status = RegistrationStatus.SUBMITTED
+
+
+class CoverageCertificateFactory(DjangoModelFactory):
+    """A certificate of coverage from the holder's country (Germany has an agreement in force)."""
+
+    class Meta:
+        model = CoverageCertificate
+
+    person = factory.SubFactory(PersonFactory)
+    number = factory.Sequence(lambda n: f"COC-{n}")
+    country = factory.LazyAttribute(lambda o: o.person.nationality)
+    valid_from = date(2024, 1, 1)
+    valid_to = date(2028, 12, 31)
+
+
+# --- cards and billing (rows only: their life goes through the services) ------------------------
+
+
+class CardFactory(DjangoModelFactory):
+    """A card as applied for: no number, no validity yet. Approving, activating and changing a
+    card are the card services' (``tests.cards.helpers.active_card``)."""
+
+    class Meta:
+        model = Card
+
+    person = factory.SubFactory(PersonFactory)
+    employer = factory.SubFactory(EmployerFactory)
+    category = Category.B
+    position = "Engineer"
+    status = CardStatus.APPLIED
+
+
+class BillFactory(DjangoModelFactory):
+    """A regular bill's header with the totals given (in fen) and no lines: for tests of what is
+    done with a bill (payments, listings). Bills with lines come from ``billing_run``."""
+
+    class Meta:
+        model = Bill
+
+    employer = factory.SubFactory(EmployerFactory)
+    region_code = factory.SelfAttribute("employer.region_code")
+    month = "2025-08"
+    kind = BillKind.REGULAR
+    number = factory.Sequence(lambda n: f"TEST-{n:08d}")
+    policy_version = "test"
+    employer_total = 0
+    employee_total = 0
+    due_date = date(2025, 9, 15)
+
+
+# --- service input -------------------------------------------------------------------------------
+
+
+class PersonDataFactory(factory.Factory):
+    """What HR types about a new person: valid, with a passport number of its own."""
+
+    class Meta:
+        model = PersonData
+
+    family_name = factory.Sequence(lambda n: f"Hire{n}")
+    given_names = "Anna"
+    sex = Sex.FEMALE
+    birth_date = date(1990, 4, 12)
+    nationality = "DEU"
+    passport_number = factory.Sequence(lambda n: f"H{n:08d}")
+
+
+class HireDataFactory(factory.Factory):
+    """A hire that ``hire_register`` accepts: an Integrated Card issued five days ago, a residence
+    permit from the same day, both valid two years, work starting the day the card was issued."""
+
+    class Meta:
+        model = HireData
+
+    person = factory.SubFactory(PersonDataFactory)
+    permit_kind = DocumentKind.INTEGRATED_CARD
+    permit_number = factory.Sequence(lambda n: f"HIC{n:09d}")
+    permit_issued_on = factory.LazyFunction(lambda: today() - timedelta(days=5))
+    permit_valid_to = factory.LazyAttribute(lambda o: o.permit_issued_on + timedelta(days=730))
+    start_date = factory.SelfAttribute("permit_issued_on")
+    position = "Engineer"
+    contract_wage = 3_000_000
+    residence_permit_number = factory.Sequence(lambda n: f"HRP{n:08d}")
+    residence_permit_issued_on = factory.SelfAttribute("permit_issued_on")
+    residence_permit_valid_to = factory.LazyAttribute(
+        lambda o: o.residence_permit_issued_on + timedelta(days=730)
+    )
+
+
+def hire(employer: Employer, *, actor: Actor = SYSTEM, **overrides: Any) -> Registration:
+    """Register a hire through ``hire_register`` (person, documents, employment, registration,
+    audit events), from :class:`HireDataFactory` with ``overrides`` (``person__family_name=...``)."""
+    return hire_register(actor=actor, employer=employer, data=HireDataFactory(**overrides))
