@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -18,10 +19,10 @@ from expatsi.access import crypto
 
 
 @pytest.fixture
-def own_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def own_keys(tmp_path: Path, settings: Any) -> Iterator[Path]:
     """A key directory of this test's own (rotation must not touch the suite's keys)."""
     directory = tmp_path / "keys"
-    monkeypatch.setenv("EXPATSI_KEY_DIR", str(directory))
+    settings.EXPATSI_KEY_DIR = str(directory)
     crypto.reset_caches()
     crypto.keys_init()
     yield directory

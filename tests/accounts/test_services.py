@@ -13,7 +13,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from expatsi.access.actors import SYSTEM, actor_for_user
-from expatsi.access.services import (
+from expatsi.accounts.services import (
     recovery_codes_renew,
     second_factor_confirm,
     second_factor_reset,
