@@ -19,7 +19,9 @@ class HireForm(PortalForm):
     """One new hire: the person, the employment document, the employment."""
 
     field_aliases: ClassVar[dict[str, str]] = {"contract_wage": "monthly_wage"}
-    field_for_rule = staticmethod(column_for_field)
+
+    def field_for_rule(self, field: str) -> str:
+        return column_for_field(field)
     identifier_fields = ("passport_number", "permit_number", "residence_permit_number")
 
     employer = forms.TypedChoiceField(label=_("Employer"), coerce=int)

@@ -7,7 +7,6 @@ Validation of substance lives in the services; forms parse input and show errors
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django import forms
@@ -45,9 +44,6 @@ class PortalForm(forms.Form):
 
     template_name = "web/forms/form.html"
     field_aliases: ClassVar[dict[str, str]] = {}
-    # A context whose services name fields differently from the form (e.g. the hire import's
-    # columns) maps them here; a form above that context sets it, so this base imports none.
-    field_for_rule: ClassVar[Callable[[str], str] | None] = None
     identifier_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -73,9 +69,12 @@ class PortalForm(forms.Form):
             items.extend((str(bound.label), f"#{bound.auto_id}", str(e)) for e in errors)
         return items
 
+    def field_for_rule(self, field: str) -> str:
+        """The form field a service's RuleError.field means ('' when the names agree). A context
+        whose services name fields differently (e.g. the hire import's columns) overrides this,
+        so the base imports no context."""
+        return ""
+
     def add_rule_error(self, exc: RuleError) -> None:
-        mapped = type(self).field_for_rule
-        name = (
-            self.field_aliases.get(exc.field) or (mapped(exc.field) if mapped else "") or exc.field
-        )
+        name = self.field_aliases.get(exc.field) or self.field_for_rule(exc.field) or exc.field
         self.add_error(name if name in self.fields else None, rule_message(exc.code, exc.message))
