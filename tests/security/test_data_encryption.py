@@ -268,8 +268,8 @@ def test_search_key_rotation_keeps_lookups_working_until_rehash_is_done(own_keys
     again, created = person_find_or_create(actor=SYSTEM, data=data())
     assert not created and again.pk == person.pk
     person_find_or_create(actor=SYSTEM, data=data("C01XNEW01", family="New"))
-    changed = {f"{c.model}.{c.field}": c.changed for c in crypto.rehash(batch=1)}
-    assert changed == {"people.Passport.number_hash": 1}
+    changed = {f"{c.model}.{c.field}": c.changed for c in crypto.rehash(batch=1) if c.changed}
+    assert changed == {"people.Passport.number_hash": 1}  # no other hashed value exists yet
     assert sum(c.changed for c in crypto.rehash()) == 0
     old_search.unlink()
     crypto.reset_caches()
