@@ -190,19 +190,19 @@ class TerminationOut(Schema):
         return list(obj.payouts.order_by("pk"))
 
 
-class DecisionIn(Schema):
+class TerminationDecisionIn(Schema):
     decision: Literal["approve", "reject"]
     identity_checked: bool = False
     note: Annotated[str, Text(500)] = ""
     reason: Annotated[str, Text(500)] = ""
 
 
-class RunIn(Schema):
+class PaymentRunIn(Schema):
     region_code: Annotated[str, Identifier(6)]
     execution_date: Day | None = None
 
 
-class RunOut(Schema):
+class PaymentRunOut(Schema):
     id: int
     region_code: str
     message_id: str
@@ -339,7 +339,7 @@ def termination_get(request: HttpRequest, termination_id: int) -> TerminationApp
 
 @router.post("/terminations/{termination_id}/decision", response=TerminationOut)
 def termination_decision(
-    request: HttpRequest, termination_id: int, payload: DecisionIn
+    request: HttpRequest, termination_id: int, payload: TerminationDecisionIn
 ) -> TerminationApplication:
     """Approve (identity checked; a second agency user above the threshold) or reject."""
     return services.termination_decide(
@@ -371,14 +371,14 @@ def payout_list(request: HttpRequest, status: Annotated[str, Identifier(10)] = "
     return list((qs.filter(status=status) if status else qs).order_by("-pk")[:500])
 
 
-@router.get("/payment-runs", response=list[RunOut])
+@router.get("/payment-runs", response=list[PaymentRunOut])
 def run_list(request: HttpRequest) -> list[PaymentRun]:
     return list(selectors.runs_visible(_staff(request))[:100])
 
 
-@router.post("/payment-runs", response={201: RunOut})
+@router.post("/payment-runs", response={201: PaymentRunOut})
 @idempotent()
-def run_create(request: HttpRequest, payload: RunIn) -> Status[Any]:
+def run_create(request: HttpRequest, payload: PaymentRunIn) -> Status[Any]:
     """Write the region's approved payouts into one pain.001 file. Nothing waiting → 409
     ``nothing_to_pay_run`` (a second run right after the first pays nothing twice)."""
     run = services.payment_run(
@@ -393,7 +393,7 @@ def run_create(request: HttpRequest, payload: RunIn) -> Status[Any]:
     return Status(201, run)
 
 
-@router.get("/payment-runs/{payment_run_id}", response=RunOut)
+@router.get("/payment-runs/{payment_run_id}", response=PaymentRunOut)
 def run_get(request: HttpRequest, payment_run_id: int) -> PaymentRun:
     return selectors.run_get(actor=_staff(request), payment_run_id=payment_run_id)
 
