@@ -11,10 +11,10 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from expatsi.access.actors import actor_for_user, client_ip
 from expatsi.access.twofactor import verification_missing
 from expatsi.rules.identifiers import country as country_lookup
 from expatsi.rules.regions import regions
+from expatsi.web.actors import request_actor
 from expatsi.web.errors import rule_message
 from expatsi.web.formatting import yuan
 
@@ -71,8 +71,8 @@ def portal_user(context: template.Context) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)
     kind = "anonymous"
-    if user is not None and user.is_authenticated:
-        kind = actor_for_user(user, ip=client_ip(request)).kind
+    if request is not None and user is not None and user.is_authenticated:
+        kind = request_actor(request).kind
     return {"user": user, "kind": kind, "csrf_token": context.get("csrf_token")}
 
 
@@ -83,8 +83,9 @@ def portal_nav(context: template.Context) -> dict[str, Any]:
     items: list[tuple[str, str]] = []
     kind = "anonymous"
     # Before the second step of signing in, no page but that step answers: offer none.
-    if user is not None and user.is_authenticated and not verification_missing(user):
-        actor = actor_for_user(user, ip=client_ip(request))
+    signed_in = user is not None and user.is_authenticated
+    if request is not None and signed_in and not verification_missing(user):
+        actor = request_actor(request)
         kind = actor.kind
         items.append((reverse("home"), _("Home")))
         if actor.kind == "hr":
