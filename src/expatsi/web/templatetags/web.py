@@ -17,6 +17,7 @@ from expatsi.rules.regions import regions
 from expatsi.web.actors import request_actor
 from expatsi.web.errors import rule_message
 from expatsi.web.formatting import yuan
+from expatsi.web.navigation import menu_for
 
 register = template.Library()
 
@@ -87,38 +88,7 @@ def portal_nav(context: template.Context) -> dict[str, Any]:
     if request is not None and signed_in and not verification_missing(user):
         actor = request_actor(request)
         kind = actor.kind
-        items.append((reverse("home"), _("Home")))
-        if actor.kind == "hr":
-            items.append((reverse("hire_new"), _("Register a new hire")))
-            items.append((reverse("hire_import"), _("Bulk import")))
-        if actor.kind == "employee":
-            items.append((reverse("me"), _("My record")))
-        if actor.kind == "agency":
-            items.append((reverse("registrations"), _("Registrations")))
-            audit = _url("audit:list")
-            if audit:
-                items.append((audit, _("Audit trail")))
-        optional = [("cards:list", _("Cards"))]
-        if actor.kind == "agency":
-            optional += [
-                ("cards:queue", _("Card decisions")),
-                ("billing:collection", _("Collection")),
-                ("billing:payments", _("Payments")),
-                ("benefits:queue", _("Lump sums")),
-            ]
-        elif actor.kind == "hr":
-            optional += [
-                ("billing:bills", _("Bills")),
-                ("billing:declarations", _("Contribution bases")),
-                ("billing:payments", _("Payments")),
-            ]
-        elif actor.kind == "employee":
-            optional += [
-                ("billing:me", _("My contributions")),
-                ("benefits:leaving", _("Leaving China")),
-            ]
-        optional += [("notify:inbox", _("Inbox"))]
-        for name, label in optional:
+        for name, label in menu_for(actor):
             url = _url(name)
             if url:
                 items.append((url, label))
