@@ -23,6 +23,7 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("", include("expatsi.portal.urls")),
+    path("", include("expatsi.insurance.urls")),
     path("inbox/", include("expatsi.notify.urls")),
     path("audit/", include("expatsi.portal.audit_urls")),
     path("cards/", include("expatsi.cards.urls")),

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
+from expatsi.insurance import views
 from expatsi.insurance.models import Registration
-from expatsi.portal import views
 from tests.portal.factories import make_employer, make_hr
 from tests.portal.test_views import hire_post, logged_in
 

@@ -19,13 +19,31 @@ class Actor:
     ip: str = ""
     via: str = "portal"
 
+    # The words the permission policies (each app's permissions.py) are written in; the
+    # questions themselves ("may this actor decide this application?") live in those policies.
+
     @property
     def is_agency(self) -> bool:
         return self.kind in ("agency", "system")
 
+    @property
+    def covers_every_region(self) -> bool:
+        """System jobs, and agency staff not limited to some regions."""
+        return self.kind == "system" or (self.kind == "agency" and self.regions is None)
+
     def covers_region(self, region_code: str) -> bool:
         return self.kind == "system" or (
             self.kind == "agency" and (self.regions is None or region_code in self.regions)
+        )
+
+    def is_hr_of(self, employer_id: int) -> bool:
+        """HR of this employer: one of its signed-in HR users, or its API token."""
+        return self.kind == "hr" and employer_id in self.employer_ids
+
+    def is_person(self, person_id: int) -> bool:
+        """The foreign employee ``person_id`` themself."""
+        return (
+            self.kind == "employee" and self.person_id is not None and self.person_id == person_id
         )
 
 

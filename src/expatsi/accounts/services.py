@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from expatsi.access import throttle
 from expatsi.access.actors import Actor
 from expatsi.access.twofactor import RECOVERY_CODES, RECOVERY_NAME
+from expatsi.accounts.permissions import may_manage_second_factor
 from expatsi.audit.services import audit_record
 from expatsi.rules.errors import Forbidden
 
@@ -19,9 +20,8 @@ from expatsi.rules.errors import Forbidden
 def _may_manage(actor: Actor, user: Any) -> None:
     """One's own second factor, or an administrator at the command line (``expatsi access
     reset-2fa``); nobody else's from a web session."""
-    if actor.kind == "system" or (actor.user_id is not None and actor.user_id == user.pk):
-        return
-    raise Forbidden("forbidden", "only the user or an administrator may change a second factor")
+    if not may_manage_second_factor(actor, user):
+        raise Forbidden("forbidden", "only the user or an administrator may change a second factor")
 
 
 def _new_recovery_codes(user: Any) -> list[str]:

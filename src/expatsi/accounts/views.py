@@ -22,8 +22,8 @@ from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 
 from expatsi.access import twofactor
-from expatsi.access.actors import Actor, actor_for_user, client_ip
 from expatsi.accounts import services
+from expatsi.web.actors import request_actor
 from expatsi.web.forms import PortalForm
 
 
@@ -47,10 +47,6 @@ class EnrolForm(PortalForm):
         help_text=gettext_lazy("The 6 digits the app shows for expatsi."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return actor_for_user(request.user, ip=client_ip(request))
 
 
 def _next(request: HttpRequest) -> str:
@@ -112,7 +108,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
         if result.outcome == "ok":
             _mark_verified(request, result.device)
             if result.recovery:
-                left = services.recovery_code_used(actor=_actor(request), user=user)
+                left = services.recovery_code_used(actor=request_actor(request), user=user)
                 messages.warning(
                     request,
                     ngettext(
@@ -150,11 +146,11 @@ def two_step(request: HttpRequest) -> HttpResponse:
         if result.outcome != "ok":
             form.add_error("code", _refusal(result))
         elif action == "codes":
-            codes = services.recovery_codes_renew(actor=_actor(request), user=user)
+            codes = services.recovery_codes_renew(actor=request_actor(request), user=user)
             return _show_codes(request, codes, reverse("two_step"))
         else:
             services.second_factor_reset(
-                actor=_actor(request), user=user, reason="removed by the user"
+                actor=request_actor(request), user=user, reason="removed by the user"
             )
             messages.success(
                 request,
@@ -183,7 +179,9 @@ def _enrol(request: HttpRequest, next_url: str, *, required: bool) -> HttpRespon
     if request.method == "POST" and form.is_valid():
         result = twofactor.check_code(user, form.cleaned_data["code"], device=device)
         if result.outcome == "ok":
-            codes = services.second_factor_confirm(actor=_actor(request), user=user, device=device)
+            codes = services.second_factor_confirm(
+                actor=request_actor(request), user=user, device=device
+            )
             _mark_verified(request, result.device)
             return _show_codes(request, codes, next_url, enrolled=True)
         form.add_error("code", _refusal(result))

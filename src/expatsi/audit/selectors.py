@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from expatsi.access.actors import Actor
+from expatsi.audit import permissions
 from expatsi.audit.models import AuditEvent
 from expatsi.rules.errors import Forbidden
 
@@ -35,9 +36,9 @@ class AuditScope:
 def audit_events_visible(actor: Actor, scope: AuditScope | None = None) -> QuerySet[AuditEvent]:
     """Agency staff of every region see every event; staff of some regions see events about the
     people and employers of ``scope`` (those regions), and their own actions. Nobody else sees any."""
-    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
+    if permissions.reads_whole_audit_trail(actor):
         return AuditEvent.objects.all()
-    if actor.kind != "agency":
+    if not permissions.may_read_audit_trail(actor):
         raise Forbidden("forbidden", "only agency staff may read the audit trail", "")
     if scope is None:
         return AuditEvent.objects.filter(actor_user_id=actor.user_id)

@@ -118,11 +118,11 @@ class CardOut(CardSummaryOut):
 
     @staticmethod
     def resolve_history(obj: Card) -> QuerySet[CardEvent]:
-        return obj.events.all()
+        return selectors.card_history(obj)
 
     @staticmethod
     def resolve_applications(obj: Card) -> QuerySet[CardApplication]:
-        return obj.applications.all()
+        return selectors.card_applications(obj)
 
 
 class ApplyIn(Schema):
@@ -203,10 +203,7 @@ def card_apply(request: HttpRequest, payload: ApplyIn) -> Status[CardApplication
 @paginate(Pagination)
 def application_list(request: HttpRequest, status: str = "submitted") -> QuerySet[CardApplication]:
     """Applications the caller may see; for agency staff the default is the decision queue."""
-    qs = selectors.applications_visible(request_actor(request))
-    if status:
-        qs = qs.filter(status=status)
-    return qs.order_by("filed_at", "pk")
+    return selectors.application_list(actor=request_actor(request), status=status)
 
 
 @router.post("/applications/{application_id}/decision", response=ApplicationOut)

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.access.crypto import search_hashes
-from expatsi.cards import services
+from expatsi.cards import permissions, services
 from expatsi.cards.models import Card
 from expatsi.employers.models import Employer
 from expatsi.insurance.imports import _parse_date
@@ -149,7 +149,7 @@ def legacy_permits_import(
     *, actor: Actor, rows: Sequence[Mapping[str, str]], dry_run: bool
 ) -> LegacyReport:
     """Import every row's physical permit; all rows or none (see the module docstring)."""
-    if not actor.is_agency and actor.kind != "system":
+    if not permissions.may_import_legacy_permits(actor):
         raise Forbidden("forbidden", "legacy permits are imported by agency staff", "")
     report = LegacyReport(dry_run=dry_run)
     if not rows:

@@ -1,7 +1,6 @@
-"""Reads of Integrated Cards, always within the actor's scope. An invisible card is not found.
-
-Agency staff see the cards of employers in their regions, HR sees its employers' cards, a foreign
-employee sees their own cards; the public sees none (it verifies codes instead).
+"""Reads of Integrated Cards, always within the actor's scope (``cards.permissions``): agency
+staff see the cards of employers in their regions, HR its employers' cards, a foreign employee
+their own; the public none (it verifies codes instead). An invisible card is not found.
 """
 
 from __future__ import annotations
@@ -14,32 +13,26 @@ from django.db.models import Q, QuerySet
 
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
-from expatsi.cards.models import ApplicationStatus, Card, CardApplication, CardToken
+from expatsi.cards import permissions
+from expatsi.cards.models import (
+    ApplicationStatus,
+    Card,
+    CardApplication,
+    CardEvent,
+    CardToken,
+)
 from expatsi.insurance.models import Registration
 from expatsi.insurance.selectors import registration_deadline_status
-from expatsi.people.models import DocumentKind
+from expatsi.people.models import DocumentKind, Person
 from expatsi.people.permissions import may_see_full_passport
 from expatsi.rules.deadlines import deadline
 from expatsi.rules.errors import NotFound
 from expatsi.rules.first_entry import first_entry_steps as policy_steps
 
 
-def _scope(actor: Actor, prefix: str = "") -> Q | None:
-    """A filter on the card (``prefix`` reaches it from a related model); None means everything."""
-    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
-        return None
-    if actor.kind == "agency":
-        return Q(**{f"{prefix}employer__region_code__in": actor.regions or ()})
-    if actor.kind == "hr":
-        return Q(**{f"{prefix}employer_id__in": actor.employer_ids})
-    if actor.kind == "employee" and actor.person_id is not None:
-        return Q(**{f"{prefix}person_id": actor.person_id})
-    return Q(pk__in=[])
-
-
 def cards_visible(actor: Actor) -> QuerySet[Card]:
     qs = Card.objects.select_related("person", "employer")
-    scope = _scope(actor)
+    scope = permissions.card_scope(actor)
     return qs if scope is None else qs.filter(scope)
 
 
@@ -82,13 +75,13 @@ def card_current_token(card: Card) -> CardToken | None:
 
 def applications_visible(actor: Actor) -> QuerySet[CardApplication]:
     qs = CardApplication.objects.select_related("card", "card__person", "card__employer")
-    scope = _scope(actor, "card__")
+    scope = permissions.card_scope(actor, "card__")
     return qs if scope is None else qs.filter(scope)
 
 
 def applications_awaiting_decision(*, actor: Actor) -> QuerySet[CardApplication]:
     """The agency's decision queue, oldest first (by deadline where the law sets one)."""
-    if not actor.is_agency:
+    if not permissions.may_decide_applications(actor):
         return CardApplication.objects.none()
     return (
         applications_visible(actor)
@@ -115,6 +108,57 @@ def application_get(*, actor: Actor, application_id: int) -> CardApplication:
     if app is None:
         raise NotFound("not_found", f"no application {application_id}", "application_id")
     return app
+
+
+def application_list(*, actor: Actor, status: str = "") -> QuerySet[CardApplication]:
+    """Applications the actor may see, oldest first; ``status`` keeps one status."""
+    qs = applications_visible(actor)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("filed_at", "pk")
+
+
+def card_open_application(card: Card) -> CardApplication | None:
+    """The card's application awaiting a decision (at most one is open at a time)."""
+    return card.applications.filter(status=ApplicationStatus.SUBMITTED).first()
+
+
+def card_applications(card: Card) -> QuerySet[CardApplication]:
+    """Every application filed for the card (the card was found in the reader's scope)."""
+    return card.applications.all()
+
+
+def card_history(card: Card) -> QuerySet[CardEvent]:
+    """The card's events, in the model's order."""
+    return card.events.all()
+
+
+def cards_for_documents(
+    *, actor: Actor, person: Person, numbers: set[str]
+) -> dict[str, tuple[Card, bool]]:
+    """For each document number that names one of the person's cards (by permit or card number),
+    that card — the latest for a number — and whether ``actor`` may open it.
+
+    The hire form records the number the HR user typed; the card approved later is a separate
+    record. When they are the same card, the card's own status (deregistered, expired …) is the
+    truth: a page must never call a deregistered card "Valid" from the document's dates.
+    """
+    if not numbers:
+        return {}
+    by_number: dict[str, Card] = {}
+    cards = Card.objects.filter(person=person).filter(
+        Q(permit_number__in=numbers) | Q(card_number__in=numbers)
+    )
+    for found in cards.order_by("pk"):  # the latest card for a number wins
+        for number in (found.permit_number, found.card_number):
+            if number in numbers:
+                by_number[number] = found
+    visible = set(
+        cards_visible(actor)
+        .filter(pk__in=[c.pk for c in by_number.values()])
+        .values_list("pk", flat=True)
+    )
+    return {number: (card, card.pk in visible) for number, card in by_number.items()}
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.access.crypto import masked
 from expatsi.audit.services import audit_record
-from expatsi.cards import keys, states
+from expatsi.cards import keys, permissions, states
 from expatsi.cards.models import (
     ApplicationKind,
     ApplicationStatus,
@@ -80,23 +80,6 @@ def card_number_for(card: Card) -> str:
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _may_file_for(actor: Actor, card: Card) -> str:
-    """Who may file: the employer's HR (or agency staff); the foreigner once the employer is gone."""
-    if actor.kind == "hr" and card.employer_id in actor.employer_ids:
-        return "employer"
-    if actor.covers_region(card.employer.region_code):
-        return "agency"
-    if actor.kind == "employee" and actor.person_id == card.person_id:
-        if card.employer.dissolved_on is not None:
-            return "foreigner"
-        raise Forbidden(
-            "employer_files",
-            "your employer files card applications; you may file only once it no longer exists",
-            "",
-        )
-    raise NotFound("not_found", f"no card {card.pk} that you may see", "card_id")
 
 
 def _lock_card(card_id: int) -> Card:
@@ -203,13 +186,7 @@ def card_apply(
     photo: bytes | None = None,
 ) -> CardApplication:
     """The employer applies online for a foreigner new to China (notice + card in one application)."""
-    if not (
-        (actor.kind == "hr" and employer.pk in actor.employer_ids)
-        or actor.covers_region(employer.region_code)
-    ):
-        raise NotFound(
-            "not_found", f"no employer {employer.pk} that you may act for", "employer_id"
-        )
+    permissions.require_apply(actor, employer)
     if category not in Category.values:
         raise RuleError("invalid_category", "category must be A, B or C", "category")
     if valid_to <= timezone.localdate():
@@ -255,7 +232,7 @@ def card_record_entry(*, actor: Actor, card_id: int, entry_date: date) -> Card:
     """The holder entered China on the work permit notice: the card becomes active."""
     with transaction.atomic():
         card = _lock_card(card_id)
-        _may_file_for(actor, card)
+        permissions.require_filing_role(actor, card)
         if (
             card.status == CardStatus.NOTICE_ISSUED
             and card.notice_valid_to
@@ -292,7 +269,7 @@ def _file(
     *,
     passport_number: str = "",
 ) -> CardApplication:
-    filed_as = _may_file_for(actor, card)
+    filed_as = permissions.require_filing_role(actor, card)
     states.check_fileable(card.status, kind)
     due = deadline(clock, event_date).due if clock and event_date else None
     late = due is not None and timezone.localdate() > due
@@ -419,10 +396,7 @@ def application_decide(
         if app is None:
             raise NotFound("not_found", f"no application {application_id}", "application_id")
         card = _lock_card(app.card_id)
-        if not actor.covers_region(card.employer.region_code):
-            if actor.kind in ("hr", "employee"):
-                raise Forbidden("forbidden", "only agency staff decide card applications", "")
-            raise NotFound("not_found", f"no application {application_id}", "application_id")
+        permissions.require_decide(actor, card, application_id)
         if app.status != ApplicationStatus.SUBMITTED:
             raise Conflict("already_decided", f"the application is already {app.status}", "status")
         app.status = ApplicationStatus.APPROVED if approve else ApplicationStatus.REJECTED
@@ -581,8 +555,7 @@ def card_photo_set(*, actor: Actor, card_id: int, photo: bytes) -> Card:
     normalised = _normalise_photo(photo)
     with transaction.atomic():
         card = _lock_card(card_id)
-        if _may_file_for(actor, card) == "foreigner":
-            raise Forbidden("employer_files", "the employer provides the photo", "photo")
+        permissions.require_set_photo(actor, card)
         if card.status not in (CardStatus.APPLIED, CardStatus.NOTICE_ISSUED, CardStatus.ACTIVE):
             raise Conflict(
                 "invalid_transition",
@@ -646,7 +619,7 @@ class LegacyPermit:
 def legacy_permit_import(*, actor: Actor, permit: LegacyPermit) -> Card:
     """Bring a physical work permit issued before 1 Dec 2024 on file: valid as it is, no QR token
     until its first extension or change converts it."""
-    if not actor.covers_region(permit.employer.region_code):
+    if not permissions.may_import_legacy_permit(actor, permit.employer):
         raise Forbidden("forbidden", "legacy permits are imported by agency staff", "")
     number = permit.permit_number.strip()
     if len(number) != 18 or not number.isdigit():

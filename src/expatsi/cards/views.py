@@ -18,8 +18,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from expatsi.access.actors import Actor, actor_for_user, client_ip
-from expatsi.cards import pdf, selectors, services, verification
+from expatsi.access.actors import Actor, client_ip
+from expatsi.cards import pdf, permissions, selectors, services, verification
 from expatsi.cards.forms import (
     CardForm,
     ChangeForm,
@@ -37,6 +37,7 @@ from expatsi.credentials import qr
 from expatsi.insurance.imports import rows_from_file
 from expatsi.rules.deadlines import deadline
 from expatsi.rules.errors import NotFound, RuleError
+from expatsi.web.actors import request_actor
 
 FILING_FORMS: dict[str, type[CardForm]] = {
     "extension": ExtensionForm,
@@ -45,27 +46,11 @@ FILING_FORMS: dict[str, type[CardForm]] = {
 }
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return actor_for_user(request.user, ip=client_ip(request))
-
-
 def _card(actor: Actor, pk: int, *, audit: bool = True) -> Card:
     try:
         return selectors.card_get(actor=actor, card_id=pk, audit=audit)
     except NotFound:
         raise Http404 from None
-
-
-def _may_file(actor: Actor, card: Card) -> bool:
-    if actor.kind == "hr" and card.employer_id in actor.employer_ids:
-        return True
-    if actor.covers_region(card.employer.region_code):
-        return True
-    return (
-        actor.kind == "employee"
-        and actor.person_id == card.person_id
-        and card.employer.dissolved_on is not None
-    )
 
 
 # --- public verification ------------------------------------------------------------------------
@@ -108,16 +93,17 @@ def verify_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def card_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
-    if actor.kind == "public":
+    actor = request_actor(request)
+    if not permissions.may_list_cards(actor):
         raise PermissionDenied
     status = request.GET.get("status", "")
     if status not in CardStatus.values:
         status = ""
     query = request.GET.get("q", "")[:100]
     cards = list(selectors.card_list(actor=actor, status=status, query=query)[:200])
-    if actor.kind == "employee" and len(cards) == 1 and not query and not status:
+    if len(cards) == 1 and permissions.is_holder(actor, cards[0]) and not query and not status:
         return redirect("cards:detail", pk=cards[0].pk)
+    may_decide = permissions.may_decide_applications(actor)
     return render(
         request,
         "cards/list.html",
@@ -126,9 +112,9 @@ def card_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "query": query,
             "statuses": CardStatus.choices,
-            "actor_kind": actor.kind,
+            "may_decide": may_decide,
             "pending": selectors.applications_awaiting_decision(actor=actor).count()
-            if actor.is_agency
+            if may_decide
             else 0,
         },
     )
@@ -143,7 +129,7 @@ def _extension_opens(card: Card) -> date | None:
 
 @login_required
 def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     return _detail(request, actor, _card(actor, pk))
 
 
@@ -152,9 +138,9 @@ def _detail(
 ) -> HttpResponse:
     """The card page; a refused photo is shown again with its error next to the upload field."""
     token = selectors.card_current_token(card)
-    open_app = card.applications.filter(status="submitted").first()
+    open_app = selectors.card_open_application(card)
     today = timezone.localdate()
-    may_file = _may_file(actor, card)
+    may_file = permissions.may_file(actor, card)
     return render(
         request,
         "cards/detail.html",
@@ -164,20 +150,18 @@ def _detail(
             "token": token,
             # segno's SVG is generated from our own signed text: no user markup can reach it.
             "qr_svg": mark_safe(qr.svg(token.text, scale=5)) if token else "",  # noqa: S308
-            "events": card.events.all(),
+            "events": selectors.card_history(card),
             "steps": selectors.first_entry_steps(card, today) if not card.legacy else [],
-            "applications": card.applications.all(),
+            "applications": selectors.card_applications(card),
             "open_app": open_app,
             "may_file": may_file and card.status == CardStatus.ACTIVE and open_app is None,
             "may_enter": may_file and card.status == CardStatus.NOTICE_ISSUED,
-            "may_photo": may_file
-            and actor.kind != "employee"
+            "may_photo": permissions.may_set_photo(actor, card)
             and card.status in (CardStatus.APPLIED, CardStatus.NOTICE_ISSUED, CardStatus.ACTIVE),
             "entry_form": EntryForm(initial={"entry_date": today}),
             "decision_form": DecisionForm(prefix=f"a{open_app.pk}") if open_app else None,
-            "actor_kind": actor.kind,
-            "may_decide": actor.covers_region(card.employer.region_code),
-            "own": actor.kind == "employee",
+            "may_decide": permissions.may_decide(actor, card),
+            "own": permissions.is_holder(actor, card),
             "today": today,
             "photo_error": photo_error,
             "legacy_extension_opens": _extension_opens(card) if card.legacy else None,
@@ -188,7 +172,7 @@ def _detail(
 
 @login_required
 def card_qr_png(request: HttpRequest, pk: int) -> HttpResponse:
-    card = _card(_actor(request), pk, audit=False)
+    card = _card(request_actor(request), pk, audit=False)
     token = selectors.card_current_token(card)
     if token is None:
         raise Http404
@@ -203,7 +187,7 @@ def card_qr_png(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def card_photo(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the holder's photo (same access as the card). POST: upload it (employer HR, agency)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     card = _card(actor, pk, audit=False)
     if request.method == "POST":
         upload = request.FILES.get("photo")
@@ -229,7 +213,7 @@ def card_photo(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def card_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    card = _card(_actor(request), pk)
+    card = _card(request_actor(request), pk)
     token = selectors.card_current_token(card)
     response = HttpResponse(
         pdf.card_pdf(card, token.text if token else None), content_type="application/pdf"
@@ -248,9 +232,9 @@ def card_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     form_class = FILING_FORMS.get(kind)
     if form_class is None:
         raise Http404
-    actor = _actor(request)
+    actor = request_actor(request)
     card = _card(actor, pk, audit=False)
-    if not _may_file(actor, card):
+    if not permissions.may_file(actor, card):
         raise PermissionDenied
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -295,7 +279,7 @@ def card_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 @login_required
 @require_POST
 def card_entry(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     card = _card(actor, pk, audit=False)
     form = EntryForm(request.POST)
     if form.is_valid():
@@ -317,8 +301,8 @@ def card_entry(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
-    if not actor.is_agency:
+    actor = request_actor(request)
+    if not permissions.may_decide_applications(actor):
         raise PermissionDenied
     return _queue(request, actor)
 
@@ -342,8 +326,8 @@ def _queue(
 @login_required
 @require_POST
 def decide(request: HttpRequest, app_pk: int) -> HttpResponse:
-    actor = _actor(request)
-    if not actor.is_agency:
+    actor = request_actor(request)
+    if not permissions.may_decide_applications(actor):
         raise PermissionDenied
     try:
         app = selectors.application_get(actor=actor, application_id=app_pk)
@@ -383,8 +367,8 @@ def legacy_import(request: HttpRequest) -> HttpResponse:
     """Agency staff bring one physical permit, or a file of them, on file (all rows or none)."""
     from expatsi.cards.legacy_import import legacy_permits_import
 
-    actor = _actor(request)
-    if not actor.is_agency:
+    actor = request_actor(request)
+    if not permissions.may_import_legacy_permits(actor):
         raise PermissionDenied
     one = LegacyPermitForm(prefix="one")
     upload = LegacyFileForm(prefix="file")

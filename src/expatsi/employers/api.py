@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
@@ -25,7 +25,7 @@ from expatsi.employers.models import (
     HrInvitation,
     WorkInjuryRating,
 )
-from expatsi.rules.errors import NotFound, RuleError
+from expatsi.rules.errors import RuleError
 from expatsi.rules.money import format_rate
 
 router = Router(tags=["employers"], auth=api_auth)
@@ -129,11 +129,7 @@ class TokenCreatedOut(TokenOut):
 @paginate(Pagination)
 def employer_list(request: HttpRequest, q: str = "") -> QuerySet[Employer]:
     """Employers the caller may see (agency: its regions; HR: its own; employee: theirs)."""
-    qs = selectors.employers_visible(request_actor(request)).order_by("name", "pk")
-    text = q.strip()
-    if text:
-        qs = qs.filter(Q(name__icontains=text) | Q(name_zh__icontains=text) | Q(uscc=text.upper()))
-    return qs
+    return selectors.employer_search(actor=request_actor(request), query=q)
 
 
 @router.get("/{employer_id}", response=EmployerOut)
@@ -183,8 +179,7 @@ def hr_user_invite(
 @router.get("/{employer_id}/work-injury-ratings", response=list[RatingOut])
 @paginate(Pagination)
 def rating_list(request: HttpRequest, employer_id: int) -> QuerySet[WorkInjuryRating]:
-    employer = selectors.employer_get(actor=request_actor(request), employer_id=employer_id)
-    return employer.work_injury_ratings.order_by("-effective_from")
+    return selectors.work_injury_ratings(actor=request_actor(request), employer_id=employer_id)
 
 
 @router.post("/{employer_id}/work-injury-ratings", response={201: RatingOut})
@@ -223,12 +218,5 @@ def token_create(
 def token_revoke(request: HttpRequest, employer_id: int, token_id: int) -> ApiToken:
     """Revoke a token (its employer's HR, or agency staff); revoking twice changes nothing."""
     actor = request_actor(request)
-    if (
-        not selectors.api_tokens_visible(actor=actor, employer_id=employer_id)
-        .filter(pk=token_id)
-        .exists()
-    ):
-        raise NotFound(
-            "not_found", f"no API token {token_id} of employer {employer_id}", "token_id"
-        )
+    selectors.api_token_get(actor=actor, employer_id=employer_id, token_id=token_id)
     return services.api_token_revoke(actor=actor, token_id=token_id)

@@ -1,25 +1,34 @@
-"""Reads of employers within the actor's scope."""
+"""Reads of employers within the actor's scope (``employers.permissions``): an employer the actor
+may not see is not found."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from expatsi.access.actors import Actor
-from expatsi.employers.models import ApiToken, Employer
+from expatsi.employers import permissions
+from expatsi.employers.models import ApiToken, Employer, WorkInjuryRating
 from expatsi.rules.errors import Forbidden, NotFound
 
 
 def employers_visible(actor: Actor) -> QuerySet[Employer]:
+    scope = permissions.employer_scope(actor)
     qs = Employer.objects.all()
-    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
-        return qs
-    if actor.kind == "agency":
-        return qs.filter(region_code__in=actor.regions or ())
-    if actor.kind == "hr":
-        return qs.filter(pk__in=actor.employer_ids)
-    if actor.kind == "employee" and actor.person_id is not None:
-        return qs.filter(employments__person_id=actor.person_id).distinct()
-    return qs.none()
+    return qs if scope is None else qs.filter(scope)
+
+
+def employer_search(*, actor: Actor, query: str = "") -> QuerySet[Employer]:
+    """Employers the actor may see by name (English or Chinese) or unified social credit code
+    (spaces ignored), alphabetically; every one the actor may see when ``query`` is empty."""
+    qs = employers_visible(actor)
+    text = query.strip()
+    if text:
+        qs = qs.filter(
+            Q(name__icontains=text)
+            | Q(name_zh__icontains=text)
+            | Q(uscc=text.replace(" ", "").upper())
+        )
+    return qs.order_by("name", "pk")
 
 
 def employer_get(*, actor: Actor, employer_id: int) -> Employer:
@@ -29,11 +38,27 @@ def employer_get(*, actor: Actor, employer_id: int) -> Employer:
     return employer
 
 
+def work_injury_ratings(*, actor: Actor, employer_id: int) -> QuerySet[WorkInjuryRating]:
+    """The employer's ratings, newest first (whoever may see the employer)."""
+    employer = employer_get(actor=actor, employer_id=employer_id)
+    return employer.work_injury_ratings.order_by("-effective_from")
+
+
 def api_tokens_visible(*, actor: Actor, employer_id: int) -> QuerySet[ApiToken]:
     """An employer's API tokens (never their secrets): for its HR and the agency staff of its region."""
     employer = employer_get(actor=actor, employer_id=employer_id)
-    if not (actor.kind == "hr" or actor.covers_region(employer.region_code)):
+    if not permissions.may_manage_api_tokens(actor, employer):
         raise Forbidden(
             "forbidden", "only the employer's HR and agency staff see its API tokens", ""
         )
     return ApiToken.objects.filter(employer=employer).order_by("-created_at", "-pk")
+
+
+def api_token_get(*, actor: Actor, employer_id: int, token_id: int) -> ApiToken:
+    """One of the employer's tokens, for those who may manage them; any other is not found."""
+    token = api_tokens_visible(actor=actor, employer_id=employer_id).filter(pk=token_id).first()
+    if token is None:
+        raise NotFound(
+            "not_found", f"no API token {token_id} of employer {employer_id}", "token_id"
+        )
+    return token

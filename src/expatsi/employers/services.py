@@ -30,6 +30,14 @@ from expatsi.employers.models import (
     HrMembership,
     WorkInjuryRating,
 )
+from expatsi.employers.permissions import (
+    may_add_hr_user,
+    may_create_api_token,
+    may_invite_hr,
+    may_manage_api_tokens,
+    may_rate_work_injury,
+    may_register_employer,
+)
 from expatsi.employers.selectors import employer_get
 from expatsi.rules.agreements import work_injury_rate
 from expatsi.rules.errors import Conflict, Forbidden, NotFound, RuleError
@@ -38,11 +46,6 @@ from expatsi.rules.regions import region
 
 TOKEN_PREFIX = "exp_"  # noqa: S105 - a public prefix, not a secret
 log = logging.getLogger(__name__)
-
-
-def _require_agency(actor: Actor, region_code: str) -> None:
-    if not actor.covers_region(region_code):
-        raise Forbidden("forbidden", "only agency staff of this region may do this", "")
 
 
 def employer_create(
@@ -60,7 +63,8 @@ def employer_create(
 ) -> Employer:
     """Register an employer (agency staff only)."""
     code = validation.region_code(region_code)
-    _require_agency(actor, code)
+    if not may_register_employer(actor, code):
+        raise Forbidden("forbidden", "only agency staff of this region may do this", "")
     if kind not in EmployerKind.values:
         raise RuleError(
             "invalid_kind", f"kind must be one of {', '.join(EmployerKind.values)}", "kind"
@@ -100,7 +104,8 @@ def work_injury_rating_set(
     *, actor: Actor, employer: Employer, industry_class: str, grade: str, effective_from: date
 ) -> WorkInjuryRating:
     """Rate an employer from a date on: closes the open rating the day before (history is kept)."""
-    _require_agency(actor, employer.region_code)
+    if not may_rate_work_injury(actor, employer):
+        raise Forbidden("forbidden", "only agency staff of this region may do this", "")
     factor = region(employer.region_code).work_injury_factor
     rate = work_injury_rate(industry_class, grade, factor=factor)
 
@@ -153,7 +158,7 @@ def hr_user_add(
     """Make a NEW user who is HR of ``employer`` (the system only: demo data, tests, scripts).
 
     People reach HR access through :func:`hr_invite`. No path attaches an existing account."""
-    if actor.kind != "system":
+    if not may_add_hr_user(actor):
         raise Forbidden("forbidden", "HR users are invited (hr_invite), not added", "")
     name = _username(username)
     user_model = get_user_model()
@@ -240,14 +245,6 @@ def _username_unavailable() -> Conflict:
     )
 
 
-def _may_invite(actor: Actor, employer: Employer) -> None:
-    is_hr_user = actor.kind == "hr" and actor.via != "token" and employer.pk in actor.employer_ids
-    if not (actor.covers_region(employer.region_code) or is_hr_user):
-        raise Forbidden(
-            "forbidden", "only agency staff or this employer's HR (signed in) invite HR users", ""
-        )
-
-
 def hr_invite(
     *,
     actor: Actor,
@@ -263,7 +260,10 @@ def hr_invite(
     Nothing is looked up by name or address, so the answer is the same whoever the address
     belongs to. The e-mail with the link (``site`` + the acceptance page) leaves after commit; the
     token is in that e-mail only."""
-    _may_invite(actor, employer)
+    if not may_invite_hr(actor, employer):
+        raise Forbidden(
+            "forbidden", "only agency staff or this employer's HR (signed in) invite HR users", ""
+        )
     address = _email(email)
     first = _line(first_name, "first_name", max_length=_max_length("first_name", 150))
     last = _line(last_name, "last_name", max_length=_max_length("last_name", 150))
@@ -392,9 +392,7 @@ def _digest(secret: str) -> str:
 def api_token_create(*, actor: Actor, employer_id: int, name: str) -> tuple[ApiToken, str]:
     """A new token for one employer. The secret is returned once and stored only as a digest."""
     employer = employer_get(actor=actor, employer_id=employer_id)
-    if not (actor.kind == "hr" and actor.via != "token") and not actor.covers_region(
-        employer.region_code
-    ):
+    if not may_create_api_token(actor, employer):
         raise Forbidden(
             "forbidden", "API tokens are created by the employer's HR or agency staff", ""
         )
@@ -420,10 +418,7 @@ def api_token_create(*, actor: Actor, employer_id: int, name: str) -> tuple[ApiT
 
 def api_token_revoke(*, actor: Actor, token_id: int) -> ApiToken:
     token = ApiToken.objects.select_related("employer").filter(pk=token_id).first()
-    if token is None or not (
-        (actor.kind == "hr" and token.employer_id in actor.employer_ids)
-        or actor.covers_region(token.employer.region_code)
-    ):
+    if token is None or not may_manage_api_tokens(actor, token.employer):
         raise NotFound("not_found", f"no API token {token_id} that you may see", "token_id")
     if token.revoked_at is None:
         token.revoked_at = timezone.now()

@@ -1,7 +1,8 @@
-"""The page an invited HR person opens from their e-mail: choose a user name and a password.
+"""The page an invited HR person opens from their e-mail: choose a user name and a password; and
+the choice of employer on the pages where an HR user acts for one of theirs.
 
-Reachable without signing in (the token in the link is the credential). It only ever makes a new
-account; the token is kept out of referrers and caches."""
+The invitation page is reachable without signing in (the token in the link is the credential). It
+only ever makes a new account; the token is kept out of referrers and caches."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,6 +20,7 @@ from django.views.decorators.cache import never_cache
 
 from expatsi.access.actors import client_ip
 from expatsi.employers import services
+from expatsi.employers.models import Employer
 from expatsi.rules.errors import NotFound, RuleError
 from expatsi.web.forms import PortalForm
 
@@ -80,3 +83,14 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     )
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def pick_employer(raw: object, employers: list[Employer]) -> Employer:
+    """The employer a page is about: the one ``raw`` (a query or form value) names among
+    ``employers`` (those the user may act for), else the first. Nobody to act for: 403."""
+    if not employers:
+        raise PermissionDenied
+    for employer in employers:
+        if str(employer.pk) == str(raw):
+            return employer
+    return employers[0]

@@ -7,10 +7,10 @@ An employment or registration the caller may not see is a 404, whatever the reas
 
 # No ``from __future__ import annotations``: ninja reads the query parameters of paginated views
 # through a wrapper living in another module, where string annotations would not resolve.
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
@@ -21,11 +21,10 @@ from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import BirthDate, Day, Email, Id, Identifier, Text
 from expatsi.employers.selectors import employer_get
 from expatsi.insurance import selectors, services
-from expatsi.insurance.models import Employment, Registration, RegistrationStatus
+from expatsi.insurance.models import Employment, Registration
 from expatsi.insurance.selectors import person_get
-from expatsi.people.models import Document
+from expatsi.people.selectors import document_of_person
 from expatsi.people.services import PersonData
-from expatsi.rules.errors import NotFound
 from expatsi.rules.money import format_yuan, parse_yuan
 
 employments_router = Router(tags=["employments"], auth=api_auth)
@@ -234,12 +233,7 @@ def hire(request: HttpRequest, payload: HireIn) -> Registration:
 
 
 def _employment(request: HttpRequest, employment_id: int) -> Employment:
-    found = selectors.employments_visible(request_actor(request)).filter(pk=employment_id).first()
-    if found is None:
-        raise NotFound(
-            "not_found", f"no employment {employment_id} that you may see", "employment_id"
-        )
-    return found
+    return selectors.employment_get(actor=request_actor(request), employment_id=employment_id)
 
 
 @employments_router.get("", response=list[EmploymentOut])
@@ -251,14 +245,9 @@ def employment_list(
     current: bool = False,
 ) -> QuerySet[Employment]:
     """Employment rows (every version) the caller may see; ``current`` keeps those not yet ended."""
-    qs = selectors.employments_visible(request_actor(request))
-    if person_id is not None:
-        qs = qs.filter(person_id=person_id)
-    if employer_id is not None:
-        qs = qs.filter(employer_id=employer_id)
-    if current:
-        qs = qs.filter(Q(end_date__isnull=True) | Q(end_date__gte=timezone.localdate()))
-    return qs.order_by("-start_date", "-pk")
+    return selectors.employment_list(
+        actor=request_actor(request), person_id=person_id, employer_id=employer_id, current=current
+    )
 
 
 @employments_router.get("/{employment_id}", response=EmploymentOut)
@@ -328,32 +317,6 @@ def employment_end(
 # --- registrations ---------------------------------------------------------------------------
 
 
-def deadline_status_q(status: str, today: date) -> Q:
-    """The database filter equal to :func:`registration_deadline_status` giving ``status``."""
-    submitted = Q(status=RegistrationStatus.SUBMITTED)
-    accepted = Q(status=RegistrationStatus.ACCEPTED, registered_on__isnull=False)
-    soon = today + timedelta(days=selectors.DUE_SOON_DAYS)
-    return {
-        "overdue": submitted & Q(deadline__lt=today),
-        "due_soon": submitted & Q(deadline__gte=today, deadline__lte=soon),
-        "on_time": submitted & Q(deadline__gt=soon),
-        "registered_on_time": accepted & Q(registered_on__lte=F("deadline")),
-        "registered_late": accepted & Q(registered_on__gt=F("deadline")),
-        "rejected": Q(status=RegistrationStatus.REJECTED),
-    }[status]
-
-
-def _registration(request: HttpRequest, registration_id: int) -> Registration:
-    found = (
-        selectors.registrations_visible(request_actor(request)).filter(pk=registration_id).first()
-    )
-    if found is None:
-        raise NotFound(
-            "not_found", f"no registration {registration_id} that you may see", "registration_id"
-        )
-    return found
-
-
 @registrations_router.get("", response=list[RegistrationOut])
 @paginate(Pagination)
 def registration_list(
@@ -364,16 +327,13 @@ def registration_list(
     person_id: Id | None = None,
 ) -> QuerySet[Registration]:
     """Registrations the caller may see, soonest deadline first; filter by status and deadline status."""
-    qs = selectors.registrations_visible(request_actor(request))
-    if status is not None:
-        qs = qs.filter(status=status)
-    if deadline_status is not None:
-        qs = qs.filter(deadline_status_q(deadline_status, timezone.localdate()))
-    if employer_id is not None:
-        qs = qs.filter(employer_id=employer_id)
-    if person_id is not None:
-        qs = qs.filter(person_id=person_id)
-    return qs.order_by("deadline", "pk")
+    return selectors.registration_list(
+        actor=request_actor(request),
+        status=status,
+        deadline_status=deadline_status,
+        employer_id=employer_id,
+        person_id=person_id,
+    )
 
 
 # Declared before "/{registration_id}" so that "hire" is not taken for an id.
@@ -386,7 +346,7 @@ def registration_hire(request: HttpRequest, payload: HireIn) -> Status[Registrat
 
 @registrations_router.get("/{registration_id}", response=RegistrationOut)
 def registration_detail(request: HttpRequest, registration_id: int) -> Registration:
-    return _registration(request, registration_id)
+    return selectors.registration_get(actor=request_actor(request), registration_id=registration_id)
 
 
 @registrations_router.post("", response={201: RegistrationOut})
@@ -398,13 +358,9 @@ def registration_submit(
     employment = _employment(request, payload.employment_id)
     permit = None
     if payload.permit_id is not None:
-        permit = Document.objects.filter(
-            pk=payload.permit_id, person_id=employment.person_id
-        ).first()
-        if permit is None:
-            raise NotFound(
-                "not_found", f"no document {payload.permit_id} of this person", "permit_id"
-            )
+        permit = document_of_person(
+            person_id=employment.person_id, document_id=payload.permit_id, field="permit_id"
+        )
     return Status(
         201,
         services.registration_submit(

@@ -33,9 +33,10 @@ from expatsi.insurance.api import (
 from expatsi.insurance.models import CoverageCertificate, Employment, Registration
 from expatsi.insurance.services import certificate_add
 from expatsi.people import imports, services
+from expatsi.people import selectors as people_selectors
 from expatsi.people.models import Document, Passport, Person
-from expatsi.people.permissions import passport_number_for
-from expatsi.rules.eligibility import DocumentSpan, eligibility
+from expatsi.people.permissions import own_person_id, passport_number_for
+from expatsi.rules.eligibility import eligibility
 from expatsi.rules.errors import NotFound, RuleError
 
 router = Router(tags=["employees"], auth=api_auth)
@@ -84,7 +85,7 @@ def _current_passport(obj: Person) -> Passport | None:
     cached = getattr(obj, "current_passports", None)
     if cached is not None:
         return cached[0] if cached else None
-    return obj.passports.filter(is_current=True).first()
+    return people_selectors.current_passport(obj)
 
 
 def _actor_of(context: dict[str, Any] | None) -> Actor:
@@ -132,34 +133,28 @@ class PersonOut(PersonSummaryOut):
 
     @staticmethod
     def resolve_passports(obj: Person) -> QuerySet[Passport]:
-        return obj.passports.order_by("-is_current", "-created_at", "-pk")
+        return people_selectors.passports_of(obj)
 
     @staticmethod
     def resolve_documents(obj: Person) -> QuerySet[Document]:
-        return obj.documents.order_by("kind", "-issued_on", "-pk")
+        return people_selectors.documents_of(obj)
 
     @staticmethod
     def resolve_employments(obj: Person, context: dict[str, Any]) -> QuerySet[Employment]:
-        visible = selectors.employments_visible(_actor_of(context))
-        return visible.filter(person=obj).order_by("-start_date", "-pk")
+        return selectors.employments_of_person(actor=_actor_of(context), person=obj)
 
     @staticmethod
     def resolve_registrations(obj: Person, context: dict[str, Any]) -> QuerySet[Registration]:
-        visible = selectors.registrations_visible(_actor_of(context))
-        return visible.filter(person=obj).order_by("-deadline", "-pk")
+        return selectors.registrations_of_person(actor=_actor_of(context), person=obj)
 
     @staticmethod
     def resolve_certificates(obj: Person) -> QuerySet[CoverageCertificate]:
-        return obj.coverage_certificates.order_by("-valid_to", "-pk")
+        return selectors.certificates_of(obj)
 
     @staticmethod
     def resolve_eligibility(obj: Person) -> dict[str, Any]:
         today = timezone.localdate()
-        spans = [
-            DocumentSpan(kind, start, end)
-            for kind, start, end in obj.documents.values_list("kind", "valid_from", "valid_to")
-        ]
-        result = eligibility(spans, today)
+        result = eligibility(people_selectors.document_spans(obj), today)
         return {
             "on": today,
             "eligible": result.eligible,
@@ -227,7 +222,7 @@ def employee_list(request: HttpRequest, q: str = "") -> QuerySet[Person]:
     """People the caller may see; ``q`` matches a name, a passport number (any, also earlier ones)
     or a social security number."""
     current = Prefetch(
-        "passports", queryset=Passport.objects.filter(is_current=True), to_attr="current_passports"
+        "passports", queryset=people_selectors.current_passports(), to_attr="current_passports"
     )
     return selectors.person_search(
         actor=request_actor(request), query=q, limit=None
@@ -255,10 +250,10 @@ def employee_hire(request: HttpRequest, payload: HireIn) -> Status[Person]:
 @router.get("/me", response=PersonOut)
 def employee_me(request: HttpRequest) -> Person:
     """The signed-in foreign employee's own record."""
-    actor = request_actor(request)
-    if actor.person_id is None:
+    person_id = own_person_id(request_actor(request))
+    if person_id is None:
         raise NotFound("not_found", "you are not signed in as a foreign employee", "")
-    return _person(request, actor.person_id, audit=True)
+    return _person(request, person_id, audit=True)
 
 
 @router.get("/{person_id}", response=PersonOut)
@@ -295,8 +290,7 @@ def passport_replace(request: HttpRequest, person_id: int, payload: PassportIn) 
 @router.get("/{person_id}/certificates", response=list[CertificateOut])
 @paginate(Pagination)
 def certificate_list(request: HttpRequest, person_id: int) -> QuerySet[CoverageCertificate]:
-    person = _person(request, person_id, audit=True)
-    return person.coverage_certificates.order_by("-valid_to", "-pk")
+    return selectors.certificates_of(_person(request, person_id, audit=True))
 
 
 @router.post("/{person_id}/certificates", response={201: CertificateOut})

@@ -26,10 +26,10 @@ from expatsi.access.actors import Actor
 from expatsi.access.crypto import search_hashes
 from expatsi.employers.models import Employer
 from expatsi.insurance.models import Registration, RegistrationStatus
+from expatsi.insurance.permissions import require_file_for
 from expatsi.insurance.services import (
     HireData,
     HireWarning,
-    _require_hr_of,
     hire_register,
     hire_warnings,
 )
@@ -366,7 +366,7 @@ def hires_import(
     every row's errors (row number as in the sheet, column, code, message) and, for good rows,
     whether the hire is new or already registered.
     """
-    _require_hr_of(actor, employer)
+    require_file_for(actor, employer)
     today = today or timezone.localdate()
     report = ImportReport(dry_run=dry_run)
     if not rows:

@@ -1,24 +1,33 @@
-"""Reads for employment and registration, in the actor's scope.
+"""Reads of people, employment and registration, in the actor's scope.
 
-Which people an actor may see is decided here, not in ``people``: HR see the people their
-employers employ and region staff the people employed in their regions, so the answer needs
-employment, which lives in this context. An invisible person is simply not found."""
+Which people, employments and registrations an actor may see is decided in
+``insurance.permissions`` (who sees which people needs employment, which lives in this context);
+every read here applies it. What the actor may not see is simply not found."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from expatsi.access.actors import Actor
 from expatsi.access.crypto import search_hashes
 from expatsi.audit.services import audit_record
-from expatsi.insurance.models import Employment, Registration, RegistrationStatus
+from expatsi.employers.models import Employer
+from expatsi.employers.permissions import may_act_in_region
+from expatsi.insurance import permissions
+from expatsi.insurance.models import (
+    CoverageCertificate,
+    Employment,
+    Registration,
+    RegistrationStatus,
+)
 from expatsi.people.models import Person
 from expatsi.rules.deadlines import clock
 from expatsi.rules.errors import NotFound
+from expatsi.rules.regions import regions
 
 # "Due soon" on pages and in the API: the registration clock's due_soon_days in deadlines.toml.
 DUE_SOON_DAYS = clock("registration").due_soon_days
@@ -50,69 +59,21 @@ def registration_deadline_status(reg: Registration, today: date | None = None) -
 
 def registrations_visible(actor: Actor) -> QuerySet[Registration]:
     qs = Registration.objects.select_related("person", "employer")
-    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
-        return qs
-    if actor.kind == "agency":
-        return qs.filter(employer__region_code__in=actor.regions or ())
-    if actor.kind == "hr":
-        today = timezone.localdate()
-        return qs.filter(employer_id__in=actor.employer_ids).filter(
-            Q(employment__end_date__isnull=True) | Q(employment__end_date__gte=today)
-        )
-    if actor.kind == "employee" and actor.person_id is not None:
-        return qs.filter(person_id=actor.person_id)
-    return qs.none()
+    scope = permissions.registration_scope(actor)
+    return qs if scope is None else qs.filter(scope)
 
 
 def employments_visible(actor: Actor) -> QuerySet[Employment]:
     qs = Employment.objects.select_related("person", "employer")
-    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
-        return qs
-    if actor.kind == "agency":
-        return qs.filter(employer__region_code__in=actor.regions or ())
-    if actor.kind == "hr":
-        today = timezone.localdate()
-        engaged = (
-            Employment.objects.filter(employer_id__in=actor.employer_ids)
-            .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-            .values("person_id")
-        )
-        return qs.filter(employer_id__in=actor.employer_ids, person_id__in=engaged)
-    if actor.kind == "employee" and actor.person_id is not None:
-        return qs.filter(person_id=actor.person_id)
-    return qs.none()
-
-
-# --- people, in the actor's scope ---------------------------------------------------------
-
-
-def current_employment_q(employer_ids: frozenset[int]) -> Exists:
-    today = timezone.localdate()
-    return Exists(
-        Employment.objects.filter(person=OuterRef("pk"), employer_id__in=employer_ids).filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=today)
-        )
-    )
+    scope = permissions.employment_scope(actor)
+    return qs if scope is None else qs.filter(scope)
 
 
 def persons_visible(actor: Actor) -> QuerySet[Person]:
     """Agency: its regions; HR: people its employers employ now (or will); employee: themself."""
+    scope = permissions.person_scope(actor)
     qs = Person.objects.all()
-    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
-        return qs
-    if actor.kind == "agency":
-        return qs.filter(
-            Exists(
-                Employment.objects.filter(
-                    person=OuterRef("pk"), employer__region_code__in=actor.regions or ()
-                )
-            )
-        )
-    if actor.kind == "hr":
-        return qs.filter(current_employment_q(actor.employer_ids))
-    if actor.kind == "employee" and actor.person_id is not None:
-        return qs.filter(pk=actor.person_id)
-    return qs.none()
+    return qs if scope is None else qs.filter(scope)
 
 
 def person_get(*, actor: Actor, person_id: int, audit: bool = True) -> Person:
@@ -146,3 +107,155 @@ def person_search(*, actor: Actor, query: str = "", limit: int | None = 50) -> Q
         ).distinct()
     qs = qs.order_by("family_name", "given_names", "pk")
     return qs if limit is None else qs[:limit]
+
+
+def certificates_of(person: Person) -> QuerySet[CoverageCertificate]:
+    """The person's certificates of coverage, latest ending first (the caller found the person
+    through :func:`person_get`)."""
+    return person.coverage_certificates.order_by("-valid_to", "-pk")
+
+
+# --- employments ----------------------------------------------------------------------------------
+
+
+def employment_get(*, actor: Actor, employment_id: int) -> Employment:
+    found = employments_visible(actor).filter(pk=employment_id).first()
+    if found is None:
+        raise NotFound(
+            "not_found", f"no employment {employment_id} that you may see", "employment_id"
+        )
+    return found
+
+
+def employment_list(
+    *,
+    actor: Actor,
+    person_id: int | None = None,
+    employer_id: int | None = None,
+    current: bool = False,
+) -> QuerySet[Employment]:
+    """Employment rows (every version) the actor may see, latest start first; ``current`` keeps
+    those not yet ended."""
+    qs = employments_visible(actor)
+    if person_id is not None:
+        qs = qs.filter(person_id=person_id)
+    if employer_id is not None:
+        qs = qs.filter(employer_id=employer_id)
+    if current:
+        qs = qs.filter(Q(end_date__isnull=True) | Q(end_date__gte=timezone.localdate()))
+    return qs.order_by("-start_date", "-pk")
+
+
+# --- registrations --------------------------------------------------------------------------------
+
+# The HR home page's sort orders: by deadline or by name, either way round.
+REGISTRATION_SORTS: dict[str, tuple[str, ...]] = {
+    "deadline": ("deadline", "person__family_name"),
+    "-deadline": ("-deadline", "person__family_name"),
+    "name": ("person__family_name", "person__given_names"),
+    "-name": ("-person__family_name", "-person__given_names"),
+}
+
+
+def deadline_status_q(status: str, today: date) -> Q:
+    """The database filter equal to :func:`registration_deadline_status` giving ``status``."""
+    submitted = Q(status=RegistrationStatus.SUBMITTED)
+    accepted = Q(status=RegistrationStatus.ACCEPTED, registered_on__isnull=False)
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+    return {
+        "overdue": submitted & Q(deadline__lt=today),
+        "due_soon": submitted & Q(deadline__gte=today, deadline__lte=soon),
+        "on_time": submitted & Q(deadline__gt=soon),
+        "registered_on_time": accepted & Q(registered_on__lte=F("deadline")),
+        "registered_late": accepted & Q(registered_on__gt=F("deadline")),
+        "rejected": Q(status=RegistrationStatus.REJECTED),
+    }[status]
+
+
+def registration_get(*, actor: Actor, registration_id: int) -> Registration:
+    """One registration the actor may see, with its employment and permit."""
+    found = (
+        registrations_visible(actor)
+        .select_related("employment", "permit")
+        .filter(pk=registration_id)
+        .first()
+    )
+    if found is None:
+        raise NotFound(
+            "not_found", f"no registration {registration_id} that you may see", "registration_id"
+        )
+    return found
+
+
+def registration_list(
+    *,
+    actor: Actor,
+    status: str | None = None,
+    deadline_status: str | None = None,
+    employer_id: int | None = None,
+    person_id: int | None = None,
+    today: date | None = None,
+) -> QuerySet[Registration]:
+    """Registrations the actor may see, soonest deadline first."""
+    qs = registrations_visible(actor)
+    if status is not None:
+        qs = qs.filter(status=status)
+    if deadline_status is not None:
+        qs = qs.filter(deadline_status_q(deadline_status, today or timezone.localdate()))
+    if employer_id is not None:
+        qs = qs.filter(employer_id=employer_id)
+    if person_id is not None:
+        qs = qs.filter(person_id=person_id)
+    return qs.order_by("deadline", "pk")
+
+
+def registrations_awaiting_decision(*, actor: Actor) -> QuerySet[Registration]:
+    """Submitted registrations in the actor's scope, the most urgent first (the agency's queue)."""
+    return registration_list(actor=actor, status=RegistrationStatus.SUBMITTED)
+
+
+def registrations_of_employer(
+    *, actor: Actor, employer: Employer, sort: str = "deadline"
+) -> QuerySet[Registration]:
+    """The employer's registrations in the actor's scope, in one of ``REGISTRATION_SORTS``."""
+    order = REGISTRATION_SORTS.get(sort, REGISTRATION_SORTS["deadline"])
+    return registrations_visible(actor).filter(employer=employer).order_by(*order, "pk")
+
+
+def registrations_of_person(
+    *, actor: Actor, person: Person, newest: str = "deadline"
+) -> QuerySet[Registration]:
+    """The person's registrations the actor may see, newest first by ``deadline`` or by
+    ``submitted`` (the person page)."""
+    field = "-submitted_at" if newest == "submitted" else "-deadline"
+    return registrations_visible(actor).filter(person=person).order_by(field, "-pk")
+
+
+def employments_of_person(*, actor: Actor, person: Person) -> QuerySet[Employment]:
+    """The person's employments the actor may see (HR: with their own employer), latest first."""
+    return employments_visible(actor).filter(person=person).order_by("-start_date", "-pk")
+
+
+@dataclass(frozen=True, slots=True)
+class RegionLoad:
+    """Submitted registrations of one region, and how many of them are overdue."""
+
+    code: str
+    submitted: int
+    overdue: int
+
+
+def registration_load_by_region(*, actor: Actor, today: date | None = None) -> list[RegionLoad]:
+    """Every region the actor works in (and any other where it sees a registration), with its
+    submitted and overdue registrations: the agency home page's table."""
+    today = today or timezone.localdate()
+    open_regs = registrations_visible(actor).filter(status=RegistrationStatus.SUBMITTED)
+    by_region = {
+        str(row["employer__region_code"]): (row["submitted"], row["overdue"])
+        for row in open_regs.values("employer__region_code").annotate(
+            overdue=Count("id", filter=Q(deadline__lt=today)),
+            submitted=Count("id"),
+        )
+    }
+    codes = {c for c in regions() if may_act_in_region(actor, c)} | set(by_region)
+    return [RegionLoad(code, *by_region.get(code, (0, 0))) for code in sorted(codes)]

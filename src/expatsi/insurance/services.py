@@ -16,6 +16,7 @@ from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
 from expatsi.employers.models import Employer
+from expatsi.insurance import permissions
 from expatsi.insurance.models import (
     CoverageCertificate,
     Employment,
@@ -39,15 +40,6 @@ from expatsi.rules.penalties import late_fee
 SSN_ATTEMPTS = 5
 
 
-def _require_hr_of(actor: Actor, employer: Employer) -> None:
-    """HR of this employer, or agency staff of its region."""
-    if actor.kind == "hr" and employer.pk in actor.employer_ids:
-        return
-    if actor.covers_region(employer.region_code):
-        return
-    raise NotFound("not_found", f"no employer {employer.pk} that you may act for", "employer_id")
-
-
 # --- employment ------------------------------------------------------------------------------
 
 
@@ -64,7 +56,7 @@ def employment_start(
     seconded_by_country: str = "",
 ) -> Employment:
     """Record that ``employer`` employs ``person`` from ``start_date`` (the domestic entity enrols)."""
-    _require_hr_of(actor, employer)
+    permissions.require_file_for(actor, employer)
     validation.span(start_date, end_date, start_field="start_date", end_field="end_date")
     if contract_wage < 0:
         raise RuleError("negative_wage", "the contract wage must be ≥ 0", "contract_wage")
@@ -137,7 +129,7 @@ def employment_change(
         )
         if current is None:
             raise NotFound("not_found", f"no employment {employment_id}", "employment_id")
-        _require_hr_of(actor, current.employer)
+        permissions.require_file_for(actor, current.employer)
         if current.end_date is not None and current.end_reason == "changed":
             raise Conflict(
                 "superseded",
@@ -191,7 +183,7 @@ def employment_end(*, actor: Actor, employment_id: int, on: date) -> Employment:
         )
         if emp is None:
             raise NotFound("not_found", f"no employment {employment_id}", "employment_id")
-        _require_hr_of(actor, emp.employer)
+        permissions.require_file_for(actor, emp.employer)
         if emp.end_reason == "changed":
             raise Conflict(
                 "superseded",
@@ -271,7 +263,7 @@ def registration_submit(
     permanent resident ID card instead runs from the start of employment (SIL Art. 58).
     """
     employer = employment.employer
-    _require_hr_of(actor, employer)
+    permissions.require_file_for(actor, employer)
     if permit is None:
         permit = (
             Document.objects.filter(
@@ -381,13 +373,9 @@ def _decidable(actor: Actor, registration_id: int, *, with_person: bool = False)
     qs = Registration.objects.select_for_update().select_related("employer")
     if with_person:
         qs = qs.select_related("person")
-    reg = qs.filter(pk=registration_id).first()
-    if reg is None or not actor.covers_region(reg.employer.region_code):
-        if reg is not None and actor.kind == "hr" and reg.employer_id in actor.employer_ids:
-            raise Forbidden("forbidden", "only agency staff decide registrations", "")
-        raise NotFound(
-            "not_found", f"no registration {registration_id} that you may see", "registration_id"
-        )
+    reg = permissions.require_decide_registration(
+        actor, qs.filter(pk=registration_id).first(), registration_id
+    )
     if reg.status != RegistrationStatus.SUBMITTED:
         raise Conflict("wrong_state", f"the registration is {reg.status}, not submitted", "status")
     return reg
@@ -488,7 +476,7 @@ class HireData:
 def hire_register(*, actor: Actor, employer: Employer, data: HireData) -> Registration:
     """Register a new hire in one go: person (or the same person again), documents, employment and
     the social insurance registration. All or nothing."""
-    _require_hr_of(actor, employer)
+    permissions.require_file_for(actor, employer)
     if data.permit_kind not in (
         DocumentKind.INTEGRATED_CARD,
         DocumentKind.WORK_PERMIT,
@@ -547,7 +535,7 @@ def certificate_add(
     *, actor: Actor, person: Person, number: str, country: str, valid_from: date, valid_to: date
 ) -> CoverageCertificate:
     """File a home country's certificate of coverage; only agreement countries issue valid ones."""
-    if actor.kind not in ("agency", "hr", "system"):
+    if not permissions.may_file_certificate(actor):
         raise Forbidden("forbidden", "certificates are filed by HR or agency staff", "")
     code = validation.nationality(country, field="country")
     if code not in agreements() or agreements()[code].in_force is None:

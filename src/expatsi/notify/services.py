@@ -22,9 +22,11 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from expatsi.access.actors import Actor
 from expatsi.employers.models import Employer
 from expatsi.notify.messages import render
 from expatsi.notify.models import Notification
+from expatsi.notify.selectors import notification_get, notifications_visible
 
 log = logging.getLogger(__name__)
 
@@ -116,3 +118,17 @@ def notify_employer_hr(
         if note is not None:
             sent.append(note)
     return sent
+
+
+def notification_mark_read(*, actor: Actor, notification_id: int) -> Notification:
+    """Mark one of the actor's own notifications read (again: no change); another's is not found."""
+    note = notification_get(actor=actor, notification_id=notification_id)
+    if note.read_at is None:
+        note.read_at = timezone.now()
+        note.save(update_fields=["read_at"])
+    return note
+
+
+def notifications_mark_all_read(*, actor: Actor) -> int:
+    """Mark every unread notification of the actor read; the number marked."""
+    return notifications_visible(actor).filter(read_at__isnull=True).update(read_at=timezone.now())

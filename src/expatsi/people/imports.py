@@ -28,6 +28,7 @@ from expatsi.access.actors import Actor
 from expatsi.access.crypto import search_hashes
 from expatsi.audit.services import audit_record
 from expatsi.people.models import Direction, EntryExit, Passport, Person
+from expatsi.people.permissions import may_import_entry_exit
 from expatsi.rules.dates import parse_date
 from expatsi.rules.errors import Forbidden, RowError, RuleError
 
@@ -155,7 +156,7 @@ def entry_exit_import(*, actor: Actor, content: bytes, visible: QuerySet[Person]
 
     ``visible`` is the people the actor may see (insurance.selectors.persons_visible): who is in
     scope depends on employment, a context above this one, so the caller passes the set in."""
-    if actor.kind not in ("agency", "system"):
+    if not may_import_entry_exit(actor):
         raise Forbidden("forbidden", "only agency staff import entry/exit records", "")
     batch = hashlib.sha256(content).hexdigest()
     rows, errors = _parse(content)

@@ -1,4 +1,10 @@
-"""Who may see what of a person's identity documents: the one place the rule is written down.
+"""Who may register people and see their identity documents: the one place the rules are
+written down. Which people an actor may see at all depends on employment and is decided in
+``expatsi.insurance.permissions``.
+
+**Registering people** (a new person, a new passport, a document): agency staff, employers' HR
+and system jobs — never the foreign employee, whose documents their employer or the agency files.
+The **entry/exit import** from the border authority is the agency's (and system jobs').
 
 **Passport numbers** are shown whole or as ``****1234`` (the last four characters, never more than
 half; :func:`expatsi.access.crypto.masked`), in the portal, the API and every export:
@@ -23,6 +29,7 @@ from __future__ import annotations
 from expatsi.access.actors import Actor
 from expatsi.access.crypto import masked
 from expatsi.people.models import Passport
+from expatsi.rules.errors import Forbidden
 
 
 def may_see_full_passport(actor: Actor, person_id: int, *, current: bool) -> bool:
@@ -43,3 +50,23 @@ def passport_number_for(actor: Actor, passport: Passport) -> str:
     if may_see_full_passport(actor, passport.person_id, current=passport.is_current):
         return number
     return masked(number)
+
+
+def may_register_people(actor: Actor) -> bool:
+    """Create a person, replace a passport, file a document."""
+    return actor.kind in ("agency", "hr", "system")
+
+
+def require_register_people(actor: Actor) -> None:
+    if not may_register_people(actor):
+        raise Forbidden("forbidden", "only agency staff and employers' HR register people", "")
+
+
+def may_import_entry_exit(actor: Actor) -> bool:
+    """Import the border authority's entry/exit records."""
+    return actor.is_agency
+
+
+def own_person_id(actor: Actor) -> int | None:
+    """The person whose own record this actor reads as theirs: a foreign employee's; else None."""
+    return actor.person_id if actor.kind == "employee" else None

@@ -12,7 +12,8 @@ from expatsi.access.actors import Actor
 from expatsi.access.crypto import search_hashes
 from expatsi.audit.services import audit_record
 from expatsi.people.models import Document, DocumentKind, Language, Passport, Person, Sex
-from expatsi.rules.errors import Conflict, Forbidden, RuleError
+from expatsi.people.permissions import require_register_people
+from expatsi.rules.errors import Conflict, RuleError
 from expatsi.rules.identifiers import check_id
 
 # A number on file for someone else is refused with the same words whoever holds it and wherever
@@ -54,11 +55,6 @@ class PersonData:
     preferred_language: str = Language.EN
 
 
-def _may_create_people(actor: Actor) -> None:
-    if actor.kind not in ("agency", "hr", "system"):
-        raise Forbidden("forbidden", "only agency staff and employers' HR register people", "")
-
-
 def person_find_or_create(*, actor: Actor, data: PersonData) -> tuple[Person, bool]:
     """The person holding this passport, or a new one.
 
@@ -66,7 +62,7 @@ def person_find_or_create(*, actor: Actor, data: PersonData) -> tuple[Person, bo
     social security number for life). A passport already held by someone with another name or
     birth date is a conflict, never a silent merge.
     """
-    _may_create_people(actor)
+    require_register_people(actor)
     # Names and contact details reach e-mail headers and other systems: one line each, no control
     # characters, within the model's lengths; the address must be one.
     family = validation.required_text(data.family_name, "family_name", max_length=100)
@@ -140,7 +136,7 @@ def passport_replace(
     expires_on: date | None = None,
 ) -> Passport:
     """A new passport becomes current; the old one stays on file (history)."""
-    _may_create_people(actor)
+    require_register_people(actor)
     number = validation.passport_number(number)
     country = validation.nationality(country, field="passport_country")
     if issued_on is not None:
@@ -184,7 +180,7 @@ def document_add(
     authority: str = "",
 ) -> Document:
     """File a work permit, Integrated Card, press card, residence permit or PR card."""
-    _may_create_people(actor)
+    require_register_people(actor)
     if kind not in DocumentKind.values:
         raise RuleError(
             "invalid_document_kind", f"kind must be one of {', '.join(DocumentKind.values)}", "kind"

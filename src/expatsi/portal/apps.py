@@ -14,3 +14,9 @@ class PortalConfig(AppConfig):
         regions()
         agreements()
         work_injury_classes()
+
+        # The menu is drawn by web (below every app) and decided here, by the pages' policies.
+        from expatsi.portal.navigation import menu
+        from expatsi.web.navigation import register_menu
+
+        register_menu(menu)

@@ -11,12 +11,12 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from expatsi.access.actors import actor_for_user, client_ip
-from expatsi.audit.selectors import AuditFilter, AuditScope, audit_actions, audit_events
+from expatsi.audit.permissions import may_read_audit_trail
+from expatsi.audit.selectors import AuditFilter, audit_actions, audit_events
 from expatsi.audit.services import audit_check, audit_last_full_verification
-from expatsi.employers.selectors import employers_visible
-from expatsi.insurance.selectors import persons_visible
+from expatsi.portal.selectors import audit_scope
 from expatsi.rules.errors import Forbidden
+from expatsi.web.actors import request_actor
 
 PAGE_SIZE = 50
 
@@ -47,8 +47,8 @@ class AuditFilterForm(forms.Form):
 @login_required
 @require_GET
 def event_list(request: HttpRequest) -> HttpResponse:
-    actor = actor_for_user(request.user, ip=client_ip(request))
-    if actor.kind != "agency":
+    actor = request_actor(request)
+    if not may_read_audit_trail(actor):
         raise PermissionDenied
     form = AuditFilterForm(request.GET or None)
     filters = AuditFilter()
@@ -62,11 +62,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
             date_to=d["date_to"],
         )
     try:
-        scope = AuditScope(
-            person_ids=persons_visible(actor).values("pk"),
-            employer_ids=employers_visible(actor).values_list("pk", flat=True),
-        )
-        events = audit_events(actor=actor, filters=filters, scope=scope)
+        events = audit_events(actor=actor, filters=filters, scope=audit_scope(actor))
     except Forbidden as exc:  # pragma: no cover - checked above, kept for defence in depth
         raise PermissionDenied from exc
     if form.is_bound and not form.is_valid():

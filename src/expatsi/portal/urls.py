@@ -20,17 +20,5 @@ urlpatterns = [
     path("account/two-step/", twofactor_views.two_step, name="two_step"),
     path("logout/", auth_views.LogoutView.as_view(next_page="home"), name="logout"),
     path("me/", views.me, name="me"),
-    path("hires/new/", views.hire_new, name="hire_new"),
-    path("hires/import/", views.hire_import, name="hire_import"),
-    path("hires/import/apply/", views.hire_import_apply, name="hire_import_apply"),
-    path("hires/import/template.<str:fmt>", views.import_template, name="import_template"),
     path("people/<int:pk>/", views.person_detail, name="person_detail"),
-    path("registrations/", views.registrations, name="registrations"),
-    path("registrations/<int:pk>/", views.registration_detail, name="registration_detail"),
-    path(
-        "registrations/<int:pk>/accept/", views.registration_accept_view, name="registration_accept"
-    ),
-    path(
-        "registrations/<int:pk>/reject/", views.registration_reject_view, name="registration_reject"
-    ),
 ]

@@ -11,12 +11,13 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from expatsi.access.actors import actor_for_user, client_ip
 from expatsi.access.twofactor import verification_missing
 from expatsi.rules.identifiers import country as country_lookup
 from expatsi.rules.regions import regions
+from expatsi.web.actors import request_actor
 from expatsi.web.errors import rule_message
 from expatsi.web.formatting import yuan
+from expatsi.web.navigation import menu_for
 
 register = template.Library()
 
@@ -71,8 +72,8 @@ def portal_user(context: template.Context) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)
     kind = "anonymous"
-    if user is not None and user.is_authenticated:
-        kind = actor_for_user(user, ip=client_ip(request)).kind
+    if request is not None and user is not None and user.is_authenticated:
+        kind = request_actor(request).kind
     return {"user": user, "kind": kind, "csrf_token": context.get("csrf_token")}
 
 
@@ -83,41 +84,11 @@ def portal_nav(context: template.Context) -> dict[str, Any]:
     items: list[tuple[str, str]] = []
     kind = "anonymous"
     # Before the second step of signing in, no page but that step answers: offer none.
-    if user is not None and user.is_authenticated and not verification_missing(user):
-        actor = actor_for_user(user, ip=client_ip(request))
+    signed_in = user is not None and user.is_authenticated
+    if request is not None and signed_in and not verification_missing(user):
+        actor = request_actor(request)
         kind = actor.kind
-        items.append((reverse("home"), _("Home")))
-        if actor.kind == "hr":
-            items.append((reverse("hire_new"), _("Register a new hire")))
-            items.append((reverse("hire_import"), _("Bulk import")))
-        if actor.kind == "employee":
-            items.append((reverse("me"), _("My record")))
-        if actor.kind == "agency":
-            items.append((reverse("registrations"), _("Registrations")))
-            audit = _url("audit:list")
-            if audit:
-                items.append((audit, _("Audit trail")))
-        optional = [("cards:list", _("Cards"))]
-        if actor.kind == "agency":
-            optional += [
-                ("cards:queue", _("Card decisions")),
-                ("billing:collection", _("Collection")),
-                ("billing:payments", _("Payments")),
-                ("benefits:queue", _("Lump sums")),
-            ]
-        elif actor.kind == "hr":
-            optional += [
-                ("billing:bills", _("Bills")),
-                ("billing:declarations", _("Contribution bases")),
-                ("billing:payments", _("Payments")),
-            ]
-        elif actor.kind == "employee":
-            optional += [
-                ("billing:me", _("My contributions")),
-                ("benefits:leaving", _("Leaving China")),
-            ]
-        optional += [("notify:inbox", _("Inbox"))]
-        for name, label in optional:
+        for name, label in menu_for(actor):
             url = _url(name)
             if url:
                 items.append((url, label))

@@ -1,0 +1,51 @@
+"""The menu of a signed-in actor: the pages their role may open, asked of each app's permission
+policy (the same questions the pages ask), in a fixed order. Registered with ``web`` at start."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from expatsi.access.actors import Actor
+from expatsi.audit.permissions import may_read_audit_trail
+from expatsi.benefits import permissions as benefits
+from expatsi.cards.permissions import may_decide_applications
+from expatsi.insurance.permissions import may_decide_registrations, may_use_hire_pages
+from expatsi.people.permissions import own_person_id
+
+
+def menu(actor: Actor) -> list[tuple[str, str]]:
+    items = [("home", _("Home"))]
+    if may_use_hire_pages(actor):
+        items += [("hire_new", _("Register a new hire")), ("hire_import", _("Bulk import"))]
+    if own_person_id(actor) is not None:
+        items.append(("me", _("My record")))
+    if may_decide_registrations(actor):
+        items.append(("registrations", _("Registrations")))
+    if may_read_audit_trail(actor):
+        items.append(("audit:list", _("Audit trail")))
+    items.append(("cards:list", _("Cards")))
+    if may_decide_applications(actor):
+        items.append(("cards:queue", _("Card decisions")))
+    items += _billing(actor)
+    if benefits.is_staff(actor):
+        items.append(("benefits:queue", _("Lump sums")))
+    if benefits.is_person(actor):
+        items.append(("benefits:leaving", _("Leaving China")))
+    items.append(("notify:inbox", _("Inbox")))
+    return items
+
+
+def _billing(actor: Actor) -> list[tuple[str, str]]:
+    """Billing's pages by role: billing's own rules (``billing.views``), which have no policy
+    module yet; ask it here once it has one."""
+    if actor.kind == "agency":
+        return [("billing:collection", _("Collection")), ("billing:payments", _("Payments"))]
+    if actor.kind == "hr":
+        return [
+            ("billing:bills", _("Bills")),
+            ("billing:declarations", _("Contribution bases")),
+            ("billing:payments", _("Payments")),
+        ]
+    if own_person_id(actor) is not None:
+        return [("billing:me", _("My contributions"))]
+    return []
