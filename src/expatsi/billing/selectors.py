@@ -27,12 +27,14 @@ from expatsi.billing.models import (
 )
 from expatsi.billing.payments import (
     BillState,
+    EmployerBalance,
     account_credits,
     bill_state,
     contribution_months,
+    employer_balance,
 )
 from expatsi.employers.models import Employer
-from expatsi.employers.selectors import employers_visible
+from expatsi.employers.selectors import employer_get, employers_visible
 from expatsi.insurance.selectors import person_get
 from expatsi.people.models import Person
 from expatsi.rules.accounts import Statement, statement
@@ -135,6 +137,22 @@ def payments_visible(actor: Actor, *, employer_id: int | None = None) -> QuerySe
 
 def payment_allocations(payment: Payment) -> QuerySet[Allocation]:
     return payment.allocations.select_related("bill").order_by("id")
+
+
+@dataclass(frozen=True)
+class Balance:
+    employer: Employer
+    on: date
+    amounts: EmployerBalance
+
+
+def balance_get(*, actor: Actor, employer_id: int, on: date | None = None) -> Balance:
+    """What an employer whose bills the actor may see owes on ``on`` (default today)."""
+    employer = employer_get(actor=actor, employer_id=employer_id)
+    if not permissions.may_see_bills(actor, employer):
+        raise NotFound("not_found", f"no balance of employer {employer_id} that you may see", "")
+    on = on or timezone.localdate()
+    return Balance(employer, on, employer_balance(employer, on))
 
 
 def arrears(actor: Actor, on: date | None = None) -> list[BillRow]:
@@ -311,6 +329,22 @@ def my_statement(actor: Actor, on: date | None = None, person_id: int | None = N
     """The individual account on ``on`` (default today), year by year, from credited contributions."""
     pid = _person_for(actor, person_id)
     return statement(account_credits(pid), on or timezone.localdate())
+
+
+@dataclass(frozen=True)
+class Account:
+    """The individual account of the person the actor may read, on a day."""
+
+    person_id: int
+    on: date
+    months_counted: int
+    statement: Statement
+
+
+def my_account(actor: Actor, on: date | None = None) -> Account:
+    on = on or timezone.localdate()
+    st = my_statement(actor, on)
+    return Account(actor.person_id or 0, on, my_months_counted(actor), st)
 
 
 def credits_by_year(actor: Actor, person_id: int | None = None) -> dict[int, int]:
