@@ -60,7 +60,7 @@ MESSAGES: dict[str, Promise] = {
     "not_utf8": _("The CSV file must be saved as UTF-8."),
     "not_xlsx": _("The file is not an Excel workbook (.xlsx)."),
     "unsupported_file": _("Upload a .csv or .xlsx file."),
-    "too_large": _("The file is larger than %(mb)s MB: split it into smaller files."),
+    "too_large": _("The file is larger than %(size)s: split it into smaller files."),
     "too_many_rows": _("Too many rows in one file: split it into files of at most 5,000 rows."),
     "conflict": _("The row clashes with data already on file."),
     "not_interrupted": _("Only an interrupted billing run can be resumed."),

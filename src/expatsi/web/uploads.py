@@ -38,9 +38,10 @@ def max_upload_bytes() -> int:
     return int(settings.EXPATSI_MAX_UPLOAD_BYTES)
 
 
-def _megabytes(size: int) -> str:
-    mb = size / (1024 * 1024)
-    return f"{mb:.0f}" if mb == int(mb) else f"{mb:.1f}"
+def _size_text(size: int) -> str:
+    """``10 MB`` for whole megabytes (of 1,048,576 bytes, as the cap is set), else ``1000 bytes``."""
+    mb, rest = divmod(size, 1024 * 1024)
+    return f"{mb} MB" if mb and not rest else f"{size} bytes"
 
 
 def upload_read(
@@ -51,8 +52,8 @@ def upload_read(
     limit = max_upload_bytes()
     data = file.read(limit + 1)
     if len(data) > limit:
-        mb = _megabytes(limit)
-        raise RuleError("too_large", f"the file is larger than {mb} MB", field, {"mb": mb})
+        size = _size_text(limit)
+        raise RuleError("too_large", f"the file is larger than {size}", field, {"size": size})
     return Upload(file.name or default_name, data)
 
 
