@@ -8,6 +8,8 @@ billing tests' two tenants (Beijing Co. in 110000, Shanghai Rep Office in 310000
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from expatsi.access.actors import PUBLIC, SYSTEM, Actor
@@ -36,7 +38,7 @@ AGENCY = {"agency_all", "agency_here", "agency_elsewhere"}
 AGENCY_OF_REGION = {"agency_all", "agency_here", "system"}
 
 
-def answers(question) -> set[str]:
+def answers(question: Callable[[Actor], bool]) -> set[str]:
     """The roles for which ``question(actor)`` is true."""
     return {name for name, actor in ROLES.items() if question(actor)}
 
@@ -51,7 +53,7 @@ def _in_world(actor: Actor, world: BillingWorld) -> Actor:
     )
 
 
-def refusal(check, actor: Actor) -> type[Exception] | None:
+def refusal(check: Callable[[Actor, Employer], None], actor: Actor) -> type[Exception] | None:
     try:
         check(actor, EMPLOYER)
     except (Forbidden, NotFound) as exc:
