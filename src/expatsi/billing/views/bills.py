@@ -8,9 +8,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from expatsi.billing import exports, permissions, provenance, selectors
-from expatsi.billing.payments import bill_state, employer_balance
 from expatsi.billing.views.common import (
-    bill_or_404,
+    balance_on,
+    bill_row_or_404,
     day_asked,
     one_employer_at_a_time,
     page_actor,
@@ -45,7 +45,7 @@ def bill_list(request: HttpRequest) -> HttpResponse:
             "",
         )
     rows = selectors.bill_rows(qs[:500], on)
-    balance = employer_balance(employer, on) if employer else None
+    balance = balance_on(actor, employer, on)
     return render(
         request,
         "billing/bills.html",
@@ -64,17 +64,16 @@ def bill_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def bill_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = page_actor(request)
-    bill = bill_or_404(actor, pk)
-    on = day_asked(request)
-    state = bill_state(bill, on)
+    row = bill_row_or_404(actor, pk, day_asked(request))
+    bill, on = row.bill, row.on
     lines = exports.line_views(bill, selectors.bill_lines(bill))
     return render(
         request,
         "billing/bill.html",
         {
             "bill": bill,
-            "state": state,
-            "row": selectors.BillRow(bill, state, on),
+            "state": row.state,
+            "row": row,
             "lines": lines,
             "allocations": selectors.bill_allocations(bill),
             "on": on,
@@ -86,7 +85,8 @@ def bill_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def bill_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     actor = page_actor(request)
-    bill = bill_or_404(actor, pk)
+    row = bill_row_or_404(actor, pk)
+    bill = row.bill
     lines = list(selectors.bill_lines(bill))
     name = f"bill-{bill.number}"
     if fmt == "csv":
@@ -95,12 +95,12 @@ def bill_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         )
     elif fmt == "xlsx":
         response = HttpResponse(
-            exports.bill_xlsx(bill, lines, bill_state(bill)),
+            exports.bill_xlsx(bill, lines, row.state),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     elif fmt == "pdf":
         response = HttpResponse(
-            exports.bill_pdf(bill, lines, bill_state(bill)), content_type="application/pdf"
+            exports.bill_pdf(bill, lines, row.state), content_type="application/pdf"
         )
     else:
         raise Http404

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from expatsi.access.actors import Actor, actor_for_user, client_ip
 from expatsi.billing import selectors
-from expatsi.billing.models import Bill
+from expatsi.billing.payments import EmployerBalance
 from expatsi.employers.models import Employer
 from expatsi.rules.errors import NotFound
 
@@ -48,11 +48,19 @@ def day_asked(request: HttpRequest) -> date:
         return timezone.localdate()
 
 
-def bill_or_404(actor: Actor, pk: int) -> Bill:
+def bill_row_or_404(actor: Actor, pk: int, on: date | None = None) -> selectors.BillRow:
+    """A bill the actor may see with where it stands on ``on`` (default today); else 404."""
     try:
-        return selectors.bill_get(actor=actor, bill_id=pk)
+        return selectors.bill_row(actor=actor, bill_id=pk, on=on)
     except NotFound:
         raise Http404 from None
+
+
+def balance_on(actor: Actor, employer: Employer | None, on: date) -> EmployerBalance | None:
+    """What the employer picked on the page owes on ``on``; None when none is picked."""
+    if employer is None:
+        return None
+    return selectors.balance_get(actor=actor, employer_id=employer.pk, on=on).amounts
 
 
 def int_or_none(raw: Any) -> int | None:

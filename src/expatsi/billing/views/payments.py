@@ -18,11 +18,11 @@ from expatsi.billing.forms import BankStatementForm, PaymentForm
 from expatsi.billing.payments import (
     BankImport,
     bank_statement_import,
-    employer_balance,
     payment_for_bill,
     payment_record,
 )
 from expatsi.billing.views.common import (
+    balance_on,
     day_asked,
     one_employer_at_a_time,
     page_actor,
@@ -60,7 +60,7 @@ def payments(request: HttpRequest) -> HttpResponse:
             "arrears": arrears,
             "employer": employer,
             "employers": employers,
-            "balance": employer_balance(employer, on) if employer else None,
+            "balance": balance_on(actor, employer, on),
             "on": on,
             "actor": actor,
             "may_record": permissions.may_record_payment(actor),
