@@ -45,7 +45,7 @@ def _size_text(size: int) -> str:
 
 
 def upload_read(
-    file: UploadedFile, *, field: str = "file", default_name: str = "upload.csv"
+    file: UploadedFile[Any], *, field: str = "file", default_name: str = "upload.csv"
 ) -> Upload:
     """The name and bytes of a form's or the API's uploaded file; past the cap a RuleError
     ``too_large`` naming ``field``."""
