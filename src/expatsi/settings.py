@@ -197,9 +197,16 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Request bodies (JSON, form fields) up to 2.5 MB, Django's default, stated because above it the API
-# and the portal answer 413. Uploaded files do not count: the card photo and the bulk imports
-# stream to disk and have their own limits where they are read.
+# and the portal answer 413. Uploaded files do not count: the card photo has its own limit, the
+# bulk imports the one below.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# Bulk import files (declarations, bank statements, hires, older permits; pages and API): at most
+# this many bytes, read into memory and, between a page's preview and its Import button, kept in
+# the session (expatsi.web.uploads). 10 MB is far above 5,000 rows, the most one import takes.
+EXPATSI_MAX_UPLOAD_BYTES = int(os.environ.get("EXPATSI_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+if EXPATSI_MAX_UPLOAD_BYTES < 1:
+    raise ImproperlyConfigured("EXPATSI_MAX_UPLOAD_BYTES must be a positive number of bytes")
 
 # Online card checks per client address per minute (public page and POST /api/v1/verify).
 EXPATSI_VERIFY_RATE_PER_MINUTE = env_int("EXPATSI_VERIFY_RATE_PER_MINUTE", 30)

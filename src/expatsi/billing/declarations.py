@@ -22,13 +22,14 @@ from expatsi import spreadsheets
 from expatsi.access.actors import Actor
 from expatsi.access.crypto import search_hashes
 from expatsi.audit.services import audit_record
+from expatsi.billing import permissions
 from expatsi.billing.models import BaseDeclaration
 from expatsi.employers.models import Employer
 from expatsi.insurance.models import Employment
 from expatsi.people.models import Passport, Person
 from expatsi.rules.contributions import BaseReason, clamp_base
 from expatsi.rules.dates import Month
-from expatsi.rules.errors import Forbidden, NotFound, RowError, RuleError
+from expatsi.rules.errors import RowError, RuleError
 from expatsi.rules.money import parse_yuan
 from expatsi.rules.regions import INSURANCES, Period, region
 from expatsi.tabular import rows_from_file
@@ -40,13 +41,7 @@ FIRST_DATA_ROW = 2
 
 def may_declare(actor: Actor, employer: Employer) -> None:
     """HR of the employer, or agency staff of its region; others do not see it at all."""
-    if actor.kind == "hr" and employer.pk in actor.employer_ids:
-        return
-    if actor.covers_region(employer.region_code):
-        return
-    if actor.kind == "employee":
-        raise Forbidden("forbidden", "bases are declared by the employer", "employer_id")
-    raise NotFound("not_found", f"no employer {employer.pk} that you may see", "employer_id")
+    permissions.check_declare(actor, employer)
 
 
 def contribution_period(employer: Employer, month: Month) -> Period:

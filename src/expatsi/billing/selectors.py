@@ -11,11 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from expatsi.access.actors import Actor
-from expatsi.billing import provenance
+from expatsi.billing import permissions, provenance
 from expatsi.billing.models import (
     INSURANCE_CODES,
     Allocation,
@@ -27,31 +27,24 @@ from expatsi.billing.models import (
 )
 from expatsi.billing.payments import (
     BillState,
+    EmployerBalance,
     account_credits,
     bill_state,
     contribution_months,
+    employer_balance,
 )
+from expatsi.employers.models import Employer
+from expatsi.employers.selectors import employer_get, employers_visible
 from expatsi.insurance.selectors import person_get
 from expatsi.people.models import Person
 from expatsi.rules.accounts import Statement, statement
 from expatsi.rules.dates import Month
-from expatsi.rules.errors import NotFound
-
-
-def _employer_scope(actor: Actor) -> Q | None:
-    """A filter on ``employer`` for the actor, or None for everything; Q(pk__in=[]) for nothing."""
-    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
-        return None
-    if actor.kind == "agency":
-        return Q(employer__region_code__in=sorted(actor.regions or ()))
-    if actor.kind == "hr":
-        return Q(employer_id__in=sorted(actor.employer_ids))
-    return Q(pk__in=[])
+from expatsi.rules.errors import NotFound, RuleError
 
 
 def bills_visible(actor: Actor) -> QuerySet[Bill]:
     qs = Bill.objects.select_related("employer")
-    scope = _employer_scope(actor)
+    scope = permissions.bills_scope(actor)
     return qs if scope is None else qs.filter(scope)
 
 
@@ -82,6 +75,23 @@ def bill_get(*, actor: Actor, bill_id: int) -> Bill:
     return bill
 
 
+def bill_row(*, actor: Actor, bill_id: int, on: date | None = None) -> BillRow:
+    """One bill the actor may see with where it stands on ``on`` (default today)."""
+    on = on or timezone.localdate()
+    bill = bill_get(actor=actor, bill_id=bill_id)
+    return BillRow(bill, bill_state(bill, on), on)
+
+
+def bill_number_visible(actor: Actor, number: str) -> bool:
+    """Whether a bill of this number exists among those the actor may see."""
+    return bills_visible(actor).filter(number=number.strip()).exists()
+
+
+def bill_allocations(bill: Bill) -> QuerySet[Allocation]:
+    """The payments set against a bill already checked with :func:`bill_get`, in payment order."""
+    return bill.allocations.select_related("payment").order_by("paid_on", "id")
+
+
 def bill_lines(bill: Bill) -> QuerySet[BillLine]:
     """The lines of a bill already checked with :func:`bill_get`, person by person."""
     return (
@@ -95,6 +105,7 @@ def bill_lines(bill: Bill) -> QuerySet[BillLine]:
 class BillRow:
     bill: Bill
     state: BillState
+    on: date | None = None  # the day ``state`` is reckoned to
 
     @property
     def status(self) -> str:
@@ -112,18 +123,36 @@ def bill_rows(bills: QuerySet[Bill] | list[Bill], on: date | None = None) -> lis
     items = (
         list(bills.prefetch_related("allocations")) if isinstance(bills, QuerySet) else list(bills)
     )
-    return [BillRow(b, bill_state(b, on)) for b in items]
+    return [BillRow(b, bill_state(b, on), on) for b in items]
 
 
-def payments_visible(actor: Actor) -> QuerySet[Payment]:
+def payments_visible(actor: Actor, *, employer_id: int | None = None) -> QuerySet[Payment]:
     qs = Payment.objects.select_related("employer")
-    scope = _employer_scope(actor)
+    scope = permissions.bills_scope(actor)
     qs = qs if scope is None else qs.filter(scope)
+    if employer_id is not None:
+        qs = qs.filter(employer_id=employer_id)
     return qs.order_by("-received_on", "-id")
 
 
 def payment_allocations(payment: Payment) -> QuerySet[Allocation]:
     return payment.allocations.select_related("bill").order_by("id")
+
+
+@dataclass(frozen=True)
+class Balance:
+    employer: Employer
+    on: date
+    amounts: EmployerBalance
+
+
+def balance_get(*, actor: Actor, employer_id: int, on: date | None = None) -> Balance:
+    """What an employer whose bills the actor may see owes on ``on`` (default today)."""
+    employer = employer_get(actor=actor, employer_id=employer_id)
+    if not permissions.may_see_bills(actor, employer):
+        raise NotFound("not_found", f"no balance of employer {employer_id} that you may see", "")
+    on = on or timezone.localdate()
+    return Balance(employer, on, employer_balance(employer, on))
 
 
 def arrears(actor: Actor, on: date | None = None) -> list[BillRow]:
@@ -152,7 +181,7 @@ def collection(
     actor: Actor, *, region_code: str = "", month: str = "", on: date | None = None
 ) -> list[Collection]:
     """Billed, paid, outstanding and late fees per region and month (agency staff)."""
-    if not actor.is_agency:
+    if not permissions.may_see_collection(actor):
         return []
     on = on or timezone.localdate()
     qs = bills_visible(actor)
@@ -176,21 +205,15 @@ def collection(
 
 def runs_visible(actor: Actor) -> QuerySet[BillingRun]:
     qs = BillingRun.objects.select_related("job")
-    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
-        return qs.order_by("-started_at", "-id")
-    if actor.kind == "agency":
-        return qs.filter(region_code__in=sorted(actor.regions or ())).order_by("-started_at", "-id")
-    return qs.none()
+    scope = permissions.runs_scope(actor)
+    return (qs if scope is None else qs.filter(scope)).order_by("-started_at", "-id")
 
 
 def jobs_visible(actor: Actor) -> QuerySet[BillingJob]:
     """Jobs of the regions the actor covers (agency staff); nobody else sees any."""
     qs = BillingJob.objects.all()
-    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
-        return qs
-    if actor.kind == "agency":
-        return qs.filter(region_code__in=sorted(actor.regions or ()))
-    return qs.none()
+    scope = permissions.runs_scope(actor)
+    return qs if scope is None else qs.filter(scope)
 
 
 def job_get(*, actor: Actor, key: str) -> BillingJob:
@@ -241,13 +264,13 @@ class ContributionMonth:
         return next((f.url for f in self.sources if f.status == status and f.url), "")
 
 
-def _person_for(actor: Actor, person_id: int | None) -> int:
-    if actor.kind == "employee" and actor.person_id is not None:
+def _person_for(actor: Actor, person_id: int | None, *, audit: bool = True) -> int:
+    if permissions.has_own_record(actor):
         if person_id is not None and person_id != actor.person_id:
             raise NotFound("not_found", f"no person {person_id} that you may see", "person_id")
-        return actor.person_id
-    if person_id is not None and actor.is_agency:
-        return person_get(actor=actor, person_id=person_id).pk
+        return actor.person_id or 0
+    if person_id is not None and permissions.may_see_others_records(actor):
+        return person_get(actor=actor, person_id=person_id, audit=audit).pk
     raise NotFound("not_found", "no contribution record that you may see", "person_id")
 
 
@@ -255,6 +278,12 @@ def person_for(actor: Actor, person_id: int | None = None) -> int:
     """The person whose contributions the actor may read: themself (employee), or a person in
     an agency actor's scope; anything else is not found."""
     return _person_for(actor, person_id)
+
+
+def record_person(actor: Actor, person_id: int | None = None) -> Person:
+    """The person whose record (contributions, account, pension) the actor reads, as
+    :func:`person_for` decides; not audited again (the record's own read is)."""
+    return Person.objects.get(pk=_person_for(actor, person_id, audit=False))
 
 
 def my_contributions(actor: Actor, person_id: int | None = None) -> list[ContributionMonth]:
@@ -302,12 +331,41 @@ def my_statement(actor: Actor, on: date | None = None, person_id: int | None = N
     return statement(account_credits(pid), on or timezone.localdate())
 
 
+@dataclass(frozen=True)
+class Account:
+    """The individual account of the person the actor may read, on a day."""
+
+    person_id: int
+    on: date
+    months_counted: int
+    statement: Statement
+
+
+def my_account(actor: Actor, on: date | None = None) -> Account:
+    on = on or timezone.localdate()
+    st = my_statement(actor, on)
+    return Account(actor.person_id or 0, on, my_months_counted(actor), st)
+
+
 def credits_by_year(actor: Actor, person_id: int | None = None) -> dict[int, int]:
     pid = _person_for(actor, person_id)
     out: dict[int, int] = defaultdict(int)
     for m, amount in account_credits(pid):
         out[m.year] += amount
     return dict(out)
+
+
+def employers_for(actor: Actor) -> list[Employer]:
+    """The employers the actor may pick on the billing pages, by name."""
+    return list(employers_visible(actor).order_by("name", "pk"))
+
+
+def employee_of(employer: Employer, person_id: int) -> Person:
+    """A person employed (now or once) by ``employer``: whose base its HR may declare."""
+    person = Person.objects.filter(pk=person_id, employments__employer=employer).first()
+    if person is None:
+        raise RuleError("unknown_person", "no such employee of this employer", "person_id")
+    return person
 
 
 def paid_total(employer_ids: list[int]) -> int:

@@ -38,6 +38,7 @@ from expatsi.insurance.imports import rows_from_file
 from expatsi.rules.deadlines import deadline
 from expatsi.rules.errors import NotFound, RuleError
 from expatsi.web.actors import request_actor
+from expatsi.web.uploads import upload_check
 
 FILING_FORMS: dict[str, type[CardForm]] = {
     "extension": ExtensionForm,
@@ -395,14 +396,16 @@ def legacy_import(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         upload = LegacyFileForm(request.POST, request.FILES, prefix="file")
         if upload.is_valid():
-            f = upload.cleaned_data["file"]
-            try:
-                rows = rows_from_file(f.name, f.read())
-                report = legacy_permits_import(
-                    actor=actor, rows=rows, dry_run=upload.cleaned_data["dry_run"]
-                )
-            except RuleError as exc:
-                upload.add_error("file", card_rule_message(exc))
+            checked = upload_check(
+                upload,
+                lambda f: legacy_permits_import(
+                    actor=actor,
+                    rows=rows_from_file(f.name, f.data),
+                    dry_run=upload.cleaned_data["dry_run"],
+                ),
+                message=card_rule_message,
+            )
+            report = checked[1] if checked is not None else None
         if not upload.is_valid() or (report is not None and not report.ok):
             status = 400
     elif request.method != "GET":

@@ -7,7 +7,6 @@ RuleError to the page. (The person page, which shows cards too, is composed in `
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 from typing import Any
 
@@ -43,8 +42,9 @@ from expatsi.rules.errors import NotFound, RuleError
 from expatsi.rules.money import parse_yuan
 from expatsi.web.actors import request_actor
 from expatsi.web.errors import rule_message
+from expatsi.web.uploads import PendingUpload, Upload, upload_check
 
-IMPORT_SESSION_KEY = "portal.import"
+IMPORT_PENDING = PendingUpload("portal.import")
 
 
 def _require_hire_pages(actor: Actor) -> None:
@@ -150,22 +150,21 @@ def hire_import(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "columns": _column_docs()}
     if request.method == "POST" and form.is_valid():
         employer = pick_employer(form.cleaned_data["employer"], employers)
-        upload = form.cleaned_data["file"]
-        try:
-            rows = imports.rows_from_file(upload.name, upload.read())
-            report = imports.hires_import(actor=actor, employer=employer, rows=rows, dry_run=True)
-        except RuleError as exc:
-            form.add_error("file", rule_message(exc.code, exc.message))
-        else:
+
+        def dry_run(upload: Upload) -> tuple[list[dict[str, str]], imports.ImportReport]:
+            rows = imports.rows_from_file(upload.name, upload.data)
+            return rows, imports.hires_import(
+                actor=actor, employer=employer, rows=rows, dry_run=True
+            )
+
+        checked = upload_check(form, dry_run)
+        if checked is not None:
+            upload, (rows, report) = checked
             token = ""
             if report.ok:
-                token = secrets.token_urlsafe(16)
-                request.session[IMPORT_SESSION_KEY] = {
-                    "token": token,
-                    "employer": employer.pk,
-                    "name": upload.name,
-                    "rows": rows,
-                }
+                token = IMPORT_PENDING.keep(
+                    request, employer=employer.pk, name=upload.name, rows=rows
+                )
             context.update(report=report, employer=employer, token=token, filename=upload.name)
     status = 400 if request.method == "POST" and not form.is_valid() else 200
     return render(request, "portal/import.html", context, status=status)
@@ -176,9 +175,8 @@ def hire_import(request: HttpRequest) -> HttpResponse:
 def hire_import_apply(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     _require_hire_pages(actor)
-    pending = request.session.get(IMPORT_SESSION_KEY)
-    if not pending or pending.get("token") != request.POST.get("token"):
-        messages.error(request, _("That import is no longer pending: upload the file again."))
+    pending = IMPORT_PENDING.take(request)
+    if pending is None:
         return redirect("hire_import")
     employers = _hr_employers(actor)
     employer = next((e for e in employers if e.pk == pending["employer"]), None)
@@ -187,7 +185,7 @@ def hire_import_apply(request: HttpRequest) -> HttpResponse:
     report = imports.hires_import(
         actor=actor, employer=employer, rows=pending["rows"], dry_run=False
     )
-    del request.session[IMPORT_SESSION_KEY]
+    IMPORT_PENDING.done(request)
     return render(
         request,
         "portal/import_done.html",

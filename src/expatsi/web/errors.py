@@ -60,6 +60,7 @@ MESSAGES: dict[str, Promise] = {
     "not_utf8": _("The CSV file must be saved as UTF-8."),
     "not_xlsx": _("The file is not an Excel workbook (.xlsx)."),
     "unsupported_file": _("Upload a .csv or .xlsx file."),
+    "too_large": _("The file is larger than %(size)s: split it into smaller files."),
     "too_many_rows": _("Too many rows in one file: split it into files of at most 5,000 rows."),
     "conflict": _("The row clashes with data already on file."),
     "not_interrupted": _("Only an interrupted billing run can be resumed."),
@@ -98,7 +99,8 @@ def rule_message(code: str, fallback: str, params: Mapping[str, object] | None =
     if message is None:
         return fallback
     if not params:
-        return str(message)
+        text = str(message)
+        return fallback if "%(" in text else text  # a sentence that needs specifics it lacks
     month = params.get("month")
     if isinstance(month, int) and month in MONTHS:
         params = {
