@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "expatsi.notify",
     "expatsi.cards",
     "expatsi.billing",
+    "expatsi.cases",
     "expatsi.demo",
     "django_tasks_db",
     "django_otp",  # two-step sign-in (expatsi.access.twofactor)
