@@ -11,6 +11,8 @@ import pytest
 
 from expatsi.billing.models import Allocation, BaseDeclaration, Bill, BillLine, Payment
 from expatsi.cards.models import Card
+from expatsi.cases.models import Finding
+from expatsi.cases.scan import evidence_hash
 from expatsi.employers.models import Employer
 from expatsi.insurance.models import CoverageCertificate, Employment, Registration
 from expatsi.people.models import Document, EntryExit, Person
@@ -181,4 +183,33 @@ def sh2(db: Any) -> Employer:
 def bj(db: Any) -> Employer:
     return Employer.objects.create(
         name="Chaoyang Systems (Beijing) Co., Ltd.", uscc="91110000600037341L", region_code="110000"
+    )
+
+
+def finding(
+    rule: str,
+    employer: Employer,
+    p: Person | None = None,
+    *,
+    amount: int = 0,
+    period: str = "",
+    evidence: dict[str, Any] | None = None,
+    severity: str = "high",
+) -> Finding:
+    """A finding as a scan would have stored it, with an amount chosen by the test."""
+    period = period or f"P{next(_serial)}"
+    evidence = evidence or {"fixture": period}
+    return Finding.objects.create(
+        rule=rule,
+        key=f"{rule}|{employer.pk}|{p.pk if p else ''}|{period}",
+        region_code=employer.region_code,
+        employer=employer,
+        person=p,
+        period=period,
+        severity=severity,
+        amount_fen=amount,
+        evidence=evidence,
+        evidence_hash=evidence_hash(evidence),
+        found_on=date(2025, 11, 20),
+        seen_on=date(2025, 11, 20),
     )
