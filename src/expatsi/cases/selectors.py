@@ -82,6 +82,17 @@ def finding_history(finding: Finding) -> QuerySet[CaseEvent]:
     return finding.events.all()
 
 
+def findings_for_new_case(actor: Actor, finding: Finding) -> QuerySet[Finding]:
+    """The findings of ``finding``'s employer that can go into a new case with it: in no case,
+    not dismissed, not resolved."""
+    return (
+        findings_visible(actor)
+        .filter(employer_id=finding.employer_id, case__isnull=True, resolved_on__isnull=True)
+        .exclude(status=FindingStatus.DISMISSED)
+        .order_by("rule", "period", "pk")
+    )
+
+
 def open_findings_count(actor: Actor) -> int:
     return (
         findings_visible(actor).filter(status=FindingStatus.OPEN, resolved_on__isnull=True).count()

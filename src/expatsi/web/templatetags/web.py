@@ -103,12 +103,15 @@ def portal_nav(context: template.Context) -> dict[str, Any]:
                 ("cards:queue", _("Card decisions")),
                 ("billing:collection", _("Collection")),
                 ("billing:payments", _("Payments")),
+                ("cases:findings", _("Compliance")),
+                ("cases:list", _("Enforcement cases")),
             ]
         elif actor.kind == "hr":
             optional += [
                 ("billing:bills", _("Bills")),
                 ("billing:declarations", _("Contribution bases")),
                 ("billing:payments", _("Payments")),
+                ("cases:list", _("Orders to rectify")),
             ]
         elif actor.kind == "employee":
             optional += [("billing:me", _("My contributions"))]
