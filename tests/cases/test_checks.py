@@ -352,3 +352,12 @@ def test_a_scan_of_one_region_or_employer_looks_nowhere_else(sh: Employer, bj: E
     assert {f.employer_id for f in found("unpaid_past_due")} == {bj.pk}
     scan(employer_id=sh.pk)
     assert {f.employer_id for f in found("unpaid_past_due")} == {bj.pk, sh.pk}
+
+
+def test_a_month_beyond_the_lookback_is_not_resolved_by_its_absence(sh: Employer) -> None:
+    p = person("Unbilled")
+    register(employ(p, sh, date(2025, 9, 1), end=date(2025, 10, 31)))
+    scan()
+    assert [f.period for f in found("months_not_billed")] == ["2025-09", "2025-10"]
+    scan(date(2028, 1, 20))  # 24 months back reach only 2026-01: these months are not looked at
+    assert all(f.resolved_on is None for f in found("months_not_billed"))

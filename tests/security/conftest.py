@@ -46,6 +46,8 @@ from expatsi.billing.payments import payment_record
 from expatsi.billing.run import billing_run
 from expatsi.cards import services as card_services
 from expatsi.cards.models import Card, CardApplication
+from expatsi.cases import services as case_services
+from expatsi.cases.models import Case, Finding
 from expatsi.employers.models import ApiToken, Employer, HrMembership
 from expatsi.employers.services import api_token_create, employer_create
 from expatsi.insurance.models import CoverageCertificate, Employment, Registration
@@ -100,6 +102,8 @@ class Tenant:
     job_key: str
     token: ApiToken  # a token of this tenant that no attacker holds
     notification: Notification
+    finding: Finding  # the unpaid half of the bill, found by the compliance checks
+    case: Case  # an enforcement case opened from it, its order to rectify issued
     hr_user: Any
     person_user: Any
     markers: list[str] = field(default_factory=list)
@@ -239,6 +243,13 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
     Notification.objects.create(
         user=person_user, kind="isolation", subject=f"Notice{key}{key}Z7", body="", language="en"
     )
+    case_services.compliance_scan(actor=SYSTEM, employer_id=employer.pk)
+    finding = Finding.objects.get(employer=employer, rule="unpaid_past_due")
+    case = case_services.case_open(actor=SYSTEM, finding_ids=[finding.pk])
+    case = case_services.order_issue(
+        actor=SYSTEM, case_id=case.pk, deadline=today() + timedelta(days=30)
+    )
+    finding.refresh_from_db()
     card.refresh_from_db()
     person.refresh_from_db()
     tenant = Tenant(
@@ -260,6 +271,8 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         job_key=job_key,
         token=token,
         notification=notification,
+        finding=finding,
+        case=case,
         hr_user=hr_user,
         person_user=person_user,
     )
@@ -282,6 +295,7 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         certificate.number,
         token.name,
         f"Notice{key}{key}Z7",
+        case.number,
     ]
     return tenant
 

@@ -28,7 +28,7 @@ from expatsi.cases import notice, permissions, selectors, services
 from expatsi.cases.models import Case, Finding, FineProposal, OptOut, ProposalStatus, Scan
 from expatsi.cases.permissions import Act
 from expatsi.cases.registry import registry
-from expatsi.rules.errors import NotFound, RuleError
+from expatsi.rules.errors import Forbidden, NotFound, RuleError
 from expatsi.rules.money import format_yuan, parse_yuan
 from expatsi.rules.penalties import penalty_rules
 
@@ -456,7 +456,7 @@ def case_list(request: HttpRequest, status: CaseStatusName | None = None) -> Que
     addressed to their employer."""
     actor = request_actor(request)
     if actor.kind not in ("agency", "hr", "system"):
-        raise NotFound("not_found", "no cases that you may see", "")
+        raise Forbidden("forbidden", "only agency staff and employer HR see cases", "")
     return selectors.case_list(actor=actor, status=status or "")
 
 

@@ -84,6 +84,9 @@ class Hit:
 class Check:
     run: Callable[[Scope, ComplianceRule, list[LegacyRule]], list[Hit]]
     params: tuple[str, ...] = ()
+    # Whether a run as of the scope's day looks at ``period`` at all: a finding it did not look
+    # at is not resolved by its absence (a month beyond the lookback may still be unbilled).
+    looks_at: Callable[[Scope, ComplianceRule, str], bool] | None = None
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -410,6 +413,11 @@ def months_not_billed(scope: Scope, rule: ComplianceRule, legacy: list[LegacyRul
         hit.amount_fen = amount
         hit.figures["estimated_on"] = "contract_wage"
     return hits
+
+
+def _within_lookback(scope: Scope, rule: ComplianceRule, period: str) -> bool:
+    earliest = Month.of(scope.as_of).plus(1 - rule.param("lookback_months"))
+    return period >= str(earliest)
 
 
 # --- billed, unpaid past the due date -----------------------------------------------------------
@@ -774,7 +782,7 @@ def illegal_employment(scope: Scope, rule: ComplianceRule, legacy: list[LegacyRu
 
 CHECKS: dict[str, Check] = {
     "not_registered": Check(not_registered, ("days",)),
-    "months_not_billed": Check(months_not_billed, ("lookback_months",)),
+    "months_not_billed": Check(months_not_billed, ("lookback_months",), _within_lookback),
     "unpaid_past_due": Check(unpaid_past_due),
     "billed_after_deregistration": Check(billed_after_deregistration),
     "billed_after_exit": Check(billed_after_exit, ("min_days_abroad",)),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,14 +78,19 @@ def _in_scope(scope: Scope) -> Q:
 
 
 def store(
-    rule: ComplianceRule, hits: list[Hit], scope: Scope, scan: Scan, actor_label: str
+    rule: ComplianceRule,
+    hits: list[Hit],
+    scope: Scope,
+    scan: Scan,
+    actor_label: str,
+    looks_at: Callable[[Scope, ComplianceRule, str], bool] | None = None,
 ) -> RuleCounts:
     counts = RuleCounts(found=len(hits))
     by_key = {hit.key(rule.key): hit for hit in hits}
     existing = {
         row["key"]: row
         for row in Finding.objects.filter(_in_scope(scope), rule=rule.key).values(
-            "id", "key", "status", "evidence_hash", "resolved_on", "figures", "amount_fen"
+            "id", "key", "period", "status", "evidence_hash", "resolved_on", "figures", "amount_fen"
         )
     }
     day = scope.as_of
@@ -158,7 +163,9 @@ def store(
     gone = [
         row["id"]
         for key, row in existing.items()
-        if key not in by_key and row["resolved_on"] is None
+        if key not in by_key
+        and row["resolved_on"] is None
+        and (looks_at is None or looks_at(scope, rule, row["period"]))
     ]
     for chunk in _chunks(gone):
         Finding.objects.filter(pk__in=chunk).update(resolved_on=day)
@@ -176,6 +183,7 @@ def run(scope: Scope, scan: Scan, actor_label: str, rules: list[str] | None = No
         if rules is not None and key not in rules:
             continue
         with transaction.atomic():
-            hits = CHECKS[key].run(scope, rule, reg.legacy_for(key))
-            result.rules[key] = store(rule, hits, scope, scan, actor_label)
+            check = CHECKS[key]
+            hits = check.run(scope, rule, reg.legacy_for(key))
+            result.rules[key] = store(rule, hits, scope, scan, actor_label, check.looks_at)
     return result
