@@ -57,7 +57,7 @@ from expatsi.api import api
 from expatsi.audit.models import AuditEvent
 from expatsi.billing.models import Allocation, BaseDeclaration, Bill, BillingRun, BillLine, Payment
 from expatsi.cards.models import Card, CardApplication, CardToken
-from expatsi.cases.models import Case, CaseEvent, FineProposal, Finding, OptOut
+from expatsi.cases.models import Case, CaseEvent, Finding, FineProposal, OptOut
 from expatsi.employers.models import ApiToken, Employer, HrMembership, WorkInjuryRating
 from expatsi.insurance import imports as hire_imports
 from expatsi.insurance.models import CoverageCertificate, Employment, Registration
