@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from expatsi.access.actors import SYSTEM
+from expatsi.billing.models import Bill
+from expatsi.billing.run import billing_run
 from expatsi.cases.models import Finding
 from expatsi.cases.services import compliance_scan
 from expatsi.employers.models import Employer
@@ -86,22 +88,44 @@ def test_month_not_billed_found_after_its_due_date(sh: Employer) -> None:
     p = person("Unbilled")
     e = employ(p, sh, date(2025, 9, 1))
     register(e)
-    bill(sh, "2025-09", date(2025, 10, 15), [{"person": p, "employer_amount": 100}])
+    bill(sh, "2025-09", date(2025, 10, 15), [{"person": p, "insurance": 1, "employer_amount": 100}])
     scan()  # October is due 15 Nov: past; November is due 15 Dec: not yet
-    [f] = found("months_not_billed")
-    assert (f.person_id, f.period, f.evidence["due_date"]) == (p.pk, "2025-10", "2025-11-15")
-    assert f.amount_fen > 0
+    [f] = found("months_not_billed")  # one finding per employer and month, naming the people
+    assert (f.employer_id, f.person_id, f.period) == (sh.pk, None, "2025-10")
+    assert f.evidence == {
+        "month": "2025-10",
+        "due_date": "2025-11-15",
+        "people": 1,
+        "person_ids": [p.pk],
+    }
+    batch = contributions_batch(
+        region_code="310000", month=Month(2025, 10), wages=np.array([3_000_000])
+    )
+    assert f.amount_fen == int(batch.employer_total[0] + batch.employee_total[0])
 
 
 def test_months_billed_or_not_registered_are_not_found(sh: Employer, sh2: Employer) -> None:
     p = person("Billed")
     register(employ(p, sh, date(2025, 9, 1)))
-    bill(sh, "2025-09", date(2025, 10, 15), [{"person": p, "employer_amount": 100}])
-    bill(sh, "2025-10", date(2025, 11, 15), [{"person": p, "employer_amount": 100}])
+    bill(sh, "2025-09", date(2025, 10, 15), [{"person": p, "insurance": 1, "employer_amount": 100}])
+    bill(sh, "2025-10", date(2025, 11, 15), [{"person": p, "insurance": 1, "employer_amount": 100}])
     not_registered = person("Submitted")
     register(employ(not_registered, sh2, date(2025, 9, 1)), status="submitted")
     scan()
     assert found("months_not_billed") == []
+
+
+def test_months_billed_by_the_billing_run_are_not_found(sh: Employer) -> None:
+    """The check reads what the real run writes (exempted insurances included)."""
+    p = person("Exempted", "DEU")  # pension and unemployment exempted under the agreement
+    certificate(p, date(2025, 1, 1), date(2027, 12, 31))
+    register(employ(p, sh, date(2025, 9, 1)))
+    for m in (Month(2025, 9), Month(2025, 10)):
+        billing_run(region_code="310000", month=m)
+    assert Bill.objects.filter(employer=sh).count() == 2
+    scan()
+    assert found("months_not_billed") == []
+    assert found("exemption_without_certificate") == []
 
 
 # --- billed, unpaid past the due date -----------------------------------------------------------

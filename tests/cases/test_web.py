@@ -20,7 +20,7 @@ from expatsi.access.models import AgencyStaff
 from expatsi.cases.models import Case, Finding
 from expatsi.employers.models import Employer, HrMembership
 from expatsi.notify.models import Notification
-from tests.cases.conftest import bill, employ, pay, permit, person
+from tests.cases.conftest import bill, employ, pay, permit, person, register
 from tests.twofactor import verified_login
 
 pytestmark = pytest.mark.django_db
@@ -247,3 +247,16 @@ def test_api_story(sh: Employer, users: dict[str, Any]) -> None:
     assert [p["amount"] for p in hr.get(f"{API}/{case['id']}").json()["proposals"]] == ["600.00"]
     pdf = hr.get(f"{API}/{case['id']}/order.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+
+def test_a_month_not_billed_names_its_people(sh: Employer, users: dict[str, Any]) -> None:
+
+    p = person("Unbilled", "FRA")
+    register(employ(p, sh, date(2025, 9, 1)))
+    staff = client_for(users["agency"])
+    staff.post("/cases/findings/scan/", {"employer": sh.pk, "as_of": "2025-11-20"})
+    f = Finding.objects.get(rule="months_not_billed", period="2025-10")
+    listing = staff.get("/cases/findings/", {"rule": "months_not_billed"})
+    assert "1 person" in listing.text
+    page = staff.get(f"/cases/findings/{f.pk}/")
+    assert "UNBILLED" in page.text and "People not billed" in page.text

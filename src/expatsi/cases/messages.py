@@ -72,6 +72,7 @@ EVIDENCE_LABELS: dict[str, Promise] = {
     "month": _("Contribution month"),
     "insured_from": _("Insured from"),
     "registered_on": _("Registered on"),
+    "people": _("People not billed"),
     "due_date": _("Due date"),
     "bill": _("Bill"),
     "bill_id": _("Bill"),

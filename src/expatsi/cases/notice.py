@@ -79,7 +79,12 @@ class Line:
 
 def _line(f: Finding) -> Line:
     rule = registry().rules.get(f.rule)
-    subject = f.person.full_name if f.person is not None else str(f.evidence.get("bill", ""))
+    if f.person is not None:
+        subject = f.person.full_name
+    elif f.evidence.get("people"):
+        subject = f"{f.evidence['people']} 人 · persons"
+    else:
+        subject = str(f.evidence.get("bill", ""))
     detail_en = detail_zh = ""
     sign = str(f.evidence.get("sign", ""))
     if sign in SIGNS_ZH:

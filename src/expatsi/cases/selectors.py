@@ -17,6 +17,7 @@ from expatsi.audit.services import audit_record
 from expatsi.billing.models import Bill
 from expatsi.billing.payments import BillState, bill_state
 from expatsi.cases.models import Case, CaseEvent, CaseStatus, Finding, FindingStatus, Scan
+from expatsi.people.models import Person
 from expatsi.rules.errors import NotFound
 
 
@@ -76,6 +77,15 @@ def finding_get(*, actor: Actor, finding_id: int, audit: bool = True) -> Finding
             person_id=finding.person_id,
         )
     return finding
+
+
+def finding_people(actor: Actor, finding: Finding) -> QuerySet[Person]:
+    """The people a finding about several names (``person_ids`` in its evidence), those the
+    actor may see (the same people as the finding's employer's)."""
+    ids = finding.evidence.get("person_ids") or []
+    if not isinstance(ids, list) or not findings_visible(actor).filter(pk=finding.pk).exists():
+        return Person.objects.none()
+    return Person.objects.filter(pk__in=[int(i) for i in ids]).order_by("family_name", "pk")
 
 
 def finding_history(finding: Finding) -> QuerySet[CaseEvent]:

@@ -226,6 +226,7 @@ def _finding_page(
             "review": review,
             "open_form": open_form,
             "history": selectors.finding_history(finding),
+            "people": selectors.finding_people(actor, finding)[:200],
         },
         status=status,
     )

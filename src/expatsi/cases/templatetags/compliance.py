@@ -20,7 +20,7 @@ from expatsi.web.formatting import yuan
 register = template.Library()
 register.filter("display_name", display_name)
 
-HIDDEN = {"bill_id", "estimated_on", "per", "fixture"}
+HIDDEN = {"bill_id", "estimated_on", "per", "fixture", "person_ids"}
 
 
 @register.filter
