@@ -260,3 +260,13 @@ def test_a_month_not_billed_names_its_people(sh: Employer, users: dict[str, Any]
     assert "1 person" in listing.text
     page = staff.get(f"/cases/findings/{f.pk}/")
     assert "UNBILLED" in page.text and "People not billed" in page.text
+
+
+def test_navigation_offers_the_pages_to_the_right_roles(users: dict[str, Any]) -> None:
+    agency = client_for(users["agency"]).get("/").text
+    assert 'href="/cases/findings/"' in agency and ">Enforcement cases<" in agency
+    hr = client_for(users["hr_sh"]).get("/").text
+    assert 'href="/cases/"' in hr and ">Orders to rectify<" in hr
+    assert 'href="/cases/findings/"' not in hr
+    employee = client_for(users["employee"]).get("/").text
+    assert 'href="/cases/' not in employee
