@@ -198,7 +198,7 @@ class ProposalOut(Schema):
         return format_yuan(obj.amount_fen)
 
 
-class EventOut(Schema):
+class CaseEventOut(Schema):
     at: datetime
     action: str
     from_status: str
@@ -251,7 +251,7 @@ class CaseOut(CaseBase):
     findings: list[FindingOut]
     proposals: list[ProposalOut]  # HR: the fines adopted in the decision only
     fine_ranges: list[RangeOut]  # agency staff, while fines can be proposed
-    history: list[EventOut]  # agency staff
+    history: list[CaseEventOut]  # agency staff
 
 
 class OrderIn(Schema):
@@ -266,7 +266,7 @@ class FineIn(Schema):
     reason: Annotated[str, Text(500, multiline=True)]
 
 
-class DecisionIn(Schema):
+class CaseDecisionIn(Schema):
     outcome: Literal["fine", "no_fine"]
     reason: Annotated[str, Text(500, multiline=True)]
 
@@ -519,7 +519,7 @@ def case_fine_propose(request: HttpRequest, case_id: int, payload: FineIn) -> St
 
 @router.post("/{case_id}/decision", response=CaseOut)
 @idempotent()
-def case_decide(request: HttpRequest, case_id: int, payload: DecisionIn) -> dict[str, Any]:
+def case_decide(request: HttpRequest, case_id: int, payload: CaseDecisionIn) -> dict[str, Any]:
     actor = request_actor(request)
     case = services.case_decide(
         actor=actor, case_id=case_id, outcome=payload.outcome, reason=payload.reason
