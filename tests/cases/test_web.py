@@ -140,6 +140,18 @@ def test_pages_in_chinese_show_amounts_in_yuan(sh: Employer, users: dict[str, An
     page = staff.get("/zh-hans/cases/findings/", {"rule": "unpaid_past_due"})
     assert page.status_code == 200
     assert "600.00 元" in page.text and "已核定缴费，逾期未缴" in page.text
+    unpaid = Finding.objects.get(rule="unpaid_past_due")
+    opened = staff.post(
+        f"/zh-hans/cases/findings/{unpaid.pk}/open-case/", {"findings": [unpaid.pk]}
+    )
+    case = Case.objects.get()
+    assert opened.status_code == 302
+    Case.objects.filter(pk=case.pk).update(
+        status="ordered", order_issued_on=today(), order_deadline=today() - timedelta(days=1)
+    )
+    page = staff.get(f"/zh-hans/cases/{case.pk}/")
+    assert "本案件适用的法定幅度" in page.text and "逾期仍不缴纳的" in page.text
+    assert "arrears_not_paid" not in page.text.replace('value="arrears_not_paid"', "")
 
 
 def test_findings_list_filters_and_pages(sh: Employer, bj: Employer, users: dict[str, Any]) -> None:

@@ -35,6 +35,7 @@ from expatsi.cases.forms import (
 )
 from expatsi.cases.models import Case, CaseStatus, Finding, FindingStatus, ProposalStatus
 from expatsi.cases.registry import registry
+from expatsi.cases.templatetags.compliance import fine_label
 from expatsi.employers.selectors import employers_visible
 from expatsi.rules.errors import NotFound, RuleError
 from expatsi.rules.penalties import penalty_rules
@@ -293,9 +294,7 @@ def _ranges(case: Case) -> list[dict[str, Any]]:
         out.append(
             {
                 "kind": kind,
-                "label": notice.FINES.get(kind, (fine.label if fine else kind, ""))[
-                    1 if (get_language() or "").startswith("zh") else 0
-                ],
+                "label": fine_label(kind),
                 "article": bracket.article,
                 "min": bracket.min_fen,
                 "max": bracket.max_fen,

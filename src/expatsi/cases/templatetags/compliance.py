@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from expatsi.cases.messages import EVIDENCE_LABELS, SIGNS
 from expatsi.cases.models import Finding
+from expatsi.cases.notice import FINES
 from expatsi.cases.registry import registry
 from expatsi.employers.display import display_name
 from expatsi.rules.regions import regions
@@ -82,6 +83,13 @@ def evidence_rows(finding: Finding) -> list[tuple[str, str]]:
 @register.filter
 def figure_rows(finding: Finding) -> list[tuple[str, str]]:
     return _rows(finding.figures)
+
+
+@register.filter
+def fine_label(kind: str) -> str:
+    """A fine's kind in the reader's language (the bilingual wording of the order)."""
+    en, zh = FINES.get(kind, (kind, kind))
+    return zh if (get_language() or "").startswith("zh") else en
 
 
 @register.filter
