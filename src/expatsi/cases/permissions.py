@@ -60,3 +60,9 @@ def require(
 
 def is_staff(actor: Actor) -> bool:
     return actor.kind in ("agency", "system")
+
+
+def may_see_orders(actor: Actor) -> bool:
+    """Whether the menu offers the cases list: agency staff (their cases) and employer HR (the
+    orders addressed to their employer)."""
+    return actor.kind in ("agency", "hr")

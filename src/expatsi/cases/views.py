@@ -258,7 +258,7 @@ def open_case(request: HttpRequest, finding_id: int) -> HttpResponse:
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    if actor.kind not in ("agency", "hr"):
+    if not permissions.may_see_orders(actor):
         raise PermissionDenied
     status = request.GET.get("status", "")
     if status not in CaseStatus.values:
