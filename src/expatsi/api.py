@@ -28,6 +28,7 @@ from expatsi.benefits.api import router as benefits_router
 from expatsi.billing.api import router as billing_router
 from expatsi.cards.api import router as cards_router
 from expatsi.cards.api import verify_router
+from expatsi.cases.api import router as cases_router
 from expatsi.employers.api import router as employers_router
 from expatsi.insurance.api import employments_router, registrations_router
 from expatsi.insurance.employees_api import entry_exit_router
@@ -219,3 +220,4 @@ api.add_router("/cards", cards_router)
 api.add_router("/verify", verify_router)
 api.add_router("/billing", billing_router)
 api.add_router("/benefits", benefits_router)
+api.add_router("/cases", cases_router)

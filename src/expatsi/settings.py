@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "expatsi.cards",
     "expatsi.billing",
     "expatsi.benefits",
+    "expatsi.cases",
     "expatsi.demo",
     "django_tasks_db",
     "django_otp",  # two-step sign-in (expatsi.access.twofactor)

@@ -29,6 +29,7 @@ urlpatterns += i18n_patterns(
     path("cards/", include("expatsi.cards.urls")),
     path("billing/", include("expatsi.billing.urls")),
     path("benefits/", include("expatsi.benefits.urls")),
+    path("cases/", include("expatsi.cases.urls")),
     path("invitations/<str:token>/", invitation_accept, name="hr_invitation"),
     path("admin/", admin.site.urls),
     prefix_default_language=False,

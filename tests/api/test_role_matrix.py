@@ -9,6 +9,7 @@ To add an endpoint, add a row.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,7 +17,10 @@ from typing import Any
 
 import pytest
 
+from expatsi.access.actors import SYSTEM
+from expatsi.cases import services
 from tests.api.conftest import API, ROLES, USCC_NEW_BJ, USCC_NEW_SH, World, hire_payload, today
+from tests.cases.conftest import finding
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,27 @@ def _crossing_csv(w: World) -> dict[str, Any]:
 
 def _later(days: int) -> str:
     return (today() + timedelta(days=days)).isoformat()
+
+
+@dataclass
+class CasesWorld:
+    finding: Any  # in the ordered case
+    spare: Any  # a second finding of A, in no case
+    ordered: Any  # an enforcement case of A whose order to rectify is issued
+    opened: Any  # a case of A still without an order (HR do not see it yet)
+
+
+def _cases(w: World) -> CasesWorld:
+    """Findings and cases of employer A (Beijing), made once per test on first use."""
+    made = getattr(w, "_cases", None)
+    if made is None:
+        f1, f2, f3 = (finding("unpaid_past_due", w.a, amount=10_000) for _ in range(3))
+        ordered = services.case_open(actor=SYSTEM, finding_ids=[f1.pk])
+        services.order_issue(actor=SYSTEM, case_id=ordered.pk, deadline=today() + timedelta(days=9))
+        opened = services.case_open(actor=SYSTEM, finding_ids=[f3.pk])
+        made = CasesWorld(f1, f2, ordered, opened)
+        w._cases = made  # type: ignore[attr-defined]
+    return made
 
 
 #                                                          agency sh  hr_a hr_b tok  self other anon
@@ -274,6 +299,117 @@ CASES = [
         _crossing_csv,
         row(200, 200, 403, 403, 403, 403, 403, 401),
     ),
+    # --- compliance and enforcement (/cases): employer A is in Beijing ---------------------------
+    Case(
+        "compliance rules",
+        "GET",
+        lambda w: "/cases/rules",
+        None,
+        row(200, 200, 403, 403, 403, 403, 403, 401),
+    ),
+    Case(
+        "compliance scan (Beijing)",
+        "POST",
+        lambda w: "/cases/scans",
+        lambda w: {"region_code": "110000"},
+        row(200, 403, 403, 403, 403, 403, 403, 401),
+    ),
+    Case(
+        "finding list",
+        "GET",
+        lambda w: "/cases/findings",
+        None,
+        row(200, 200, 403, 403, 403, 403, 403, 401),
+    ),
+    Case(
+        "finding get",
+        "GET",
+        lambda w: f"/cases/findings/{_cases(w).finding.pk}",
+        None,
+        row(200, 404, 403, 403, 403, 403, 403, 401),
+    ),
+    Case(
+        "finding confirm",
+        "POST",
+        lambda w: f"/cases/findings/{_cases(w).spare.pk}/confirm",
+        lambda w: {},
+        row(200, 404, 403, 403, 403, 403, 403, 401),
+    ),
+    Case(
+        "finding dismiss",
+        "POST",
+        lambda w: f"/cases/findings/{_cases(w).spare.pk}/dismiss",
+        lambda w: {"reason": "paid at the counter"},
+        row(200, 404, 403, 403, 403, 403, 403, 401),
+    ),
+    Case(
+        "opt-out record (Shanghai)",
+        "POST",
+        lambda w: "/cases/opt-outs",
+        lambda w: {
+            "legacy": "shanghai_notice_38_2009",
+            "person_id": w.pb.pk,
+            "employer_id": w.b.pk,
+            "signed_on": "2019-01-01",
+        },
+        row(201, 201, 403, 403, 403, 403, 403, 401),
+    ),
+    Case(
+        "case list",
+        "GET",
+        lambda w: "/cases",
+        None,
+        row(200, 200, 200, 200, 200, 403, 403, 401),
+    ),
+    Case(
+        "case open",
+        "POST",
+        lambda w: "/cases",
+        lambda w: {"finding_ids": [_cases(w).spare.pk]},
+        row(201, 404, 403, 403, 403, 403, 403, 401),
+    ),
+    Case(
+        "case get",
+        "GET",
+        lambda w: f"/cases/{_cases(w).ordered.pk}",
+        None,
+        row(200, 404, 200, 404, 200, 404, 404, 401),
+    ),
+    Case(
+        "case order PDF",
+        "GET",
+        lambda w: f"/cases/{_cases(w).ordered.pk}/order.pdf",
+        None,
+        row(200, 404, 200, 404, 200, 404, 404, 401),
+    ),
+    Case(
+        "case order issue",
+        "POST",
+        lambda w: f"/cases/{_cases(w).opened.pk}/order",
+        lambda w: {"deadline": _later(30)},
+        row(200, 404, 404, 404, 404, 404, 404, 401),
+    ),
+    Case(
+        "case fine proposal (deadline not passed)",
+        "POST",
+        lambda w: f"/cases/{_cases(w).ordered.pk}/fine-proposals",
+        lambda w: {"kind": "arrears_not_paid", "amount": "100.00", "reason": "unpaid"},
+        row(409, 404, 403, 404, 403, 404, 404, 401),
+    ),
+    Case(
+        "case decision (deadline not passed)",
+        "POST",
+        lambda w: f"/cases/{_cases(w).ordered.pk}/decision",
+        lambda w: {"outcome": "no_fine", "reason": "first offence"},
+        row(409, 404, 403, 404, 403, 404, 404, 401),
+    ),
+    Case(
+        "case close (not rectified)",
+        "POST",
+        lambda w: f"/cases/{_cases(w).ordered.pk}/close",
+        lambda w: {"reason": "settled"},
+        row(409, 404, 403, 404, 403, 404, 404, 401),
+    ),
 ]
 
 
@@ -332,3 +468,19 @@ def test_matrix_covers_every_operation_of_its_routers(world: World) -> None:
         for m, p in operations
     }
     assert templated <= covered, sorted(templated - covered)
+
+
+def test_matrix_covers_every_operation_of_the_cases_router(world: World) -> None:
+    """A new endpoint under /cases must get a row here too."""
+    from expatsi.api import api
+
+    paths = api.get_openapi_schema()["paths"]
+    operations = {
+        (method.upper(), re.sub(r"\{[a-z_]+\}", "{id}", path.removeprefix(API)))
+        for path, methods in paths.items()
+        for method in methods
+        if path.removeprefix(API).startswith("/cases")
+    }
+    assert len(operations) >= 15
+    covered = {(c.method, re.sub(r"/\d+", "/{id}", c.path(world))) for c in CASES}
+    assert operations <= covered, sorted(operations - covered)

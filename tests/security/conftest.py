@@ -51,6 +51,8 @@ from expatsi.billing.payments import payment_record
 from expatsi.billing.run import billing_run
 from expatsi.cards import services as card_services
 from expatsi.cards.models import Card, CardApplication
+from expatsi.cases import services as case_services
+from expatsi.cases.models import Case, Finding
 from expatsi.employers.models import ApiToken, Employer
 from expatsi.employers.services import api_token_create
 from expatsi.insurance.models import CoverageCertificate, Employment, Registration
@@ -115,6 +117,8 @@ class Tenant:
     termination: TerminationApplication  # submitted: deciding it would be a real write
     payment_run: PaymentRun  # paid the second person's approved lump sum
     iban: str
+    finding: Finding  # the unpaid half of the bill, found by the compliance checks
+    case: Case  # an enforcement case opened from it, its order to rectify issued
     hr_user: Any
     person_user: Any
     markers: list[str] = field(default_factory=list)
@@ -247,6 +251,13 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         user=person_user, kind="isolation", subject=f"Notice{key}{key}Z7", body="", language="en"
     )
     departure, termination, payment_run, iban = _benefits(key, region, person, person2)
+    case_services.compliance_scan(actor=SYSTEM, employer_id=employer.pk)
+    finding = Finding.objects.get(employer=employer, rule="unpaid_past_due")
+    case = case_services.case_open(actor=SYSTEM, finding_ids=[finding.pk])
+    case = case_services.order_issue(
+        actor=SYSTEM, case_id=case.pk, deadline=today() + timedelta(days=30)
+    )
+    finding.refresh_from_db()
     card.refresh_from_db()
     person.refresh_from_db()
     tenant = Tenant(
@@ -272,6 +283,8 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         termination=termination,
         payment_run=payment_run,
         iban=iban,
+        finding=finding,
+        case=case,
         hr_user=hr_user,
         person_user=person_user,
     )
@@ -296,6 +309,7 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         f"Notice{key}{key}Z7",
         iban,
         f"Holder{key}{key}K5",
+        case.number,
     ]
     return tenant
 

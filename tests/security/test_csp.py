@@ -12,7 +12,7 @@ from django.test import Client
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "expatsi"
 # Rendered to PDF by WeasyPrint on the server, never served to a browser: CSP does not apply.
-PDF_TEMPLATES = {"card_pdf.html", "bill_pdf.html", "statement_pdf.html"}
+PDF_TEMPLATES = {"card_pdf.html", "bill_pdf.html", "statement_pdf.html", "order_pdf.html"}
 
 
 def directives(header: str) -> dict[str, set[str]]:

@@ -42,11 +42,13 @@ from expatsi.billing.models import Bill, BillingRun
 from expatsi.billing.run import billing_run
 from expatsi.billing.tasks import billing_job_start
 from expatsi.cards import services as card_services
+from expatsi.cases import services as case_services
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import RuleError
 from expatsi.wsgi import application
 from tests.api.conftest import USCC_A, USCC_NEW_SH, World, hire_payload, today
 from tests.cards.helpers import active_card
+from tests.cases.conftest import finding
 from tests.twofactor import verified_login
 
 EXAMPLES = int(os.environ.get("EXPATSI_FUZZ_EXAMPLES", "10"))
@@ -339,6 +341,27 @@ SEEDS: dict[str, Seed] = {
         None,
         {"region_code": "110000", "month": today().strftime("%Y-%m")},
     ),
+    "POST /api/v1/cases/scans": lambda w: (None, {"region_code": "110000"}),
+    "POST /api/v1/cases/findings/{finding_id}/dismiss": lambda w: (None, {"reason": "paid"}),
+    "POST /api/v1/cases/opt-outs": lambda w: (
+        None,
+        {
+            "legacy": "shanghai_notice_38_2009",
+            "person_id": w.pb.pk,
+            "employer_id": w.b.pk,
+            "signed_on": "2019-01-01",
+        },
+    ),
+    "POST /api/v1/cases/{case_id}/order": lambda w: (None, {"deadline": _later(30)}),
+    "POST /api/v1/cases/{case_id}/fine-proposals": lambda w: (
+        None,
+        {"kind": "arrears_not_paid", "amount": "100.00", "reason": "unpaid"},
+    ),
+    "POST /api/v1/cases/{case_id}/decision": lambda w: (
+        None,
+        {"outcome": "no_fine", "reason": "first offence"},
+    ),
+    "POST /api/v1/cases/{case_id}/close": lambda w: (None, {"reason": "settled"}),
 }
 
 
@@ -371,7 +394,19 @@ def _ids(world: World) -> dict[str, list[Any]]:
         jobs = [billing_job_start(actor=agency, kind="run", region_code="310000", month=month)]
     except RuleError:
         jobs = []
+    findings = [
+        finding("unpaid_past_due", world.a, amount=10_000),
+        finding("not_registered", world.a, world.pa, amount=50_000),
+        finding("illegal_employment", world.b, world.pb, amount=1_000_000),
+    ]
+    ordered = case_services.case_open(actor=SYSTEM, finding_ids=[findings[0].pk])
+    case_services.order_issue(
+        actor=SYSTEM, case_id=ordered.pk, deadline=today() + timedelta(days=9)
+    )
+    opened = case_services.case_open(actor=SYSTEM, finding_ids=[findings[2].pk])
     return {
+        "finding_id": [f.pk for f in findings],
+        "case_id": [ordered.pk, opened.pk],
         "bill_id": list(Bill.objects.values_list("pk", flat=True)),
         "run_id": list(BillingRun.objects.values_list("pk", flat=True)),
         "key": jobs,

@@ -64,6 +64,7 @@ from expatsi.benefits.models import (
 )
 from expatsi.billing.models import Allocation, BaseDeclaration, Bill, BillingRun, BillLine, Payment
 from expatsi.cards.models import Card, CardApplication, CardToken
+from expatsi.cases.models import Case, CaseEvent, Finding, FineProposal, OptOut
 from expatsi.employers.models import ApiToken, Employer, HrMembership, WorkInjuryRating
 from expatsi.insurance import imports as hire_imports
 from expatsi.insurance.models import CoverageCertificate, Employment, Registration
@@ -114,9 +115,11 @@ OBJECT_PARAMS = {
     "run_id": "run",
     "token_id": "token",
     "key": "job",  # a billing job's key
-    "case_id": "departure",
+    "departure_id": "departure",
     "termination_id": "termination",
     "payment_run_id": "payment_run",
+    "finding_id": "finding",
+    "case_id": "case",
 }
 # ``pk`` names a different object under each path prefix (the path without its language prefix).
 PK_BY_PREFIX = {
@@ -283,6 +286,8 @@ def object_id(t: Tenant, kind: str) -> str:
         "departure": lambda: t.departure.pk,
         "termination": lambda: t.termination.pk,
         "payment_run": lambda: t.payment_run.pk,
+        "finding": lambda: t.finding.pk,
+        "case": lambda: t.case.pk,
     }
     return str(ids[kind]())
 
@@ -323,6 +328,7 @@ VICTIM_FIELDS: dict[str, Callable[[Tenant], Any]] = {
     "region": lambda t: t.region,
     "uscc": lambda t: USCC_NEW_BJ if t.region == "110000" else USCC_NEW_SH,
     "q": lambda t: t.passport,
+    "finding_ids": lambda t: [t.finding.pk],
 }
 _serial = itertools.count(1)
 # Plausible values for the other fields, so that a request gets past validation to authorization.
@@ -359,6 +365,10 @@ SAMPLES: dict[str, Callable[[], Any]] = {
     "dry_run": lambda: False,
     "new_valid_to": lambda: (today() + timedelta(days=800)).isoformat(),
     "valid_to": lambda: (today() + timedelta(days=400)).isoformat(),
+    "deadline": lambda: (today() + timedelta(days=30)).isoformat(),
+    "outcome": lambda: "no_fine",
+    "legacy": lambda: "shanghai_notice_38_2009",
+    "signed_on": lambda: "2019-01-01",
 }
 
 
@@ -495,6 +505,10 @@ def portal_form(route: Route, t: Tenant, own: Tenant | None = None) -> dict[str,
         "period": str(BILL_MONTH),
         "token": "isolation",
         "text": "EXP1:0",
+        "findings": t.finding.pk,
+        "action": "dismiss",
+        "deadline": (today() + timedelta(days=30)).isoformat(),
+        "outcome": "no_fine",
         "file": upload(route, t),
         "photo": SimpleUploadedFile("p.jpg", jpeg(), content_type="image/jpeg"),
     }
@@ -672,6 +686,11 @@ def _snapshot_queries(t: Tenant) -> dict[str, QuerySet[Any]]:
         "bank accounts abroad": BankAccount.objects.filter(person_id__in=people),
         "payouts": Payout.objects.filter(Q(person_id__in=people) | Q(region_code=t.region)),
         "payment runs": PaymentRun.objects.filter(region_code=t.region),
+        "compliance findings": Finding.objects.filter(employer=e),
+        "enforcement cases": Case.objects.filter(employer=e),
+        "fine proposals": FineProposal.objects.filter(case__employer=e),
+        "case history": CaseEvent.objects.filter(Q(case__employer=e) | Q(finding__employer=e)),
+        "opt-outs": OptOut.objects.filter(of_tenant),
         "billing jobs queued": DBTaskResult.objects.filter(
             args_kwargs__kwargs__region_code=t.region
         ),
@@ -711,6 +730,8 @@ def audit_about(t: Tenant, after: int) -> list[str]:
         ("departure", t.departure.pk),
         ("termination", t.termination.pk),
         ("payment_run", t.payment_run.pk),
+        ("finding", t.finding.pk),
+        ("case", t.case.pk),
     }
     found = []
     for event in AuditEvent.objects.filter(id__gt=after):
@@ -840,8 +861,13 @@ OWNER_READ_STATUS = {
     "cards/applications/<int:app_pk>/decide/": 405,
     "cards/<int:pk>/entry/": 405,
     "billing/runs/jobs/<str:key>/resume/": 405,  # POST only; the job page itself is checked
-    "benefits/leaving/<int:case_id>/keep/": 405,
+    "benefits/leaving/<int:departure_id>/keep/": 405,
     "benefits/applications/<int:termination_id>/decide/": 405,
+    "cases/findings/<int:finding_id>/open-case/": 405,  # POST only, like the case's steps
+    "cases/<int:case_id>/order/": 405,
+    "cases/<int:case_id>/fines/": 405,
+    "cases/<int:case_id>/decision/": 405,
+    "cases/<int:case_id>/close/": 405,
 }
 CONTROL_ROUTES = [
     r for r in ROUTES if r.names_an_object and r.path == r.bare and "GET" in r.methods
@@ -871,6 +897,7 @@ def test_the_owner_reaches_every_object_the_attackers_are_refused(
         ("/billing/bills/{bill}/bill.xlsx", "bill"),
         ("/billing/bills/{bill}/bill.pdf", "bill"),
         ("/cards/{card}/card.pdf", "card"),
+        ("/cases/{case}/order.pdf", "case"),
         ("/people/{person}/", "person"),
         ("/api/v1/employees/{person}", "person"),
     ],
@@ -883,7 +910,7 @@ def test_the_leak_detector_finds_the_markers_in_every_format(
     if path.endswith(".pdf") and PDFTOTEXT is None:
         pytest.skip("pdftotext (poppler-utils) is missing: PDFs are only refused, not searched")
     t = iso_world.tenants["B"]
-    url = path.format(bill=t.bill.pk, card=t.card.pk, person=t.person.pk)
+    url = path.format(bill=t.bill.pk, card=t.card.pk, person=t.person.pk, case=t.case.pk)
     response = iso_world.client("agency").get(url)
     assert response.status_code == 200
     text = searchable_text(response, response_bytes(response))
@@ -892,6 +919,7 @@ def test_the_leak_detector_finds_the_markers_in_every_format(
         "bill": [t.bill.number, t.person.family_name],
         "card": [t.card.card_number or "", t.person.family_name],
         "person": [t.passport, t.person.family_name],
+        "case": [t.case.number, t.employer.name],
     }[wanted]
     found = leaks(text, t.markers, sent="")
     assert set(expected) <= set(found), found

@@ -261,24 +261,24 @@ def departure_declare(request: HttpRequest, payload: DepartureIn) -> Status[Any]
     return Status(201 if created else 200, case)
 
 
-@router.get("/departures/{case_id}", response=CaseOut)
-def departure_get(request: HttpRequest, case_id: int) -> DepartureCase:
-    return selectors.case_get(actor=_actor(request), case_id=case_id)
+@router.get("/departures/{departure_id}", response=CaseOut)
+def departure_get(request: HttpRequest, departure_id: int) -> DepartureCase:
+    return selectors.case_get(actor=_actor(request), case_id=departure_id)
 
 
-@router.post("/departures/{case_id}/keep", response=CaseOut)
-def departure_keep(request: HttpRequest, case_id: int) -> DepartureCase:
+@router.post("/departures/{departure_id}/keep", response=CaseOut)
+def departure_keep(request: HttpRequest, departure_id: int) -> DepartureCase:
     """The person keeps the individual account (periods add up if they work in China again)."""
-    return services.departure_keep(actor=_actor(request), case_id=case_id)
+    return services.departure_keep(actor=_actor(request), case_id=departure_id)
 
 
-@router.get("/departures/{case_id}/lump-sum", response=LumpSumOut)
+@router.get("/departures/{departure_id}/lump-sum", response=LumpSumOut)
 def departure_lump_sum(
-    request: HttpRequest, case_id: int, closing_date: Day | None = None
+    request: HttpRequest, departure_id: int, closing_date: Day | None = None
 ) -> dict[str, Any]:
     """The lump sum up to the closing date (default today) with the statement behind it, and what
     would stand in the way of a termination."""
-    case = selectors.case_get(actor=_actor(request), case_id=case_id)
+    case = selectors.case_get(actor=_actor(request), case_id=departure_id)
     view = selectors.preview(case.person, closing_date or timezone.localdate())
     refusal = None
     if view.pension_age is not None:
@@ -303,15 +303,15 @@ def departure_lump_sum(
     }
 
 
-@router.post("/departures/{case_id}/termination", response={201: TerminationOut})
+@router.post("/departures/{departure_id}/termination", response={201: TerminationOut})
 @idempotent(redact=())
-def departure_terminate(request: HttpRequest, case_id: int, payload: TerminationIn) -> Status[Any]:
+def departure_terminate(request: HttpRequest, departure_id: int, payload: TerminationIn) -> Status[Any]:
     """The written application, signed by the person with their password: the lump sum and its
     statement are fixed on the closing date (default today)."""
     bank = payload.bank
     app = services.termination_apply(
         actor=_actor(request),
-        case_id=case_id,
+        case_id=departure_id,
         bank_details=services.BankDetails(**bank.model_dump()),
         declaration=payload.declaration,
         password=payload.password,

@@ -5,8 +5,8 @@ from expatsi.benefits import views
 app_name = "benefits"
 urlpatterns = [
     path("leaving/", views.leaving, name="leaving"),
-    path("leaving/<int:case_id>/keep/", views.keep, name="keep"),
-    path("leaving/<int:case_id>/terminate/", views.terminate, name="terminate"),
+    path("leaving/<int:departure_id>/keep/", views.keep, name="keep"),
+    path("leaving/<int:departure_id>/terminate/", views.terminate, name="terminate"),
     path("applications/", views.queue, name="queue"),
     path("applications/<int:termination_id>/", views.application, name="application"),
     path("applications/<int:termination_id>/decide/", views.decide, name="decide"),

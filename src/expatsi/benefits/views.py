@@ -107,9 +107,9 @@ def leaving(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def keep(request: HttpRequest, case_id: int) -> HttpResponse:
+def keep(request: HttpRequest, departure_id: int) -> HttpResponse:
     actor = _person_actor(request)
-    case = _case(actor, case_id)
+    case = _case(actor, departure_id)
     try:
         services.departure_keep(actor=actor, case_id=case.pk)
     except RuleError as exc:
@@ -123,10 +123,10 @@ def keep(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @login_required
-def terminate(request: HttpRequest, case_id: int) -> HttpResponse:
+def terminate(request: HttpRequest, departure_id: int) -> HttpResponse:
     """The lump sum up to the closing date (today) with its statement, and the application."""
     actor = _person_actor(request)
-    case = _case(actor, case_id)
+    case = _case(actor, departure_id)
     closing = timezone.localdate()
     view = selectors.preview(case.person, closing)
     form = TerminationForm(request.POST or None, request.FILES or None)

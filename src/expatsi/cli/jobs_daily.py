@@ -25,6 +25,7 @@ from expatsi.access.models import IdempotencyRecord
 from expatsi.benefits.services import departures_detect
 from expatsi.billing.payments import credit_paid_bills
 from expatsi.cards.services import cards_expire
+from expatsi.cases.services import compliance_scan
 from expatsi.cli import EXIT_FAILURE, Parser, add_command
 from expatsi.insurance.reminders import run_daily
 from expatsi.rules.dates import parse_date
@@ -80,6 +81,10 @@ def _run_daily(args: argparse.Namespace) -> dict[str, Any]:
     )
     # Contributions paid since yesterday reach the individual accounts.
     result["account_credits"] = step("account_credits", credit_paid_bills) or 0
+    # Compliance checks (expatsi.cases): new findings per rule; a re-run adds none.
+    result["compliance"] = step(
+        "compliance", lambda: compliance_scan(actor=SYSTEM, as_of=day).counts
+    )
     # Stored Idempotency-Key answers are kept for 7 days: long enough for any client's retries.
     cutoff = timezone.now() - timedelta(days=IDEMPOTENCY_DAYS)
     result["idempotency_purged"] = (

@@ -9,6 +9,7 @@ from expatsi.access.actors import Actor
 from expatsi.audit.permissions import may_read_audit_trail
 from expatsi.benefits import permissions as benefits
 from expatsi.cards.permissions import may_decide_applications
+from expatsi.cases import permissions as cases
 from expatsi.insurance.permissions import may_decide_registrations, may_use_hire_pages
 from expatsi.people.permissions import own_person_id
 
@@ -31,6 +32,10 @@ def menu(actor: Actor) -> list[tuple[str, str]]:
         items.append(("benefits:queue", _("Lump sums")))
     if benefits.is_person(actor):
         items.append(("benefits:leaving", _("Leaving China")))
+    if cases.is_staff(actor):
+        items += [("cases:findings", _("Compliance")), ("cases:list", _("Enforcement cases"))]
+    elif cases.may_see_orders(actor):
+        items.append(("cases:list", _("Orders to rectify")))
     items.append(("notify:inbox", _("Inbox")))
     return items
 

@@ -1,0 +1,836 @@
+"""The compliance checks: one SQL query per rule over the whole population in scope.
+
+Each check reads every subject it concerns in one statement (joins and ``EXISTS``, no loop per
+person) and returns :class:`Hit` rows; amounts that need the contribution rules are then computed
+for all hits at once with the rules engine's NumPy batch. Severity, parameters and the fines a
+finding can lead to come from ``policies/compliance.toml`` (``registry.py``); the regional legacy
+rules there (Shanghai Notice No. 38 [2009]) suspend a check for people with an opt-out on file
+while they were in force.
+
+The SQL is the subset SQLite and PostgreSQL share: dates are compared as values or, against a
+bill's ``YYYY-MM`` month, as ISO text (``CAST(d AS TEXT) < month || '-01'``), which orders the
+same way.
+
+``evidence`` is what a finding rests on and what "its evidence changed" means (a dismissed finding
+reopens when it does); ``figures`` are the numbers that move with the calendar alone (late fees,
+months counted) and never reopen anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from django.db import connection
+
+from expatsi.rules.contributions import contributions_batch
+from expatsi.rules.dates import Month
+from expatsi.rules.errors import RuleError
+from expatsi.rules.penalties import fine_range, late_fee
+from expatsi.rules.regions import INSURANCES, region, regions
+
+if TYPE_CHECKING:
+    from expatsi.cases.registry import ComplianceRule, LegacyRule
+
+PERMIT_KINDS = ("work_permit", "integrated_card", "press_card")
+WORK_DOCUMENT_KINDS = (*PERMIT_KINDS, "permanent_resident_id")
+FLAG_EXEMPT = 1  # BillLine.FLAG_EXEMPT: the billing run exempted this line under an agreement
+# Every person billed for a month has a medical line: a regular bill carries all five insurances,
+# and an adjustment from nothing carries medical, which no agreement exempts (agreements.py
+# NEVER_EXEMPT) and whose base is never 0. Looking for it alone reads a fifth of the lines.
+MEDICAL = INSURANCES.index("medical")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which employers a scan looks at, as of which day. ``regions`` None: every region."""
+
+    as_of: date
+    regions: tuple[str, ...] | None = None
+    employer_id: int | None = None
+
+    def sql(self, alias: str = "emp") -> tuple[str, list[Any]]:
+        """`` AND …`` restricting the employer row ``alias`` to the scope."""
+        parts: list[str] = []
+        params: list[Any] = []
+        if self.regions is not None:
+            if not self.regions:
+                return " AND 1 = 0", []
+            parts.append(f"{alias}.region_code IN ({', '.join(['%s'] * len(self.regions))})")
+            params += list(self.regions)
+        if self.employer_id is not None:
+            parts.append(f"{alias}.id = %s")
+            params.append(self.employer_id)
+        return "".join(f" AND {p}" for p in parts), params
+
+    def region_codes(self) -> list[str]:
+        return sorted(self.regions) if self.regions is not None else sorted(regions())
+
+
+@dataclass(slots=True)
+class Hit:
+    employer_id: int
+    person_id: int | None
+    period: str
+    region_code: str
+    evidence: dict[str, Any]
+    figures: dict[str, Any] = field(default_factory=dict)
+    amount_fen: int = 0
+
+    def key(self, rule: str) -> str:
+        return f"{rule}|{self.employer_id}|{self.person_id or ''}|{self.period}"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    run: Callable[[Scope, ComplianceRule, list[LegacyRule]], list[Hit]]
+    params: tuple[str, ...] = ()
+    # Whether a run as of the scope's day looks at ``period`` at all: a finding it did not look
+    # at is not resolved by its absence (a month beyond the lookback may still be unbilled).
+    looks_at: Callable[[Scope, ComplianceRule, str], bool] | None = None
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return list(cursor.fetchall())
+
+
+def _day(value: Any) -> date | None:
+    """A date column as read: a date on PostgreSQL, ISO text on SQLite."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _iso(value: Any) -> str | None:
+    d = _day(value)
+    return d.isoformat() if d else None
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _policy_month(code: str, month: Month) -> Month | None:
+    """``month`` if the region's policy covers it, else the nearest month it covers (an estimate
+    for a month before the first or after the last period on file); None without a policy."""
+    try:
+        policy = region(code)
+    except RuleError:
+        return None
+    if not policy.periods:
+        return None
+    firsts = [p.span.first for p in policy.periods]
+    lasts = [p.span.last for p in policy.periods]
+    if any(p.span.contains(month) for p in policy.periods):
+        return month
+    earliest = min(firsts)
+    if month < earliest:
+        return earliest
+    latest = max((m for m in lasts if m is not None), default=None)
+    return latest if latest is not None else month
+
+
+def monthly_premiums(code: str, month: Month, wages: Sequence[int]) -> tuple[list[int], str]:
+    """Employer plus employee contributions for one month on each wage (the rules engine's batch,
+    default work-injury rate, no exemption), and the policy month used ("" without a policy)."""
+    if not wages:
+        return [], ""
+    used = _policy_month(code, month)
+    if used is None:
+        return [0] * len(wages), ""
+    batch = contributions_batch(
+        region_code=code, month=used, wages=np.asarray(list(wages), dtype=np.int64)
+    )
+    total = batch.employer_total + batch.employee_total
+    return [int(x) for x in total.tolist()], str(used)
+
+
+def _estimate(hits: list[Hit], wages: list[int], months_of: Callable[[Hit], Month]) -> list[int]:
+    """One month's premiums per hit, computed in one batch per (region, month)."""
+    out = [0] * len(hits)
+    groups: dict[tuple[str, Month], list[int]] = {}
+    for i, hit in enumerate(hits):
+        groups.setdefault((hit.region_code, months_of(hit)), []).append(i)
+    for (code, month), idx in groups.items():
+        amounts, used = monthly_premiums(code, month, [wages[i] for i in idx])
+        for i, amount in zip(idx, amounts, strict=True):
+            out[i] = amount
+            hits[i].figures["policy_month"] = used
+    return out
+
+
+def _legacy_clause(
+    legacy: list[LegacyRule],
+    person: str,
+    employer: str,
+    region_alias: str,
+    when: Callable[[LegacyRule], bool],
+) -> tuple[str, list[Any]]:
+    """`` AND NOT (…)`` leaving out people with an opt-out on file under a legacy rule for which
+    ``when`` holds (the rule still suspends the obligation at the point the check looks at)."""
+    sql, params = "", []
+    for lr in legacy:
+        if not when(lr):
+            continue
+        sql += (
+            f" AND NOT ({region_alias}.region_code = %s AND EXISTS (SELECT 1 FROM cases_optout o "  # noqa: S608
+            f"WHERE o.legacy = %s AND o.person_id = {person} AND o.employer_id = {employer} "
+            "AND o.signed_on <= %s))"
+        )
+        params += [lr.region, lr.key, lr.in_force_to]
+    return sql, params
+
+
+def _opted_out_column(
+    legacy: list[LegacyRule], person: str, employer: str, region_alias: str
+) -> tuple[str, list[Any]]:
+    """A column naming the legacy rule under which the person had opted out ('' if none)."""
+    if not legacy:
+        return "''", []
+    whens, params = [], []
+    for lr in legacy:
+        whens.append(
+            f"WHEN {region_alias}.region_code = %s AND EXISTS (SELECT 1 FROM cases_optout o "  # noqa: S608
+            f"WHERE o.legacy = %s AND o.person_id = {person} AND o.employer_id = {employer} "
+            "AND o.signed_on <= %s) THEN %s"
+        )
+        params += [lr.region, lr.key, lr.in_force_to, lr.key]
+    return f"CASE {' '.join(whens)} ELSE '' END", params
+
+
+def _legacy_evidence(legacy: list[LegacyRule], key: str) -> dict[str, str]:
+    lr = next(x for x in legacy if x.key == key)
+    return {
+        "key": lr.key,
+        "document": lr.document,
+        "in_force_to": lr.in_force_to.isoformat(),
+        "obligation_from": lr.obligation_from.isoformat(),
+    }
+
+
+# --- active permit, no registration after 30 days ----------------------------------------------
+
+_NOT_REGISTERED = """
+SELECT e.employer_id, e.person_id, emp.region_code,
+  COALESCE(eng.start_date, e.start_date) AS engaged_from, e.contract_wage,
+  (SELECT MIN(d.issued_on) FROM people_document d
+     WHERE d.person_id = e.person_id AND d.kind IN ({kinds})) AS first_permit,
+  (SELECT MIN(c.valid_from) FROM cards_card c
+     WHERE c.person_id = e.person_id AND c.status IN ('active', 'expired', 'deregistered')) AS first_card,
+  (SELECT MAX(d.number) FROM people_document d
+     WHERE d.person_id = e.person_id AND d.kind IN ({kinds})
+       AND d.valid_from <= %s AND (d.valid_to IS NULL OR d.valid_to >= %s)) AS permit_number,
+  (SELECT MAX(c.card_number) FROM cards_card c
+     WHERE c.person_id = e.person_id AND c.status = 'active'
+       AND (c.valid_to IS NULL OR c.valid_to >= %s)) AS card_number,
+  {opted_out} AS opted_out
+FROM insurance_employment e
+JOIN employers_employer emp ON emp.id = e.employer_id
+LEFT JOIN insurance_employment eng ON eng.id = e.engagement_id
+WHERE e.start_date <= %s AND (e.end_date IS NULL OR e.end_date >= %s)
+  AND COALESCE(eng.start_date, e.start_date) <= %s
+  AND NOT EXISTS (SELECT 1 FROM insurance_registration r
+     WHERE r.person_id = e.person_id AND r.employer_id = e.employer_id
+       AND r.status IN ('submitted', 'accepted'))
+  AND (EXISTS (SELECT 1 FROM people_document d
+         WHERE d.person_id = e.person_id AND d.kind IN ({kinds})
+           AND d.valid_from <= %s AND (d.valid_to IS NULL OR d.valid_to >= %s))
+       OR EXISTS (SELECT 1 FROM cards_card c
+         WHERE c.person_id = e.person_id AND c.status = 'active'
+           AND (c.valid_from IS NULL OR c.valid_from <= %s) AND (c.valid_to IS NULL OR c.valid_to >= %s)))
+  AND (EXISTS (SELECT 1 FROM people_document d
+         WHERE d.person_id = e.person_id AND d.kind IN ({kinds}) AND d.issued_on <= %s)
+       OR EXISTS (SELECT 1 FROM cards_card c
+         WHERE c.person_id = e.person_id AND c.valid_from <= %s))
+  {legacy}{scope}
+"""
+
+
+def not_registered(scope: Scope, rule: ComplianceRule, legacy: list[LegacyRule]) -> list[Hit]:
+    """An employment in force with a permit (or an active card, or a permanent resident ID) in
+    force, and no registration submitted or accepted by that employer, although the later of the
+    start of employment and the first permit is more than ``days`` days back (SIL Art. 58).
+
+    Under a legacy rule an opted-out person's clock starts on its ``obligation_from`` day."""
+    d = scope.as_of
+    days = rule.param("days")
+    cutoff = d - timedelta(days=days)
+    kinds = list(WORK_DOCUMENT_KINDS)
+    opted_sql, opted_params = _opted_out_column(legacy, "e.person_id", "e.employer_id", "emp")
+    legacy_sql, legacy_params = _legacy_clause(
+        legacy, "e.person_id", "e.employer_id", "emp", lambda lr: lr.obligation_from > cutoff
+    )
+    scope_sql, scope_params = scope.sql()
+    sql = _NOT_REGISTERED.format(
+        kinds=_marks(kinds), opted_out=opted_sql, legacy=legacy_sql, scope=scope_sql
+    )
+    params = [
+        *kinds,  # first_permit
+        *kinds,  # permit_number
+        d,
+        d,
+        d,  # card_number
+        *opted_params,
+        d,
+        d,
+        cutoff,
+        *kinds,
+        d,
+        d,
+        d,
+        d,
+        *kinds,
+        cutoff,
+        cutoff,
+        *legacy_params,
+        *scope_params,
+    ]
+    hits: list[Hit] = []
+    wages: list[int] = []
+    for row in _rows(sql, params):
+        employer_id, person_id, code, engaged, wage, first_permit, first_card = row[:7]
+        permit_number, card_number, opted = row[7:10]
+        permit_day = min(x for x in (_day(first_permit), _day(first_card)) if x)
+        clock = max(_day(engaged) or d, permit_day)
+        evidence: dict[str, Any] = {
+            "employment_start": _iso(engaged),
+            "permit": permit_number or card_number or "",
+            "permit_issued_on": permit_day.isoformat(),
+            "clock_starts": clock.isoformat(),
+        }
+        if opted:
+            lr_evidence = _legacy_evidence(legacy, str(opted))
+            clock = max(clock, date.fromisoformat(lr_evidence["obligation_from"]))
+            evidence["legacy"] = lr_evidence
+            evidence["clock_starts"] = clock.isoformat()
+        deadline = clock + timedelta(days=days)
+        if deadline >= d:
+            continue
+        evidence["deadline"] = deadline.isoformat()
+        hit = Hit(
+            employer_id=employer_id,
+            person_id=person_id,
+            period=_iso(engaged) or "",
+            region_code=code,
+            evidence=evidence,
+            figures={"days_late": (d - deadline).days},
+        )
+        hit.figures["months"] = Month.of(d).minus(Month.of(clock)) + 1
+        hits.append(hit)
+        wages.append(int(wage))
+    monthly = _estimate(hits, wages, lambda h: Month.of(d))
+    for hit, amount in zip(hits, monthly, strict=True):
+        hit.figures["monthly_premiums_fen"] = amount
+        hit.amount_fen = amount * int(hit.figures["months"])
+    return hits
+
+
+# --- registered, month not billed ---------------------------------------------------------------
+
+_NOT_BILLED = """
+WITH months(m, first_day, last_day) AS (VALUES {months}),
+billed AS MATERIALIZED (
+  SELECT DISTINCT b.employer_id, b.month, l.person_id
+  FROM billing_bill b
+  JOIN employers_employer emp ON emp.id = b.employer_id
+  JOIN billing_billline l ON l.bill_id = b.id AND l.insurance = %s
+  WHERE emp.region_code = %s AND b.month IN ({month_marks}) {scope}
+),
+expected AS MATERIALIZED (
+  SELECT r.employer_id, r.person_id, months.m, MAX(e.contract_wage) AS wage
+  FROM insurance_registration r
+  JOIN employers_employer emp ON emp.id = r.employer_id
+  JOIN months ON r.insurance_start <= months.last_day
+  JOIN insurance_employment e ON e.person_id = r.person_id AND e.employer_id = r.employer_id
+    AND e.start_date <= months.last_day AND (e.end_date IS NULL OR e.end_date >= months.first_day)
+  WHERE r.status = 'accepted' AND emp.region_code = %s
+    AND NOT (e.start_date > months.first_day AND EXISTS (
+          SELECT 1 FROM insurance_employment o
+          WHERE o.person_id = e.person_id AND o.employer_id <> e.employer_id
+            AND o.start_date <= months.first_day
+            AND (o.end_date IS NULL OR o.end_date >= months.first_day)))
+    {legacy}{scope}
+  GROUP BY r.employer_id, r.person_id, months.m
+)
+SELECT x.employer_id, x.m, COUNT(*), {people}
+FROM expected x
+WHERE NOT EXISTS (SELECT 1 FROM billed bl
+  WHERE bl.employer_id = x.employer_id AND bl.person_id = x.person_id AND bl.month = x.m)
+GROUP BY x.employer_id, x.m
+"""
+
+
+def _people_column() -> str:
+    """The unbilled people of a group as 'person:wage,…' (no portable array aggregate)."""
+    item = "CAST(x.person_id AS TEXT) || ':' || CAST(x.wage AS TEXT)"
+    if connection.vendor == "postgresql":
+        return f"string_agg({item}, ',')"
+    return f"group_concat({item}, ',')"
+
+
+def months_not_billed(scope: Scope, rule: ComplianceRule, legacy: list[LegacyRule]) -> list[Hit]:
+    """Months of employment of registered people, from their insurance start, whose bill is past
+    its due date and carries no line for them at that employer (who pays a month is decided as
+    the billing run decides it: the employer whose employment covers its first day). One finding
+    per employer and month, naming the people (a month missed by the billing run is one finding,
+    not one per person); only the last ``lookback_months``."""
+    d = scope.as_of
+    lookback = rule.param("lookback_months")
+    hits: list[Hit] = []
+    wages: list[list[int]] = []
+    for code in scope.region_codes():
+        try:
+            policy = region(code)
+        except RuleError:
+            continue
+        last = Month.of(d)
+        months = [last.plus(-i) for i in range(lookback) if policy.due_date(last.plus(-i)) < d]
+        if not months:
+            continue
+        values = ", ".join(["(%s, %s, %s)"] * len(months))
+        month_params: list[Any] = []
+        for m in months:
+            month_params += [str(m), m.first_day(), m.last_day()]
+        legacy_sql = ""
+        legacy_params: list[Any] = []
+        for lr in legacy:
+            if lr.region != code:
+                continue
+            # months that ended before the obligation began: suspended for the opted-out
+            legacy_sql += (
+                " AND NOT (months.last_day < %s AND EXISTS (SELECT 1 FROM cases_optout o "
+                "WHERE o.legacy = %s AND o.person_id = r.person_id AND o.employer_id = r.employer_id "
+                "AND o.signed_on <= %s))"
+            )
+            legacy_params += [lr.obligation_from, lr.key, lr.in_force_to]
+        scope_sql, scope_params = scope.sql()
+        sql = _NOT_BILLED.format(
+            months=values,
+            month_marks=_marks(months),
+            legacy=legacy_sql,
+            scope=scope_sql,
+            people=_people_column(),
+        )
+        params = [
+            *month_params,
+            MEDICAL,
+            code,
+            *(str(m) for m in months),
+            *scope_params,
+            code,
+            *legacy_params,
+            *scope_params,
+        ]
+        for employer_id, month, count, people in _rows(sql, params):
+            pairs = sorted(
+                tuple(int(x) for x in item.split(":")) for item in str(people).split(",")
+            )
+            m = Month.parse(str(month))
+            hits.append(
+                Hit(
+                    employer_id=employer_id,
+                    person_id=None,
+                    period=str(m),
+                    region_code=code,
+                    evidence={
+                        "month": str(m),
+                        "due_date": policy.due_date(m).isoformat(),
+                        "people": int(count),
+                        "person_ids": [p for p, _ in pairs],
+                    },
+                    figures={"estimated_on": "contract_wage"},
+                )
+            )
+            wages.append([w for _, w in pairs])
+    # contributions each unbilled person would have owed, in one batch per region and month
+    flat = [w for group in wages for w in group]
+    owners = [i for i, group in enumerate(wages) for _ in group]
+    each = _estimate([hits[i] for i in owners], flat, lambda h: Month.parse(h.period))
+    for i, amount in zip(owners, each, strict=True):
+        hits[i].amount_fen += amount
+    return hits
+
+
+def _within_lookback(scope: Scope, rule: ComplianceRule, period: str) -> bool:
+    earliest = Month.of(scope.as_of).plus(1 - rule.param("lookback_months"))
+    return period >= str(earliest)
+
+
+# --- billed, unpaid past the due date -----------------------------------------------------------
+
+_UNPAID = """
+SELECT b.id, b.employer_id, emp.region_code, b.number, b.month, b.kind, b.due_date,
+  b.employer_total + b.employee_total AS total, COALESCE(SUM(a.principal), 0) AS paid
+FROM billing_bill b
+JOIN employers_employer emp ON emp.id = b.employer_id
+LEFT JOIN billing_allocation a ON a.bill_id = b.id AND a.paid_on <= %s
+WHERE b.due_date < %s {scope}
+GROUP BY b.id, b.employer_id, emp.region_code, b.number, b.month, b.kind, b.due_date,
+  b.employer_total, b.employee_total
+HAVING b.employer_total + b.employee_total - COALESCE(SUM(a.principal), 0) > 0
+"""
+
+
+def unpaid_past_due(scope: Scope, rule: ComplianceRule, legacy: list[LegacyRule]) -> list[Hit]:
+    """Bills with principal outstanding after their due date (payments received by the scan day
+    counted). The late fee accrued to the scan day is a figure, from the same rule the ledger
+    uses (0.05% a day, SIL Art. 86)."""
+    d = scope.as_of
+    scope_sql, scope_params = scope.sql()
+    hits = []
+    for bill_id, employer_id, code, number, month, kind, due, total, paid in _rows(
+        _UNPAID.format(scope=scope_sql), [d, d, *scope_params]
+    ):
+        due_day = _day(due) or d
+        outstanding = int(total) - int(paid)
+        fee = late_fee(outstanding, due_day, d)
+        hits.append(
+            Hit(
+                employer_id=employer_id,
+                person_id=None,
+                period=str(number),
+                region_code=code,
+                evidence={
+                    "bill_id": bill_id,
+                    "bill": number,
+                    "month": month,
+                    "kind": kind,
+                    "due_date": due_day.isoformat(),
+                    "total_fen": int(total),
+                    "paid_fen": int(paid),
+                },
+                figures={"days_overdue": fee.days, "late_fee_fen": fee.fee_fen},
+                amount_fen=outstanding,
+            )
+        )
+    return hits
+
+
+# --- contributions after the card was deregistered, or after leaving China ----------------------
+
+_AFTER_DEREGISTRATION = """
+SELECT b.employer_id, l.person_id, emp.region_code, b.month,
+  SUM(l.employer_amount + l.employee_amount), MAX(c.card_number), MAX(c.deregistered_on)
+FROM billing_billline l
+JOIN billing_bill b ON b.id = l.bill_id
+JOIN employers_employer emp ON emp.id = b.employer_id
+JOIN cards_card c ON c.person_id = l.person_id AND c.employer_id = b.employer_id
+  AND c.status = 'deregistered' AND c.deregistered_on IS NOT NULL
+  AND CAST(c.deregistered_on AS TEXT) < b.month || '-01'
+WHERE b.month <= %s
+  AND NOT EXISTS (SELECT 1 FROM cards_card c2 WHERE c2.person_id = l.person_id
+        AND c2.employer_id = b.employer_id AND c2.id > c.id AND c2.status <> 'rejected')
+  {scope}
+GROUP BY b.employer_id, l.person_id, emp.region_code, b.month
+HAVING SUM(l.employer_amount + l.employee_amount) > 0
+"""
+
+
+def billed_after_deregistration(
+    scope: Scope, rule: ComplianceRule, legacy: list[LegacyRule]
+) -> list[Hit]:
+    """Months billed for a person at an employer that start after the person's card at that
+    employer was deregistered (no later card there): contributions for no employment."""
+    scope_sql, scope_params = scope.sql()
+    sql = _AFTER_DEREGISTRATION.format(scope=scope_sql)
+    return [
+        Hit(
+            employer_id=employer_id,
+            person_id=person_id,
+            period=str(month),
+            region_code=code,
+            evidence={"month": month, "card": card or "", "deregistered_on": _iso(dereg)},
+            amount_fen=int(amount),
+        )
+        for employer_id, person_id, code, month, amount, card, dereg in _rows(
+            sql, [str(Month.of(scope.as_of)), *scope_params]
+        )
+    ]
+
+
+_AFTER_EXIT = """
+SELECT b.employer_id, l.person_id, emp.region_code, b.month,
+  SUM(l.employer_amount + l.employee_amount), MIN(x.date), MAX(x.port)
+FROM billing_billline l
+JOIN billing_bill b ON b.id = l.bill_id
+JOIN employers_employer emp ON emp.id = b.employer_id
+JOIN people_entryexit x ON x.person_id = l.person_id AND x.direction = 'exit'
+  AND x.date <= %s AND CAST(x.date AS TEXT) < b.month || '-01'
+WHERE b.month <= %s
+  AND NOT EXISTS (SELECT 1 FROM people_entryexit y WHERE y.person_id = x.person_id
+        AND y.direction = 'entry' AND y.date > x.date AND y.date <= %s)
+  {scope}
+GROUP BY b.employer_id, l.person_id, emp.region_code, b.month
+HAVING SUM(l.employer_amount + l.employee_amount) > 0
+"""
+
+
+def billed_after_exit(scope: Scope, rule: ComplianceRule, legacy: list[LegacyRule]) -> list[Hit]:
+    """Months billed that start after the person's exit from China with no entry since, the exit
+    being at least ``min_days_abroad`` days before the scan day (a trip is not a departure)."""
+    d = scope.as_of
+    abroad_since = d - timedelta(days=rule.param("min_days_abroad"))
+    scope_sql, scope_params = scope.sql()
+    sql = _AFTER_EXIT.format(scope=scope_sql)
+    return [
+        Hit(
+            employer_id=employer_id,
+            person_id=person_id,
+            period=str(month),
+            region_code=code,
+            evidence={"month": month, "exit_on": _iso(left), "port": port or ""},
+            figures={"days_abroad": (d - (_day(left) or d)).days},
+            amount_fen=int(amount),
+        )
+        for employer_id, person_id, code, month, amount, left, port in _rows(
+            sql, [abroad_since, str(Month.of(d)), d, *scope_params]
+        )
+    ]
+
+
+# --- base declared below the lower limit --------------------------------------------------------
+
+_BELOW_LOWER = """
+WITH limits(region_code, period_start, lower_limit) AS (VALUES {limits})
+SELECT dcl.employer_id, dcl.person_id, emp.region_code, dcl.period_start, dcl.wage,
+  limits.lower_limit, dcl.declared_at
+FROM billing_basedeclaration dcl
+JOIN (SELECT MAX(id) AS mid FROM billing_basedeclaration
+      GROUP BY person_id, employer_id, period_start) latest ON latest.mid = dcl.id
+JOIN employers_employer emp ON emp.id = dcl.employer_id
+JOIN limits ON limits.region_code = emp.region_code AND limits.period_start = dcl.period_start
+WHERE dcl.wage < limits.lower_limit AND dcl.period_start <= %s {scope}
+"""
+
+
+def base_below_lower_limit(
+    scope: Scope, rule: ComplianceRule, legacy: list[LegacyRule]
+) -> list[Hit]:
+    """The latest declaration of a contribution year below the region's lower limit for that
+    year (the pension limit). The bill raises the base to the limit; the finding asks why the
+    declared wage is lower. Amount: the month's contributions on the difference."""
+    limits: list[Any] = []
+    rates: dict[tuple[str, str], int] = {}
+    for code in scope.region_codes():
+        try:
+            policy = region(code)
+        except RuleError:
+            continue
+        for period in policy.periods:
+            pension = period.rules["pension"]
+            limits += [code, str(period.span.first), pension.base_lower]
+            ppm = 0
+            for name in INSURANCES:
+                r = period.rules[name]
+                if r.merged_into is None:
+                    ppm += (r.employer_rate or 0) + r.employee_rate
+            rates[(code, str(period.span.first))] = ppm
+    if not limits:
+        return []
+    scope_sql, scope_params = scope.sql()
+    sql = _BELOW_LOWER.format(
+        limits=", ".join(["(%s, %s, %s)"] * (len(limits) // 3)), scope=scope_sql
+    )
+    hits = []
+    for employer_id, person_id, code, period_start, wage, lower, _at in _rows(
+        sql, [*limits, str(Month.of(scope.as_of)), *scope_params]
+    ):
+        gap = int(lower) - int(wage)
+        ppm = rates.get((code, str(period_start)), 0)
+        hits.append(
+            Hit(
+                employer_id=employer_id,
+                person_id=person_id,
+                period=str(period_start),
+                region_code=code,
+                evidence={
+                    "period_start": period_start,
+                    "declared_fen": int(wage),
+                    "lower_limit_fen": int(lower),
+                },
+                figures={"rate_ppm": ppm, "per": "month"},
+                amount_fen=(gap * ppm + 500_000) // 1_000_000,
+            )
+        )
+    return hits
+
+
+# --- exemption without a certificate of coverage ------------------------------------------------
+
+_EXEMPT_NO_CERTIFICATE = """
+SELECT b.employer_id, l.person_id, emp.region_code, b.month,
+  SUM((l.base * l.employer_rate + 500000) / 1000000 + (l.base * l.employee_rate + 500000) / 1000000),
+  COUNT(*)
+FROM billing_billline l
+JOIN billing_bill b ON b.id = l.bill_id
+JOIN employers_employer emp ON emp.id = b.employer_id
+WHERE (l.flags & %s) = %s AND b.month <= %s
+  AND NOT EXISTS (SELECT 1 FROM billing_billline l2 JOIN billing_bill b2 ON b2.id = l2.bill_id
+        WHERE l2.person_id = l.person_id AND b2.employer_id = b.employer_id AND b2.month = b.month
+          AND l2.insurance = l.insurance AND l2.id > l.id)
+  AND NOT EXISTS (SELECT 1 FROM insurance_coveragecertificate c WHERE c.person_id = l.person_id
+        AND CAST(c.valid_from AS TEXT) <= b.month || '-01'
+        AND CAST(c.valid_to AS TEXT) >= b.month || '-01')
+  {scope}
+GROUP BY b.employer_id, l.person_id, emp.region_code, b.month
+"""
+
+
+def exemption_without_certificate(
+    scope: Scope, rule: ComplianceRule, legacy: list[LegacyRule]
+) -> list[Hit]:
+    """Bill lines exempted under an agreement (the latest line of that insurance for the month)
+    for a month whose first day no certificate of coverage of the person covers. Amount: what
+    the exempted lines would have cost at their own base and rates."""
+    scope_sql, scope_params = scope.sql()
+    sql = _EXEMPT_NO_CERTIFICATE.format(scope=scope_sql)
+    return [
+        Hit(
+            employer_id=employer_id,
+            person_id=person_id,
+            period=str(month),
+            region_code=code,
+            evidence={"month": month, "exempt_lines": int(lines)},
+            amount_fen=int(amount),
+        )
+        for employer_id, person_id, code, month, amount, lines in _rows(
+            sql, [FLAG_EXEMPT, FLAG_EXEMPT, str(Month.of(scope.as_of)), *scope_params]
+        )
+    ]
+
+
+# --- signs of illegal employment ----------------------------------------------------------------
+
+_CARD_LIVE = "c.status = 'active' AND (c.valid_from IS NULL OR c.valid_from <= %s) AND (c.valid_to IS NULL OR c.valid_to >= %s)"
+_ILLEGAL = f"""
+SELECT e.employer_id, e.person_id, emp.region_code, COALESCE(eng.start_date, e.start_date),
+  (SELECT MAX(c.id) FROM cards_card c WHERE c.person_id = e.person_id
+     AND c.status IN ('active', 'expired', 'deregistered')) AS last_card,
+  (SELECT MAX(c.id) FROM cards_card c WHERE c.person_id = e.person_id
+     AND c.employer_id <> e.employer_id AND {_CARD_LIVE}) AS other_card,
+  (SELECT MAX(d.valid_to) FROM people_document d WHERE d.person_id = e.person_id
+     AND d.kind IN ({{kinds}})) AS permit_until,
+  (SELECT MAX(d.number) FROM people_document d WHERE d.person_id = e.person_id
+     AND d.kind IN ({{kinds}})) AS permit_number
+FROM insurance_employment e
+JOIN employers_employer emp ON emp.id = e.employer_id
+LEFT JOIN insurance_employment eng ON eng.id = e.engagement_id
+WHERE e.start_date <= %s AND (e.end_date IS NULL OR e.end_date >= %s)
+  AND NOT EXISTS (SELECT 1 FROM people_document d WHERE d.person_id = e.person_id
+        AND d.kind = 'permanent_resident_id' AND d.valid_from <= %s
+        AND (d.valid_to IS NULL OR d.valid_to >= %s))
+  AND NOT EXISTS (SELECT 1 FROM cards_card c WHERE c.person_id = e.person_id
+        AND c.employer_id = e.employer_id AND {_CARD_LIVE})
+  AND (
+    EXISTS (SELECT 1 FROM cards_card c WHERE c.person_id = e.person_id
+        AND c.employer_id <> e.employer_id AND {_CARD_LIVE})
+    OR (EXISTS (SELECT 1 FROM cards_card c WHERE c.person_id = e.person_id
+          AND c.status IN ('active', 'expired', 'deregistered'))
+        AND NOT EXISTS (SELECT 1 FROM cards_card c WHERE c.person_id = e.person_id AND {_CARD_LIVE}))
+    OR (NOT EXISTS (SELECT 1 FROM cards_card c WHERE c.person_id = e.person_id
+          AND c.status IN ('active', 'expired', 'deregistered'))
+        AND EXISTS (SELECT 1 FROM people_document d WHERE d.person_id = e.person_id
+          AND d.kind IN ({{kinds}}))
+        AND NOT EXISTS (SELECT 1 FROM people_document d WHERE d.person_id = e.person_id
+          AND d.kind IN ({{kinds}}) AND d.valid_from <= %s
+          AND (d.valid_to IS NULL OR d.valid_to >= %s)))
+  ) {{scope}}
+"""  # noqa: S608 - a constant and placeholders only
+
+
+def illegal_employment(scope: Scope, rule: ComplianceRule, legacy: list[LegacyRule]) -> list[Hit]:
+    """Employment in force on the scan day by someone with no permanent resident ID in force and
+    no card in force at this employer, who either holds a card in force for another employer, or
+    whose cards are all expired or deregistered, or (no card yet: a work permit before the
+    Integrated Card) whose permits have all expired. Amount: the fine per person (Art. 80)."""
+    d = scope.as_of
+    kinds = list(PERMIT_KINDS)
+    scope_sql, scope_params = scope.sql()
+    sql = _ILLEGAL.format(kinds=_marks(kinds), scope=scope_sql)
+    params = [
+        d,
+        d,  # other_card
+        *kinds,
+        *kinds,
+        d,
+        d,  # employment in force
+        d,
+        d,  # permanent resident ID
+        d,
+        d,  # card here
+        d,
+        d,  # card elsewhere
+        d,
+        d,  # no card in force
+        *kinds,
+        *kinds,
+        d,
+        d,
+        *scope_params,
+    ]
+    rows = _rows(sql, params)
+    card_ids = sorted({int(x) for r in rows for x in (r[4], r[5]) if x is not None})
+    cards: dict[int, tuple[Any, ...]] = {}
+    for start in range(0, len(card_ids), 1000):
+        chunk = card_ids[start : start + 1000]
+        for row in _rows(
+            "SELECT c.id, c.card_number, c.permit_number, c.status, c.valid_to, c.deregistered_on,"  # noqa: S608
+            f" emp.region_code FROM cards_card c JOIN employers_employer emp ON emp.id = c.employer_id"
+            f" WHERE c.id IN ({_marks(chunk)})",
+            chunk,
+        ):
+            cards[int(row[0])] = row
+    per_person = fine_range("illegal_employment", persons=1).min_fen
+    hits = []
+    for employer_id, person_id, code, engaged, last_card, other_card, permit_until, permit in rows:
+        evidence: dict[str, Any] = {"employment_start": _iso(engaged)}
+        card = cards.get(int(other_card)) if other_card else None
+        if card is not None:
+            evidence["sign"] = "other_employer"
+        else:
+            card = cards.get(int(last_card)) if last_card else None
+            if card is not None:
+                evidence["sign"] = (
+                    "card_deregistered" if card[3] == "deregistered" else "card_expired"
+                )
+            else:
+                evidence["sign"] = "permit_expired"
+                evidence["permit"] = permit or ""
+                evidence["permit_valid_to"] = _iso(permit_until)
+        if card is not None:
+            evidence["card"] = card[1] or card[2] or ""
+            evidence["card_status"] = card[3]
+            evidence["card_valid_to"] = _iso(card[4])
+            evidence["card_deregistered_on"] = _iso(card[5])
+            evidence["card_region"] = card[6]
+        hits.append(
+            Hit(
+                employer_id=employer_id,
+                person_id=person_id,
+                period=_iso(engaged) or "",
+                region_code=code,
+                evidence=evidence,
+                amount_fen=per_person,
+            )
+        )
+    return hits
+
+
+CHECKS: dict[str, Check] = {
+    "not_registered": Check(not_registered, ("days",)),
+    "months_not_billed": Check(months_not_billed, ("lookback_months",), _within_lookback),
+    "unpaid_past_due": Check(unpaid_past_due),
+    "billed_after_deregistration": Check(billed_after_deregistration),
+    "billed_after_exit": Check(billed_after_exit, ("min_days_abroad",)),
+    "base_below_lower_limit": Check(base_below_lower_limit),
+    "exemption_without_certificate": Check(exemption_without_certificate),
+    "illegal_employment": Check(illegal_employment),
+}

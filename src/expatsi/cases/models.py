@@ -1,0 +1,201 @@
+"""Compliance findings, the scans that find them, enforcement cases and their history.
+
+A finding is one rule's verdict on one subject (an employer, and the person where the rule is
+about a person) for one period; ``key`` makes it unique, so a scan run again updates what it
+found before instead of adding it twice. ``evidence`` holds the facts the verdict rests on and is
+what "the evidence changed" means (``evidence_hash``); ``figures`` holds what moves by itself
+with time (late fees accrued, months counted) and is refreshed by every scan without reopening
+anything.
+
+An enforcement case is opened from findings of one employer and moves through the states of
+``states.py``; every step is a row of :class:`CaseEvent` (and an audit event).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from expatsi.employers.models import Employer
+from expatsi.people.models import Person
+
+
+class Severity(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class Scan(models.Model):
+    """One run of the compliance checks, for everything an actor may see or for one region or
+    employer, as of a day."""
+
+    as_of = models.DateField()
+    region_code = models.CharField(max_length=6, blank=True)
+    employer = models.ForeignKey(
+        Employer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_by = models.CharField(max_length=200)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict)  # rule → {found, new, reopened, resolved}
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+
+class Finding(models.Model):
+    rule = models.CharField(max_length=40)
+    key = models.CharField(max_length=200, unique=True)  # rule|employer|person|period
+    region_code = models.CharField(max_length=6)
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="findings")
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="findings"
+    )
+    period = models.CharField(max_length=40, blank=True)
+    severity = models.CharField(max_length=6, choices=Severity.choices)
+    amount_fen = models.BigIntegerField(default=0)
+    evidence = models.JSONField(default=dict)
+    evidence_hash = models.CharField(max_length=64)
+    figures = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=10, choices=FindingStatus.choices, default=FindingStatus.OPEN
+    )
+    status_reason = models.CharField(max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    first_scan = models.ForeignKey(Scan, null=True, on_delete=models.SET_NULL, related_name="+")
+    last_scan = models.ForeignKey(Scan, null=True, on_delete=models.SET_NULL, related_name="+")
+    found_on = models.DateField()  # the as-of day of the scan that first found it
+    seen_on = models.DateField()  # the as-of day of the latest scan that found it
+    resolved_on = models.DateField(null=True, blank=True)  # a later scan no longer found it
+    case = models.ForeignKey(
+        "Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="findings"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-found_on", "-id"]
+        indexes = [
+            models.Index(fields=["region_code", "rule", "status"]),
+            models.Index(fields=["employer", "rule"]),
+        ]
+
+
+class OptOut(models.Model):
+    """A contractual opt-out from social insurance on file, under a regional legacy rule (e.g.
+    Shanghai Notice No. 38 [2009]): while the legacy rule was in force, no obligation arose for
+    this person at this employer (see policies/compliance.toml ``[[legacy]]``)."""
+
+    legacy = models.CharField(max_length=60)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="+")
+    signed_on = models.DateField(_("agreement signed on"))
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    recorded_by = models.CharField(max_length=200)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["legacy", "person", "employer"], name="optout_once")
+        ]
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("Opened")
+    ORDERED = "ordered", _("Order to rectify issued")
+    FINE_PROPOSED = "fine_proposed", _("Fine proposed")
+    DECIDED = "decided", _("Decided")
+    CLOSED = "closed", _("Closed")
+
+
+class Case(models.Model):
+    number = models.CharField(max_length=30, unique=True)
+    region_code = models.CharField(max_length=6)
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    opened_by = models.CharField(max_length=200)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    # The order to rectify (SIL Art. 84 and 86: correct or pay within a time limit).
+    order_issued_on = models.DateField(null=True, blank=True)
+    order_deadline = models.DateField(null=True, blank=True)
+    order_requirements = models.TextField(blank=True)
+    # The decision, with its reasons; the fines decided are the adopted proposals.
+    decision = models.CharField(max_length=10, blank=True)  # fine | no_fine
+    decision_reason = models.TextField(blank=True)
+    decided_on = models.DateField(null=True, blank=True)
+    fine_total_fen = models.BigIntegerField(default=0)
+    late_fee_fen = models.BigIntegerField(default=0)  # from the contributions ledger, at decision
+    closed_on = models.DateField(null=True, blank=True)
+    close_reason = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["region_code", "status"])]
+
+
+class ProposalStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    ADOPTED = "adopted", _("Adopted in the decision")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class FineProposal(models.Model):
+    """A fine proposed within the statutory range, with the range and its basis as they stood."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="proposals")
+    kind = models.CharField(max_length=60)  # a fine kind of rules/policies/national/penalties.toml
+    basis_fen = models.BigIntegerField(null=True, blank=True)  # premiums payable or arrears
+    persons = models.PositiveIntegerField(null=True, blank=True)
+    min_fen = models.BigIntegerField()
+    max_fen = models.BigIntegerField()
+    amount_fen = models.BigIntegerField()
+    explanation = models.TextField()
+    reason = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED
+    )
+    proposed_by = models.CharField(max_length=200)
+    proposed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["proposed_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_fen__gte=models.F("min_fen"))
+                & Q(amount_fen__lte=models.F("max_fen")),
+                name="proposal_within_range",
+            )
+        ]
+
+
+class CaseEvent(models.Model):
+    """The history of findings and cases: every change, who made it and what changed."""
+
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    finding = models.ForeignKey(
+        Finding, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    actor_label = models.CharField(max_length=200)
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["at", "id"]
