@@ -305,7 +305,9 @@ def departure_lump_sum(
 
 @router.post("/departures/{departure_id}/termination", response={201: TerminationOut})
 @idempotent(redact=())
-def departure_terminate(request: HttpRequest, departure_id: int, payload: TerminationIn) -> Status[Any]:
+def departure_terminate(
+    request: HttpRequest, departure_id: int, payload: TerminationIn
+) -> Status[Any]:
     """The written application, signed by the person with their password: the lump sum and its
     statement are fixed on the closing date (default today)."""
     bank = payload.bank
