@@ -39,22 +39,22 @@ def test_the_whole_flow_through_the_api(departed: Departed, settings) -> None:
     me.force_login(departed.user)
     case = post(me, "/departures", {"departure_date": LEFT_ON.isoformat()})
     assert case.status_code == 201, case.content
-    case_id = case.json()["id"]
+    departure_id = case.json()["id"]
     assert post(me, "/departures", {"departure_date": LEFT_ON.isoformat()}).status_code == 200
-    preview = me.get(f"{API}/departures/{case_id}/lump-sum?closing_date=2025-11-20").json()
+    preview = me.get(f"{API}/departures/{departure_id}/lump-sum?closing_date=2025-11-20").json()
     assert preview["amount"] == "7227.00"
     assert preview["years"][0]["interest"] == "27.00"
     assert preview["refusal"] is None and preview["unsettled"] == {"unbilled": [], "unpaid": []}
     wrong = post(
         me,
-        f"/departures/{case_id}/termination",
+        f"/departures/{departure_id}/termination",
         {"bank": BANK, "declaration": True, "password": "x", "closing_date": "2025-11-20"},
     )
     assert wrong.status_code == 400
     assert (wrong.json()["code"], wrong.json()["field"]) == ("wrong_password", "password")
     bad = post(
         me,
-        f"/departures/{case_id}/termination",
+        f"/departures/{departure_id}/termination",
         {
             "bank": {**BANK, "bic": "BNPAFRP"},
             "declaration": True,
@@ -65,7 +65,7 @@ def test_the_whole_flow_through_the_api(departed: Departed, settings) -> None:
     assert (bad.status_code, bad.json()["field"]) == (400, "bic")
     made = post(
         me,
-        f"/departures/{case_id}/termination",
+        f"/departures/{departure_id}/termination",
         {"bank": BANK, "declaration": True, "password": PASSWORD, "closing_date": "2025-11-20"},
     )
     assert made.status_code == 201, made.content
@@ -75,7 +75,7 @@ def test_the_whole_flow_through_the_api(departed: Departed, settings) -> None:
     assert "FR1420041010050500013M02606" not in made.content.decode()
     again = post(
         me,
-        f"/departures/{case_id}/termination",
+        f"/departures/{departure_id}/termination",
         {"bank": BANK, "declaration": True, "password": PASSWORD, "closing_date": "2025-11-20"},
     )
     assert (again.status_code, again.json()["code"]) == (409, "termination_already_applied")
@@ -213,7 +213,7 @@ def test_the_matrix_covers_every_benefits_operation(departed: Departed) -> None:
     covered = {
         (
             m,
-            p.replace("{case}", "{case_id}")
+            p.replace("{case}", "{departure_id}")
             .replace("{app}", "{termination_id}")
             .replace("999999", "{payment_run_id}"),
         )
