@@ -20,7 +20,7 @@ from expatsi.access.actors import Actor
 from expatsi.access.auth import api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import Day, Id, Identifier, Text
-from expatsi.benefits import selectors, services
+from expatsi.benefits import permissions, selectors, services
 from expatsi.benefits.models import (
     BankAccount,
     DepartureCase,
@@ -28,7 +28,7 @@ from expatsi.benefits.models import (
     Payout,
     TerminationApplication,
 )
-from expatsi.rules.errors import Conflict, Forbidden, RowError, RuleError
+from expatsi.rules.errors import Conflict, RowError, RuleError
 from expatsi.rules.money import format_yuan
 
 router = Router(tags=["benefits"], auth=api_auth)
@@ -36,10 +36,10 @@ router = Router(tags=["benefits"], auth=api_auth)
 RETURN_FILE_MAX_BYTES = 2_000_000
 
 
-def _actor(request: HttpRequest) -> Actor:
+def _caller(request: HttpRequest) -> Actor:
+    """The caller, once the policy lets them use departures at all (HR and tokens: 403)."""
     actor = request_actor(request)
-    if actor.kind not in ("employee", "agency"):
-        raise Forbidden("forbidden", "departures are the person's and the agency's", "")
+    permissions.require_use_departures(actor)
     return actor
 
 
@@ -243,7 +243,7 @@ class ReturnErrorOut(Schema):
 @router.get("/departures", response=list[CaseOut])
 def departure_list(request: HttpRequest) -> list[DepartureCase]:
     """Departures the caller may see: their own, or (agency staff) their regions', newest first."""
-    return list(selectors.my_cases(_actor(request))[:500])
+    return list(selectors.my_cases(_caller(request))[:500])
 
 
 @router.post("/departures", response={200: CaseOut, 201: CaseOut})
@@ -251,8 +251,8 @@ def departure_list(request: HttpRequest) -> list[DepartureCase]:
 def departure_declare(request: HttpRequest, payload: DepartureIn) -> Status[Any]:
     """Declare a departure (the person for themself; agency staff for a person at the counter).
     An open departure is answered as it is (200)."""
-    actor = _actor(request)
-    person_id = actor.person_id if actor.kind == "employee" else payload.person_id
+    actor = _caller(request)
+    person_id = actor.person_id if permissions.declares_own_departure(actor) else payload.person_id
     if person_id is None:
         raise RuleError("required", "name the person who leaves", "person_id")
     case, created = services.departure_open(
@@ -263,13 +263,13 @@ def departure_declare(request: HttpRequest, payload: DepartureIn) -> Status[Any]
 
 @router.get("/departures/{departure_id}", response=CaseOut)
 def departure_get(request: HttpRequest, departure_id: int) -> DepartureCase:
-    return selectors.case_get(actor=_actor(request), case_id=departure_id)
+    return selectors.case_get(actor=_caller(request), case_id=departure_id)
 
 
 @router.post("/departures/{departure_id}/keep", response=CaseOut)
 def departure_keep(request: HttpRequest, departure_id: int) -> DepartureCase:
     """The person keeps the individual account (periods add up if they work in China again)."""
-    return services.departure_keep(actor=_actor(request), case_id=departure_id)
+    return services.departure_keep(actor=_caller(request), case_id=departure_id)
 
 
 @router.get("/departures/{departure_id}/lump-sum", response=LumpSumOut)
@@ -278,7 +278,7 @@ def departure_lump_sum(
 ) -> dict[str, Any]:
     """The lump sum up to the closing date (default today) with the statement behind it, and what
     would stand in the way of a termination."""
-    case = selectors.case_get(actor=_actor(request), case_id=departure_id)
+    case = selectors.case_get(actor=_caller(request), case_id=departure_id)
     view = selectors.preview(case.person, closing_date or timezone.localdate())
     refusal = None
     if view.pension_age is not None:
@@ -312,7 +312,7 @@ def departure_terminate(
     statement are fixed on the closing date (default today)."""
     bank = payload.bank
     app = services.termination_apply(
-        actor=_actor(request),
+        actor=_caller(request),
         case_id=departure_id,
         bank_details=services.BankDetails(**bank.model_dump()),
         declaration=payload.declaration,
@@ -328,15 +328,15 @@ def departure_terminate(
 @router.get("/terminations", response=list[TerminationOut])
 def termination_list(request: HttpRequest) -> list[TerminationApplication]:
     """Agency staff: applications awaiting a decision; the person: their own applications."""
-    actor = _actor(request)
-    if actor.kind == "agency":
+    actor = _caller(request)
+    if permissions.may_decide_applications(actor):
         return list(selectors.applications_queue(actor)[:500])
     return list(selectors.applications_visible(actor).order_by("-signed_at")[:100])
 
 
 @router.get("/terminations/{termination_id}", response=TerminationOut)
 def termination_get(request: HttpRequest, termination_id: int) -> TerminationApplication:
-    return selectors.application_get(actor=_actor(request), termination_id=termination_id)
+    return selectors.application_get(actor=_caller(request), termination_id=termination_id)
 
 
 @router.post("/terminations/{termination_id}/decision", response=TerminationOut)
@@ -345,7 +345,7 @@ def termination_decision(
 ) -> TerminationApplication:
     """Approve (identity checked; a second agency user above the threshold) or reject."""
     return services.termination_decide(
-        actor=_actor(request), termination_id=termination_id, **payload.model_dump()
+        actor=_caller(request), termination_id=termination_id, **payload.model_dump()
     )
 
 
@@ -353,7 +353,7 @@ def termination_decision(
 def termination_reissue(request: HttpRequest, termination_id: int) -> Status[Any]:
     """A new payout after the bank rejected the last one."""
     return Status(
-        201, services.payout_reissue(actor=_actor(request), termination_id=termination_id)
+        201, services.payout_reissue(actor=_caller(request), termination_id=termination_id)
     )
 
 
@@ -361,9 +361,8 @@ def termination_reissue(request: HttpRequest, termination_id: int) -> Status[Any
 
 
 def _staff(request: HttpRequest) -> Actor:
-    actor = _actor(request)
-    if actor.kind != "agency":
-        raise Forbidden("forbidden", "payouts are the agency's", "")
+    actor = _caller(request)
+    permissions.require_handle_payouts(actor)
     return actor
 
 

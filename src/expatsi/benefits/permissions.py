@@ -19,7 +19,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.db.models import Q
+
 from expatsi.access.actors import Actor
+from expatsi.benefits.models import Trigger
+from expatsi.insurance.selectors import persons_visible
 from expatsi.rules.errors import Forbidden
 
 
@@ -53,9 +57,96 @@ def require(actor: Actor, act: Act, *, person_id: int | None = None, region_code
         raise Forbidden("forbidden", f"you may not {act.value.replace('_', ' ')} here", "")
 
 
+# --- who uses the departure pages and the API ----------------------------------------------------
+
+
 def is_person(actor: Actor) -> bool:
+    """A foreign employee signed in as themself: the person's pages ("Leaving China")."""
     return actor.kind == "employee" and actor.person_id is not None
 
 
 def is_staff(actor: Actor) -> bool:
+    """Agency staff (signed in; not system jobs): the queue, the decisions, the payment runs."""
     return actor.kind == "agency"
+
+
+def may_use_departures(actor: Actor) -> bool:
+    """Call the departures API at all: the person and agency staff. Employer HR and API tokens
+    are refused (403): the lump sum is the person's, and the employment it came from is over."""
+    return actor.kind in ("employee", "agency")
+
+
+def require_use_departures(actor: Actor) -> None:
+    if not may_use_departures(actor):
+        raise Forbidden("forbidden", "departures are the person's and the agency's", "")
+
+
+def may_see_applications(actor: Actor) -> bool:
+    """Open an application's page: the person (their own) and agency staff (their regions')."""
+    return is_person(actor) or is_staff(actor)
+
+
+def declares_own_departure(actor: Actor) -> bool:
+    """Whose departure a declaration is: a foreign employee declares their own (the person named
+    in the request is ignored); agency staff name the person at the counter."""
+    return actor.kind == "employee"
+
+
+def may_open_departure_on(actor: Actor, trigger: str) -> bool:
+    """Open a departure on this trigger: a person only by declaring it; agency staff and the
+    daily job also on a deregistered card, an ended employment or an exit record."""
+    return actor.kind != "employee" or trigger == Trigger.DECLARED
+
+
+def require_open_departure_on(actor: Actor, trigger: str) -> None:
+    if not may_open_departure_on(actor, trigger):
+        raise Forbidden("forbidden", "a person declares their departure", "trigger")
+
+
+def may_decide_applications(actor: Actor) -> bool:
+    """See the queue of applications awaiting a first or second decision: agency staff."""
+    return is_staff(actor)
+
+
+def may_handle_payouts(actor: Actor) -> bool:
+    """Payouts and payment runs through the API: agency staff."""
+    return is_staff(actor)
+
+
+def require_handle_payouts(actor: Actor) -> None:
+    if not may_handle_payouts(actor):
+        raise Forbidden("forbidden", "payouts are the agency's", "")
+
+
+def reads_are_audited(actor: Actor) -> bool:
+    """Whether reading a departure or an application leaves an audit event: agency staff's reads
+    do (they read another person's record); the person's of their own, and jobs', do not."""
+    return actor.kind == "agency"
+
+
+# --- which rows -----------------------------------------------------------------------------------
+
+
+def region_scope(actor: Actor, field: str = "region_code") -> Q | None:
+    """The rows of the regions ``actor`` covers (payouts and payment runs by ``field``): None for
+    every row, a filter matching nothing for anyone but agency staff and jobs."""
+    if actor.covers_every_region:
+        return None
+    if actor.kind == "agency":
+        return Q(**{f"{field}__in": sorted(actor.regions or ())})
+    return Q(pk__in=[])
+
+
+def case_scope(actor: Actor) -> Q | None:
+    """The departures ``actor`` may see, as a filter on DepartureCase (None: every one): the
+    person their own; agency staff those of their regions whose person they may see
+    (``insurance.selectors.persons_visible``); jobs all; anyone else none."""
+    if actor.kind == "employee" and actor.person_id is not None:
+        return Q(person_id=actor.person_id)
+    if actor.kind == "system":
+        return None
+    if actor.kind == "agency":
+        people = Q(person__in=persons_visible(actor))
+        regions = region_scope(actor)
+        return people if regions is None else regions & people
+    return Q(pk__in=[])

@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
-from expatsi.benefits import ledger
+from expatsi.benefits import ledger, permissions
 from expatsi.benefits.models import (
     LIVE_CASE,
     ApplicationStatus,
@@ -28,39 +28,23 @@ from expatsi.benefits.models import (
 )
 from expatsi.cards.models import Card
 from expatsi.insurance.models import Employment
-from expatsi.insurance.selectors import persons_visible
 from expatsi.people.models import Direction, EntryExit, Person
 from expatsi.rules.accounts import LumpSum
 from expatsi.rules.errors import NotFound, RuleError
 from expatsi.rules.retirement import RetirementAge
 
 
-def _region_q(actor: Actor, field: str = "region_code") -> Q | None:
-    """None: every region; Q(pk__in=[]) for nothing."""
-    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
-        return None
-    if actor.kind == "agency":
-        return Q(**{f"{field}__in": sorted(actor.regions or ())})
-    return Q(pk__in=[])
-
-
 def cases_visible(actor: Actor) -> QuerySet[DepartureCase]:
     qs = DepartureCase.objects.select_related("person")
-    if actor.kind == "employee" and actor.person_id is not None:
-        return qs.filter(person_id=actor.person_id)
-    scope = _region_q(actor)
-    if scope is not None:
-        qs = qs.filter(scope)
-    if actor.kind == "agency":
-        qs = qs.filter(person__in=persons_visible(actor))
-    return qs if actor.kind in ("agency", "system") else qs.none()
+    scope = permissions.case_scope(actor)
+    return qs if scope is None else qs.filter(scope)
 
 
 def case_get(*, actor: Actor, case_id: int, audit: bool = True) -> DepartureCase:
     case = cases_visible(actor).filter(pk=case_id).first()
     if case is None:
         raise NotFound("not_found", f"no departure {case_id} that you may see", "case_id")
-    if audit and actor.kind == "agency":
+    if audit and permissions.reads_are_audited(actor):
         audit_record(
             actor=actor,
             action="departure.read",
@@ -91,7 +75,7 @@ def application_get(
             f"no termination application {termination_id} that you may see",
             "termination_id",
         )
-    if audit and actor.kind == "agency":
+    if audit and permissions.reads_are_audited(actor):
         audit_record(
             actor=actor,
             action="termination.read",
@@ -104,7 +88,7 @@ def application_get(
 
 def applications_queue(actor: Actor) -> QuerySet[TerminationApplication]:
     """Applications awaiting a first or a second decision, oldest first."""
-    if actor.kind != "agency":
+    if not permissions.may_decide_applications(actor):
         return TerminationApplication.objects.none()
     return (
         applications_visible(actor)
@@ -114,10 +98,8 @@ def applications_queue(actor: Actor) -> QuerySet[TerminationApplication]:
 
 
 def payouts_visible(actor: Actor) -> QuerySet[Payout]:
-    if actor.kind not in ("agency", "system"):
-        return Payout.objects.none()
     qs = Payout.objects.select_related("person", "bank_account", "application")
-    scope = _region_q(actor)
+    scope = permissions.region_scope(actor)
     return qs if scope is None else qs.filter(scope)
 
 
@@ -129,9 +111,7 @@ def payouts_pending(actor: Actor, region_code: str = "") -> QuerySet[Payout]:
 
 
 def runs_visible(actor: Actor) -> QuerySet[PaymentRun]:
-    if actor.kind not in ("agency", "system"):
-        return PaymentRun.objects.none()
-    scope = _region_q(actor)
+    scope = permissions.region_scope(actor)
     qs = PaymentRun.objects.all()
     return (qs if scope is None else qs.filter(scope)).order_by("-created_at", "-pk")
 

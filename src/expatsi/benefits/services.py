@@ -46,7 +46,7 @@ from expatsi.benefits.models import (
     TerminationApplication,
     Trigger,
 )
-from expatsi.benefits.permissions import Act, allowed, require
+from expatsi.benefits.permissions import Act, allowed, require, require_open_departure_on
 from expatsi.benefits.selectors import application_get, case_get, departure_found
 from expatsi.insurance.models import Employment
 from expatsi.insurance.selectors import persons_visible
@@ -102,8 +102,7 @@ def departure_open(
     that a deregistered card, an ended employment or an exit record makes known."""
     if trigger not in Trigger.values:
         raise RuleError("invalid_trigger", f"unknown trigger {trigger!r}", "trigger")
-    if actor.kind == "employee" and trigger != Trigger.DECLARED:
-        raise Forbidden("forbidden", "a person declares their departure", "trigger")
+    require_open_departure_on(actor, trigger)
     validation.plausible_date(departure_date, "departure_date")
     if departure_date > timezone.localdate() + DECLARE_AHEAD:
         raise RuleError(

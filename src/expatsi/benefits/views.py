@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from expatsi.access.actors import Actor, actor_for_user, client_ip
+from expatsi.access.actors import Actor
 from expatsi.benefits import ledger, permissions, selectors, services
 from expatsi.benefits.forms import (
     DecisionForm,
@@ -35,21 +35,18 @@ from expatsi.benefits.models import (
 )
 from expatsi.rules.errors import NotFound, RuleError
 from expatsi.rules.regions import regions
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return actor_for_user(request.user, ip=client_ip(request))
+from expatsi.web.actors import request_actor
 
 
 def _person_actor(request: HttpRequest) -> Actor:
-    actor = _actor(request)
+    actor = request_actor(request)
     if not permissions.is_person(actor):
         raise PermissionDenied
     return actor
 
 
 def _staff_actor(request: HttpRequest) -> Actor:
-    actor = _actor(request)
+    actor = request_actor(request)
     if not permissions.is_staff(actor):
         raise PermissionDenied
     return actor
@@ -203,8 +200,8 @@ def terminate(request: HttpRequest, departure_id: int) -> HttpResponse:
 def application(request: HttpRequest, termination_id: int) -> HttpResponse:
     """The application as signed: amount, statement, bank account (masked), status; for agency
     staff the identity check and the decision."""
-    actor = _actor(request)
-    if not (permissions.is_person(actor) or permissions.is_staff(actor)):
+    actor = request_actor(request)
+    if not permissions.may_see_applications(actor):
         raise PermissionDenied
     try:
         app = selectors.application_get(actor=actor, termination_id=termination_id)

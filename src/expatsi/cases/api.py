@@ -28,7 +28,7 @@ from expatsi.cases import notice, permissions, selectors, services
 from expatsi.cases.models import Case, Finding, FineProposal, OptOut, ProposalStatus, Scan
 from expatsi.cases.permissions import Act
 from expatsi.cases.registry import registry
-from expatsi.rules.errors import Forbidden, NotFound, RuleError
+from expatsi.rules.errors import NotFound, RuleError
 from expatsi.rules.money import format_yuan, parse_yuan
 from expatsi.rules.penalties import penalty_rules
 
@@ -455,8 +455,7 @@ def case_list(request: HttpRequest, status: CaseStatusName | None = None) -> Que
     """Agency staff: the cases of their regions. Employer HR and tokens: the orders to rectify
     addressed to their employer."""
     actor = request_actor(request)
-    if actor.kind not in ("agency", "hr", "system"):
-        raise Forbidden("forbidden", "only agency staff and employer HR see cases", "")
+    permissions.require_list_cases(actor)
     return selectors.case_list(actor=actor, status=status or "")
 
 

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.db.models import Q
+
 from expatsi.access.actors import Actor
+from expatsi.cases.models import CaseStatus
 from expatsi.rules.errors import Forbidden
 
 
@@ -59,6 +62,7 @@ def require(
 
 
 def is_staff(actor: Actor) -> bool:
+    """Agency staff (and jobs): the compliance pages, findings, scans and managing cases."""
     return actor.kind in ("agency", "system")
 
 
@@ -66,3 +70,48 @@ def may_see_orders(actor: Actor) -> bool:
     """Whether the menu offers the cases list: agency staff (their cases) and employer HR (the
     orders addressed to their employer)."""
     return actor.kind in ("agency", "hr")
+
+
+def may_list_cases(actor: Actor) -> bool:
+    """Ask for the list of cases (the API): agency staff and jobs (their regions' cases) and
+    employer HR and tokens (the orders addressed to their employer); anyone else 403."""
+    return actor.kind in ("agency", "hr", "system")
+
+
+def require_list_cases(actor: Actor) -> None:
+    if not may_list_cases(actor):
+        raise Forbidden("forbidden", "only agency staff and employer HR see cases", "")
+
+
+def may_scan_region(actor: Actor, region_code: str) -> bool:
+    """Run the checks in this region (the regions a scan form offers): staff who cover it."""
+    return actor.covers_region(region_code)
+
+
+def regions_to_scan(actor: Actor) -> tuple[str, ...] | None:
+    """The regions a scan not limited to one region runs over: those of staff limited to some
+    regions; None for every region (jobs and staff of every region)."""
+    if actor.kind == "agency" and actor.regions is not None:
+        return tuple(sorted(actor.regions))
+    return None
+
+
+# --- which rows -----------------------------------------------------------------------------------
+
+
+def region_scope(actor: Actor) -> Q | None:
+    """Findings and scans (by their ``region_code``) of the regions ``actor`` covers: None for
+    every row, a filter matching nothing for anyone but agency staff and jobs."""
+    if actor.covers_every_region:
+        return None
+    if actor.kind == "agency":
+        return Q(region_code__in=actor.regions or ())
+    return Q(pk__in=[])
+
+
+def case_scope(actor: Actor) -> Q | None:
+    """The cases ``actor`` may see (None: every one): staff those of their regions; employer HR
+    those addressed to their employer from the day an order is issued (not while still open)."""
+    if actor.kind == "hr":
+        return Q(employer_id__in=actor.employer_ids) & ~Q(status=CaseStatus.OPEN)
+    return region_scope(actor)

@@ -10,29 +10,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
 from expatsi.billing.models import Bill
 from expatsi.billing.payments import BillState, bill_state
-from expatsi.cases.models import Case, CaseEvent, CaseStatus, Finding, FindingStatus, Scan
+from expatsi.cases import permissions
+from expatsi.cases.models import Case, CaseEvent, Finding, FindingStatus, Scan
 from expatsi.people.models import Person
 from expatsi.rules.errors import NotFound
 
 
-def _region_scope(actor: Actor) -> Q | None:
-    """None: every row; else a filter on ``region_code``."""
-    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
-        return None
-    if actor.kind == "agency":
-        return Q(region_code__in=actor.regions or ())
-    return Q(pk__in=[])
-
-
 def findings_visible(actor: Actor) -> QuerySet[Finding]:
     qs = Finding.objects.select_related("employer", "person")
-    scope = _region_scope(actor)
+    scope = permissions.region_scope(actor)
     return qs if scope is None else qs.filter(scope)
 
 
@@ -111,9 +103,7 @@ def open_findings_count(actor: Actor) -> int:
 
 def cases_visible(actor: Actor) -> QuerySet[Case]:
     qs = Case.objects.select_related("employer")
-    if actor.kind == "hr":
-        return qs.filter(employer_id__in=actor.employer_ids).exclude(status=CaseStatus.OPEN)
-    scope = _region_scope(actor)
+    scope = permissions.case_scope(actor)
     return qs if scope is None else qs.filter(scope)
 
 
@@ -155,8 +145,5 @@ def bill_states(employer_id: int, bill_ids: Sequence[int], on: date) -> list[Bil
 
 
 def scans_visible(actor: Actor) -> QuerySet[Scan]:
-    if actor.kind == "system" or (actor.kind == "agency" and actor.regions is None):
-        return Scan.objects.all()
-    if actor.kind == "agency":
-        return Scan.objects.filter(region_code__in=actor.regions or ())
-    return Scan.objects.none()
+    scope = permissions.region_scope(actor)
+    return Scan.objects.all() if scope is None else Scan.objects.filter(scope)

@@ -85,12 +85,7 @@ def compliance_scan(
     if rules is not None:
         for key in rules:
             compliance_rule(key)
-    if region_code:
-        regions: tuple[str, ...] | None = (region_code,)
-    elif actor.kind == "agency" and actor.regions is not None:
-        regions = tuple(sorted(actor.regions))
-    else:
-        regions = None
+    regions = (region_code,) if region_code else permissions.regions_to_scan(actor)
     scope = Scope(as_of=day, regions=regions, employer_id=employer.pk if employer else None)
     record = Scan.objects.create(
         as_of=day, region_code=region_code, employer=employer, started_by=actor.label[:200]

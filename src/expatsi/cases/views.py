@@ -21,7 +21,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from expatsi.access.actors import Actor, actor_for_user, client_ip
+from expatsi.access.actors import Actor
 from expatsi.cases import notice, permissions, selectors, services
 from expatsi.cases.forms import (
     CasesForm,
@@ -40,17 +40,14 @@ from expatsi.employers.selectors import employers_visible
 from expatsi.rules.errors import NotFound, RuleError
 from expatsi.rules.penalties import penalty_rules
 from expatsi.rules.regions import regions
+from expatsi.web.actors import request_actor
 from expatsi.web.formatting import yuan
 
 PAGE_SIZE = 50
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return actor_for_user(request.user, ip=client_ip(request))
-
-
 def _staff(request: HttpRequest) -> Actor:
-    actor = _actor(request)
+    actor = request_actor(request)
     if not permissions.is_staff(actor):
         raise PermissionDenied
     return actor
@@ -61,7 +58,7 @@ def _region_choices(actor: Actor) -> list[tuple[str, str]]:
     return [
         (code, r.name_zh if zh else r.name)
         for code, r in sorted(regions().items())
-        if actor.covers_region(code)
+        if permissions.may_scan_region(actor, code)
     ]
 
 
@@ -257,7 +254,7 @@ def open_case(request: HttpRequest, finding_id: int) -> HttpResponse:
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     if not permissions.may_see_orders(actor):
         raise PermissionDenied
     status = request.GET.get("status", "")
@@ -273,7 +270,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "status": status,
             "statuses": CaseStatus.choices,
-            "staff": actor.kind == "agency",
+            "staff": permissions.is_staff(actor),
         },
     )
 
@@ -353,7 +350,7 @@ def _case_page(
 
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     case = _case(actor, case_id)
     return _case_page(request, actor, case)
 
@@ -434,7 +431,7 @@ def close(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 def order_pdf(request: HttpRequest, case_id: int) -> HttpResponse:
     """The order to rectify in English and Chinese, once issued (HR of the employer, staff)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     case = _case(actor, case_id)
     if case.order_issued_on is None:
         raise Http404

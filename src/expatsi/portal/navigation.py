@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from expatsi.access.actors import Actor
 from expatsi.audit.permissions import may_read_audit_trail
 from expatsi.benefits import permissions as benefits
+from expatsi.billing import permissions as billing
 from expatsi.cards.permissions import may_decide_applications
 from expatsi.cases import permissions as cases
 from expatsi.insurance.permissions import may_decide_registrations, may_use_hire_pages
@@ -41,16 +42,17 @@ def menu(actor: Actor) -> list[tuple[str, str]]:
 
 
 def _billing(actor: Actor) -> list[tuple[str, str]]:
-    """Billing's pages by role: billing's own rules (``billing.views``), which have no policy
-    module yet; ask it here once it has one."""
-    if actor.kind == "agency":
+    """Billing's pages by role, asked of billing's policy: agency staff the collection and the
+    payments they record; HR their employer's bills, bases and payments; a foreign employee their
+    own contributions."""
+    if billing.may_see_collection(actor):
         return [("billing:collection", _("Collection")), ("billing:payments", _("Payments"))]
-    if actor.kind == "hr":
+    if billing.may_see_bills(actor):
         return [
             ("billing:bills", _("Bills")),
             ("billing:declarations", _("Contribution bases")),
             ("billing:payments", _("Payments")),
         ]
-    if own_person_id(actor) is not None:
+    if billing.has_own_record(actor):
         return [("billing:me", _("My contributions"))]
     return []
