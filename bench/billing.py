@@ -27,8 +27,9 @@ import numpy as np  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from expatsi.access.actors import SYSTEM  # noqa: E402
 from expatsi.billing.models import BillLine  # noqa: E402
-from expatsi.billing.run import billing_run  # noqa: E402
+from expatsi.billing.services import billing_run  # noqa: E402
 from expatsi.billing.writer import _copy_buffer  # noqa: E402
 from expatsi.rules.dates import Month  # noqa: E402
 from expatsi.rules.identifiers import uscc_check_char  # noqa: E402
@@ -190,7 +191,7 @@ def main() -> None:
             args.people, int(os.environ["EXPATSI_BILLING_BATCH"]) * PER_EMPLOYER * 5
         )
     t0 = time.perf_counter()
-    result = billing_run(region_code="110000", month=Month(2025, 8), started_by="bench")
+    result = billing_run(actor=SYSTEM, region_code="110000", month=Month(2025, 8))
     elapsed = time.perf_counter() - t0
     assert BillLine.objects.count() == result.lines == args.people * 5
     out = {

@@ -15,8 +15,7 @@ import pytest
 
 from expatsi.access.actors import SYSTEM, Actor, actor_for_user
 from expatsi.billing.models import Bill
-from expatsi.billing.payments import payment_record
-from expatsi.billing.run import billing_run
+from expatsi.billing.services import billing_run, payment_record
 from expatsi.employers.models import Employer
 from expatsi.people.models import Person
 from expatsi.rules.dates import Month
@@ -28,7 +27,7 @@ LEFT_ON = date(2025, 9, 30)
 
 
 def bill_and_pay(employer: Employer, month: Month, *, pay: bool = True) -> Bill:
-    billing_run(region_code=employer.region_code, month=month)
+    billing_run(actor=SYSTEM, region_code=employer.region_code, month=month)
     bill = Bill.objects.get(employer=employer, month=str(month), kind="regular")
     if pay:
         payment_record(

@@ -21,7 +21,7 @@ from expatsi.benefits.models import (
     Trigger,
 )
 from expatsi.billing.models import Bill
-from expatsi.billing.payments import payment_record
+from expatsi.billing.services import payment_record
 from expatsi.people.models import Direction, EntryExit
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import Conflict, Forbidden, RuleError

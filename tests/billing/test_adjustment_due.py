@@ -9,8 +9,9 @@ from datetime import date
 
 import pytest
 
+from expatsi.access.actors import SYSTEM
 from expatsi.billing import payments as pay
-from expatsi.billing import run as billing
+from expatsi.billing import services as billing
 from expatsi.billing.models import Bill, BillKind
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import PolicyDataError
@@ -75,11 +76,12 @@ def _lower_limit_raised(monkeypatch):
 def test_a_recalculation_is_not_overdue_on_the_day_it_is_issued(
     beijing, beijing_staff, monkeypatch
 ):
-    billing.billing_run(region_code="110000", month=AUG)
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=AUG)
     regular = Bill.objects.get(kind=BillKind.REGULAR)
     assert regular.due_date == date(2025, 9, 15)
     _lower_limit_raised(monkeypatch)
     billing.billing_recalculate(
+        actor=SYSTEM,
         region_code="110000",
         from_month=Month(2025, 7),
         to_month=Month(2025, 12),
@@ -109,11 +111,11 @@ def test_a_late_declaration_adjustment_gets_its_own_due_date_too(beijing, beijin
     from expatsi.billing.models import BaseDeclaration
 
     _, bravo = beijing_staff
-    billing.billing_run(region_code="110000", month=AUG, issued_on=date(2025, 9, 1))
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=AUG, issued_on=date(2025, 9, 1))
     BaseDeclaration.objects.create(
         person=bravo, employer=beijing, period_start="2025-07", wage=fen("10000")
     )
-    billing.billing_run(region_code="110000", month=AUG, issued_on=date(2025, 11, 3))
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=AUG, issued_on=date(2025, 11, 3))
     adj = Bill.objects.get(kind=BillKind.ADJUSTMENT)
     # Issued 3 November 2025 → due 15 December 2025.
     assert adj.due_date == date(2025, 12, 15)

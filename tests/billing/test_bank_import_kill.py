@@ -22,7 +22,8 @@ from tests.security.processes import killed_at, migrated_sqlite, python, sqlite_
 
 SEED = """
 from datetime import date
-from expatsi.billing.run import billing_run
+from expatsi.access.actors import SYSTEM
+from expatsi.billing.services import billing_run
 from expatsi.employers.models import Employer
 from expatsi.insurance.models import Employment
 from expatsi.people.models import Person
@@ -37,14 +38,15 @@ for i in range(3):
                                   nationality="DEU")
         Employment.objects.create(person=p, employer=e, start_date=date(2024, 1, 1), position="x",
                                   contract_wage=(8000 + 5000 * j) * 100)
-billing_run(region_code="110000", month=Month(2026, 2), started_by="seed")
+billing_run(actor=SYSTEM, region_code="110000", month=Month(2026, 2))
 """
 IMPORT = """
 import json, sys
 from datetime import date
 from pathlib import Path
 from expatsi.access.actors import Actor
-from expatsi.billing.payments import bank_statement_import, employer_balance
+from expatsi.billing.payments import employer_balance
+from expatsi.billing.services import bank_statement_import
 from expatsi.employers.models import Employer
 
 report = bank_statement_import(
@@ -126,7 +128,7 @@ def test_sigkill_mid_payment_then_rerun_applies_each_payment_exactly_once(
 
     # The third payment dies after its row and allocations are written, before its audit event.
     first = killed_at(
-        sqlite_url(killed), "expatsi.billing.payments:audit_record", 3, IMPORT, str(csv_file)
+        sqlite_url(killed), "expatsi.billing.services:audit_record", 3, IMPORT, str(csv_file)
     )
     assert first.returncode == -signal.SIGKILL, first.stderr
     assert state(killed) == untouched  # the statement is one transaction: nothing was applied

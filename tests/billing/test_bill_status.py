@@ -7,8 +7,9 @@ from datetime import date
 
 import pytest
 
+from expatsi.access.actors import SYSTEM
 from expatsi.billing import exports, provenance
-from expatsi.billing import run as billing
+from expatsi.billing import services as billing
 from expatsi.billing.models import Bill, BillKind, BillLine
 from expatsi.employers.models import Employer
 from expatsi.insurance.models import CoverageCertificate
@@ -34,7 +35,7 @@ def covers(bill):
 def test_a_bill_on_confirmed_figures_is_confirmed(beijing, beijing_staff):
     # Beijing 2024–25: limits 京人社发〔2024〕12号 and every rate (Forvis Mazars 2024) CONFIRMED;
     # Alpha is exempt under the German agreement, CONFIRMED; the employer is rated (class II).
-    billing.billing_run(region_code="110000", month=SEP24)
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=SEP24)
     bill = Bill.objects.get(month="2024-09")
     assert bill.policy_status == "CONFIRMED"
     assert covers(bill) == {
@@ -55,7 +56,7 @@ def test_a_bill_on_confirmed_figures_is_confirmed(beijing, beijing_staff):
 @pytest.mark.django_db
 def test_a_provisional_period_makes_the_bill_unconfirmed(beijing, beijing_staff):
     # Beijing 2026–27 is carried forward until the 2026 notice: everything UNCONFIRMED.
-    billing.billing_run(region_code="110000", month=OCT26)
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=OCT26)
     bill = Bill.objects.get(month="2026-10")
     assert bill.policy_status == "UNCONFIRMED"
     (provisional,) = [f for f in bill.policy_sources["figures"] if "limits" in f["covers"]]
@@ -70,7 +71,7 @@ def test_shanghai_2024_is_secondary(shanghai):
     # Shanghai 2024–25: limits, pension, unemployment, work injury CONFIRMED; medical including
     # maternity 9% / 2% SECONDARY (policy-facts.md 3.3, "please check").
     employ(make_person("Charlie", "GBR"), shanghai, 50000)
-    billing.billing_run(region_code="310000", month=SEP24)
+    billing.billing_run(actor=SYSTEM, region_code="310000", month=SEP24)
     bill = Bill.objects.get(employer=shanghai)
     assert bill.policy_status == "SECONDARY"
     assert covers(bill)["medical"] == covers(bill)["maternity"] == "SECONDARY"
@@ -85,7 +86,7 @@ def test_an_assumed_work_injury_rate_is_a_convention():
         name="Unrated Co.", uscc="91110108MA01ABCD3X", region_code="110000"
     )
     employ(make_person("Foxtrot", "USA"), employer, 20000)
-    billing.billing_run(region_code="110000", month=SEP24)
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=SEP24)
     bill = Bill.objects.get(employer=employer)
     assert bill.policy_status == "CONVENTION"
     assert covers(bill)["work_injury_default"] == "CONVENTION"
@@ -106,7 +107,7 @@ def test_a_swiss_exemption_rests_on_a_secondary_agreement(beijing):
         valid_to=date(2027, 12, 31),
     )
     employ(golf, beijing, 30000)
-    billing.billing_run(region_code="110000", month=SEP24)
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=SEP24)
     bill = Bill.objects.get(employer=beijing)
     assert bill.policy_status == "SECONDARY"
     assert covers(bill)["agreement:CHE"] == "SECONDARY"
@@ -138,7 +139,7 @@ def test_status_and_explanation_stay_with_the_bill_when_todays_policy_changes(
     beijing, beijing_staff, monkeypatch
 ):
     _, bravo = beijing_staff
-    billing.billing_run(region_code="110000", month=AUG25)
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=AUG25)
     bill = Bill.objects.get(month="2025-08")
     assert bill.policy_status == "UNCONFIRMED"  # 2025–26 rates unseen
     _new_notice(monkeypatch)
@@ -166,10 +167,14 @@ def test_a_recalculation_after_a_new_notice_shows_old_and_new_with_both_sources(
     beijing, beijing_staff, monkeypatch
 ):
     _, bravo = beijing_staff
-    billing.billing_run(region_code="110000", month=AUG25)
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=AUG25)
     _new_notice(monkeypatch)
     billing.billing_recalculate(
-        region_code="110000", from_month=AUG25, to_month=AUG25, issued_on=date(2026, 3, 20)
+        actor=SYSTEM,
+        region_code="110000",
+        from_month=AUG25,
+        to_month=AUG25,
+        issued_on=date(2026, 3, 20),
     )
     adj = Bill.objects.get(kind=BillKind.ADJUSTMENT)
     # The new notice confirms every figure; Alpha's German exemption is CONFIRMED too.

@@ -13,8 +13,10 @@ from datetime import date
 import pytest
 from django.db import connection
 
+from expatsi.access.actors import Actor
 from expatsi.billing.models import Bill, BillLine
-from expatsi.billing.run import RunResult, billing_run
+from expatsi.billing.run import RunResult
+from expatsi.billing.services import billing_run
 from expatsi.employers.models import Employer
 from expatsi.insurance.models import Employment
 from expatsi.people.models import Person
@@ -63,7 +65,11 @@ def test_two_runs_of_one_month_at_once_queue_and_bill_once(settings):
         try:
             barrier.wait()
             results.append(
-                billing_run(region_code="110000", month=Month(2025, 3), started_by=f"run {n}")
+                billing_run(
+                    actor=Actor("system", None, f"run {n}"),
+                    region_code="110000",
+                    month=Month(2025, 3),
+                )
             )
         except BaseException as exc:  # reported below
             errors.append(exc)

@@ -146,6 +146,18 @@ def test_who_imports_bank_statements() -> None:
     assert answers(permissions.may_import_bank_statement) == {*AGENCY, "system"}
 
 
+# --- may this actor credit individual accounts, and close the year? --------------------------------
+
+
+def test_who_credits_paid_contributions_to_accounts() -> None:
+    assert answers(lambda a: permissions.may_credit_accounts(a, EMPLOYER)) == AGENCY_OF_REGION
+    assert answers(permissions.may_credit_accounts) == {"agency_all", "system"}  # every employer
+
+
+def test_who_closes_the_accounts_year() -> None:
+    assert answers(permissions.may_close_account_year) == {"agency_all", "system"}
+
+
 # --- may this actor declare this employer's contribution bases? -------------------------------------
 
 

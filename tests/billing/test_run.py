@@ -5,7 +5,8 @@ from datetime import date
 
 import pytest
 
-from expatsi.billing import run as billing
+from expatsi.access.actors import SYSTEM
+from expatsi.billing import services as billing
 from expatsi.billing.models import BaseDeclaration, Bill, BillKind, BillLine
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import RuleError
@@ -35,7 +36,7 @@ def lines_of(bill):
 
 @pytest.mark.django_db
 def test_golden_beijing_bill(beijing, beijing_staff):
-    result = billing.billing_run(region_code="110000", month=AUG)
+    result = billing.billing_run(actor=SYSTEM, region_code="110000", month=AUG)
     assert (result.regular_bills, result.adjustment_bills) == (1, 0)
     bill = Bill.objects.get(employer=beijing, month="2025-08")
     got = lines_of(bill)
@@ -61,7 +62,7 @@ def test_golden_beijing_bill(beijing, beijing_staff):
 @pytest.mark.django_db
 def test_golden_shanghai_bill(shanghai):
     employ(make_person("Charlie", "GBR"), shanghai, 50000)
-    billing.billing_run(region_code="310000", month=Month(2024, 9))
+    billing.billing_run(actor=SYSTEM, region_code="310000", month=Month(2024, 9))
     bill = Bill.objects.get(employer=shanghai)
     # Capped at 36,921: pension 5,907.36 / 2,953.68; medical 9% 3,322.89 / 2% 738.42;
     # unemployment 184.605 → 184.61 each; work injury 0.16% = 59.0736 → 59.07
@@ -71,9 +72,9 @@ def test_golden_shanghai_bill(shanghai):
 
 @pytest.mark.django_db
 def test_a_second_run_is_a_no_op(beijing, beijing_staff):
-    billing.billing_run(region_code="110000", month=AUG)
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=AUG)
     before = (Bill.objects.count(), BillLine.objects.count())
-    again = billing.billing_run(region_code="110000", month=AUG)
+    again = billing.billing_run(actor=SYSTEM, region_code="110000", month=AUG)
     assert (again.regular_bills, again.adjustment_bills, again.lines) == (0, 0, 0)
     assert (Bill.objects.count(), BillLine.objects.count()) == before
 
@@ -81,11 +82,11 @@ def test_a_second_run_is_a_no_op(beijing, beijing_staff):
 @pytest.mark.django_db
 def test_a_late_declaration_produces_exactly_the_difference(beijing, beijing_staff):
     _, bravo = beijing_staff
-    billing.billing_run(region_code="110000", month=AUG)
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=AUG)
     BaseDeclaration.objects.create(
         person=bravo, employer=beijing, period_start="2025-07", wage=fen("10000")
     )
-    result = billing.billing_run(region_code="110000", month=AUG)
+    result = billing.billing_run(actor=SYSTEM, region_code="110000", month=AUG)
     assert (result.regular_bills, result.adjustment_bills) == (0, 1)
     adj = Bill.objects.get(kind=BillKind.ADJUSTMENT)
     got = {line.insurance: (line.employer_amount, line.employee_amount) for line in adj.lines.all()}
@@ -110,7 +111,7 @@ def test_a_late_declaration_produces_exactly_the_difference(beijing, beijing_sta
 def test_a_retroactive_policy_change_produces_exactly_the_difference(
     beijing, beijing_staff, monkeypatch
 ):
-    billing.billing_run(region_code="110000", month=AUG)
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=AUG)
     # The 2025 limits are corrected: lower limit 7,162 → 7,500 (Bravo's base rises by 338.00).
     policy = region("110000")
     period = policy.period_for(AUG)
@@ -120,7 +121,7 @@ def test_a_retroactive_policy_change_produces_exactly_the_difference(
     patched = {"110000": new_policy, "310000": region("310000")}
     monkeypatch.setattr("expatsi.rules.regions.regions", lambda: patched)
     results = billing.billing_recalculate(
-        region_code="110000", from_month=Month(2025, 7), to_month=Month(2025, 12)
+        actor=SYSTEM, region_code="110000", from_month=Month(2025, 7), to_month=Month(2025, 12)
     )
     assert sum(r.adjustment_bills for r in results) == 1
     adj = Bill.objects.get(kind=BillKind.ADJUSTMENT)
@@ -139,7 +140,7 @@ def test_a_retroactive_policy_change_produces_exactly_the_difference(
 @pytest.mark.django_db
 def test_a_month_with_no_policy_is_refused(beijing, beijing_staff):
     with pytest.raises(RuleError) as exc:
-        billing.billing_run(region_code="110000", month=Month(2030, 1))
+        billing.billing_run(actor=SYSTEM, region_code="110000", month=Month(2030, 1))
     assert exc.value.code == "no_policy_for_month"
     assert Bill.objects.count() == 0
 
@@ -149,9 +150,9 @@ def test_who_is_billed_when_changing_employer_mid_month(beijing, shanghai):
     p = make_person("Delta")
     employ(p, beijing, 20000, start=date(2024, 1, 1), end=date(2025, 8, 14))
     employ(p, shanghai, 20000, start=date(2025, 8, 15))
-    billing.billing_run(region_code="110000", month=AUG)
-    billing.billing_run(region_code="310000", month=AUG)
-    billing.billing_run(region_code="310000", month=Month(2025, 9))
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=AUG)
+    billing.billing_run(actor=SYSTEM, region_code="310000", month=AUG)
+    billing.billing_run(actor=SYSTEM, region_code="310000", month=Month(2025, 9))
     # The old employer pays August; the new one starts in September.
     assert Bill.objects.filter(employer=beijing, month="2025-08").exists()
     assert not Bill.objects.filter(employer=shanghai, month="2025-08").exists()
@@ -161,9 +162,9 @@ def test_who_is_billed_when_changing_employer_mid_month(beijing, shanghai):
 @pytest.mark.django_db
 def test_an_employment_ended_retroactively_is_credited_back(beijing, beijing_staff):
     _, bravo = beijing_staff
-    billing.billing_run(region_code="110000", month=AUG)
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=AUG)
     bravo.employments.update(end_date=date(2025, 7, 31))
-    billing.billing_run(region_code="110000", month=AUG)
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=AUG)
     adj = Bill.objects.get(kind=BillKind.ADJUSTMENT)
     assert adj.employer_total == -fen("1912.26")
     assert adj.employee_total == -fen("755.01")

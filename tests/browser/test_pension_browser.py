@@ -8,8 +8,7 @@ import pytest
 
 from expatsi.access.actors import SYSTEM
 from expatsi.billing.models import Bill
-from expatsi.billing.payments import payment_record
-from expatsi.billing.run import billing_run
+from expatsi.billing.services import billing_run, payment_record
 from expatsi.people.models import Person
 from expatsi.rules.dates import Month
 from tests.billing.conftest import employ, make_person
@@ -26,7 +25,7 @@ def paid_employee():
     employer = make_employer()
     person = make_person("Bravo", "USA")
     employ(person, employer, 5000)
-    billing_run(region_code="110000", month=Month(2025, 8))
+    billing_run(actor=SYSTEM, region_code="110000", month=Month(2025, 8))
     bill = Bill.objects.get(employer=employer, month="2025-08")
     payment_record(
         actor=SYSTEM, employer=employer, amount=bill.total, received_on=date(2025, 9, 10)

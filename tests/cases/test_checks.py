@@ -13,7 +13,7 @@ import pytest
 
 from expatsi.access.actors import SYSTEM
 from expatsi.billing.models import Bill
-from expatsi.billing.run import billing_run
+from expatsi.billing.services import billing_run
 from expatsi.cases.models import Finding
 from expatsi.cases.services import compliance_scan
 from expatsi.employers.models import Employer
@@ -121,7 +121,7 @@ def test_months_billed_by_the_billing_run_are_not_found(sh: Employer) -> None:
     certificate(p, date(2025, 1, 1), date(2027, 12, 31))
     register(employ(p, sh, date(2025, 9, 1)))
     for m in (Month(2025, 9), Month(2025, 10)):
-        billing_run(region_code="310000", month=m)
+        billing_run(actor=SYSTEM, region_code="310000", month=m)
     assert Bill.objects.filter(employer=sh).count() == 2
     scan()
     assert found("months_not_billed") == []

@@ -47,8 +47,7 @@ from expatsi.benefits.models import (
 )
 from expatsi.billing.declarations import declaration_set
 from expatsi.billing.models import Bill, BillingJob, BillingRun, Payment
-from expatsi.billing.payments import payment_record
-from expatsi.billing.run import billing_run
+from expatsi.billing.services import billing_run, payment_record
 from expatsi.cards import services as card_services
 from expatsi.cards.models import Card, CardApplication
 from expatsi.cases import services as case_services
@@ -228,7 +227,7 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         started_by=SYSTEM.label,
     )
     job_key = job.key
-    run = billing_run(region_code=region, month=BILL_MONTH, started_by=SYSTEM.label, job=job)
+    run = billing_run(actor=SYSTEM, region_code=region, month=BILL_MONTH, job=job)
     bill = Bill.objects.get(employer=employer, month=str(BILL_MONTH))
     payment = payment_record(
         actor=SYSTEM,

@@ -30,8 +30,7 @@ from tests.security.processes import (
 SEED = """
 from datetime import date
 from expatsi.access.actors import Actor
-from expatsi.billing.payments import payment_record
-from expatsi.billing.run import billing_run
+from expatsi.billing.services import billing_run, payment_record
 from expatsi.insurance.services import registration_accept
 from expatsi.rules.dates import Month
 from tests.notify.factories import employer, hire, hr_user
@@ -46,7 +45,7 @@ regs = [
 ]
 for reg in regs[:2]:
     registration_accept(actor=agency, registration_id=reg.pk, registered_on=date(2026, 1, 20))
-billing_run(region_code="110000", month=Month(2026, 2), started_by="seed")
+billing_run(actor=agency, region_code="110000", month=Month(2026, 2))
 payment_record(
     actor=agency, employer=beijing, amount=100_00, received_on=date(2026, 3, 1), external_id="TX-1"
 )

@@ -151,7 +151,7 @@ def test_two_processes_deciding_one_card_application_decide_it_once(url, decisio
 PAY = """
 from datetime import date
 from expatsi.access.actors import Actor
-from expatsi.billing.payments import payment_record
+from expatsi.billing.services import payment_record
 from expatsi.employers.models import Employer
 from expatsi.rules.errors import RuleError
 
@@ -167,7 +167,7 @@ except RuleError as exc:
 """
 STATEMENT = """
 from expatsi.access.actors import Actor
-from expatsi.billing.payments import bank_statement_import
+from expatsi.billing.services import bank_statement_import
 
 report = bank_statement_import(actor=Actor("agency", None, "officer"), text=ARGS["text"])
 print(json.dumps({"recorded": report.recorded, "already": report.already_recorded,

@@ -88,7 +88,8 @@ import django
 django.setup()
 from django.db import connection
 from expatsi.billing.models import Bill, BillLine
-from expatsi.billing.run import billing_run
+from expatsi.access.actors import Actor
+from expatsi.billing.services import billing_run
 from expatsi.rules.dates import Month
 
 connection.close()
@@ -98,7 +99,9 @@ results, errors = [], []
 def run(n):
     try:
         barrier.wait()
-        r = billing_run(region_code="110000", month=Month.parse("2025-03"), started_by=f"run {n}")
+        r = billing_run(
+            actor=Actor("system", None, f"run {n}"), region_code="110000", month=Month.parse("2025-03")
+        )
         results.append([r.regular_bills, r.adjustment_bills, r.lines])
     except Exception as exc:
         errors.append(repr(exc))

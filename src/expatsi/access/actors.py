@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import socket
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -49,6 +52,21 @@ class Actor:
 
 SYSTEM = Actor(kind="system", user_id=None, label="system", via="job")
 PUBLIC = Actor(kind="public", user_id=None, label="public")
+
+
+def operator_actor(command: str) -> Actor:
+    """The system acting for an operator at the shell (``expatsi billing run`` …): labelled with
+    the command, the operating-system user and the host, so the audit trail says who ran it."""
+    try:
+        who = getpass.getuser()
+    except (OSError, KeyError):  # no user name in a bare container
+        who = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return Actor(
+        kind="system",
+        user_id=None,
+        label=f"expatsi {command} ({who}@{socket.gethostname()})"[:200],
+        via="cli",
+    )
 
 
 def actor_for_user(user: Any, *, ip: str = "", via: str = "portal") -> Actor:

@@ -26,7 +26,6 @@ from expatsi.billing import provenance
 from expatsi.billing.models import INSURANCE_CODES, Bill, BillLine
 from expatsi.billing.payments import BillState
 from expatsi.billing.provenance import RecordedPolicy, RecordedRule
-from expatsi.billing.run import FLAG_DEFAULT_WORK_INJURY
 from expatsi.cards.pdf import CJK_FONTS
 from expatsi.rules.accounts import Statement
 from expatsi.rules.money import format_rate, format_yuan
@@ -230,7 +229,7 @@ def line_explanation(
                 % {"base": _money(line.base), "limits": limits}
             )
         parts += _computation(line, rule, employer, employee)
-    if code == "work_injury" and line.flags & FLAG_DEFAULT_WORK_INJURY:
+    if code == "work_injury" and line.flags & BillLine.FLAG_DEFAULT_WORK_INJURY:
         parts.append(_("No work-injury rating on file: the class I benchmark rate is assumed."))
     if line.note and previous is None:
         parts.append(_("Adjustment: %(note)s") % {"note": line.note})
@@ -277,7 +276,7 @@ def line_views(bill: Bill, lines: Any, context: BillContext | None = None) -> li
             reason=base_reason(line),
             exempt=bool(line.flags & BillLine.FLAG_EXEMPT),
             merged=bool(line.flags & BillLine.FLAG_MERGED),
-            default_rate=bool(line.flags & FLAG_DEFAULT_WORK_INJURY)
+            default_rate=bool(line.flags & BillLine.FLAG_DEFAULT_WORK_INJURY)
             and INSURANCE_CODES[line.insurance] == "work_injury",
             explanation=ctx.explanation(line),
             employer_rate=format_rate(line.employer_rate),

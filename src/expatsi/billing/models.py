@@ -64,7 +64,13 @@ class BillingJob(models.Model):
 
     Its key is what the progress page and the API follow: a key with no row is unknown (404),
     a row with no run yet is queued. ``attempt`` counts resumptions; the runs of the latest attempt
-    make the job's status, earlier attempts' runs stay as history."""
+    make the job's status, earlier attempts' runs stay as history.
+
+    ``queued_by`` is the staff member who queued the latest attempt: the worker acts as them (as
+    they stand when it runs), so the bills it writes are theirs in the audit trail; no user (the
+    system queued it, or the user is gone) and the worker acts as the system. ``task_id`` is the
+    task backend's own result id of the latest attempt, so that the job's status can also come
+    from the backend (a task that failed before it wrote a run)."""
 
     key = models.CharField(max_length=32, unique=True)
     kind = models.CharField(max_length=12)  # run | recalculate
@@ -74,6 +80,10 @@ class BillingJob(models.Model):
     expected_runs = models.PositiveIntegerField(default=1)
     attempt = models.PositiveIntegerField(default=1)
     started_by = models.CharField(max_length=200, blank=True)
+    queued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    task_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     resumed_at = models.DateTimeField(null=True, blank=True)
 
@@ -202,6 +212,9 @@ class BillLine(models.Model):
     FLAG_EXEMPT = 1
     FLAG_MERGED = 2
     REASON_SHIFT = 2  # bits 2–3: 0 within limits, 1 raised to lower limit, 2 capped at upper limit
+    # Work injury only: the employer had no rating on file, so the region's assumed rate was used
+    # (a CONVENTION, see national/conventions.toml).
+    FLAG_DEFAULT_WORK_INJURY = 16
 
     id = models.BigAutoField(primary_key=True)
     bill = models.ForeignKey(

@@ -1,9 +1,9 @@
-"""Payments, matching, arrears, late fees and the individual pension account.
+"""Where bills and employers stand (paid, outstanding, late fees, credit), bank statements checked
+row by row, and the individual pension account: what is read and computed. The writes (payments,
+bank imports, crediting, the year-end) are in :mod:`expatsi.billing.services`.
 
-Matching order for a payment (CONVENTION): the bill its reference names, then an open bill whose
-outstanding amount equals the payment, then the oldest open bills; what is left pays accrued late
-fees, oldest first; anything beyond stays as the employer's credit. Late fees (SIL Art. 86) accrue
-on each unpaid fen from the day after the due date until the day it is paid.
+Late fees (SIL Art. 86) accrue on each unpaid fen from the day after the due date until the day it
+is paid.
 """
 
 from __future__ import annotations
@@ -11,34 +11,27 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import groupby
+from operator import itemgetter
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import BigIntegerField, Exists, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from expatsi.access.actors import Actor
-from expatsi.audit.services import audit_record
+from expatsi.billing import permissions
 from expatsi.billing.models import AccountCredit, AccountYear, Allocation, Bill, BillLine, Payment
 from expatsi.employers.models import Employer
 from expatsi.rules.accounts import statement
 from expatsi.rules.dates import Month, parse_date
-from expatsi.rules.errors import Conflict, Forbidden, NotFound, RowError, RuleError
+from expatsi.rules.errors import RowError, RuleError
 from expatsi.rules.money import parse_yuan
 from expatsi.rules.penalties import late_fee
 
 PENSION = 0
-
-
-def _may_record(actor: Actor, employer: Employer) -> None:
-    if actor.covers_region(employer.region_code):
-        return
-    if actor.kind == "hr" and employer.pk in actor.employer_ids:
-        raise Forbidden(
-            "forbidden", "payments are recorded by the agency or arrive from the bank", ""
-        )
-    raise NotFound("not_found", f"no employer {employer.pk} that you may see", "employer_id")
 
 
 @dataclass(frozen=True)
@@ -111,155 +104,6 @@ def employer_balance(employer: Employer, on: date | None = None) -> EmployerBala
     return result
 
 
-def _open_bills(employer: Employer) -> list[Bill]:
-    bills = Bill.objects.select_for_update().filter(employer=employer).order_by("due_date", "id")
-    return [b for b in bills if bill_state(b).outstanding > 0]
-
-
-def _allocate(payment: Payment, amount: int) -> int:
-    """Allocate ``amount`` of ``payment``; returns what is left as credit."""
-    left = amount
-    open_bills = _open_bills(payment.employer)
-    outstanding = {b.pk: bill_state(b, payment.received_on).outstanding for b in open_bills}
-    ordered: list[Bill] = []
-    by_ref = [b for b in open_bills if payment.reference and b.number == payment.reference.strip()]
-    by_amount = [b for b in open_bills if outstanding[b.pk] == left and b not in by_ref]
-    for b in by_ref + by_amount[:1] + open_bills:
-        if b not in ordered:
-            ordered.append(b)
-    for b in ordered:
-        if left <= 0:
-            break
-        take = min(left, outstanding[b.pk])
-        if take > 0:
-            Allocation.objects.create(
-                payment=payment, bill=b, principal=take, paid_on=payment.received_on
-            )
-            left -= take
-    if left > 0:  # then late fees, oldest first
-        for b in Bill.objects.filter(employer=payment.employer).order_by("due_date", "id"):
-            state = bill_state(b, payment.received_on)
-            if state.outstanding <= 0 and state.fee_outstanding > 0:
-                take = min(left, state.fee_outstanding)
-                Allocation.objects.create(
-                    payment=payment, bill=b, late_fee=take, paid_on=payment.received_on
-                )
-                left -= take
-                if left <= 0:
-                    break
-    return left
-
-
-def payment_record(
-    *,
-    actor: Actor,
-    employer: Employer,
-    amount: int,
-    received_on: date,
-    reference: str = "",
-    source: str = "entered",
-    external_id: str | None = None,
-) -> Payment:
-    """Record a payment and match it to bills; idempotent on ``external_id`` (bank transaction id)."""
-    payment, _ = _payment_record(
-        actor=actor,
-        employer=employer,
-        amount=amount,
-        received_on=received_on,
-        reference=reference,
-        source=source,
-        external_id=external_id,
-    )
-    return payment
-
-
-def _recorded(external_id: str, employer: Employer, amount: int) -> Payment | None:
-    """The payment already recorded for this bank transaction, if it is the same one."""
-    existing = Payment.objects.filter(external_id=external_id).first()
-    if existing is not None and (existing.employer_id != employer.pk or existing.amount != amount):
-        raise Conflict(
-            "duplicate_transaction",
-            f"transaction {external_id} was recorded with other data",
-            "external_id",
-        )
-    return existing
-
-
-def _payment_record(
-    *,
-    actor: Actor,
-    employer: Employer,
-    amount: int,
-    received_on: date,
-    reference: str,
-    source: str,
-    external_id: str | None,
-) -> tuple[Payment, bool]:
-    """``payment_record``, also saying whether this call created the payment."""
-    _may_record(actor, employer)
-    if amount <= 0:
-        raise RuleError("invalid_amount", "a payment must be more than 0", "amount")
-    if received_on > timezone.localdate():
-        raise RuleError("future_date", "a payment cannot be received in the future", "received_on")
-    if external_id:
-        existing = _recorded(external_id, employer, amount)
-        if existing is not None:
-            return existing, False
-    try:
-        with transaction.atomic():
-            payment = Payment.objects.create(
-                employer=employer,
-                amount=amount,
-                received_on=received_on,
-                reference=reference.strip()[:100],
-                source=source,
-                external_id=external_id or None,
-                recorded_by=actor.label[:200],
-            )
-            credit = _allocate(payment, amount)
-            audit_record(
-                actor=actor,
-                action="payment.record",
-                object_type="payment",
-                object_id=payment.pk,
-                detail={"employer": employer.pk, "amount": amount, "credit": credit},
-            )
-            credit_paid_bills(employer_ids=[employer.pk])
-    except IntegrityError:
-        # Another process recorded the same transaction between the check above and this insert
-        # (the unique index made this one wait for its commit): answer as a retry would.
-        existing = _recorded(external_id, employer, amount) if external_id else None
-        if existing is None:
-            raise Conflict(
-                "duplicate_transaction",
-                f"transaction {external_id} is already recorded",
-                "external_id",
-            ) from None
-        return existing, False
-    return payment, True
-
-
-def payment_for_bill(
-    *,
-    actor: Actor,
-    bill_number: str,
-    amount: int,
-    received_on: date,
-    external_id: str | None = None,
-) -> Payment:
-    bill = Bill.objects.select_related("employer").filter(number=bill_number).first()
-    if bill is None:
-        raise NotFound("unknown_bill", f"no bill numbered {bill_number!r}", "bill")
-    return payment_record(
-        actor=actor,
-        employer=bill.employer,
-        amount=amount,
-        received_on=received_on,
-        reference=bill_number,
-        external_id=external_id,
-    )
-
-
 # --- bank statements ----------------------------------------------------------------------------
 
 
@@ -274,9 +118,21 @@ class BankImport:
 BANK_COLUMNS = ("transaction_id", "date", "amount", "payer_uscc", "reference")
 
 
-def bank_statement_import(*, actor: Actor, text: str, dry_run: bool = False) -> BankImport:
-    """CSV with columns transaction_id,date,amount,payer_uscc,reference. Every row is checked first;
-    one bad row and nothing is written. Re-importing the same file records nothing twice."""
+@dataclass(frozen=True)
+class BankRow:
+    """One checked row of a bank statement: a payment to record."""
+
+    transaction_id: str
+    received_on: date
+    amount: int
+    employer: Employer
+    reference: str
+
+
+def bank_statement_check(*, actor: Actor, text: str) -> tuple[BankImport, list[BankRow]]:
+    """Check every row of a bank statement (CSV with columns transaction_id,date,amount,payer_uscc,
+    reference) for ``actor``: the report with every row's errors, and the rows to record when
+    there are none. Nothing is written (see :func:`expatsi.billing.services.bank_statement_import`)."""
     report = BankImport()
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in BANK_COLUMNS if c not in (reader.fieldnames or [])]
@@ -286,7 +142,7 @@ def bank_statement_import(*, actor: Actor, text: str, dry_run: bool = False) -> 
             f"the file needs the columns {', '.join(BANK_COLUMNS)}; missing: {', '.join(missing)}",
             "file",
         )
-    parsed: list[tuple[str, date, int, Employer, str]] = []
+    parsed: list[BankRow] = []
     employers = {e.uscc: e for e in Employer.objects.all()}
     seen: set[str] = set()
     for n, row in enumerate(reader, start=2):
@@ -309,58 +165,54 @@ def bank_statement_import(*, actor: Actor, text: str, dry_run: bool = False) -> 
                 raise RuleError(
                     "unknown_employer", f"no employer with USCC {row['payer_uscc']!r}", "payer_uscc"
                 )
-            if not actor.covers_region(employer.region_code):
+            if not permissions.may_record_payment(actor, employer):
                 raise RuleError("forbidden", "this employer is outside your regions", "payer_uscc")
-            parsed.append((tx, day, amount, employer, row.get("reference") or ""))
+            parsed.append(BankRow(tx, day, amount, employer, row.get("reference") or ""))
         except RuleError as exc:
             report.errors.append(RowError(n, exc.field, exc.message, exc.code, exc.params))
-    if report.errors or dry_run:
-        return report
-    with transaction.atomic():
-        for tx, day, amount, employer, reference in parsed:
-            _, created = _payment_record(
-                actor=actor,
-                employer=employer,
-                amount=amount,
-                received_on=day,
-                reference=reference,
-                source="bank",
-                external_id=tx,
-            )
-            if created:
-                report.recorded += 1
-            else:
-                report.already_recorded += 1
-    return report
+    return report, parsed
 
 
 # --- the individual pension account --------------------------------------------------------------
 
 
-def credit_paid_bills(*, employer_ids: list[int] | None = None) -> int:
-    """Credit employee pension contributions of fully paid bills to individual accounts (once)."""
-    bills = Bill.objects.filter(~Q(pk__in=AccountCredit.objects.values("bill_id")))
+def pension_credits_due(employer_ids: list[int] | None = None) -> tuple[list[AccountCredit], int]:
+    """The employee pension contributions of fully paid bills not yet credited to individual
+    accounts (unsaved), and how many bills they come from; of ``employer_ids`` only, if given.
+
+    Set-based: one query, whatever the number of bills and people. A bill is fully paid when the
+    principal allocated to it covers its total (a credit note, with a negative total, at once);
+    each person's amount is the sum of their pension lines on the bill, and nothing is credited
+    for a sum of zero."""
+    uncredited = Bill.objects.filter(~Exists(AccountCredit.objects.filter(bill_id=OuterRef("pk"))))
     if employer_ids is not None:
-        bills = bills.filter(employer_id__in=employer_ids)
-    created = 0
-    for bill in bills.prefetch_related("allocations"):
-        if bill_state(bill).outstanding > 0:
-            continue
-        sums: dict[int, int] = defaultdict(int)
-        for person_id, amount in BillLine.objects.filter(bill=bill, insurance=PENSION).values_list(
-            "person_id", "employee_amount"
-        ):
-            sums[person_id] += amount
-        AccountCredit.objects.bulk_create(
-            [
-                AccountCredit(person_id=p, month=bill.month, amount=a, bill=bill)
-                for p, a in sums.items()
-                if a
-            ],
-            ignore_conflicts=True,
+        uncredited = uncredited.filter(employer_id__in=employer_ids)
+    allocated = (
+        Allocation.objects.filter(bill_id=OuterRef("pk"))
+        .values("bill_id")
+        .annotate(principal=Sum("principal"))
+        .values("principal")
+    )
+    paid = uncredited.alias(
+        principal=Coalesce(Subquery(allocated), Value(0), output_field=BigIntegerField())
+    ).filter(principal__gte=F("employer_total") + F("employee_total"))
+    sums = (
+        BillLine.objects.filter(bill_id__in=paid.values("pk"), insurance=PENSION)
+        .values("bill_id", "bill__month", "person_id")
+        .annotate(amount=Sum("employee_amount"))
+        .order_by("bill_id", "person_id")
+    )
+    credits = [
+        AccountCredit(
+            person_id=row["person_id"],
+            month=row["bill__month"],
+            amount=row["amount"],
+            bill_id=row["bill_id"],
         )
-        created += len(sums)
-    return created
+        for row in sums
+        if row["amount"]
+    ]
+    return credits, len({c.bill_id for c in credits})
 
 
 def account_credits(person_id: int) -> list[tuple[Month, int]]:
@@ -378,29 +230,33 @@ def contribution_months(person_id: int) -> int:
     return sum(1 for v in per_month.values() if v > 0)
 
 
-def accounts_year_end(*, year: int) -> int:
-    """Credit the year's interest to every account with credits (idempotent: a closed year stays)."""
-    done = set(AccountYear.objects.filter(year=year).values_list("person_id", flat=True))
-    people = set(
-        AccountCredit.objects.filter(month__lte=f"{year}-12").values_list("person_id", flat=True)
+def year_end_accounts(year: int) -> Iterator[AccountYear]:
+    """The year-end records (unsaved) of every account with credits up to ``year`` whose year is
+    not closed yet, computed as :func:`expatsi.rules.accounts.statement` does for one person.
+
+    Set-based: one query streams every credit concerned, ordered by person; each person's year is
+    computed from their rows in memory. (Credits of later months do not change the year's figures,
+    so they are not read.)"""
+    closed = AccountYear.objects.filter(year=year, person_id=OuterRef("person_id"))
+    rows = (
+        AccountCredit.objects.filter(month__lte=f"{year}-12")
+        .filter(~Exists(closed))
+        .order_by("person_id", "month", "id")
+        .values_list("person_id", "month", "amount")
     )
-    rows = []
-    for person_id in sorted(people - done):
-        st = statement(account_credits(person_id), date(year, 12, 31))
+    on = date(year, 12, 31)
+    for person_id, items in groupby(rows.iterator(chunk_size=10_000), key=itemgetter(0)):
+        st = statement([(Month.parse(m), a) for _, m, a in items], on)
         record = next((y for y in st.years if y.year == year), None)
         if record is None:
             continue
-        rows.append(
-            AccountYear(
-                person_id=person_id,
-                year=year,
-                opening=record.opening,
-                credits=record.credits,
-                interest=record.interest,
-                closing=record.closing,
-                rate_ppm=record.rate_ppm,
-                provisional=record.provisional,
-            )
+        yield AccountYear(
+            person_id=person_id,
+            year=year,
+            opening=record.opening,
+            credits=record.credits,
+            interest=record.interest,
+            closing=record.closing,
+            rate_ppm=record.rate_ppm,
+            provisional=record.provisional,
         )
-    AccountYear.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)

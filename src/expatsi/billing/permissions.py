@@ -111,6 +111,25 @@ def may_import_bank_statement(actor: Actor) -> bool:
     return actor.kind in AGENCY_SIDE
 
 
+# --- individual pension accounts ----------------------------------------------------------------
+
+
+def may_credit_accounts(actor: Actor, employer: Employer | None = None) -> bool:
+    """May the actor credit the paid pension contributions of this employer's bills to individual
+    accounts? Agency staff of its region, as with its payments. Without an employer: of every
+    employer's bills at once (the daily job, the year-end)? System jobs and agency staff of every
+    region."""
+    if employer is None:
+        return _every_region(actor)
+    return actor.covers_region(employer.region_code)
+
+
+def may_close_account_year(actor: Actor) -> bool:
+    """May the actor run the year-end, crediting the year's interest to every individual account?
+    System jobs and agency staff of every region: it closes every account at once."""
+    return _every_region(actor)
+
+
 # --- base declarations ---------------------------------------------------------------------------
 
 

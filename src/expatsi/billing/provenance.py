@@ -22,7 +22,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from expatsi.billing.models import Bill, PolicySnapshot
+from expatsi.billing.models import Bill, BillLine, PolicySnapshot
 from expatsi.rules.accounts import Statement, crediting_rates
 from expatsi.rules.agreements import Agreement, default_work_injury_rate
 from expatsi.rules.dates import Month
@@ -297,11 +297,8 @@ def due_rule(bill: Bill) -> Figure | None:
 def line_figures(bill: Bill, insurance: str, flags: int, nationality: str = "") -> list[Figure]:
     """The sources behind one line, as recorded on its bill: the period's limits, its insurance's
     rates, the assumed work-injury rate where one was used, the agreement where it is exempt."""
-    from expatsi.billing.models import BillLine
-    from expatsi.billing.run import FLAG_DEFAULT_WORK_INJURY
-
     wanted = {"limits", insurance}
-    if insurance == "work_injury" and flags & FLAG_DEFAULT_WORK_INJURY:
+    if insurance == "work_injury" and flags & BillLine.FLAG_DEFAULT_WORK_INJURY:
         wanted.add("work_injury_default")
     exempt = bool(flags & BillLine.FLAG_EXEMPT)
     found = []

@@ -1,4 +1,8 @@
-"""The monthly billing run: one set-based code path for ten people or ten million.
+"""The monthly billing run's engine: one set-based code path for ten people or ten million.
+
+Called through :mod:`expatsi.billing.services` (``billing_run``, ``billing_recalculate``), which
+check who may bill the region and resolve its policy once; the engine takes that policy and the
+actor and records, with each run it starts, the audit event naming who started it.
 
 For a region and month, employers are taken in batches. For each batch, in one transaction: read
 who is billable with their bases (one query), compute every line with the rules engine's batch
@@ -24,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +37,8 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from expatsi.access.actors import Actor
+from expatsi.audit.services import audit_record
 from expatsi.billing.models import (
     Bill,
     BillingJob,
@@ -52,12 +58,11 @@ from expatsi.rules.contributions import contributions_batch, exemption_masks
 from expatsi.rules.dates import Month
 from expatsi.rules.money import format_yuan
 from expatsi.rules.policy import POLICY_DIR
-from expatsi.rules.regions import INSURANCES, Period, region
+from expatsi.rules.regions import INSURANCES, Period, RegionPolicy
 
 log = logging.getLogger(__name__)
 IntArray = npt.NDArray[np.int64]
 Progress = Callable[[int, int], None]
-FLAG_DEFAULT_WORK_INJURY = 16
 REASON_CODES = {"within_limits": 0, "raised_to_lower_limit": 1, "capped_at_upper_limit": 2}
 
 
@@ -66,11 +71,13 @@ def batch_size() -> int:
 
 
 @cache
-def policy_version(code: str, first: str) -> str:
+def _file_digest(file: str) -> str:
+    return hashlib.sha256((POLICY_DIR / file).read_bytes()).hexdigest()[:12]
+
+
+def policy_version(policy: RegionPolicy, first: str) -> str:
     """Names the exact policy data used: region, period, and a hash of the file's bytes."""
-    policy = region(code)
-    digest = hashlib.sha256((POLICY_DIR / policy.file).read_bytes()).hexdigest()[:12]
-    return f"{code}:{first}:{digest}"
+    return f"{policy.code}:{first}:{_file_digest(policy.file)}"
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -232,13 +239,12 @@ class Lines:
 
 
 def compute(
-    code: str,
+    policy: RegionPolicy,
     month: Month,
     period: Period,
     cohort: Cohort,
     masks: dict[str, npt.NDArray[np.bool_]] | None = None,
 ) -> Lines:
-    policy = region(code)
     has_rating = cohort.work_injury > 0
     wi: IntArray | None = None
     if len(cohort.person):
@@ -248,7 +254,7 @@ def compute(
     if masks is None:
         masks = exemption_masks(month, cohort.nationality, cohort.certificate)
     batch = contributions_batch(
-        region_code=code, month=month, wages=cohort.wage, work_injury_rates=wi, exempt=masks
+        policy=policy, month=month, wages=cohort.wage, work_injury_rates=wi, exempt=masks
     )
     n = len(cohort.person)
     k = len(INSURANCES)
@@ -263,7 +269,7 @@ def compute(
         if rule.merged_into is not None:
             flags |= BillLine.FLAG_MERGED
         if name == "work_injury":
-            flags |= np.where(has_rating, 0, FLAG_DEFAULT_WORK_INJURY)
+            flags |= np.where(has_rating, 0, BillLine.FLAG_DEFAULT_WORK_INJURY)
         er_rate = (
             wi
             if rule.employer_rate is None and wi is not None
@@ -370,7 +376,7 @@ def _policy_fields(
 
 
 def _write_batch(
-    code: str,
+    policy: RegionPolicy,
     month: Month,
     period: Period,
     employer_ids: list[int],
@@ -378,10 +384,10 @@ def _write_batch(
     reason: str,
     issued_on: date,
     snapshot: PolicySnapshot,
+    version: str,
 ) -> tuple[int, int, int, int]:
     """One transaction: lock the employers, compute, diff, write. Returns (regular, adjustment, lines, people)."""
-    policy = region(code)
-    version = policy_version(code, str(period.span.first))
+    code = policy.code
     due = policy.due_date(month)
     adjustment_due = policy.adjustment_due_date(month, issued_on)
     with transaction.atomic():
@@ -392,7 +398,7 @@ def _write_batch(
         )
         cohort = load_cohort(month, period, employer_ids)
         masks = exemption_masks(month, cohort.nationality, cohort.certificate)
-        lines = compute(code, month, period, cohort, masks)
+        lines = compute(policy, month, period, cohort, masks)
         fields = _policy_fields(snapshot, cohort, masks)
         existing = _existing(employer_ids, month)
         billed = {e for (e, _, _) in existing}
@@ -582,7 +588,7 @@ def _one_run_per_month[**P](func: Callable[P, RunResult]) -> Callable[P, RunResu
     def locked(*args: P.args, **kwargs: P.kwargs) -> RunResult:
         if connection.vendor != "postgresql":
             return func(*args, **kwargs)
-        region_code, month = kwargs["region_code"], kwargs["month"]  # keyword-only
+        region_code, month = cast(RegionPolicy, kwargs["policy"]).code, kwargs["month"]
         digest = hashlib.sha256(f"expatsi.billing_run:{region_code}:{month}".encode()).digest()
         key = int.from_bytes(digest[:8], "big", signed=True)
         with connection.cursor() as cursor:
@@ -613,37 +619,78 @@ def mark_interrupted(runs: QuerySet[BillingRun]) -> int:
     return stale.update(status=RunStatus.INTERRUPTED, finished_at=timezone.now())
 
 
-@_one_run_per_month
-def billing_run(
+def _start(
     *,
-    region_code: str,
+    actor: Actor,
+    policy: RegionPolicy,
     month: Month,
-    started_by: str = "",
+    kind: str,
+    employers: list[int],
+    job: BillingJob | None,
+    reason: str,
+) -> BillingRun:
+    """The run's record and its audit event, in one transaction: no bill is ever written by a run
+    whose starter the audit trail does not name."""
+    with transaction.atomic():
+        run = BillingRun.objects.create(
+            region_code=policy.code,
+            month=str(month),
+            kind=kind,
+            employers_total=len(employers),
+            started_by=actor.label[:200],
+            heartbeat_at=timezone.now(),
+            job=job,
+            attempt=job.attempt if job is not None else 1,
+        )
+        audit_record(
+            actor=actor,
+            action=f"billing.{kind}",
+            object_type="billing_run",
+            object_id=run.pk,
+            detail={
+                "region": policy.code,
+                "month": str(month),
+                "employers": len(employers),
+                "job": job.key if job is not None else None,
+                "attempt": run.attempt,
+                "reason": reason[:300],
+            },
+        )
+    return run
+
+
+@_one_run_per_month
+def run_month(
+    *,
+    actor: Actor,
+    policy: RegionPolicy,
+    month: Month,
     progress: Progress | None = None,
     reason: str = "",
     kind: str = "run",
     job: BillingJob | None = None,
     issued_on: date | None = None,
 ) -> RunResult:
-    """Bill ``region_code`` for ``month``; safe to run again at any time. Starting again after an
-    interrupted run resumes it: the interrupted run is recorded as such, and this run writes only
-    what is still missing. ``issued_on`` (default today) dates the adjustment bills: each is due
-    by the region's adjustment rule counted from that day, not on the month's old due date."""
+    """Bill ``policy``'s region for ``month``; safe to run again at any time. Starting again after
+    an interrupted run resumes it: the interrupted run is recorded as such, and this run writes
+    only what is still missing. ``issued_on`` (default today) dates the adjustment bills: each is
+    due by the region's adjustment rule counted from that day, not on the month's old due date.
+
+    The caller has checked that ``actor`` may bill the region (:mod:`expatsi.billing.services`)."""
     issued_on = issued_on or timezone.localdate()
-    policy = region(region_code)
     period = policy.period_for(month)
-    snapshot = snapshot_for(policy, period, policy_version(region_code, str(period.span.first)))
-    mark_interrupted(BillingRun.objects.filter(region_code=region_code, month=str(month)))
-    employers = employers_to_bill(region_code, month)
-    run = BillingRun.objects.create(
-        region_code=region_code,
-        month=str(month),
+    version = policy_version(policy, str(period.span.first))
+    snapshot = snapshot_for(policy, period, version)
+    mark_interrupted(BillingRun.objects.filter(region_code=policy.code, month=str(month)))
+    employers = employers_to_bill(policy.code, month)
+    run = _start(
+        actor=actor,
+        policy=policy,
+        month=month,
         kind=kind,
-        employers_total=len(employers),
-        started_by=started_by[:200],
-        heartbeat_at=timezone.now(),
+        employers=employers,
         job=job,
-        attempt=job.attempt if job is not None else 1,
+        reason=reason,
     )
     result = RunResult(run)
     size = batch_size()
@@ -652,7 +699,7 @@ def billing_run(
             chunk = employers[start : start + size]
             BillingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
             regular, adjust, lines, _ = _write_batch(
-                region_code, month, period, chunk, run, reason, issued_on, snapshot
+                policy, month, period, chunk, run, reason, issued_on, snapshot, version
             )
             result.regular_bills += regular
             result.adjustment_bills += adjust
@@ -669,45 +716,20 @@ def billing_run(
     return result
 
 
-def billing_recalculate(
-    *,
-    region_code: str,
-    from_month: Month,
-    to_month: Month | None = None,
-    started_by: str = "",
-    progress: Progress | None = None,
-    job: BillingJob | None = None,
-    issued_on: date | None = None,
-) -> list[RunResult]:
-    """After limits or rates were added or corrected: re-run every billed month from ``from_month``;
-    only differences are written, as adjustment bills that say old value, new value and why."""
-    last = to_month or Month.of(timezone.localdate())
-    months = sorted(
-        {
-            Month.parse(m)
-            for m in Bill.objects.filter(region_code=region_code)
-            .values_list("month", flat=True)
-            .distinct()
-        }
+def billed_months(region_code: str, first: Month, last: Month) -> list[Month]:
+    """The months from ``first`` to ``last`` with bills in the region: what a recalculation re-runs."""
+    months = (
+        Bill.objects.filter(region_code=region_code, month__gte=str(first), month__lte=str(last))
+        .values_list("month", flat=True)
+        .distinct()
     )
-    results = []
-    for m in months:
-        if from_month <= m <= last:
-            period = region(region_code).period_for(m)
-            why = (
-                f"recalculated with policy {period.span.first}…{period.span.last or ''} "
-                f"({policy_version(region_code, str(period.span.first))})"
-            )
-            results.append(
-                billing_run(
-                    region_code=region_code,
-                    month=m,
-                    started_by=started_by,
-                    progress=progress,
-                    reason=why,
-                    kind="recalculate",
-                    job=job,
-                    issued_on=issued_on,
-                )
-            )
-    return results
+    return sorted(Month.parse(m) for m in months)
+
+
+def recalculation_reason(policy: RegionPolicy, month: Month) -> str:
+    """What an adjustment bill of a recalculation says: the policy period it was recomputed with."""
+    period = policy.period_for(month)
+    return (
+        f"recalculated with policy {period.span.first}…{period.span.last or ''} "
+        f"({policy_version(policy, str(period.span.first))})"
+    )

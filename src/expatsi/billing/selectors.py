@@ -3,6 +3,10 @@
 HR sees its own employers' bills; agency staff the bills of its regions; an employee sees no bill
 (a bill is the employer's), only their own contribution lines, months counted and account. A bill
 outside the actor's scope is not found, whatever the reason.
+
+Reads of personal data are audited as card and person reads are: a bill with its lines
+(``bill.read``), a person's contributions (``contributions.read``) and account statement
+(``account.read``). Lists of bills (employers' totals, no person) are not.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from expatsi.access.actors import Actor
+from expatsi.audit.services import audit_record
 from expatsi.billing import permissions, provenance
 from expatsi.billing.models import (
     INSURANCE_CODES,
@@ -68,10 +73,19 @@ def bills_filtered(
     return qs.order_by("-month", "employer__name", "kind", "id")
 
 
-def bill_get(*, actor: Actor, bill_id: int) -> Bill:
+def bill_get(*, actor: Actor, bill_id: int, audit: bool = True) -> Bill:
+    """One bill the actor may see; the read is audited (its lines name people and their wages)."""
     bill = bills_visible(actor).prefetch_related("allocations").filter(pk=bill_id).first()
     if bill is None:
         raise NotFound("not_found", f"no bill {bill_id} that you may see", "bill_id")
+    if audit:
+        audit_record(
+            actor=actor,
+            action="bill.read",
+            object_type="bill",
+            object_id=bill.pk,
+            detail={"number": bill.number, "employer": bill.employer_id},
+        )
     return bill
 
 
@@ -286,10 +300,25 @@ def record_person(actor: Actor, person_id: int | None = None) -> Person:
     return Person.objects.get(pk=_person_for(actor, person_id, audit=False))
 
 
-def my_contributions(actor: Actor, person_id: int | None = None) -> list[ContributionMonth]:
+def _audit_read(actor: Actor, action: str, person_id: int, **detail: object) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="person",
+        object_id=person_id,
+        person_id=person_id,
+        detail=detail or None,
+    )
+
+
+def my_contributions(
+    actor: Actor, person_id: int | None = None, *, audit: bool = True
+) -> list[ContributionMonth]:
     """Per month and employer: the pension base and contributions, and each side's total; net of
-    adjustment bills. Newest first."""
+    adjustment bills. Newest first. The read is audited."""
     pid = _person_for(actor, person_id)
+    if audit:
+        _audit_read(actor, "contributions.read", pid)
     nationality = Person.objects.filter(pk=pid).values_list("nationality", flat=True).first() or ""
     rows: dict[tuple[str, int], ContributionMonth] = {}
     lines = (
@@ -325,10 +354,17 @@ def my_months_counted(actor: Actor, person_id: int | None = None) -> int:
     return contribution_months(_person_for(actor, person_id))
 
 
-def my_statement(actor: Actor, on: date | None = None, person_id: int | None = None) -> Statement:
-    """The individual account on ``on`` (default today), year by year, from credited contributions."""
+def my_statement(
+    actor: Actor, on: date | None = None, person_id: int | None = None, *, audit: bool = True
+) -> Statement:
+    """The individual account on ``on`` (default today), year by year, from credited
+    contributions. The read is audited."""
     pid = _person_for(actor, person_id)
-    return statement(account_credits(pid), on or timezone.localdate())
+    day = on or timezone.localdate()
+    result = statement(account_credits(pid), day)
+    if audit:
+        _audit_read(actor, "account.read", pid, on=day.isoformat())
+    return result
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,11 @@ points at it, and :func:`job_progress` adds up their progress fields, which the 
 by batch in the same transaction as the bills, together with a heartbeat. A job whose worker died
 (its runs' heartbeats stopped) is *interrupted*; :func:`billing_job_resume` enqueues it again under
 the same key, and the new attempt writes only what the killed one had not.
+
+The worker acts as the staff member who queued the attempt (``BillingJob.queued_by``), as they
+stand when it runs: their regions are checked again and the run's audit event names them. The
+task backend's own result id is kept on the job (``task_id``): a task that failed before it wrote
+a run (its starter no longer covers the region, say) shows as failed, not as queued for ever.
 """
 
 from __future__ import annotations
@@ -16,14 +21,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.db import transaction
-from django.tasks import task
+from django.tasks import TaskContext, TaskResultStatus, task
+from django.tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
 from django.utils import timezone
 
-from expatsi.access.actors import Actor
+from expatsi.access.actors import SYSTEM, Actor, actor_for_user
 from expatsi.audit.services import audit_record
-from expatsi.billing import selectors
-from expatsi.billing.models import Bill, BillingJob, BillingRun, RunStatus, lease_cutoff
-from expatsi.billing.run import billing_recalculate, billing_run, mark_interrupted
+from expatsi.billing import permissions, selectors
+from expatsi.billing.models import BillingJob, BillingRun, RunStatus, lease_cutoff
+from expatsi.billing.run import billed_months, mark_interrupted
+from expatsi.billing.services import billing_recalculate, billing_run
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import Conflict, Forbidden, RuleError
 from expatsi.rules.regions import region
@@ -32,8 +39,18 @@ JobKind = Literal["run", "recalculate"]
 JobStatus = Literal["queued", "running", "done", "failed", "interrupted"]
 
 
-@task()
+def job_actor(job: BillingJob) -> Actor:
+    """Whom the worker acts for: the staff member who queued the job's latest attempt, as they
+    stand now (a member who has since lost the region is refused when the run checks); the system
+    for jobs the system queued, or whose user is gone."""
+    if job.queued_by is None:
+        return SYSTEM
+    return actor_for_user(job.queued_by, via="job")
+
+
+@task(takes_context=True)
 def billing_job(
+    context: TaskContext[Any, Any],
     *,
     key: str,
     kind: str = "run",
@@ -56,21 +73,22 @@ def billing_job(
             "started_by": started_by[:200],
         },
     )
+    task_id = str(context.task_result.id)
+    if job.task_id != task_id:
+        BillingJob.objects.filter(pk=job.pk).update(task_id=task_id)
+    actor = job_actor(job)
     if job.kind == "recalculate":
         results = billing_recalculate(
+            actor=actor,
             region_code=job.region_code,
             from_month=Month.parse(job.month),
             to_month=Month.parse(job.to_month) if job.to_month else None,
-            started_by=job.started_by,
             job=job,
         )
     else:
         results = [
             billing_run(
-                region_code=job.region_code,
-                month=Month.parse(job.month),
-                started_by=job.started_by,
-                job=job,
+                actor=actor, region_code=job.region_code, month=Month.parse(job.month), job=job
             )
         ]
     return {
@@ -84,15 +102,21 @@ def billing_job(
 def months_to_recalculate(region_code: str, first: Month, last: Month | None) -> list[str]:
     """The months a recalculation will re-run: the billed months in the range, as the run sees them."""
     end = last or Month.of(timezone.localdate())
-    qs = Bill.objects.filter(region_code=region_code, month__gte=str(first), month__lte=str(end))
-    return sorted(set(qs.values_list("month", flat=True)))
+    return [str(m) for m in billed_months(region_code, first, end)]
+
+
+def _enqueue(job: BillingJob) -> str:
+    """Queue the job's task; keeps and returns the backend's result id."""
+    result = billing_job.enqueue(key=job.key)
+    BillingJob.objects.filter(pk=job.pk).update(task_id=result.id)
+    return str(result.id)
 
 
 def billing_job_start(
     *, actor: Actor, kind: JobKind, region_code: str, month: Month, to_month: Month | None = None
 ) -> str:
     """Check and enqueue a billing run (or recalculation); returns the job key to follow it by."""
-    if not actor.covers_region(region_code):
+    if not permissions.may_run_billing(actor, region_code):
         raise Forbidden("forbidden", "billing runs are started by the agency of the region", "")
     policy = region(region_code)
     expected = 1
@@ -119,12 +143,29 @@ def billing_job_start(
         to_month=str(to_month) if to_month else "",
         expected_runs=expected,
         started_by=actor.label[:200],
+        queued_by_id=actor.user_id,
     )
     try:
-        billing_job.enqueue(key=job.key)
+        task_id = _enqueue(job)
     except BaseException:
         job.delete()  # never a key that looks queued but no worker will ever see
         raise
+    # After the enqueue, so the event names the task (an in-process backend has run it already,
+    # so there the run's own event comes first in the trail).
+    audit_record(
+        actor=actor,
+        action="billing.job_start",
+        object_type="billing_job",
+        object_id=job.pk,
+        detail={
+            "key": job.key,
+            "kind": kind,
+            "region": job.region_code,
+            "month": job.month,
+            "to_month": job.to_month,
+            "task": task_id,
+        },
+    )
     return job.key
 
 
@@ -159,6 +200,23 @@ class JobProgress:
         return min(99, int(share * 100 / max(self.expected_runs, len(self.current), 1)))
 
 
+def _task_failure(job: BillingJob) -> str | None:
+    """Why the job's task failed, read from the task backend by its result id; None when it has
+    not failed, or the backend cannot say (it keeps no results, or no longer this one)."""
+    if not job.task_id or not billing_job.get_backend().supports_get_result:
+        return None
+    try:
+        result = billing_job.get_result(job.task_id)
+    except (TaskResultDoesNotExist, TaskResultMismatch):
+        return None
+    if result.status != TaskResultStatus.FAILED:
+        return None
+    if not result.errors:
+        return "the task failed"
+    lines = result.errors[-1].traceback.strip().splitlines()
+    return (lines[-1] if lines else result.errors[-1].exception_class_path)[:2000]
+
+
 def job_progress(job: BillingJob) -> JobProgress:
     """Progress of a job from the runs of its latest attempt (earlier attempts' runs are listed)."""
     found = list(job.runs.order_by("id"))
@@ -171,6 +229,9 @@ def job_progress(job: BillingJob) -> JobProgress:
         expected_runs=job.expected_runs,
     )
     if not current:
+        failure = _task_failure(job)
+        if failure is not None:
+            progress.status, progress.error = "failed", failure
         return progress
     for r in current:
         progress.employers_total += r.employers_total
@@ -202,7 +263,7 @@ def billing_job_resume(*, actor: Actor, key: str) -> BillingJob:
     The interrupted runs are recorded as such; the new attempt bills what the killed one had not
     (the run is idempotent), so resuming ends exactly where an uninterrupted job would have."""
     job = selectors.job_get(actor=actor, key=key)
-    if not actor.covers_region(job.region_code):
+    if not permissions.may_run_billing(actor, job.region_code):
         raise Forbidden("forbidden", "billing runs are resumed by the agency of the region", "")
     with transaction.atomic():
         job = BillingJob.objects.select_for_update().get(pk=job.pk)
@@ -213,10 +274,11 @@ def billing_job_resume(*, actor: Actor, key: str) -> BillingJob:
             )
         mark_interrupted(job.runs.filter(attempt=job.attempt))
         # Between two months of a recalculation no run is left running: nothing to mark.
-        previous = job.attempt
+        previous, previous_by = job.attempt, job.queued_by_id
         job.attempt = previous + 1
         job.resumed_at = timezone.now()
-        job.save(update_fields=["attempt", "resumed_at"])
+        job.queued_by_id = actor.user_id  # the worker acts for whoever queued this attempt
+        job.save(update_fields=["attempt", "resumed_at", "queued_by"])
         audit_record(
             actor=actor,
             action="billing.job_resume",
@@ -225,8 +287,8 @@ def billing_job_resume(*, actor: Actor, key: str) -> BillingJob:
             detail={"key": job.key, "attempt": job.attempt},
         )
     try:
-        billing_job.enqueue(key=job.key)
+        _enqueue(job)
     except BaseException:
-        BillingJob.objects.filter(pk=job.pk).update(attempt=previous)
+        BillingJob.objects.filter(pk=job.pk).update(attempt=previous, queued_by_id=previous_by)
         raise
     return job

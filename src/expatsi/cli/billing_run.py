@@ -7,8 +7,13 @@ import sys
 import time
 from typing import Any
 
-from expatsi.billing.payments import accounts_year_end, credit_paid_bills
-from expatsi.billing.run import billing_recalculate, billing_run
+from expatsi.access.actors import operator_actor
+from expatsi.billing.services import (
+    accounts_year_end,
+    billing_recalculate,
+    billing_run,
+    credit_paid_bills,
+)
 from expatsi.cli import Parser, add_command
 from expatsi.rules.dates import Month
 
@@ -49,9 +54,9 @@ def _result(r: Any) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     month = Month.parse(args.month)
     result = billing_run(
+        actor=operator_actor("billing run"),
         region_code=args.region,
         month=month,
-        started_by="cli",
         progress=None if args.quiet else Bar(f"billing {args.region} {month}"),
     )
     return _result(result)
@@ -61,10 +66,10 @@ def recalculate(args: argparse.Namespace) -> dict[str, Any]:
     start = Month.parse(args.from_month, field="from")
     end = Month.parse(args.to_month, field="to") if args.to_month else None
     results = billing_recalculate(
+        actor=operator_actor("billing recalculate"),
         region_code=args.region,
         from_month=start,
         to_month=end,
-        started_by="cli",
         progress=None if args.quiet else Bar(f"recalculating {args.region}"),
     )
     return {"months": [_result(r) for r in results]}
@@ -89,8 +94,9 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
 
 
 def year_end(args: argparse.Namespace) -> dict[str, Any]:
-    credited = credit_paid_bills()
-    closed = accounts_year_end(year=args.year)
+    actor = operator_actor("billing year-end")
+    credited = credit_paid_bills(actor=actor)
+    closed = accounts_year_end(actor=actor, year=args.year)
     return {"year": args.year, "credits_added": credited, "accounts_closed": closed}
 
 

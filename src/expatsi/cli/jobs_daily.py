@@ -23,7 +23,7 @@ from django.utils import timezone
 from expatsi.access.actors import SYSTEM
 from expatsi.access.models import IdempotencyRecord
 from expatsi.benefits.services import departures_detect
-from expatsi.billing.payments import credit_paid_bills
+from expatsi.billing.services import credit_paid_bills
 from expatsi.cards.services import cards_expire
 from expatsi.cases.services import compliance_scan
 from expatsi.cli import EXIT_FAILURE, Parser, add_command
@@ -80,7 +80,9 @@ def _run_daily(args: argparse.Namespace) -> dict[str, Any]:
         step("departures", lambda: departures_detect(actor=SYSTEM, today=day)) or 0
     )
     # Contributions paid since yesterday reach the individual accounts.
-    result["account_credits"] = step("account_credits", credit_paid_bills) or 0
+    result["account_credits"] = (
+        step("account_credits", lambda: credit_paid_bills(actor=SYSTEM)) or 0
+    )
     # Compliance checks (expatsi.cases): new findings per rule; a re-run adds none.
     result["compliance"] = step(
         "compliance", lambda: compliance_scan(actor=SYSTEM, as_of=day).counts

@@ -28,8 +28,7 @@ from expatsi.access.actors import SYSTEM
 from expatsi.access.models import AgencyStaff
 from expatsi.access.twofactor import key_from_base32
 from expatsi.billing.models import Bill
-from expatsi.billing.payments import payment_record
-from expatsi.billing.run import billing_run
+from expatsi.billing.services import billing_run, payment_record
 from expatsi.cards import services as cards
 from expatsi.cards.keys import keys_init
 from expatsi.cards.models import Card
@@ -732,7 +731,7 @@ def _bills(today: date, employers: dict[str, Employer]) -> None:
     for code in sorted({e.region_code for e in employers.values()}):
         for month in months:
             try:
-                billing_run(region_code=code, month=month, started_by="demo")
+                billing_run(actor=SYSTEM, region_code=code, month=month)
             except RuleError:
                 continue  # no policy on file for that month
     late = employers.get("pujiang")

@@ -302,14 +302,19 @@ def exemption_masks(
 
 def contributions_batch(
     *,
-    region_code: str,
+    region_code: str = "",
     month: Month,
     wages: IntArray,
     work_injury_rates: IntArray | None = None,
     exempt: Mapping[str, BoolArray] | None = None,
+    policy: RegionPolicy | None = None,
 ) -> Batch:
-    """The same fen as :func:`person_month` for every row, computed with whole-array operations."""
-    policy = region(region_code)
+    """The same fen as :func:`person_month` for every row, computed with whole-array operations.
+
+    The region is ``policy`` when the caller holds it already (a billing run, batch after batch),
+    else looked up by ``region_code``."""
+    if policy is None:
+        policy = region(region_code)
     period = policy.period_for(month)
     wages = np.asarray(wages, dtype=np.int64)
     if wages.size and int(wages.min()) < 0:

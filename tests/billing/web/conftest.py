@@ -16,8 +16,9 @@ import pytest
 from django.test import Client
 from django.utils.connection import BaseConnectionHandler
 
+from expatsi.access.actors import SYSTEM
 from expatsi.billing.models import Bill
-from expatsi.billing.run import billing_run
+from expatsi.billing.services import billing_run
 from expatsi.employers.models import Employer
 from expatsi.people.models import Person
 from expatsi.rules.dates import Month
@@ -57,8 +58,8 @@ def bworld(beijing, shanghai, beijing_staff) -> BillingWorld:
         (charlie, "JPN", "TK1234567"),
     ):
         PassportFactory(person=person, country=country, number=number, is_current=True)
-    billing_run(region_code="110000", month=Month(2025, 8))
-    billing_run(region_code="310000", month=Month(2025, 8))
+    billing_run(actor=SYSTEM, region_code="110000", month=Month(2025, 8))
+    billing_run(actor=SYSTEM, region_code="310000", month=Month(2025, 8))
     users = {
         role: UserFactory(username=f"{role}-user", email=f"{role}@example.org")
         for role in ("agency", "agency_sh", "hr_a", "hr_b", "bravo")

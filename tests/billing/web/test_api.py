@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from expatsi.access.actors import SYSTEM
 from expatsi.billing.models import BaseDeclaration, Bill, BillingRun, Payment
-from expatsi.billing.payments import payment_record
+from expatsi.billing.services import payment_record
 from expatsi.rules.accounts import statement
 from expatsi.rules.dates import Month
 from tests.billing.web.conftest import API, fen, post_json

@@ -12,8 +12,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from expatsi.access.actors import SYSTEM
+from expatsi.audit.models import AuditEvent
 from expatsi.billing.models import Bill, BillingJob, BillingRun, BillLine, RunStatus
-from expatsi.billing.run import billing_run
+from expatsi.billing.services import billing_run
 from expatsi.billing.tasks import job_progress
 from expatsi.employers.models import Employer
 from expatsi.rules.dates import Month
@@ -43,7 +45,9 @@ def killed_job(bworld, settings) -> BillingJob:
         raise Killed
 
     with pytest.raises(Killed):
-        billing_run(region_code="110000", month=Month.parse(MONTH), job=job, progress=kill)
+        billing_run(
+            actor=SYSTEM, region_code="110000", month=Month.parse(MONTH), job=job, progress=kill
+        )
     run = BillingRun.objects.get(job=job)
     assert (run.status, run.employers_done, run.employers_total) == ("running", 1, 2)
     return job
@@ -135,7 +139,26 @@ def test_a_recalculation_that_died_between_two_months_is_interrupted(bworld) -> 
         month="2025-07",
         expected_runs=2,
     )
-    run = billing_run(region_code="110000", month=Month(2025, 8), job=job).run
+    run = billing_run(actor=SYSTEM, region_code="110000", month=Month(2025, 8), job=job).run
     assert job_progress(job).status == "running"  # the next month is about to start
     BillingRun.objects.filter(pk=run.pk).update(finished_at=timezone.now() - timedelta(hours=2))
     assert job_progress(job).status == "interrupted"
+
+
+def test_the_resumed_attempt_acts_for_whoever_resumed_it(bworld, killed_job, immediate_tasks):
+    _expire_lease(killed_job)
+    agency = bworld.users["agency"]
+    r = post_json(bworld.client("agency"), f"{API}/jobs/{killed_job.key}/resume", {})
+    assert r.status_code == 202 and r.json()["status"] == "done"
+    assert BillingJob.objects.get(pk=killed_job.pk).queued_by == agency
+    first, second = BillingRun.objects.filter(job=killed_job).order_by("attempt")
+    by_run = {
+        e.object_id: e.actor_user_id
+        for e in AuditEvent.objects.filter(
+            action="billing.run", object_id__in=[first.pk, second.pk]
+        )
+    }
+    assert by_run == {
+        str(first.pk): None,
+        str(second.pk): agency.pk,
+    }  # the system, then the officer

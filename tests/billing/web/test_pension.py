@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from expatsi.access.actors import SYSTEM
-from expatsi.billing.payments import payment_record
+from expatsi.billing.services import payment_record
 from tests.billing.web.conftest import API
 
 pytestmark = pytest.mark.django_db

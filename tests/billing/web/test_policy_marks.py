@@ -21,8 +21,7 @@ from django.utils import translation
 
 from expatsi.access.actors import SYSTEM
 from expatsi.billing.models import Bill, BillKind
-from expatsi.billing.payments import payment_record
-from expatsi.billing.run import billing_recalculate, billing_run
+from expatsi.billing.services import billing_recalculate, billing_run, payment_record
 from expatsi.rules.dates import Month
 from expatsi.rules.policy import Provenance, Status
 from expatsi.rules.regions import region
@@ -73,7 +72,7 @@ def test_bill_page_marks_the_status_in_words_in_both_languages(bworld):
 
 
 def test_a_confirmed_bill_says_confirmed_and_links_its_source(bworld):
-    billing_run(region_code="110000", month=Month(2024, 9))
+    billing_run(actor=SYSTEM, region_code="110000", month=Month(2024, 9))
     bill = Bill.objects.get(employer=bworld.a, month="2024-09")
     r = bworld.client("hr_a").get(reverse("billing:bill", args=[bill.pk]))
     assert "Confirmed: based on figures from an official text" in r.text
@@ -211,6 +210,7 @@ def test_adjustment_page_after_a_new_notice_shows_old_and_new_sources(bworld, mo
     patched = {"110000": dataclasses.replace(policy, periods=periods), "310000": region("310000")}
     monkeypatch.setattr("expatsi.rules.regions.regions", lambda: patched)
     billing_recalculate(
+        actor=SYSTEM,
         region_code="110000",
         from_month=Month(2025, 8),
         to_month=Month(2025, 8),

@@ -16,7 +16,7 @@ from django.utils import translation
 
 from expatsi.access.actors import SYSTEM
 from expatsi.billing.models import BaseDeclaration, Bill, BillLine, Payment
-from expatsi.billing.payments import payment_record
+from expatsi.billing.services import payment_record
 from expatsi.rules.money import format_yuan
 
 pytestmark = pytest.mark.django_db

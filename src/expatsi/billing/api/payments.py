@@ -18,12 +18,8 @@ from expatsi.access.validation import Day, Id
 from expatsi.billing import permissions, selectors
 from expatsi.billing.api.schemas import Yuan
 from expatsi.billing.models import Allocation, Payment
-from expatsi.billing.payments import (
-    BankImport,
-    bank_statement_import,
-    payment_for_bill,
-    payment_record,
-)
+from expatsi.billing.payments import BankImport
+from expatsi.billing.services import bank_statement_import, payment_for_bill, payment_record
 from expatsi.employers.selectors import employer_get
 from expatsi.rules.errors import Forbidden, RuleError
 from expatsi.rules.money import parse_yuan

@@ -15,12 +15,8 @@ from django.views.decorators.http import require_POST
 from expatsi import tabular
 from expatsi.billing import permissions, selectors
 from expatsi.billing.forms import BankStatementForm, PaymentForm
-from expatsi.billing.payments import (
-    BankImport,
-    bank_statement_import,
-    payment_for_bill,
-    payment_record,
-)
+from expatsi.billing.payments import BankImport
+from expatsi.billing.services import bank_statement_import, payment_for_bill, payment_record
 from expatsi.billing.views.common import (
     balance_on,
     day_asked,
