@@ -46,7 +46,7 @@ def _caller(request: HttpRequest) -> Actor:
 # --- schemas ------------------------------------------------------------------------------------
 
 
-class CaseOut(Schema):
+class DepartureOut(Schema):
     id: int
     person_id: int
     name: str
@@ -240,13 +240,13 @@ class ReturnErrorOut(Schema):
 # --- the person's departure ----------------------------------------------------------------------
 
 
-@router.get("/departures", response=list[CaseOut])
+@router.get("/departures", response=list[DepartureOut])
 def departure_list(request: HttpRequest) -> list[DepartureCase]:
     """Departures the caller may see: their own, or (agency staff) their regions', newest first."""
     return list(selectors.my_cases(_caller(request))[:500])
 
 
-@router.post("/departures", response={200: CaseOut, 201: CaseOut})
+@router.post("/departures", response={200: DepartureOut, 201: DepartureOut})
 @idempotent()
 def departure_declare(request: HttpRequest, payload: DepartureIn) -> Status[Any]:
     """Declare a departure (the person for themself; agency staff for a person at the counter).
@@ -261,12 +261,12 @@ def departure_declare(request: HttpRequest, payload: DepartureIn) -> Status[Any]
     return Status(201 if created else 200, case)
 
 
-@router.get("/departures/{departure_id}", response=CaseOut)
+@router.get("/departures/{departure_id}", response=DepartureOut)
 def departure_get(request: HttpRequest, departure_id: int) -> DepartureCase:
     return selectors.case_get(actor=_caller(request), case_id=departure_id)
 
 
-@router.post("/departures/{departure_id}/keep", response=CaseOut)
+@router.post("/departures/{departure_id}/keep", response=DepartureOut)
 def departure_keep(request: HttpRequest, departure_id: int) -> DepartureCase:
     """The person keeps the individual account (periods add up if they work in China again)."""
     return services.departure_keep(actor=_caller(request), case_id=departure_id)
