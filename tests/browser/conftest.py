@@ -89,8 +89,11 @@ def login(page: Any, base: str, username: str, password: str) -> None:
     page.goto(f"{base}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    # Wait for the answer to the POST itself: wait_for_load_state() alone can return on the
+    # login page before the submission navigates, and the caller's next goto() then cancels the
+    # sign-in (seen on a loaded machine: the next page was the login page again).
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
     if "/login/verify/" in page.url:
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -98,6 +101,6 @@ def login(page: Any, base: str, username: str, password: str) -> None:
 
         device = TOTPDevice.objects.get(user__username=username, confirmed=True)
         page.fill("#id_code", current_code(device))
-        page.locator("main form button[type=submit]").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").click()
         assert "/login/verify/" not in page.url, "the second step refused the code"
