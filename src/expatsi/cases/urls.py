@@ -1,6 +1,6 @@
 from django.urls import path
 
-from expatsi.cases import views
+from expatsi.cases import views, views_dashboard
 
 app_name = "cases"
 urlpatterns = [
@@ -15,4 +15,6 @@ urlpatterns = [
     path("<int:case_id>/decision/", views.decide, name="decide"),
     path("<int:case_id>/close/", views.close, name="close"),
     path("<int:case_id>/order.pdf", views.order_pdf, name="order_pdf"),
+    path("dashboard/", views_dashboard.dashboard_page, name="dashboard"),
+    path("dashboard/export/", views_dashboard.dashboard_csv, name="dashboard_csv"),
 ]

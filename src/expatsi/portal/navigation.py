@@ -34,7 +34,11 @@ def menu(actor: Actor) -> list[tuple[str, str]]:
     if benefits.is_person(actor):
         items.append(("benefits:leaving", _("Leaving China")))
     if cases.is_staff(actor):
-        items += [("cases:findings", _("Compliance")), ("cases:list", _("Enforcement cases"))]
+        items += [
+            ("cases:dashboard", _("Compliance")),
+            ("cases:findings", _("Findings")),
+            ("cases:list", _("Enforcement cases")),
+        ]
     elif cases.may_see_orders(actor):
         items.append(("cases:list", _("Orders to rectify")))
     items.append(("notify:inbox", _("Inbox")))
