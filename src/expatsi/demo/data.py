@@ -32,6 +32,7 @@ from expatsi.billing.services import billing_run, payment_record
 from expatsi.cards import services as cards
 from expatsi.cards.keys import keys_init
 from expatsi.cards.models import Card
+from expatsi.demo.compliance import load_compliance
 from expatsi.employers.models import Employer, EmployerKind
 from expatsi.employers.services import employer_create, hr_user_add, work_injury_rating_set
 from expatsi.insurance.models import Registration, RegistrationStatus
@@ -545,6 +546,7 @@ def _load(
     _bills(today, employers)
 
     run_daily(today)
+    load_compliance(today)
     result.counts = {
         "employers": Employer.objects.filter(uscc__in=usccs.values()).count(),
         "people": Person.objects.count(),
