@@ -24,7 +24,7 @@ from expatsi.access.actors import Actor
 from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import Day, Id, Identifier, Text
-from expatsi.cases import notice, permissions, selectors, services
+from expatsi.cases import notice, permissions, selectors, services, withdrawals
 from expatsi.cases.models import Case, Finding, FineProposal, OptOut, ProposalStatus, Scan
 from expatsi.cases.permissions import Act
 from expatsi.cases.registry import registry
@@ -532,3 +532,22 @@ def case_close(request: HttpRequest, case_id: int, payload: CloseIn) -> dict[str
     actor = request_actor(request)
     case = services.case_close(actor=actor, case_id=case_id, reason=payload.reason)
     return _case_out(actor, case)
+
+
+# --- withdrawing a fine proposal (withdrawals.py) -------------------------------------------------
+
+
+class FineWithdrawIn(Schema):
+    proposal_id: Id
+    reason: Annotated[str, Text(500, multiline=True)]
+
+
+@router.post("/{case_id}/fine-proposals/withdraw", response=ProposalOut)
+@idempotent()
+def case_fine_withdraw(request: HttpRequest, case_id: int, payload: FineWithdrawIn) -> FineProposal:
+    """Withdraw one fine proposal before the decision, with the reason (agency staff of the
+    case's region); after the decision 409 ``already_decided``. The proposal stays, withdrawn."""
+    actor = request_actor(request)
+    return withdrawals.fine_withdraw(
+        actor=actor, case_id=case_id, proposal_id=payload.proposal_id, reason=payload.reason
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from expatsi.cases import views, views_dashboard
+from expatsi.cases import views, views_dashboard, views_fines
 
 app_name = "cases"
 urlpatterns = [
@@ -17,4 +17,5 @@ urlpatterns = [
     path("<int:case_id>/order.pdf", views.order_pdf, name="order_pdf"),
     path("dashboard/", views_dashboard.dashboard_page, name="dashboard"),
     path("dashboard/export/", views_dashboard.dashboard_csv, name="dashboard_csv"),
+    path("<int:case_id>/fines/withdraw/", views_fines.withdraw_fine, name="withdraw_fine"),
 ]

@@ -105,5 +105,6 @@ def event_label(action: str) -> str:
         "propose_fine": _("Fine proposed"),
         "decide": _("Decided"),
         "close": _("Closed"),
+        "withdraw_fine": _("Fine proposal withdrawn"),
     }
     return str(labels.get(action, action))
