@@ -22,7 +22,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from expatsi.access.actors import Actor
 from expatsi.cases import charts, dashboard, permissions
@@ -179,9 +179,15 @@ def _status_series(
     for c in counts:
         k = (pick(c), c.status)
         table[k] = table.get(k, 0) + c.count
+    # The statuses in words of their own: "Open" alone is a bill's status in the catalogue too.
+    labels = {
+        FindingStatus.OPEN: pgettext("finding status", "Open"),
+        FindingStatus.CONFIRMED: _("Confirmed"),
+        FindingStatus.DISMISSED: _("Dismissed"),
+    }
     return tuple(
-        Series(status, str(label), tuple(table.get((k, status), 0) for k in keys))
-        for status, label in FindingStatus.choices
+        Series(status, labels.get(status, status), tuple(table.get((k, status), 0) for k in keys))
+        for status in FindingStatus.values
     )
 
 

@@ -72,6 +72,19 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "registration.submit": _("Registration submitted"),
     "token.create": _("API token created"),
     "token.revoke": _("API token revoked"),
+    # compliance and enforcement (cases): every action its services and selectors record
+    "compliance.scan": _("Compliance checks run"),
+    "finding.read": _("Compliance finding viewed"),
+    "finding.confirmed": _("Compliance finding confirmed"),
+    "finding.dismissed": _("Compliance finding dismissed"),
+    "case.read": _("Enforcement case viewed"),
+    "case.opened": _("Enforcement case opened"),
+    "case.issue_order": _("Order to rectify issued"),
+    "case.propose_fine": _("Fine proposed"),
+    "case.withdraw_fine": _("Fine proposal withdrawn"),
+    "case.decide": _("Enforcement case decided"),
+    "case.close": _("Enforcement case closed"),
+    "optout.record": _("Contractual opt-out recorded"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {
@@ -124,6 +137,15 @@ FIELDS: dict[str, Promise] = {
     "country": _("Country"),
     "start": _("Start"),
     "fields": _("Fields"),
+    # details of the compliance and enforcement actions (cases)
+    "as_of": _("As of"),
+    "region_code": _("Region"),
+    "employer_id": _("Employer"),
+    "findings": _("Findings"),
+    "proposal": _("Fine proposal"),
+    "outcome": _("Decision"),
+    "fine_total": _("Fines in total"),
+    "late_fees": _("Late fees"),
 }
 
 FEN_KEYS = frozenset({"amount", "wage", "principal", "late_fee", "credit", "contract_wage"})
