@@ -134,7 +134,12 @@ def test_registrations_on_time_and_late_by_month_of_filing(world: Any) -> None:
         (0, 1),
     ]
     beijing = dashboard.Filters("110000", MONTHS[0], MONTHS[-1], TODAY)
-    assert _pairs(dashboard.registrations_by_month(ALL, beijing)) == [(0, 0), (1, 0), (0, 0), (0, 0)]
+    assert _pairs(dashboard.registrations_by_month(ALL, beijing)) == [
+        (0, 0),
+        (1, 0),
+        (0, 0),
+        (0, 0),
+    ]
     # A region the staff member does not cover gives nothing, never its figures.
     assert _pairs(dashboard.registrations_by_month(SH_ONLY, beijing)) == [(0, 0)] * 4
 
@@ -158,8 +163,7 @@ def test_arrears_on_each_months_last_day(world: Any) -> None:
 
 def test_findings_by_rule_region_and_status(world: Any) -> None:
     counts = {
-        (c.rule, c.region_code, c.status): c.count
-        for c in dashboard.findings_counts(ALL, PERIOD)
+        (c.rule, c.region_code, c.status): c.count for c in dashboard.findings_counts(ALL, PERIOD)
     }
     assert counts == {
         ("not_registered", "310000", "open"): 1,
@@ -188,7 +192,12 @@ def test_the_charts_say_the_same_as_the_figures(world: Any) -> None:
     assert registrations.header() == ["Month", "On time", "Late", "Total"]
     assert registrations.table()[1] == ["January 2026", "2", "1", "3"]
     by_rule = {row[0]: row[1:] for row in charts_by_key["findings_rule"].table()}
-    assert by_rule["Active work permit, no social insurance registration after 30 days"] == ["1", "0", "1", "2"]
+    assert by_rule["Active work permit, no social insurance registration after 30 days"] == [
+        "1",
+        "0",
+        "1",
+        "2",
+    ]
     by_region = {row[0]: row[1:] for row in charts_by_key["findings_region"].table()}
     assert by_region == {"Beijing": ["1", "0", "0", "1"], "Shanghai": ["1", "1", "1", "3"]}
     assert charts_by_key["arrears"].table()[1] == ["January 2026", "¥1,300.00"]

@@ -37,9 +37,7 @@ def _proposed(employer: Employer, n: int = 2) -> tuple[Case, list[FineProposal]]
     services.order_issue(
         actor=STAFF, case_id=case.pk, deadline=timezone.localdate() + timedelta(days=30)
     )
-    Case.objects.filter(pk=case.pk).update(
-        order_deadline=timezone.localdate() - timedelta(days=1)
-    )
+    Case.objects.filter(pk=case.pk).update(order_deadline=timezone.localdate() - timedelta(days=1))
     amounts = [1_234_500, 2_000_000, 3_000_000][:n]
     proposals = [
         services.fine_propose(
@@ -97,7 +95,7 @@ def test_refused_after_the_decision_without_a_reason_and_out_of_scope(
     assert (blank.value.code, blank.value.field) == ("reason_required", "reason")
     with pytest.raises(NotFound):
         withdrawals.fine_withdraw(actor=STAFF_BJ, case_id=case.pk, proposal_id=first.pk, reason="x")
-    other, (foreign,) = _proposed(bj, 1)
+    _other, (foreign,) = _proposed(bj, 1)
     with pytest.raises(NotFound) as elsewhere:  # a proposal of another case
         withdrawals.fine_withdraw(actor=STAFF, case_id=case.pk, proposal_id=foreign.pk, reason="x")
     assert elsewhere.value.code == "proposal_not_found"

@@ -263,7 +263,7 @@ def _columns_or_line(chart: Chart) -> tuple[str, int]:
         parts.append(_line_marks(chart, left, slot, y_of))
     else:
         parts.append(_column_marks(chart, left, slot, y_of))
-    return "".join(parts), int(math.ceil(height))
+    return "".join(parts), math.ceil(height)
 
 
 def _column_marks(chart: Chart, left: float, slot: float, y_of: Callable[[float], float]) -> str:
@@ -374,7 +374,7 @@ def _bars(chart: Chart) -> tuple[str, int]:
                 f'fill="{colour}">{_tip(chart, c, s, value)}</rect>'
             )
     parts.append("</g>")
-    return "".join(parts), int(math.ceil(height))
+    return "".join(parts), math.ceil(height)
 
 
 def series_totals(series: Sequence[Series]) -> dict[str, int]:

@@ -147,7 +147,7 @@ def arrears_by_month(actor: Actor, f: Filters) -> dict[Month, int]:
     bills = bills.alias(owed=F("employer_total") + F("employee_total")).filter(owed__gt=0)
     months = [m for m in f.months if m.first_day() <= f.today]
     if not months:
-        return {m: 0 for m in f.months}
+        return dict.fromkeys(f.months, 0)
     days = {m: arrears_day(m, f.today) for m in months}
     due = bills.aggregate(
         **{
@@ -165,7 +165,7 @@ def arrears_by_month(actor: Actor, f: Filters) -> dict[Month, int]:
             for m, d in days.items()
         }
     )
-    out = {m: 0 for m in f.months}
+    out = dict.fromkeys(f.months, 0)
     for m in months:
         key = f"m{m.index}"
         out[m] = max((due[key] or 0) - (paid[key] or 0), 0)
@@ -184,7 +184,7 @@ def cards_expiring(actor: Actor, f: Filters) -> dict[date, int]:
     if f.region_code:
         qs = qs.filter(employer__region_code=f.region_code)
     rows = qs.values("valid_to").annotate(n=Count("pk")).order_by("valid_to")
-    return {r["valid_to"]: r["n"] for r in rows}
+    return {r["valid_to"]: r["n"] for r in rows if r["valid_to"] is not None}
 
 
 def expiry_weeks(today: date) -> list[tuple[date, date]]:

@@ -20,9 +20,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
 
 from expatsi.access.actors import Actor
 from expatsi.cases import charts, dashboard, permissions
@@ -180,7 +179,7 @@ def _status_series(
         k = (pick(c), c.status)
         table[k] = table.get(k, 0) + c.count
     # The statuses in words of their own: "Open" alone is a bill's status in the catalogue too.
-    labels = {
+    labels: dict[str, str] = {
         FindingStatus.OPEN: pgettext("finding status", "Open"),
         FindingStatus.CONFIRMED: _("Confirmed"),
         FindingStatus.DISMISSED: _("Dismissed"),

@@ -54,7 +54,9 @@ def fine_withdraw(*, actor: Actor, case_id: int, proposal_id: int, reason: str) 
         )
         if proposal is None:
             raise NotFound(
-                "proposal_not_found", f"case {case.number} has no proposal {proposal_id}", "proposal"
+                "proposal_not_found",
+                f"case {case.number} has no proposal {proposal_id}",
+                "proposal",
             )
         if case.decision or case.status in (CaseStatus.DECIDED, CaseStatus.CLOSED):
             raise Conflict(
