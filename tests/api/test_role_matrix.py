@@ -410,6 +410,13 @@ CASES = [
         lambda w: {"reason": "settled"},
         row(409, 404, 403, 404, 403, 404, 404, 401),
     ),
+    Case(
+        "case fine withdrawal (no such proposal)",
+        "POST",
+        lambda w: f"/cases/{_cases(w).ordered.pk}/fine-proposals/withdraw",
+        lambda w: {"proposal_id": 999_999, "reason": "made twice"},
+        row(404, 404, 403, 404, 403, 404, 404, 401),
+    ),
 ]
 
 
