@@ -3,10 +3,10 @@ of queries, the page in both languages, and each chart's CSV equal to its table.
 
 The world (``world`` fixture), as of 15 March 2026, period December 2025 – March 2026:
 
-Registrations (filed → deadline):
-  Shanghai  10 Jan → 20 Jan on time · 25 Jan → 20 Jan late · 28 Feb 23:30 → 28 Feb on time (China
-            time; 15:30 UTC) · 1 Mar 00:30 → 28 Feb late (China time; still 28 Feb in UTC) ·
-            rejected, 12 Jan (left out) · 20 Nov 2025 (before the period)
+Registrations (registered → deadline):
+  Shanghai  10 Jan → 20 Jan on time · 25 Jan → 20 Jan late · 28 Feb → 28 Feb on time (the
+            deadline day itself) · 1 Mar → 28 Feb late (the day after) · rejected, and filed but
+            not yet registered (left out) · 20 Nov 2025 (before the period)
   Beijing   15 Jan → 1 Feb on time
   ⇒ all regions: Dec 0/0, Jan 2/1, Feb 1/0, Mar 0/1; Shanghai staff: Dec 0/0, Jan 1/1, Feb 1/0,
     Mar 0/1 (on time / late).
@@ -33,7 +33,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from html.parser import HTMLParser
 from typing import Any
 
@@ -63,11 +63,11 @@ MONTHS = [Month(2025, 12), Month(2026, 1), Month(2026, 2), Month(2026, 3)]
 
 
 def _registration(
-    e: Employer, filed: datetime, deadline: date, status: str = "accepted"
+    e: Employer, registered: date | None, deadline: date, status: str = "accepted"
 ) -> Registration:
     p = person()
     job = employ(p, e, deadline)
-    r = Registration.objects.create(
+    return Registration.objects.create(
         person=p,
         employer=e,
         employment=job,
@@ -75,9 +75,8 @@ def _registration(
         deadline=deadline,
         insurance_start=deadline,
         status=status,
+        registered_on=registered,
     )
-    Registration.objects.filter(pk=r.pk).update(submitted_at=filed)  # auto_now_add otherwise
-    return r
 
 
 def _found(f: Finding, on: date, status: str = "open") -> None:
@@ -86,14 +85,14 @@ def _found(f: Finding, on: date, status: str = "open") -> None:
 
 @pytest.fixture
 def world(sh: Employer, bj: Employer) -> dict[str, Any]:
-    utc = UTC
-    _registration(sh, datetime(2026, 1, 10, 3, tzinfo=utc), date(2026, 1, 20))
-    _registration(sh, datetime(2026, 1, 25, 3, tzinfo=utc), date(2026, 1, 20))
-    _registration(sh, datetime(2026, 2, 28, 15, 30, tzinfo=utc), date(2026, 2, 28))
-    _registration(sh, datetime(2026, 2, 28, 16, 30, tzinfo=utc), date(2026, 2, 28))
-    _registration(sh, datetime(2026, 1, 12, 3, tzinfo=utc), date(2026, 1, 20), "rejected")
-    _registration(sh, datetime(2025, 11, 20, 3, tzinfo=utc), date(2025, 12, 1))
-    _registration(bj, datetime(2026, 1, 15, 3, tzinfo=utc), date(2026, 2, 1))
+    _registration(sh, date(2026, 1, 10), date(2026, 1, 20))
+    _registration(sh, date(2026, 1, 25), date(2026, 1, 20))
+    _registration(sh, date(2026, 2, 28), date(2026, 2, 28))
+    _registration(sh, date(2026, 3, 1), date(2026, 2, 28))
+    _registration(sh, None, date(2026, 1, 20), "rejected")
+    _registration(sh, None, date(2026, 1, 20), "submitted")
+    _registration(sh, date(2025, 11, 20), date(2025, 12, 1))
+    _registration(bj, date(2026, 1, 15), date(2026, 2, 1))
 
     b1 = bill(sh, "2025-12", date(2026, 1, 15), total=100_000)
     pay(b1, 40_000, date(2026, 1, 10))
@@ -125,7 +124,7 @@ def _pairs(data: dict[Month, dashboard.OnTime]) -> list[tuple[int, int]]:
     return [(data[m].on_time, data[m].late) for m in MONTHS]
 
 
-def test_registrations_on_time_and_late_by_month_of_filing(world: Any) -> None:
+def test_registrations_on_time_and_late_by_month_of_registration(world: Any) -> None:
     assert _pairs(dashboard.registrations_by_month(ALL, PERIOD)) == [(0, 0), (2, 1), (1, 0), (0, 1)]
     assert _pairs(dashboard.registrations_by_month(SH_ONLY, PERIOD)) == [
         (0, 0),
@@ -213,7 +212,7 @@ def test_a_constant_number_of_queries(world: Any, django_assert_num_queries: Any
         for i in range(5):
             bill(e, "2026-02", date(2026, 3, 1), total=1_000 + i, kind="adjustment")
             card(person(), e, "active", date(2025, 1, 1), date(2026, 4, 1 + i))
-            _registration(e, datetime(2026, 2, 1 + i, tzinfo=UTC), date(2026, 2, 10))
+            _registration(e, date(2026, 2, 1 + i), date(2026, 2, 10))
     with django_assert_num_queries(5):
         views_dashboard.build(ALL, PERIOD)
 
@@ -318,7 +317,7 @@ def test_the_page_shows_every_chart_with_its_table(world: Any, users: Any) -> No
     tables = _tables(page.text)
     assert set(tables) == {f"{k}-table" for k in views_dashboard.CHARTS}
     assert tables["registrations-table"][2] == ["January 2026", "2", "1", "3"]
-    assert "Download “Registrations filed on time and late, by month” as CSV" in page.text
+    assert "Download “Registrations on time and late, by month” as CSV" in page.text
 
 
 def test_each_csv_matches_its_table(world: Any, users: Any) -> None:

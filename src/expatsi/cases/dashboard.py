@@ -9,10 +9,11 @@ region they do not cover gives nothing, never someone else's figures).
 
 What each figure means:
 
-- **Registrations on time or late**, by the month they were filed: a registration is on time
-  when it was filed (the employer's submission, in China's time zone) on or before its deadline
-  (30 days after the work permit, Order No. 16 Art. 4); rejected filings are left out (the
-  employer files again, and that filing counts).
+- **Registrations on time or late**, by the month of registration: a registration accepted with
+  a registration day on or before its deadline (30 days after the work permit, Order No. 16 Art.
+  4) is on time, after it late — the rule the registrations pages apply
+  (``insurance.selectors.registration_deadline_status``). Filings not yet accepted, or rejected,
+  are not registrations yet.
 - **Findings** first found in the period, by rule, region and status.
 - **Arrears** on a day: the principal of bills due before that day and not paid by it (the
   ledger's "outstanding after the due date"); for each month, on its last day (today for the
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import BigIntegerField, Count, F, Q, Sum
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models.functions import TruncMonth
 
 from expatsi.access.actors import Actor
 from expatsi.billing.models import Allocation
@@ -86,18 +87,21 @@ class OnTime:
 
 
 def registrations_by_month(actor: Actor, f: Filters) -> dict[Month, OnTime]:
-    """Filings per month of filing, on time or late (one query)."""
+    """Registrations per month of registration, on time or late (one query)."""
     require_staff(actor)
-    qs = registrations_visible(actor).exclude(status=RegistrationStatus.REJECTED)
+    qs = registrations_visible(actor).filter(
+        status=RegistrationStatus.ACCEPTED,
+        registered_on__gte=f.first.first_day(),
+        registered_on__lte=f.last.last_day(),
+    )
     if f.region_code:
         qs = qs.filter(employer__region_code=f.region_code)
     rows = (
-        qs.annotate(filed=TruncDate("submitted_at"), month=TruncMonth("submitted_at"))
-        .filter(filed__gte=f.first.first_day(), filed__lte=f.last.last_day())
+        qs.annotate(month=TruncMonth("registered_on"))
         .values("month")
         .annotate(
-            on_time=Count("pk", filter=Q(filed__lte=F("deadline"))),
-            late=Count("pk", filter=Q(filed__gt=F("deadline"))),
+            on_time=Count("pk", filter=Q(registered_on__lte=F("deadline"))),
+            late=Count("pk", filter=Q(registered_on__gt=F("deadline"))),
         )
         .order_by("month")
     )

@@ -152,9 +152,9 @@ def registrations_chart(actor: Actor, f: dashboard.Filters) -> Chart:
     months = f.months
     return Chart(
         key="registrations",
-        title=_("Registrations filed on time and late, by month"),
+        title=_("Registrations on time and late, by month"),
         description=_(
-            "Stacked columns, one a month: registrations filed by the deadline and after it. "
+            "Stacked columns, one a month: registrations made by the deadline and after it. "
             "The figures are in the table that follows."
         ),
         category_header=_("Month"),
@@ -167,7 +167,7 @@ def registrations_chart(actor: Actor, f: dashboard.Filters) -> Chart:
         stacked=True,
         fmt=_count,
         total_label=_("Total"),
-        empty=_("No registration was filed in this period."),
+        empty=_("No registration was made in this period."),
     )
 
 
@@ -328,7 +328,11 @@ def _query(f: dashboard.Filters) -> str:
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     actor = _staff(request)
     today = timezone.localdate()
-    form = DashboardForm(request.GET or {}, actor=actor, today=today)
+    data = request.GET.copy()
+    if not data.get("start") and not data.get("end"):  # show the period the page shows
+        default = dashboard.Filters.default(today)
+        data["start"], data["end"] = str(default.first), str(default.last)
+    form = DashboardForm(data, actor=actor, today=today)
     filters = form.filters()
     status = 200
     if filters is None:
