@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from typing import Literal
@@ -375,7 +375,3 @@ def _bars(chart: Chart) -> tuple[str, int]:
             )
     parts.append("</g>")
     return "".join(parts), math.ceil(height)
-
-
-def series_totals(series: Sequence[Series]) -> dict[str, int]:
-    return {s.key: sum(s.values) for s in series}
