@@ -128,7 +128,9 @@ class BankOut(Schema):
 
 class PayoutOut(Schema):
     id: int
-    termination_id: int
+    termination_id: int | None
+    pension_id: int | None
+    month: str
     end_to_end_id: str
     kind: str
     amount: str
@@ -140,7 +142,7 @@ class PayoutOut(Schema):
     bank_reason: str
 
     @staticmethod
-    def resolve_termination_id(obj: Payout) -> int:
+    def resolve_termination_id(obj: Payout) -> int | None:
         return obj.application_id
 
     @staticmethod
