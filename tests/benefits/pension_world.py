@@ -34,7 +34,9 @@ FRENCH = BankDetails(
 )
 
 
-def credit_months(person: Person, employer: Employer, first: Month, count: int, amount: int) -> None:
+def credit_months(
+    person: Person, employer: Employer, first: Month, count: int, amount: int
+) -> None:
     """``count`` monthly credits of ``amount`` fen from ``first``, each from its own bill."""
     m = first
     for _ in range(count):

@@ -210,7 +210,11 @@ def test_a_month_the_bank_rejects_is_paid_again_in_the_next_run(beijing) -> None
     )
     again = pensions.pension_month_run(actor=SYSTEM, region_code="110000", month=Month(2026, 1))
     assert again.created == 1
-    rows = list(Payout.objects.filter(pension=pension).order_by("pk").values_list("kind", "amount", "status"))
+    rows = list(
+        Payout.objects.filter(pension=pension)
+        .order_by("pk")
+        .values_list("kind", "amount", "status")
+    )
     assert rows == [
         ("pension", 100_000, "rejected"),
         ("reversal", -100_000, "booked"),
@@ -228,7 +232,7 @@ def test_suspension_and_back_pay_across_several_months(
     has lapsed: suspended. Runs 2026-08 and 2026-09 pay nothing. Online proof on 2026-09-20:
     resumed, next due 2027-09-20. Run 2026-10 pays Aug, Sep (back pay) and Oct: 3 × 1,000.00 =
     3,000.00. Paid in all: 10 months, 10,000.00 — every month from January to October once."""
-    person, user, pension = pensioner(beijing)
+    _person, user, pension = pensioner(beijing)
 
     def run(m: int) -> pensions.PensionRun:
         return pensions.pension_month_run(actor=SYSTEM, region_code="110000", month=Month(2026, m))
@@ -255,7 +259,10 @@ def test_suspension_and_back_pay_across_several_months(
     assert run(9).created == 0
 
     proof = proof_of_life.proof_online(
-        actor=actor_for_user(user), pension_id=pension.pk, password=PASSWORD, today=date(2026, 9, 20)
+        actor=actor_for_user(user),
+        pension_id=pension.pk,
+        password=PASSWORD,
+        today=date(2026, 9, 20),
     )
     assert (proof.route, proof.status) == ("online", ProofStatus.ACCEPTED)
     pension.refresh_from_db()
@@ -288,7 +295,9 @@ def test_a_certificate_is_reviewed_and_lifts_the_suspension(beijing) -> None:
     pension.refresh_from_db()
     assert (proof.status, pension.status) == (ProofStatus.SUBMITTED, PensionStatus.SUSPENDED)
     with pytest.raises(Forbidden):
-        proof_of_life.proof_review(actor=actor_for_user(user), proof_id=proof.pk, decision="approve")
+        proof_of_life.proof_review(
+            actor=actor_for_user(user), proof_id=proof.pk, decision="approve"
+        )
     proof_of_life.proof_review(
         actor=officer, proof_id=proof.pk, decision="approve", today=date(2026, 8, 26)
     )
@@ -324,7 +333,9 @@ def test_death_stops_payment_records_the_overpayment_and_refuses_a_proof_of_life
     made = pensions.pension_month_run(actor=SYSTEM, region_code="110000", month=Month(2026, 10))
     _pay(made.run)
     officer = actor_for_user(make_agency("officer-one", regions="110000"))
-    stopped = pensions.pension_stop_on_death(actor=officer, person=person, died_on=date(2026, 8, 15))
+    stopped = pensions.pension_stop_on_death(
+        actor=officer, person=person, died_on=date(2026, 8, 15)
+    )
     assert stopped is not None
     assert (stopped.status, stopped.last_month) == (PensionStatus.STOPPED, "2026-08")
     over = PensionOverpayment.objects.get(pension=pension)
@@ -332,11 +343,16 @@ def test_death_stops_payment_records_the_overpayment_and_refuses_a_proof_of_life
     # Called again (the death report retried): nothing new.
     pensions.pension_stop_on_death(actor=officer, person=person, died_on=date(2026, 8, 15))
     assert PensionOverpayment.objects.count() == 1
-    assert pensions.pension_month_run(
-        actor=SYSTEM, region_code="110000", month=Month(2026, 11)
-    ).created == 0
+    assert (
+        pensions.pension_month_run(
+            actor=SYSTEM, region_code="110000", month=Month(2026, 11)
+        ).created
+        == 0
+    )
     with pytest.raises(Conflict) as err:
-        proof_of_life.proof_online(actor=actor_for_user(user), pension_id=pension.pk, password=PASSWORD)
+        proof_of_life.proof_online(
+            actor=actor_for_user(user), pension_id=pension.pk, password=PASSWORD
+        )
     assert err.value.code == "pensioner_deceased"
     with pytest.raises(Conflict):
         proof_of_life.proof_in_person(actor=officer, pension_id=pension.pk)

@@ -452,3 +452,9 @@ def run_return(request: HttpRequest, file: File[UploadedFile]) -> Any:
 
 def _row(e: RowError) -> dict[str, Any]:
     return {"row": e.row, "column": e.column, "message": e.message, "code": e.code}
+
+
+# Pensions paid abroad and the annual proof of life (issue #11): benefits/api_pension.py.
+from expatsi.benefits.api_pension import router as pension_router  # noqa: E402
+
+router.add_router("", pension_router)

@@ -33,7 +33,6 @@ from expatsi.audit.services import audit_record
 from expatsi.benefits import bank, ledger, services
 from expatsi.benefits.models import (
     LIVE_PENSION,
-    PAYABLE_PENSION,
     BankAccount,
     PaymentRun,
     Payout,
@@ -251,8 +250,12 @@ def award_draft(person: Person, on: date) -> AwardDraft:
         ),
         _line("calc_base", base_steps, base_status, amount=calc.amount),
         _line("index", [index_text], index_status, text=str(index)),
-        _line("basic", [award.steps[1], award.steps[2], award.steps[3]], basic_status,
-              amount=award.basic_pension),
+        _line(
+            "basic",
+            [award.steps[1], award.steps[2], award.steps[3]],
+            basic_status,
+            amount=award.basic_pension,
+        ),
         _line(
             "balance",
             [*st.explanation, f"Balance on {on.isoformat()}: {format_yuan(st.balance)}."],
@@ -513,6 +516,8 @@ def pension_month_run(
     the region's payment run (pain.001). Run twice for the same month: nothing new is created,
     and no second file is written for the same payouts."""
     require_pension(actor, PensionAct.PAY, region_code=region_code)
+    if month > Month.of(timezone.localdate()):
+        raise RuleError("future_month", "a month is paid in or after that month", "month")
     created = 0
     amount = 0
     with transaction.atomic():

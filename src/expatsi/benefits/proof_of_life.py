@@ -143,7 +143,10 @@ def proof_online(
         pension_get(actor=actor, pension_id=pension_id, audit=False)
         pension = Pension.objects.select_for_update().select_related("person").get(pk=pension_id)
         require_pension(
-            actor, PensionAct.PROVE_ONLINE, person_id=pension.person_id, region_code=pension.region_code
+            actor,
+            PensionAct.PROVE_ONLINE,
+            person_id=pension.person_id,
+            region_code=pension.region_code,
         )
         _refuse_unless_payable(pension)
         user = (
@@ -218,7 +221,10 @@ def proof_upload(
         pension_get(actor=actor, pension_id=pension_id, audit=False)
         pension = Pension.objects.select_for_update().select_related("person").get(pk=pension_id)
         require_pension(
-            actor, PensionAct.UPLOAD_PROOF, person_id=pension.person_id, region_code=pension.region_code
+            actor,
+            PensionAct.UPLOAD_PROOF,
+            person_id=pension.person_id,
+            region_code=pension.region_code,
         )
         _refuse_unless_payable(pension)
         kind = _document_type(document)
@@ -258,8 +264,8 @@ def proof_review(
     with transaction.atomic():
         found = proof_get(actor=actor, proof_id=proof_id)
         proof = ProofOfLife.objects.select_for_update().get(pk=found.pk)
-        pension = Pension.objects.select_for_update().select_related("person").get(
-            pk=proof.pension_id
+        pension = (
+            Pension.objects.select_for_update().select_related("person").get(pk=proof.pension_id)
         )
         require_pension(
             actor, PensionAct.REVIEW, person_id=pension.person_id, region_code=pension.region_code
