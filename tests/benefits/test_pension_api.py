@@ -127,9 +127,7 @@ def covered() -> set[tuple[str, str]]:
     return {
         (
             m,
-            p.split("?")[0]
-            .replace("{pension}", "{pension_id}")
-            .replace("{proof}", "{proof_id}"),
+            p.split("?")[0].replace("{pension}", "{pension_id}").replace("{proof}", "{proof_id}"),
         )
         for m, p, _b, _e in CASES
     } | MULTIPART
