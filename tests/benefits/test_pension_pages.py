@@ -113,7 +113,7 @@ def test_the_award_is_shown_line_by_line_with_its_status(beijing) -> None:
 
 
 def test_agency_pages_decide_review_record_and_run(beijing, settings) -> None:
-    person, user, pension = pensioner(beijing)
+    _person, user, pension = pensioner(beijing)
     officer = make_agency("officer-one", regions="110000")
     staff = verified_login(Client(), officer)
     Pension.objects.filter(pk=pension.pk).update(status=PensionStatus.SUBMITTED)

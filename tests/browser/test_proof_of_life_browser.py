@@ -39,7 +39,9 @@ def test_an_online_proof_of_life_lifts_the_suspension(
     shot(page, f"proof-of-life-suspended{prefix.replace('/', '-')}")
     page.fill("#online-proof-form input[name=password]", "not my password")
     page.click("#prove-online")
-    page.wait_for_selector("#online-proof-form .errorlist, #online-proof-form [role=alert], .error-summary")
+    page.wait_for_selector(
+        "#online-proof-form .errorlist, #online-proof-form [role=alert], .error-summary"
+    )
     assert Pension.objects.get(pk=pension.pk).status == PensionStatus.SUSPENDED
     page.fill("#online-proof-form input[name=password]", PASSWORD)
     with page.expect_navigation():
