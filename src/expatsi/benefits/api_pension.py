@@ -53,7 +53,7 @@ def _person_id(actor: Actor, named: int | None) -> int:
 # --- schemas ------------------------------------------------------------------------------------
 
 
-class PensionLineOut(Schema):
+class PensionAwardLineOut(Schema):
     key: str
     value: str
     explanation: list[str]
@@ -68,7 +68,7 @@ class PensionBankOut(Schema):
     currency: str
 
 
-class PensionOut(Schema):
+class PensionAwardOut(Schema):
     id: int
     person_id: int
     name: str
@@ -81,7 +81,7 @@ class PensionOut(Schema):
     account: str
     total: str
     figures_status: str
-    lines: list[PensionLineOut]
+    lines: list[PensionAwardLineOut]
     bank_account: PensionBankOut
     verified_on: date | None
     proof_due: date | None
@@ -152,7 +152,7 @@ class PensionDecisionIn(Schema):
     reason: Annotated[str, Text(500)] = ""
 
 
-class ProofOut(Schema):
+class ProofOfLifeOut(Schema):
     id: int
     pension_id: int
     person_id: int
@@ -169,26 +169,26 @@ class ProofOut(Schema):
         return obj.reviewed_by_label
 
 
-class ProofOnlineIn(Schema):
+class ProofOfLifeOnlineIn(Schema):
     password: Annotated[str, Text(200)]
 
 
-class ProofInPersonIn(Schema):
+class ProofOfLifeInPersonIn(Schema):
     note: Annotated[str, Text(500)] = ""
 
 
-class ProofDecisionIn(Schema):
+class ProofOfLifeDecisionIn(Schema):
     decision: Literal["approve", "reject"]
     reason: Annotated[str, Text(500)] = ""
 
 
-class PensionRunIn(Schema):
+class PensionMonthRunIn(Schema):
     region_code: Annotated[str, Identifier(6)]
     month: Annotated[str, Identifier(7)]  # YYYY-MM
     execution_date: Day | None = None
 
 
-class PensionRunOut(Schema):
+class PensionMonthRunOut(Schema):
     month: str
     created: int
     amount: str
@@ -199,7 +199,7 @@ class PensionRunOut(Schema):
 # --- the application and the award ----------------------------------------------------------------
 
 
-@router.get("/pensions", response=list[PensionOut])
+@router.get("/pensions", response=list[PensionAwardOut])
 def pension_list(request: HttpRequest) -> list[Pension]:
     """Pensions the caller may see: their own, or (agency staff) their regions', newest first."""
     return list(pensions.pensions_visible(_caller(request)).order_by("-pk")[:500])
@@ -236,7 +236,7 @@ def _eligibility(person: Person) -> dict[str, Any]:
     }
 
 
-@router.post("/pensions", response={201: PensionOut})
+@router.post("/pensions", response={201: PensionAwardOut})
 @idempotent(redact=())
 def pension_apply(request: HttpRequest, payload: PensionApplyIn) -> Status[Any]:
     """Apply for a monthly pension (the person with their password; agency staff naming the
@@ -252,12 +252,12 @@ def pension_apply(request: HttpRequest, payload: PensionApplyIn) -> Status[Any]:
     return Status(201, pension)
 
 
-@router.get("/pensions/{pension_id}", response=PensionOut)
+@router.get("/pensions/{pension_id}", response=PensionAwardOut)
 def pension_get(request: HttpRequest, pension_id: int) -> Pension:
     return pensions.pension_get(actor=_caller(request), pension_id=pension_id)
 
 
-@router.post("/pensions/{pension_id}/decision", response=PensionOut)
+@router.post("/pensions/{pension_id}/decision", response=PensionAwardOut)
 def pension_decision(request: HttpRequest, pension_id: int, payload: PensionDecisionIn) -> Pension:
     """Award (after the identity check) or reject: agency staff of the pension's region."""
     return pensions.pension_decide(
@@ -273,14 +273,16 @@ def pension_decision(request: HttpRequest, pension_id: int, payload: PensionDeci
 # --- the proof of life ------------------------------------------------------------------------------
 
 
-@router.get("/pensions/{pension_id}/proofs-of-life", response=list[ProofOut])
+@router.get("/pensions/{pension_id}/proofs-of-life", response=list[ProofOfLifeOut])
 def proof_list(request: HttpRequest, pension_id: int) -> list[ProofOfLife]:
     pension = pensions.pension_get(actor=_caller(request), pension_id=pension_id, audit=False)
     return list(pension.proofs.order_by("-pk")[:100])
 
 
-@router.post("/pensions/{pension_id}/proofs-of-life/online", response={201: ProofOut})
-def proof_online(request: HttpRequest, pension_id: int, payload: ProofOnlineIn) -> Status[Any]:
+@router.post("/pensions/{pension_id}/proofs-of-life/online", response={201: ProofOfLifeOut})
+def proof_online(
+    request: HttpRequest, pension_id: int, payload: ProofOfLifeOnlineIn
+) -> Status[Any]:
     """The person proves online that they are alive by typing their password again."""
     proof = proof_of_life.proof_online(
         actor=_caller(request), pension_id=pension_id, password=payload.password
@@ -288,8 +290,10 @@ def proof_online(request: HttpRequest, pension_id: int, payload: ProofOnlineIn) 
     return Status(201, proof)
 
 
-@router.post("/pensions/{pension_id}/proofs-of-life/in-person", response={201: ProofOut})
-def proof_in_person(request: HttpRequest, pension_id: int, payload: ProofInPersonIn) -> Status[Any]:
+@router.post("/pensions/{pension_id}/proofs-of-life/in-person", response={201: ProofOfLifeOut})
+def proof_in_person(
+    request: HttpRequest, pension_id: int, payload: ProofOfLifeInPersonIn
+) -> Status[Any]:
     """Agency staff record that the person came to the agency."""
     proof = proof_of_life.proof_in_person(
         actor=_caller(request), pension_id=pension_id, note=payload.note
@@ -297,7 +301,7 @@ def proof_in_person(request: HttpRequest, pension_id: int, payload: ProofInPerso
     return Status(201, proof)
 
 
-@router.post("/pensions/{pension_id}/proofs-of-life/certificate", response={201: ProofOut})
+@router.post("/pensions/{pension_id}/proofs-of-life/certificate", response={201: ProofOfLifeOut})
 def proof_certificate(
     request: HttpRequest,
     pension_id: int,
@@ -318,14 +322,16 @@ def proof_certificate(
     return Status(201, proof)
 
 
-@router.get("/proofs-of-life", response=list[ProofOut])
+@router.get("/proofs-of-life", response=list[ProofOfLifeOut])
 def proof_queue(request: HttpRequest) -> list[ProofOfLife]:
     """Certificates awaiting review (agency staff; empty for anyone else)."""
     return list(proof_of_life.proofs_to_review(_caller(request))[:500])
 
 
-@router.post("/proofs-of-life/{proof_id}/decision", response=ProofOut)
-def proof_decision(request: HttpRequest, proof_id: int, payload: ProofDecisionIn) -> ProofOfLife:
+@router.post("/proofs-of-life/{proof_id}/decision", response=ProofOfLifeOut)
+def proof_decision(
+    request: HttpRequest, proof_id: int, payload: ProofOfLifeDecisionIn
+) -> ProofOfLife:
     return proof_of_life.proof_review(
         actor=_caller(request),
         proof_id=proof_id,
@@ -337,9 +343,9 @@ def proof_decision(request: HttpRequest, proof_id: int, payload: ProofDecisionIn
 # --- the monthly run ---------------------------------------------------------------------------------
 
 
-@router.post("/pension-runs", response={201: PensionRunOut})
+@router.post("/pension-runs", response={201: PensionMonthRunOut})
 @idempotent()
-def pension_run(request: HttpRequest, payload: PensionRunIn) -> Status[Any]:
+def pension_run(request: HttpRequest, payload: PensionMonthRunIn) -> Status[Any]:
     """One payout per awarded pension for every month owed up to ``month`` (back pay included),
     written into the region's payment run (pain.001). Run twice: nothing new."""
     actor = _caller(request)
