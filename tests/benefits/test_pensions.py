@@ -393,3 +393,31 @@ def test_hr_and_the_person_cannot_stop_a_pension(beijing) -> None:
         pensions.pension_stop_on_death(
             actor=actor_for_user(user), person=person, died_on=date(2026, 8, 15)
         )
+
+
+def test_four_eyes_above_the_threshold(beijing, settings) -> None:
+    """Threshold 4,000.00: the award of 4,058.02 a month needs a second, different officer."""
+    settings.EXPATSI_PAYOUT_SECOND_APPROVAL_ABOVE = 400_000
+    person, user = retiree(beijing)
+    pension = pensions.pension_apply(
+        actor=actor_for_user(user),
+        person_id=person.pk,
+        bank_details=FRENCH,
+        password=PASSWORD,
+        today=APPLIED,
+    )
+    one = actor_for_user(make_agency("officer-one", regions="110000"))
+    two = actor_for_user(make_agency("officer-two", regions="110000"))
+    first = pensions.pension_decide(
+        actor=one, pension_id=pension.pk, decision="approve", identity_checked=True, today=APPLIED
+    )
+    assert first.status == PensionStatus.SECOND_APPROVAL and first.proof_due is None
+    assert not pensions.months_owed(first, Month(2031, 3))
+    with pytest.raises(Forbidden) as err:
+        pensions.pension_decide(actor=one, pension_id=pension.pk, decision="approve")
+    assert err.value.code == "four_eyes"
+    done = pensions.pension_decide(
+        actor=two, pension_id=pension.pk, decision="approve", today=APPLIED
+    )
+    assert done.status == PensionStatus.AWARDED
+    assert done.second_by_label and done.proof_due == date(2032, 1, 10)

@@ -269,13 +269,20 @@ class AccountClosure(models.Model):
 
 class PensionStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Awaiting review")
+    SECOND_APPROVAL = "second_approval", _("Awaiting a second approval")
     AWARDED = "awarded", _("Awarded: paid every month")
     SUSPENDED = "suspended", _("Suspended: no proof of life")
     STOPPED = "stopped", _("Stopped: death reported")
     REJECTED = "rejected", _("Rejected")
 
 
-LIVE_PENSION = (PensionStatus.SUBMITTED, PensionStatus.AWARDED, PensionStatus.SUSPENDED)
+LIVE_PENSION = (
+    PensionStatus.SUBMITTED,
+    PensionStatus.SECOND_APPROVAL,
+    PensionStatus.AWARDED,
+    PensionStatus.SUSPENDED,
+)
+DECIDABLE_PENSION = (PensionStatus.SUBMITTED, PensionStatus.SECOND_APPROVAL)
 PAYABLE_PENSION = (PensionStatus.AWARDED, PensionStatus.SUSPENDED)
 
 
@@ -301,7 +308,7 @@ class Pension(models.Model):
     figures_status = models.CharField(max_length=12)  # the weakest status of the figures
     bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(
-        max_length=10, choices=PensionStatus.choices, default=PensionStatus.SUBMITTED
+        max_length=16, choices=PensionStatus.choices, default=PensionStatus.SUBMITTED
     )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -309,6 +316,11 @@ class Pension(models.Model):
     reviewed_by_label = models.CharField(max_length=200, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.CharField(max_length=500, blank=True)
+    second_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    second_by_label = models.CharField(max_length=200, blank=True)
+    second_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.CharField(max_length=500, blank=True)
     verified_on = models.DateField(null=True, blank=True)  # the last accepted proof of life
     proof_due = models.DateField(null=True, blank=True)
@@ -321,7 +333,7 @@ class Pension(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["person"],
-                condition=Q(status__in=["submitted", "awarded", "suspended"]),
+                condition=Q(status__in=["submitted", "second_approval", "awarded", "suspended"]),
                 name="pension_one_live",
             ),
             models.CheckConstraint(

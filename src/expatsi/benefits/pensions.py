@@ -32,6 +32,7 @@ from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
 from expatsi.benefits import bank, ledger, services
 from expatsi.benefits.models import (
+    DECIDABLE_PENSION,
     LIVE_PENSION,
     BankAccount,
     PaymentRun,
@@ -423,8 +424,10 @@ def pension_decide(
     reason: str = "",
     today: date | None = None,
 ) -> Pension:
-    """Award (after an identity check) or reject. The award starts the proof-of-life clock: the
-    review with the identity check is the first verification (CONVENTION)."""
+    """Award (after an identity check) or reject. A monthly pension above the payout threshold
+    (services.second_approval_above) needs a second, different agency user's approval too (four
+    eyes). The award starts the proof-of-life clock: the review with the identity check is the
+    first verification (CONVENTION)."""
     if decision not in ("approve", "reject"):
         raise RuleError("invalid_decision", "decide approve or reject", "decision")
     note = validation.text(note, "note", max_length=500)
@@ -434,33 +437,52 @@ def pension_decide(
         require_pension(
             actor, PensionAct.REVIEW, person_id=pension.person_id, region_code=pension.region_code
         )
-        if pension.status != PensionStatus.SUBMITTED:
+        if pension.status not in DECIDABLE_PENSION:
             raise Conflict("already_decided", "this application has already been decided", "")
-        pension.reviewed_by_id = actor.user_id
-        pension.reviewed_by_label = actor.label[:200]
-        pension.reviewed_at = timezone.now()
-        pension.review_note = note
+        second = pension.status == PensionStatus.SECOND_APPROVAL
+        if (
+            second
+            and pension.reviewed_by_id is not None
+            and pension.reviewed_by_id == actor.user_id
+        ):
+            raise Forbidden(
+                "four_eyes", "this pension needs a second approval by another agency user", ""
+            )
+        if second:
+            pension.second_by_id = actor.user_id
+            pension.second_by_label = actor.label[:200]
+            pension.second_at = timezone.now()
+        else:
+            pension.reviewed_by_id = actor.user_id
+            pension.reviewed_by_label = actor.label[:200]
+            pension.reviewed_at = timezone.now()
+            pension.review_note = note
         if decision == "reject":
             pension.rejection_reason = validation.required_text(reason, "reason", max_length=500)
             pension.status = PensionStatus.REJECTED
         else:
-            if not identity_checked:
+            if not identity_checked and not second:
                 raise RuleError(
                     "identity_not_checked",
                     "check the applicant's identity before approving",
                     "identity_checked",
                 )
-            pension.status = PensionStatus.AWARDED
-            pension.verified_on = day
-            pension.proof_due = deadline("proof_of_life", day).due
+            if not second and pension.total > services.second_approval_above():
+                pension.status = PensionStatus.SECOND_APPROVAL
+            else:
+                pension.status = PensionStatus.AWARDED
+                pension.verified_on = day
+                pension.proof_due = deadline("proof_of_life", day).due
         pension.save()
         audit_record(
             actor=actor,
-            action="pension.award" if decision == "approve" else "pension.reject",
+            action="pension.reject" if decision == "reject" else "pension.award",
             object_type="pension",
             object_id=pension.pk,
             person_id=pension.person_id,
             detail={
+                "stage": "second" if second else "first",
+                "status": pension.status,
                 "total": pension.total,
                 "note": note,
                 "reason": pension.rejection_reason,

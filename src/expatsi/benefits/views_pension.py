@@ -34,6 +34,7 @@ from expatsi.benefits.forms_pension import (
 )
 from expatsi.benefits.messages import benefit_message
 from expatsi.benefits.models import (
+    DECIDABLE_PENSION,
     LIVE_PENSION,
     PayoutKind,
     Pension,
@@ -121,7 +122,7 @@ def _detail_context(actor: Actor, pension: Pension) -> dict[str, Any]:
         "proofs": list(pension.proofs.order_by("-pk")[:50]),
         "payouts": list(pension.payouts.order_by("-month", "-pk")[:60]),
         "figures_status": status_label(pension.figures_status),
-        "decidable": staff and pension.status == PensionStatus.SUBMITTED,
+        "decidable": staff and pension.status in DECIDABLE_PENSION,
         "submitted": ProofStatus.SUBMITTED,
         "reversal": PayoutKind.REVERSAL,
         "overpayment": getattr(pension, "overpayment", None),
@@ -266,11 +267,11 @@ def _list(
         request,
         "benefits/pensions.html",
         {
-            "waiting": list(visible.filter(status=PensionStatus.SUBMITTED).order_by("pk")[:200]),
+            "waiting": list(visible.filter(status__in=DECIDABLE_PENSION).order_by("pk")[:200]),
             "proofs": list(proof_of_life.proofs_to_review(actor)[:200]),
             "running": list(
                 visible.filter(status__in=LIVE_PENSION)
-                .exclude(status=PensionStatus.SUBMITTED)
+                .exclude(status__in=DECIDABLE_PENSION)
                 .order_by("proof_due", "pk")[:500]
             ),
             "run_form": run_form,
@@ -340,12 +341,14 @@ def decide(request: HttpRequest, pension_id: int) -> HttpResponse:
         except RuleError as exc:
             form.add_rule_error(exc)
         else:
-            messages.success(
-                request,
-                _("Pension awarded: it is paid by the monthly run.")
-                if made.status == PensionStatus.AWARDED
-                else _("Application rejected."),
-            )
+            texts = {
+                PensionStatus.AWARDED: _("Pension awarded: it is paid by the monthly run."),
+                PensionStatus.SECOND_APPROVAL: _(
+                    "Approved: a second agency user must approve this pension too."
+                ),
+                PensionStatus.REJECTED: _("Application rejected."),
+            }
+            messages.success(request, texts.get(PensionStatus(made.status), _("Saved.")))
             return redirect("benefits:pension", pension_id=pension.pk)
     return _redisplay(request, actor, pension, decision_form=form)
 
