@@ -43,6 +43,8 @@ from expatsi.benefits.models import (
     DepartureCase,
     PaymentRun,
     Payout,
+    Pension,
+    ProofOfLife,
     TerminationApplication,
 )
 from expatsi.billing.declarations import declaration_set
@@ -121,6 +123,8 @@ class Tenant:
     hr_user: Any
     person_user: Any
     markers: list[str] = field(default_factory=list)
+    pension: Pension | None = None  # the first person's, awarded, paid abroad
+    proof: ProofOfLife | None = None  # a certificate awaiting review: deciding it would be a write
 
     @property
     def person_ids(self) -> list[int]:
@@ -288,6 +292,7 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         person_user=person_user,
     )
     assert card.card_number and person.ssn, "the world needs a card number and an SSN"
+    tenant.pension, tenant.proof = _pension(key, region, person)
     tenant.markers = [
         f1,
         f2,
@@ -449,3 +454,36 @@ def leaks(text: str, markers: list[str], sent: str) -> list[str]:
         if m.casefold() not in sent_folded
         and (m.casefold() in haystack or re.sub(r"\s+", "", m.casefold()) in squeezed)
     ]
+
+
+def _pension(key: str, region: str, person: Person) -> tuple[Pension, ProofOfLife]:
+    """The first person's pension, awarded and paid to the tenant's account abroad, with a life
+    certificate awaiting the agency's review."""
+    account = BankAccount.objects.filter(person=person).order_by("pk").first()
+    assert account is not None
+    pension = Pension.objects.create(
+        person=person,
+        region_code=region,
+        applied_on=START,
+        applied_by="system",
+        first_month="2025-01",
+        basic=100_000,
+        account=23_450,
+        total=123_450,
+        lines=[],
+        figures_status="SECONDARY",
+        bank_account=account,
+        status="awarded",
+        verified_on=START,
+        proof_due=START + timedelta(days=365),
+    )
+    proof = ProofOfLife.objects.create(
+        pension=pension,
+        person=person,
+        route="embassy",
+        verified_on=START,
+        document=b"%PDF-1.4 Holder" + key.encode() * 2 + b"K5",
+        document_type="application/pdf",
+        submitted_by="system",
+    )
+    return pension, proof

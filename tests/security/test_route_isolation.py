@@ -60,6 +60,8 @@ from expatsi.benefits.models import (
     DepartureCase,
     PaymentRun,
     Payout,
+    Pension,
+    ProofOfLife,
     TerminationApplication,
 )
 from expatsi.billing.models import Allocation, BaseDeclaration, Bill, BillingRun, BillLine, Payment
@@ -120,6 +122,8 @@ OBJECT_PARAMS = {
     "payment_run_id": "payment_run",
     "finding_id": "finding",
     "case_id": "case",
+    "pension_id": "pension",
+    "proof_id": "proof",
 }
 # ``pk`` names a different object under each path prefix (the path without its language prefix).
 PK_BY_PREFIX = {
@@ -288,6 +292,8 @@ def object_id(t: Tenant, kind: str) -> str:
         "payment_run": lambda: t.payment_run.pk,
         "finding": lambda: t.finding.pk,
         "case": lambda: t.case.pk,
+        "pension": lambda: t.pension.pk if t.pension else 0,
+        "proof": lambda: t.proof.pk if t.proof else 0,
     }
     return str(ids[kind]())
 
@@ -686,6 +692,8 @@ def _snapshot_queries(t: Tenant) -> dict[str, QuerySet[Any]]:
         "bank accounts abroad": BankAccount.objects.filter(person_id__in=people),
         "payouts": Payout.objects.filter(Q(person_id__in=people) | Q(region_code=t.region)),
         "payment runs": PaymentRun.objects.filter(region_code=t.region),
+        "pensions": Pension.objects.filter(person_id__in=people),
+        "proofs of life": ProofOfLife.objects.filter(person_id__in=people),
         "compliance findings": Finding.objects.filter(employer=e),
         "enforcement cases": Case.objects.filter(employer=e),
         "fine proposals": FineProposal.objects.filter(case__employer=e),
@@ -868,6 +876,9 @@ OWNER_READ_STATUS = {
     "cases/<int:case_id>/fines/": 405,
     "cases/<int:case_id>/decision/": 405,
     "cases/<int:case_id>/close/": 405,
+    "benefits/pensions/<int:pension_id>/decide/": 405,
+    "benefits/pensions/<int:pension_id>/proof/": 405,
+    "benefits/proofs/<int:proof_id>/decide/": 405,
 }
 CONTROL_ROUTES = [
     r for r in ROUTES if r.names_an_object and r.path == r.bare and "GET" in r.methods

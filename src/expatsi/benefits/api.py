@@ -128,7 +128,9 @@ class BankOut(Schema):
 
 class PayoutOut(Schema):
     id: int
-    termination_id: int
+    termination_id: int | None
+    pension_id: int | None
+    month: str
     end_to_end_id: str
     kind: str
     amount: str
@@ -140,7 +142,7 @@ class PayoutOut(Schema):
     bank_reason: str
 
     @staticmethod
-    def resolve_termination_id(obj: Payout) -> int:
+    def resolve_termination_id(obj: Payout) -> int | None:
         return obj.application_id
 
     @staticmethod
@@ -450,3 +452,9 @@ def run_return(request: HttpRequest, file: File[UploadedFile]) -> Any:
 
 def _row(e: RowError) -> dict[str, Any]:
     return {"row": e.row, "column": e.column, "message": e.message, "code": e.code}
+
+
+# Pensions paid abroad and the annual proof of life (issue #11): benefits/api_pension.py.
+from expatsi.benefits.api_pension import router as pension_router  # noqa: E402
+
+router.add_router("", pension_router)

@@ -68,6 +68,33 @@ BENEFIT_MESSAGES: dict[str, Promise] = {
     "nothing_to_pay_run": _("No approved payout is waiting for a payment run."),
     "payout_in_flight": _("A payout of this application is already under way."),
     "not_approved": _("Only an approved application is paid."),
+    # pensions and the proof of life (issue #11)
+    "before_pension_age": _(
+        "A monthly pension starts at the statutory pension age (%(age)s, from %(month)s): apply "
+        "from that month."
+    ),
+    "below_minimum_contribution": _(
+        "%(months)s contribution months are on record; a monthly pension needs %(minimum)s: "
+        "%(missing)s months are missing. Your options: keep contributing (work in China again) "
+        "until the minimum is reached; pay the missing months up to the minimum in one sum; or, "
+        "if you leave China, keep your account or take its balance as a lump sum."
+    ),
+    "pension_already_applied": _(
+        "A pension application or award is already on record for this person."
+    ),
+    "no_pension_base": _("No pension calculation base is on file for this region."),
+    "pensioner_deceased": _(
+        "This pension was stopped because of a death reported on %(died_on)s: no proof of life "
+        "is taken."
+    ),
+    "pension_not_awarded": _("Only an awarded pension needs a proof of life."),
+    "certificate_required": _("Upload the certificate."),
+    "certificate_too_large": _("The certificate must be at most 2 MB."),
+    "certificate_type": _("The certificate must be a PDF, JPEG or PNG file."),
+    "certificate_too_old": _(
+        "This certificate is more than 12 months old: it proves nothing for this year."
+    ),
+    "invalid_route": _("Upload an embassy certificate or a notarised certificate."),
 }
 
 

@@ -157,6 +157,7 @@ class TerminationApplication(models.Model):
 class PayoutKind(models.TextChoices):
     PAYOUT = "payout", _("Payout")
     REVERSAL = "reversal", _("Reversal")
+    PENSION = "pension", _("Monthly pension")
 
 
 class PayoutStatus(models.TextChoices):
@@ -165,6 +166,7 @@ class PayoutStatus(models.TextChoices):
     PAID = "paid", _("Paid")
     REJECTED = "rejected", _("Rejected by the bank")
     BOOKED = "booked", _("Booked")  # a reversal: a ledger entry, nothing to send
+    CANCELLED = "cancelled", _("Cancelled before it was sent")  # a pension month after death
 
 
 class PaymentRun(models.Model):
@@ -190,8 +192,17 @@ class Payout(models.Model):
     converts it to). Written once; a reversal is a second row with the opposite amount."""
 
     application = models.ForeignKey(
-        TerminationApplication, on_delete=models.PROTECT, related_name="payouts"
+        TerminationApplication,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payouts",
     )
+    # A monthly pension payment: the pension and the month it pays (YYYY-MM).
+    pension = models.ForeignKey(
+        "Pension", null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
+    )
+    month = models.CharField(max_length=7, blank=True)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="payouts")
     region_code = models.CharField(max_length=6)
     kind = models.CharField(max_length=8, choices=PayoutKind.choices, default=PayoutKind.PAYOUT)
@@ -216,9 +227,15 @@ class Payout(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=(Q(kind="payout") & Q(amount__gt=0))
+                condition=(Q(kind__in=["payout", "pension"]) & Q(amount__gt=0))
                 | (Q(kind="reversal") & Q(amount__lt=0)),
                 name="payout_sign_by_kind",
+            ),
+            # One live payment per pension and month: a monthly run made twice pays once.
+            models.UniqueConstraint(
+                fields=["pension", "month"],
+                condition=Q(kind="pension", status__in=["pending", "sent", "paid"]),
+                name="payout_pension_once_a_month",
             ),
             # At most one payout of an application in flight (pending or sent) at a time.
             models.UniqueConstraint(
@@ -245,3 +262,139 @@ class AccountClosure(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["person", "-closed_month"])]
+
+
+# --- pensions paid abroad (issue #11) --------------------------------------------------------------
+
+
+class PensionStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Awaiting review")
+    SECOND_APPROVAL = "second_approval", _("Awaiting a second approval")
+    AWARDED = "awarded", _("Awarded: paid every month")
+    SUSPENDED = "suspended", _("Suspended: no proof of life")
+    STOPPED = "stopped", _("Stopped: death reported")
+    REJECTED = "rejected", _("Rejected")
+
+
+LIVE_PENSION = (
+    PensionStatus.SUBMITTED,
+    PensionStatus.SECOND_APPROVAL,
+    PensionStatus.AWARDED,
+    PensionStatus.SUSPENDED,
+)
+DECIDABLE_PENSION = (PensionStatus.SUBMITTED, PensionStatus.SECOND_APPROVAL)
+PAYABLE_PENSION = (PensionStatus.AWARDED, PensionStatus.SUSPENDED)
+
+
+class Pension(models.Model):
+    """A monthly pension: the application and, once awarded, the award as computed when it was
+    filed (basic + individual-account pension, each figure with its explanation and status in
+    ``lines``). The amounts never change; the status and the proof-of-life dates do (audited).
+
+    ``first_month``: the first month paid. ``last_month``: the last month payable (the month of
+    death), blank while the pension runs. ``proof_due``: the last day of the current proof of life
+    (12 months after ``verified_on``, deadlines.toml ``proof_of_life``)."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="pensions")
+    region_code = models.CharField(max_length=6)
+    applied_on = models.DateField(_("applied on"))
+    applied_by = models.CharField(max_length=200)
+    by_agency = models.BooleanField(default=False)
+    first_month = models.CharField(_("first month paid"), max_length=7)
+    basic = models.BigIntegerField(_("basic pension (fen)"))
+    account = models.BigIntegerField(_("individual-account pension (fen)"))
+    total = models.BigIntegerField(_("monthly pension (fen)"))
+    lines = models.JSONField(default=list)  # [{key, label, value, explanation, status}]
+    figures_status = models.CharField(max_length=12)  # the weakest status of the figures
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=16, choices=PensionStatus.choices, default=PensionStatus.SUBMITTED
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_by_label = models.CharField(max_length=200, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+    second_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    second_by_label = models.CharField(max_length=200, blank=True)
+    second_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    verified_on = models.DateField(null=True, blank=True)  # the last accepted proof of life
+    proof_due = models.DateField(null=True, blank=True)
+    suspended_on = models.DateField(null=True, blank=True)
+    died_on = models.DateField(null=True, blank=True)
+    last_month = models.CharField(max_length=7, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(status__in=["submitted", "second_approval", "awarded", "suspended"]),
+                name="pension_one_live",
+            ),
+            models.CheckConstraint(
+                condition=Q(total__gte=0) & Q(basic__gte=0) & Q(account__gte=0),
+                name="pension_amounts_nonneg",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["region_code", "status"]),
+            models.Index(fields=["status", "proof_due"]),
+        ]
+
+
+class ProofRoute(models.TextChoices):
+    EMBASSY = "embassy", _("Life certificate from a Chinese embassy or consulate")
+    NOTARISED = "notarised", _("Certificate notarised and apostilled (or authenticated)")
+    ONLINE = "online", _("Online in the portal")
+    IN_PERSON = "in_person", _("In person at an agency")
+
+
+DOCUMENT_ROUTES = (ProofRoute.EMBASSY, ProofRoute.NOTARISED)
+
+
+class ProofStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Awaiting review")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ProofOfLife(models.Model):
+    """One proof of life for a pension paid abroad. A certificate (embassy, notarised) is uploaded
+    and reviewed by agency staff; online (password typed again) and in person (recorded by staff)
+    are accepted when made. ``verified_on``: the day life was proven (the certificate's date)."""
+
+    pension = models.ForeignKey(Pension, on_delete=models.PROTECT, related_name="proofs")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="proofs_of_life")
+    route = models.CharField(max_length=10, choices=ProofRoute.choices)
+    status = models.CharField(
+        max_length=10, choices=ProofStatus.choices, default=ProofStatus.SUBMITTED
+    )
+    verified_on = models.DateField(_("date of the certificate or check"))
+    document = models.BinaryField(null=True, blank=True)
+    document_type = models.CharField(max_length=40, blank=True)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    submitted_by = models.CharField(max_length=200)
+    reviewed_by_label = models.CharField(max_length=200, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "submitted_at"])]
+
+
+class PensionOverpayment(models.Model):
+    """Pension months paid after the month of death: to be recovered (Social Insurance Handling
+    Regulations Art. 26). Written once when the death stops the pension."""
+
+    pension = models.OneToOneField(Pension, on_delete=models.PROTECT, related_name="overpayment")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    died_on = models.DateField()
+    months = models.JSONField(default=list)  # YYYY-MM, each paid after the month of death
+    amount = models.BigIntegerField()  # fen
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.CharField(max_length=200)

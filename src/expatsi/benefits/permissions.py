@@ -150,3 +150,74 @@ def case_scope(actor: Actor) -> Q | None:
         regions = region_scope(actor)
         return people if regions is None else regions & people
     return Q(pk__in=[])
+
+
+# --- pensions paid abroad and the annual proof of life (issue #11) ---------------------------------
+#
+# - **The person**: applies for their own pension (password typed again), sees their award and
+#   its explanation, proves they are alive online (password again) or uploads a life certificate
+#   (embassy or consulate; notarised and apostilled).
+# - **Agency staff** of the pension's region: apply for a person at the counter, review and award,
+#   upload a certificate brought in, record a proof of life made in person, review certificates,
+#   run the monthly pension payments, stop a pension on death.
+# - **Jobs** (system): reminders, suspension on lapse, payment runs, stop on death.
+# - **Employer HR, API tokens, the public**: nothing. A pension is the person's.
+
+
+class PensionAct(StrEnum):
+    SEE = "see"
+    APPLY = "apply"
+    REVIEW = "review"  # award or reject; review a certificate
+    PROVE_ONLINE = "prove_online"  # the person, password typed again
+    UPLOAD_PROOF = "upload_proof"  # a certificate (person or staff)
+    PROVE_IN_PERSON = "prove_in_person"  # staff record the person at the counter
+    PAY = "pay"
+    STOP = "stop"  # death
+    LAPSE = "lapse"  # the daily job
+
+
+PENSION_PERSON_ACTS = frozenset(
+    {PensionAct.SEE, PensionAct.APPLY, PensionAct.PROVE_ONLINE, PensionAct.UPLOAD_PROOF}
+)
+PENSION_AGENCY_ACTS = frozenset(
+    {
+        PensionAct.SEE,
+        PensionAct.APPLY,
+        PensionAct.REVIEW,
+        PensionAct.UPLOAD_PROOF,
+        PensionAct.PROVE_IN_PERSON,
+        PensionAct.PAY,
+        PensionAct.STOP,
+    }
+)
+PENSION_SYSTEM_ACTS = frozenset({PensionAct.SEE, PensionAct.PAY, PensionAct.STOP, PensionAct.LAPSE})
+
+
+def pension_allowed(
+    actor: Actor, act: PensionAct, *, person_id: int | None = None, region_code: str = ""
+) -> bool:
+    if actor.kind == "employee":
+        return act in PENSION_PERSON_ACTS and person_id is not None and actor.person_id == person_id
+    if actor.kind == "agency":
+        return act in PENSION_AGENCY_ACTS and actor.covers_region(region_code)
+    if actor.kind == "system":
+        return act in PENSION_SYSTEM_ACTS
+    return False
+
+
+def require_pension(
+    actor: Actor, act: PensionAct, *, person_id: int | None = None, region_code: str = ""
+) -> None:
+    if not pension_allowed(actor, act, person_id=person_id, region_code=region_code):
+        raise Forbidden("forbidden", f"you may not {act.value.replace('_', ' ')} here", "")
+
+
+def may_use_pensions(actor: Actor) -> bool:
+    """Call the pensions API or open its pages at all: the person and agency staff (HR, tokens:
+    403)."""
+    return actor.kind in ("employee", "agency")
+
+
+def require_use_pensions(actor: Actor) -> None:
+    if not may_use_pensions(actor):
+        raise Forbidden("forbidden", "pensions are the person's and the agency's", "")

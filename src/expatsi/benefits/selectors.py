@@ -105,7 +105,9 @@ def payouts_visible(actor: Actor) -> QuerySet[Payout]:
 
 def payouts_pending(actor: Actor, region_code: str = "") -> QuerySet[Payout]:
     qs = payouts_visible(actor).filter(
-        kind=PayoutKind.PAYOUT, status=PayoutStatus.PENDING, run__isnull=True
+        kind__in=[PayoutKind.PAYOUT, PayoutKind.PENSION],
+        status=PayoutStatus.PENDING,
+        run__isnull=True,
     )
     return (qs.filter(region_code=region_code) if region_code else qs).order_by("pk")
 

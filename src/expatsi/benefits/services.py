@@ -533,7 +533,9 @@ def _transfer(p: Payout) -> pain001.Transfer:
         clearing_system=bank.COUNTRY_RULES.get(acct.country, bank.GENERIC).clearing_system,
         bic=acct.bic,
         remittance=(
-            f"Social insurance lump sum {p.end_to_end_id} "
+            f"Social insurance pension {p.month} {p.end_to_end_id} (pension {p.pension_id})"
+            if p.kind == PayoutKind.PENSION or p.application is None
+            else f"Social insurance lump sum {p.end_to_end_id} "
             f"(termination {p.application_id}, closing {p.application.closing_date})"
         ),
     )
@@ -553,7 +555,7 @@ def payment_run(
             .select_related("bank_account", "application")
             .filter(
                 region_code=region_code,
-                kind=PayoutKind.PAYOUT,
+                kind__in=[PayoutKind.PAYOUT, PayoutKind.PENSION],
                 status=PayoutStatus.PENDING,
                 run__isnull=True,
             )
@@ -656,7 +658,7 @@ def payments_reconcile(*, actor: Actor, text: str) -> Reconciliation:
             day = parse_date(row.get("date") or "", field="date")
             payout = (
                 Payout.objects.select_related("application", "person")
-                .filter(end_to_end_id=e2e, kind=PayoutKind.PAYOUT)
+                .filter(end_to_end_id=e2e, kind__in=[PayoutKind.PAYOUT, PayoutKind.PENSION])
                 .first()
             )
             if payout is None or not allowed(actor, Act.PAY, region_code=payout.region_code):
@@ -700,6 +702,16 @@ def payments_reconcile(*, actor: Actor, text: str) -> Reconciliation:
 
 def _settle_paid(actor: Actor, payout: Payout, day: date) -> None:
     Payout.objects.filter(pk=payout.pk).update(status=PayoutStatus.PAID, settled_on=day)
+    if payout.application_id is None:  # a monthly pension: nothing else to close
+        audit_record(
+            actor=actor,
+            action="payout.paid",
+            object_type="payout",
+            object_id=payout.pk,
+            person_id=payout.person_id,
+            detail={"end_to_end_id": payout.end_to_end_id, "amount": payout.amount, "on": day},
+        )
+        return
     app = TerminationApplication.objects.select_for_update().get(pk=payout.application_id)
     app.status = ApplicationStatus.PAID
     app.save(update_fields=["status"])
@@ -729,6 +741,8 @@ def _settle_rejected(actor: Actor, payout: Payout, day: date, reason: str) -> No
     )
     reversal = Payout.objects.create(
         application_id=payout.application_id,
+        pension_id=payout.pension_id,
+        month=payout.month,
         person_id=payout.person_id,
         region_code=payout.region_code,
         kind=PayoutKind.REVERSAL,

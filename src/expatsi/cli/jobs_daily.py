@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from expatsi.access.actors import SYSTEM
 from expatsi.access.models import IdempotencyRecord
+from expatsi.benefits.proof_of_life import proofs_daily
 from expatsi.benefits.services import departures_detect
 from expatsi.billing.services import credit_paid_bills
 from expatsi.cards.services import cards_expire
@@ -79,6 +80,10 @@ def _run_daily(args: argparse.Namespace) -> dict[str, Any]:
     result["departures_opened"] = (
         step("departures", lambda: departures_detect(actor=SYSTEM, today=day)) or 0
     )
+    # Pensions paid abroad: proof-of-life reminders (deadlines.toml), suspension on lapse.
+    proofs = step("proof_of_life", lambda: proofs_daily(actor=SYSTEM, today=day))
+    result["proof_of_life_reminders"] = proofs.reminded if proofs else 0
+    result["pensions_suspended"] = proofs.suspended if proofs else 0
     # Contributions paid since yesterday reach the individual accounts.
     result["account_credits"] = (
         step("account_credits", lambda: credit_paid_bills(actor=SYSTEM)) or 0
@@ -116,6 +121,7 @@ def _render(result: dict[str, Any]) -> str:
         f"Cards: {result['cards_expired']} expired, {result['notices_lapsed']} notices lapsed; "
         f"{result['account_credits']} account credits; "
         f"{result['departures_opened']} departures opened; "
+        f"{result['pensions_suspended']} pensions suspended (no proof of life); "
         f"{result['idempotency_purged']} old idempotency records purged"
     )
     if result["failures"]:

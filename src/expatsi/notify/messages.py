@@ -84,6 +84,28 @@ TEMPLATES: dict[str, tuple[Promise, Promise]] = {
             "writing to terminate your social insurance relationship and receive the balance as a lump sum."
         ),
     ),
+    "proof_of_life_due": (
+        _("Proof of life due by %(due)s"),
+        _(
+            "Your pension is paid abroad: prove once a year that you are alive, by %(due)s. Online in the "
+            "portal (your password), with a life certificate from a Chinese embassy or consulate, with a "
+            "notarised and apostilled certificate, or in person at an agency."
+        ),
+    ),
+    "pension_suspended": (
+        _("Pension suspended: no proof of life"),
+        _(
+            "No proof of life was received by %(due)s: your pension of %(amount)s a month is suspended. "
+            "Prove that you are alive and the suspended months are paid in the next monthly run."
+        ),
+    ),
+    "pension_resumed": (
+        _("Pension resumed"),
+        _(
+            "Your proof of life is accepted: your pension is paid again, with the suspended months, in the "
+            "next monthly run. Next proof of life due by %(due)s."
+        ),
+    ),
 }
 
 

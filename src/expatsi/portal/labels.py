@@ -85,6 +85,16 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "case.decide": _("Enforcement case decided"),
     "case.close": _("Enforcement case closed"),
     "optout.record": _("Contractual opt-out recorded"),
+    "pension.apply": _("Pension applied for"),
+    "pension.read": _("Pension viewed"),
+    "pension.award": _("Pension awarded"),
+    "pension.reject": _("Pension application rejected"),
+    "pension.payout": _("Monthly pension payout created"),
+    "pension.suspend": _("Pension suspended: no proof of life"),
+    "pension.stop_death": _("Pension stopped: death"),
+    "proof_of_life.upload": _("Life certificate uploaded"),
+    "proof_of_life.accept": _("Proof of life accepted"),
+    "proof_of_life.reject": _("Life certificate rejected"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {

@@ -33,6 +33,10 @@ def menu(actor: Actor) -> list[tuple[str, str]]:
         items.append(("benefits:queue", _("Lump sums")))
     if benefits.is_person(actor):
         items.append(("benefits:leaving", _("Leaving China")))
+    if benefits.is_staff(actor):
+        items.append(("benefits:pensions", _("Pensions")))
+    if benefits.is_person(actor):
+        items.append(("benefits:my_pension", _("My pension")))
     if cases.is_staff(actor):
         items += [
             ("cases:dashboard", _("Compliance")),
