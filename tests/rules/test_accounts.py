@@ -153,12 +153,23 @@ def test_contribution_months_counts_distinct_months_with_a_positive_net():
 
 
 def test_years_before_the_first_rate_are_refused():
+    # foreigners are insured from October 2011; the table starts with 2011
     with pytest.raises(RuleError) as exc:
-        statement([(Month(2015, 6), 1000)], date(2016, 12, 31))
-    assert "2016" in exc.value.message and exc.value.field == "credits"
+        statement([(Month(2010, 6), 1000)], date(2016, 12, 31))
+    assert "2011" in exc.value.message and exc.value.field == "credits"
     with pytest.raises(RuleError) as exc:
-        statement([], date(2015, 12, 31))
-    assert "2016" in exc.value.message and exc.value.field == "on"
+        statement([], date(2010, 12, 31))
+    assert "2011" in exc.value.message and exc.value.field == "on"
+
+
+def test_a_2015_credit_earns_the_deposit_floor_then_the_national_rate():
+    # 2015 (UNCONFIRMED floor, 1.50%): 10.00 credited in June earns 10.00 × 7 × 1.50% / 12
+    #   = 0.0875 → 0.09; closing 10.09. 2016 (8.31%): 10.09 × 8.31% = 0.8385 → 0.84; closing 10.93.
+    s = statement([(Month(2015, 6), 1000)], date(2016, 12, 31))
+    y15, y16 = s.years
+    assert (y15.interest, y15.closing, y15.status) == (9, 1009, "UNCONFIRMED")
+    assert (y16.interest, y16.closing) == (84, 1093)
+    assert s.status == "UNCONFIRMED"
 
 
 def test_bad_credits_are_refused():

@@ -184,7 +184,7 @@ def test_account_plain_text(capsys, tmp_path):
         ("month,amount\n2024-01,1000\n2024-13,1000\n", ["row 3", "column month"]),
         ("month,amount\n2024-01,1000\n2024-02,ten\n", ["row 3", "column amount"]),
         ("month,amount\n2024-01\n", ["row 2", "month,amount"]),
-        ("amount,month\n1000,2015-06\n", ["2016"]),
+        ("amount,month\n1000,2010-06\n", ["2011"]),
     ],
 )
 def test_account_malformed_ledger(capsys, tmp_path, text, words):
