@@ -128,7 +128,8 @@ class BankOut(Schema):
 
 class PayoutOut(Schema):
     id: int
-    termination_id: int
+    termination_id: int | None  # a lump sum's
+    heir_id: int | None  # an heir's share (kind "inherit")
     end_to_end_id: str
     kind: str
     amount: str
@@ -140,7 +141,7 @@ class PayoutOut(Schema):
     bank_reason: str
 
     @staticmethod
-    def resolve_termination_id(obj: Payout) -> int:
+    def resolve_termination_id(obj: Payout) -> int | None:
         return obj.application_id
 
     @staticmethod

@@ -98,14 +98,16 @@ def applications_queue(actor: Actor) -> QuerySet[TerminationApplication]:
 
 
 def payouts_visible(actor: Actor) -> QuerySet[Payout]:
-    qs = Payout.objects.select_related("person", "bank_account", "application")
+    qs = Payout.objects.select_related("person", "bank_account", "application", "heir")
     scope = permissions.region_scope(actor)
     return qs if scope is None else qs.filter(scope)
 
 
 def payouts_pending(actor: Actor, region_code: str = "") -> QuerySet[Payout]:
     qs = payouts_visible(actor).filter(
-        kind=PayoutKind.PAYOUT, status=PayoutStatus.PENDING, run__isnull=True
+        kind__in=[PayoutKind.PAYOUT, PayoutKind.INHERITANCE],
+        status=PayoutStatus.PENDING,
+        run__isnull=True,
     )
     return (qs.filter(region_code=region_code) if region_code else qs).order_by("pk")
 
