@@ -173,7 +173,9 @@ def death_report(
     not yet approved is rejected with the reason. Reported once: a second report is refused."""
     reporter = reporter_of(actor, reporter)
     if reporter not in Reporter.values:
-        raise RuleError("invalid_reporter", "say who reports: employer, family or agency", "reporter")
+        raise RuleError(
+            "invalid_reporter", "say who reports: employer, family or agency", "reporter"
+        )
     validation.plausible_date(died_on, "died_on")
     if died_on > timezone.localdate():
         raise RuleError("future_date", "the date of death cannot be in the future", "died_on")
@@ -296,13 +298,17 @@ def inheritance_claim_file(
         raise RuleError("too_many_heirs", f"at most {MAX_HEIRS} heirs per claim", "heirs")
     if not documents:
         raise RuleError(
-            "documents_required", "attach the documents of the claim (PDF, JPEG or PNG)", "documents"
+            "documents_required",
+            "attach the documents of the claim (PDF, JPEG or PNG)",
+            "documents",
         )
     checked = []
     for n, heir in enumerate(heirs):
         prefix = f"heirs.{n}."
         name = validation.required_text(heir.name, prefix + "name", max_length=140)
-        relation = validation.required_text(heir.relationship, prefix + "relationship", max_length=80)
+        relation = validation.required_text(
+            heir.relationship, prefix + "relationship", max_length=80
+        )
         b = heir.bank
         validation.required_text(b.holder, prefix + "holder", max_length=140)
         try:
@@ -323,7 +329,9 @@ def inheritance_claim_file(
     with transaction.atomic():
         death = DeathReport.objects.select_for_update().select_related("person").get(pk=death_id)
         death_require(actor, DeathAct.CLAIM, region_code=death.region_code)
-        if InheritanceClaim.objects.filter(person_id=death.person_id, status__in=LIVE_CLAIM).exists():
+        if InheritanceClaim.objects.filter(
+            person_id=death.person_id, status__in=LIVE_CLAIM
+        ).exists():
             raise Conflict(
                 "claim_already_filed",
                 "an inheritance claim is already under way for this account",
@@ -403,7 +411,11 @@ def _lock_claim(actor: Actor, claim_id: int) -> InheritanceClaim:
 def _stamp(claim: InheritanceClaim, actor: Actor, second: bool, note: str) -> None:
     now = timezone.now()
     if second:
-        claim.second_by_id, claim.second_by_label, claim.second_at = actor.user_id, actor.label[:200], now
+        claim.second_by_id, claim.second_by_label, claim.second_at = (
+            actor.user_id,
+            actor.label[:200],
+            now,
+        )
         claim.second_note = note
     else:
         claim.reviewed_by_id, claim.reviewed_by_label, claim.reviewed_at = (
@@ -460,7 +472,9 @@ def inheritance_decide(
         second = claim.status == ClaimStatus.SECOND_APPROVAL
         if second and claim.reviewed_by_id is not None and claim.reviewed_by_id == actor.user_id:
             raise Forbidden(
-                "four_eyes", "this payout needs a second approval by another agency user", "decision"
+                "four_eyes",
+                "this payout needs a second approval by another agency user",
+                "decision",
             )
         heirs = list(claim.heirs.select_for_update().order_by("position"))
         if decision == "reject":
@@ -513,7 +527,9 @@ def _first_approval(claim: InheritanceClaim, heirs: list[Heir], shares: dict[int
     fractions = _shares(heirs, shares)
     if not claim.documents.exists():
         raise RuleError(
-            "documents_required", "attach the documents of the claim (PDF, JPEG or PNG)", "documents"
+            "documents_required",
+            "attach the documents of the claim (PDF, JPEG or PNG)",
+            "documents",
         )
     died_on = claim.death.died_on
     unsettled = ledger.unsettled_months(claim.person_id, died_on)

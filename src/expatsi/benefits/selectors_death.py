@@ -74,9 +74,7 @@ def claims_visible(actor: Actor) -> QuerySet[InheritanceClaim]:
 def claim_get(*, actor: Actor, claim_id: int, audit: bool = True) -> InheritanceClaim:
     claim = claims_visible(actor).filter(pk=claim_id).first()
     if claim is None:
-        raise NotFound(
-            "not_found", f"no inheritance claim {claim_id} that you may see", "claim_id"
-        )
+        raise NotFound("not_found", f"no inheritance claim {claim_id} that you may see", "claim_id")
     if audit and permissions.reads_are_audited(actor):
         audit_record(
             actor=actor,
