@@ -9,7 +9,7 @@ The ledger is tests/benefits/conftest.py's: credits of 2,400.00 for 2025-07, -08
 from __future__ import annotations
 
 from datetime import date
-from fractions import Fraction as F
+from fractions import Fraction
 
 import pytest
 
@@ -66,24 +66,33 @@ SON = deaths.HeirDetails(
 def test_halves_of_10000_01_give_the_odd_fen_to_the_first_heir() -> None:
     """1,000,001 fen × 1/2 = 500,000.5 each: 500,000 each, 1 fen left; the remainders tie (0.5),
     so the heir filed first gets it: 5,000.01 + 5,000.00."""
-    assert deaths.split_shares(1_000_001, [F(1, 2), F(1, 2)]) == [500_001, 500_000]
+    assert deaths.split_shares(1_000_001, [Fraction(1, 2), Fraction(1, 2)]) == [500_001, 500_000]
 
 
 def test_thirds_of_10000_01_give_the_two_fen_left_to_the_first_two() -> None:
     """1,000,001 × 1/3 = 333,333.667 each: 333,333 each = 999,999, 2 fen left, one each to the
     first two (equal remainders): 3,333.34 + 3,333.34 + 3,333.33 = 10,000.01."""
-    assert deaths.split_shares(1_000_001, [F(1, 3)] * 3) == [333_334, 333_334, 333_333]
+    assert deaths.split_shares(1_000_001, [Fraction(1, 3)] * 3) == [333_334, 333_334, 333_333]
 
 
 def test_the_largest_remainder_wins_over_the_order() -> None:
     """100 fen by 1/2, 1/3, 1/6: exact 50, 33.333, 16.667 → 50 + 33 + 16 = 99; the fen left
     goes to the largest remainder (0.667, the third heir), not the first: 50 + 33 + 17."""
-    assert deaths.split_shares(100, [F(1, 2), F(1, 3), F(1, 6)]) == [50, 33, 17]
+    assert deaths.split_shares(100, [Fraction(1, 2), Fraction(1, 3), Fraction(1, 6)]) == [
+        50,
+        33,
+        17,
+    ]
 
 
 def test_a_split_adds_up_to_the_balance() -> None:
     for balance in (0, 1, 2, 999, 722_700, 1_000_001):
-        for shares in ([F(1)], [F(1, 7), F(6, 7)], [F(1, 3)] * 3, [F(2, 5), F(3, 10), F(3, 10)]):
+        for shares in (
+            [Fraction(1)],
+            [Fraction(1, 7), Fraction(6, 7)],
+            [Fraction(1, 3)] * 3,
+            [Fraction(2, 5), Fraction(3, 10), Fraction(3, 10)],
+        ):
             assert sum(deaths.split_shares(balance, shares)) == balance
 
 
@@ -95,8 +104,8 @@ def test_a_bad_share_is_refused(text: str) -> None:
 
 
 def test_shares_are_read_as_fractions_or_decimals() -> None:
-    assert deaths.parse_share(" 1/3 ", "s") == F(1, 3)
-    assert deaths.parse_share("0.25", "s") == F(1, 4)
+    assert deaths.parse_share(" 1/3 ", "s") == Fraction(1, 3)
+    assert deaths.parse_share("0.25", "s") == Fraction(1, 4)
 
 
 # --- report and freeze -----------------------------------------------------------------------------
