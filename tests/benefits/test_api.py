@@ -16,6 +16,7 @@ from expatsi.benefits import services
 from expatsi.benefits.models import PaymentRun, Payout, TerminationApplication
 from expatsi.employers.services import api_token_create
 from tests.benefits.conftest import LEFT_ON, Departed
+from tests.benefits.test_death_api import DEATH_OPS
 from tests.portal.factories import PASSWORD, make_agency, make_hr, make_user
 from tests.twofactor import verified_login
 
@@ -220,5 +221,6 @@ def test_the_matrix_covers_every_benefits_operation(departed: Departed) -> None:
         for m, p, _b, _e in CASES
     }
     covered.add(("POST", "/payment-returns"))  # multipart: tested in the flow above
+    covered |= DEATH_OPS  # tests/benefits/test_death_api.py
     assert ops <= covered, sorted(ops - covered)
     assert PaymentRun.objects.count() == 0 and TerminationApplication.objects.count() == 0

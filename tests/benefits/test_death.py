@@ -362,11 +362,20 @@ def test_a_bad_heir_account_is_refused_on_the_heirs_field(departed: Departed) ->
             actor=departed.agency(1), death_id=death.pk, heirs=[WIFE, bad], documents=[PDF]
         )
     assert refused.value.field == "heirs.1.bic"
+    bare = deaths.inheritance_claim_file(
+        actor=departed.agency(1), death_id=death.pk, heirs=[WIFE], documents=[]
+    )
+    (wife,) = bare.heirs.all()
     with pytest.raises(RuleError) as nodocs:
-        deaths.inheritance_claim_file(
-            actor=departed.agency(1), death_id=death.pk, heirs=[WIFE], documents=[]
+        deaths.inheritance_decide(
+            actor=departed.agency(1), claim_id=bare.pk, decision="approve", shares={wife.pk: "1"}
         )
-    assert nodocs.value.code == "documents_required"
+    assert (nodocs.value.code, nodocs.value.field) == ("documents_required", "documents")
+    deaths.claim_document_add(actor=departed.agency(1), claim_id=bare.pk, upload=PDF)
+    approved = deaths.inheritance_decide(
+        actor=departed.agency(1), claim_id=bare.pk, decision="approve", shares={wife.pk: "1"}
+    )
+    assert approved.status == ClaimStatus.APPROVED
 
 
 def test_a_rejected_heir_payout_is_reversed_and_issued_again(departed: Departed) -> None:

@@ -21,6 +21,7 @@ from expatsi.access.auth import api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import Day, Id, Identifier, Text
 from expatsi.benefits import permissions, selectors, services
+from expatsi.benefits.api_death import router as death_router
 from expatsi.benefits.models import (
     BankAccount,
     DepartureCase,
@@ -451,3 +452,6 @@ def run_return(request: HttpRequest, file: File[UploadedFile]) -> Any:
 
 def _row(e: RowError) -> dict[str, Any]:
     return {"row": e.row, "column": e.column, "message": e.message, "code": e.code}
+
+
+router.add_router("/deaths", death_router)

@@ -290,18 +290,14 @@ def inheritance_claim_file(
 ) -> InheritanceClaim:
     """The heirs' claim, filed at the agency with its documents (a notarised certificate of
     inheritance, a will, proof of kinship): every heir's name, relationship and bank account —
-    abroad or in China (benefits/bank.py). One live claim per deceased person."""
+    abroad or in China (benefits/bank.py). One live claim per deceased person. Documents may
+    follow (``claim_document_add``, the API's second step); the shares are decided only when
+    at least one is on file."""
     death_get(actor=actor, death_id=death_id, audit=False)  # in scope, or not found
     if not heirs:
         raise RuleError("heirs_required", "name at least one heir", "heirs")
     if len(heirs) > MAX_HEIRS:
         raise RuleError("too_many_heirs", f"at most {MAX_HEIRS} heirs per claim", "heirs")
-    if not documents:
-        raise RuleError(
-            "documents_required",
-            "attach the documents of the claim (PDF, JPEG or PNG)",
-            "documents",
-        )
     checked = []
     for n, heir in enumerate(heirs):
         prefix = f"heirs.{n}."
