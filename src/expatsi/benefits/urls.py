@@ -1,6 +1,6 @@
 from django.urls import path
 
-from expatsi.benefits import views
+from expatsi.benefits import views, views_death
 
 app_name = "benefits"
 urlpatterns = [
@@ -14,4 +14,21 @@ urlpatterns = [
     path("payments/run/", views.run, name="run"),
     path("payments/return/", views.reconcile, name="reconcile"),
     path("payments/runs/<int:payment_run_id>/pain001.xml", views.run_file, name="run_file"),
+]
+
+# death and inheritance (views_death.py)
+urlpatterns += [
+    path("deaths/", views_death.deaths, name="deaths"),
+    path("deaths/<int:death_id>/", views_death.death_page, name="death"),
+    path(
+        "deaths/<int:death_id>/documents/<int:death_document_id>/",
+        views_death.death_document,
+        name="death_document",
+    ),
+    path("deaths/<int:death_id>/claim/", views_death.claim_file, name="claim_file"),
+    path("inheritance/<int:claim_id>/", views_death.claim_page, name="claim"),
+    path("inheritance/<int:claim_id>/decide/", views_death.claim_decide, name="claim_decide"),
+    path(
+        "inheritance/<int:claim_id>/documents/", views_death.claim_document, name="claim_document"
+    ),
 ]

@@ -33,6 +33,8 @@ def menu(actor: Actor) -> list[tuple[str, str]]:
         items.append(("benefits:queue", _("Lump sums")))
     if benefits.is_person(actor):
         items.append(("benefits:leaving", _("Leaving China")))
+    if benefits.may_use_deaths(actor):
+        items.append(("benefits:deaths", _("Deaths and inheritance")))
     if cases.is_staff(actor):
         items += [("cases:findings", _("Compliance")), ("cases:list", _("Enforcement cases"))]
     elif cases.may_see_orders(actor):
