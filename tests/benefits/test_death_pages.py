@@ -11,6 +11,7 @@ from expatsi.benefits.models import ClaimStatus, DeathReport, InheritanceClaim, 
 from tests.benefits.conftest import Departed
 from tests.benefits.test_death import DIED, PDF
 from tests.portal.factories import make_hr
+from tests.security.test_chinese_pages_no_codes import english_msgids, visible_text
 from tests.twofactor import verified_login
 
 
@@ -44,11 +45,19 @@ def test_the_pages_are_for_hr_and_staff(departed: Departed) -> None:
     assert hr.get("/benefits/deaths/").status_code == 200
 
 
+def english_in(html: str) -> list[str]:
+    """English sentences of the catalogue on a page that should be Chinese."""
+    text = "\n".join(visible_text(html))
+    return [m for m in english_msgids() if m in text]
+
+
 @pytest.mark.parametrize("prefix", ["", "/zh-hans"])
 def test_a_report_and_a_claim_decided_with_two_heirs(departed: Departed, prefix: str) -> None:
     staff = verified_login(Client(), departed.officer)
+    seen: list[str] = []
     page = staff.get(f"{prefix}/benefits/deaths/")
     assert page.status_code == 200
+    seen.append(page.content.decode())
     sent = staff.post(
         f"{prefix}/benefits/deaths/",
         {
@@ -61,6 +70,7 @@ def test_a_report_and_a_claim_decided_with_two_heirs(departed: Departed, prefix:
         },
     )
     assert sent.status_code == 400  # a family member's report names them
+    seen.append(sent.content.decode())
     sent = staff.post(
         f"{prefix}/benefits/deaths/",
         {
@@ -78,6 +88,7 @@ def test_a_report_and_a_claim_decided_with_two_heirs(departed: Departed, prefix:
     assert page.status_code == 200
     body = page.content.decode()
     assert "7,227.00" in body
+    seen.append(body)
     doc = death.documents.get()
     got = staff.get(f"{prefix}/benefits/deaths/{death.pk}/documents/{doc.pk}/")
     assert got.status_code == 200 and got.content == PDF.data
@@ -87,6 +98,7 @@ def test_a_report_and_a_claim_decided_with_two_heirs(departed: Departed, prefix:
     )
     assert bad.status_code == 400
     assert 'id="id_heir2_bic"' in bad.content.decode()
+    seen.append(bad.content.decode())
     filed = staff.post(f"{prefix}/benefits/deaths/{death.pk}/claim/", {**HEIRS, "document": pdf()})
     assert filed.status_code == 302, filed.content.decode()[:3000]
     claim = InheritanceClaim.objects.get()
@@ -98,6 +110,7 @@ def test_a_report_and_a_claim_decided_with_two_heirs(departed: Departed, prefix:
     )
     assert short.status_code == 400
     assert "5/6" in short.content.decode()
+    seen.append(short.content.decode())
     done = staff.post(
         f"{prefix}/benefits/inheritance/{claim.pk}/decide/",
         {f"share_{wife.pk}": "1/2", f"share_{son.pk}": "1/2", "decision": "approve"},
@@ -108,5 +121,8 @@ def test_a_report_and_a_claim_decided_with_two_heirs(departed: Departed, prefix:
     assert sorted(Payout.objects.values_list("amount", flat=True)) == [361_350, 361_350]
     page = staff.get(f"{prefix}/benefits/inheritance/{claim.pk}/").content.decode()
     assert "3,613.50" in page
+    seen.append(page)
+    if prefix:
+        assert [english_in(html) for html in seen] == [[]] * len(seen)
     payments = staff.get(f"{prefix}/benefits/payments/")
     assert payments.status_code == 200 and "IH" in payments.content.decode()

@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from expatsi.benefits.forms import BenefitForm
-from expatsi.benefits.messages import benefit_message
+from expatsi.benefits.messages import benefit_message, message_for
 from expatsi.benefits.models import Heir, Reporter
 from expatsi.rules.errors import RuleError
 from expatsi.web.forms import DateInput, country_choices
@@ -174,6 +174,9 @@ class ClaimDecisionForm(BenefitForm):
         return {h.pk: self.cleaned_data.get(f"share_{h.pk}") or "" for h in self.heirs}
 
     def add_rule_error(self, exc: RuleError) -> None:
+        if exc.code == "months_not_settled":  # said of the claim, not of an application
+            self.add_error(None, message_for("claim_months_not_settled", exc.message, exc.params))
+            return
         if exc.field.startswith("shares.") and exc.field[7:].isdigit():
             name = f"share_{exc.field[7:]}"
         elif exc.field == "shares" and self.heirs:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from expatsi.benefits.messages_death import DEATH_MESSAGES
 from expatsi.rules.errors import RuleError
 from expatsi.web.errors import rule_message
 
@@ -69,6 +70,7 @@ BENEFIT_MESSAGES: dict[str, Promise] = {
     "payout_in_flight": _("A payout of this application is already under way."),
     "not_approved": _("Only an approved application is paid."),
 }
+BENEFIT_MESSAGES.update(DEATH_MESSAGES)  # deaths and inheritance (messages_death.py)
 
 
 def benefit_message(exc: RuleError) -> str:

@@ -151,7 +151,7 @@ def _unsettled_text(unsettled: ledger.Unsettled) -> str:
     if not unsettled:
         return ""
     return message_for(
-        "months_not_settled",
+        "claim_months_not_settled",
         "",
         {"unbilled": ", ".join(unsettled.unbilled), "unpaid": ", ".join(unsettled.unpaid)},
     )

@@ -72,6 +72,14 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "registration.submit": _("Registration submitted"),
     "token.create": _("API token created"),
     "token.revoke": _("API token revoked"),
+    "death.report": _("Death recorded"),
+    "death.read": _("Death record viewed"),
+    "death.document_read": _("Death evidence viewed"),
+    "inheritance.file": _("Inheritance claim filed"),
+    "inheritance.document": _("Inheritance document filed"),
+    "inheritance.read": _("Inheritance claim viewed"),
+    "inheritance.approve": _("Inheritance shares approved"),
+    "inheritance.reject": _("Inheritance claim rejected"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {
