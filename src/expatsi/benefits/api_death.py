@@ -27,7 +27,6 @@ from expatsi.benefits.models import (
     Heir,
     InheritanceClaim,
     Payout,
-    Reporter,
 )
 from expatsi.benefits.services import BankDetails
 from expatsi.rules.errors import NotFound
@@ -56,7 +55,7 @@ def _staff(request: HttpRequest) -> Actor:
 class DeathIn(Schema):
     person_id: Id
     died_on: Day
-    reporter: Literal["employer", "family", "agency"] = Reporter.AGENCY.value
+    reporter: Literal["employer", "family", "agency"] = "agency"
     reporter_name: Annotated[str, Text(140)] = ""
     relationship: Annotated[str, Text(80)] = ""
     note: Annotated[str, Text(500)] = ""

@@ -340,7 +340,7 @@ def inheritance_claim_file(
             filed_by_label=actor.label[:200],
         )
         for position, (name, relation, holder, acct) in enumerate(checked, start=1):
-            account = BankAccount.objects.create(
+            stored = BankAccount.objects.create(
                 person_id=death.person_id,  # the deceased's account being paid out; held by the heir
                 holder=holder,
                 country=acct.country,
@@ -355,7 +355,7 @@ def inheritance_claim_file(
                 position=position,
                 name=name,
                 relationship=relation,
-                bank_account=account,
+                bank_account=stored,
             )
         names = [_store_document(actor, death, d, claim, "documents").name for d in documents]
         audit_record(

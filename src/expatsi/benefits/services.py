@@ -723,6 +723,7 @@ def _settle_paid(actor: Actor, payout: Payout, day: date) -> None:
     if payout.kind == PayoutKind.INHERITANCE:
         _settle_heir_paid(actor, payout, day)
         return
+    assert payout.application_id is not None  # a lump sum's payout
     app = TerminationApplication.objects.select_for_update().get(pk=payout.application_id)
     app.status = ApplicationStatus.PAID
     app.save(update_fields=["status"])
@@ -748,7 +749,8 @@ def _settle_paid(actor: Actor, payout: Payout, day: date) -> None:
 
 def _settle_heir_paid(actor: Actor, payout: Payout, day: date) -> None:
     """An heir paid; the claim is paid when every heir with an amount is."""
-    heir = Heir.objects.select_related("claim").get(pk=payout.heir_id)
+    assert payout.heir_id is not None  # an heir's payout
+    heir = Heir.objects.get(pk=payout.heir_id)
     claim = InheritanceClaim.objects.select_for_update().get(pk=heir.claim_id)
     unpaid = claim.heirs.filter(amount__gt=0).exclude(
         payouts__kind=PayoutKind.INHERITANCE, payouts__status=PayoutStatus.PAID
