@@ -285,12 +285,63 @@ def death_create(
     return Status(201, made)
 
 
-@router.get("/{int:death_id}", response=DeathOut)
+# --- claims (routed before ``/{death_id}``: ``/claims`` is not a death's id) -------------------
+
+
+@router.get("/claims", response=list[InheritanceClaimOut])
+def claim_list(request: HttpRequest) -> list[InheritanceClaim]:
+    """Agency staff: claims awaiting a first or second decision, oldest first."""
+    return list(selectors_death.claims_queue(_staff(request))[:200])
+
+
+@router.get("/claims/{claim_id}", response=InheritanceClaimOut)
+def claim_get(request: HttpRequest, claim_id: int) -> InheritanceClaim:
+    return selectors_death.claim_get(actor=_staff(request), claim_id=claim_id)
+
+
+@router.post("/claims/{claim_id}/documents", response={201: DeathDocumentOut})
+def claim_document(request: HttpRequest, claim_id: int, file: File[UploadedFile]) -> Status[Any]:
+    """A document of the claim (PDF, JPEG or PNG): a notarised certificate of inheritance, a
+    will, proof of kinship."""
+    actor = _staff(request)
+    doc = death.claim_document_add(
+        actor=actor, claim_id=claim_id, upload=upload_read(file, default_name="document")
+    )
+    return Status(201, doc)
+
+
+@router.post("/claims/{claim_id}/decision", response=InheritanceClaimOut)
+def claim_decision(
+    request: HttpRequest, claim_id: int, payload: InheritanceDecisionIn
+) -> InheritanceClaim:
+    """Approve with one share per heir adding up to the whole (a second agency user above the
+    threshold approves them as they are), or reject with a reason. Waits (409
+    ``months_not_settled``) while months up to the month of death are unbilled or unpaid."""
+    return death.inheritance_decide(
+        actor=_staff(request),
+        claim_id=claim_id,
+        decision=payload.decision,
+        shares={s.heir_id: s.share for s in payload.shares},
+        note=payload.note,
+        reason=payload.reason,
+    )
+
+
+@router.post("/claims/{claim_id}/reissue", response={201: list[HeirPayoutOut]})
+def claim_reissue(request: HttpRequest, claim_id: int) -> Status[Any]:
+    """A new payout for every heir whose last payout the bank rejected."""
+    return Status(201, death.inheritance_reissue(actor=_staff(request), claim_id=claim_id))
+
+
+__all__ = ["router"]
+
+
+@router.get("/{death_id}", response=DeathOut)
 def death_get(request: HttpRequest, death_id: int) -> DeathReport:
     return selectors_death.death_get(actor=_caller(request), death_id=death_id)
 
 
-@router.get("/{int:death_id}/balance", response=DeathBalanceOut)
+@router.get("/{death_id}/balance", response=DeathBalanceOut)
 def death_balance(request: HttpRequest, death_id: int) -> dict[str, Any]:
     """Agency staff: the balance on the date of death with the statement behind it, the months
     that would make a claim wait, and the documents on file."""
@@ -311,7 +362,7 @@ def death_balance(request: HttpRequest, death_id: int) -> dict[str, Any]:
 
 
 @router.get(
-    "/{int:death_id}/documents/{int:death_document_id}",
+    "/{death_id}/documents/{death_document_id}",
     response={200: str},
     openapi_extra={
         "responses": {
@@ -332,10 +383,10 @@ def death_document(request: HttpRequest, death_id: int, death_document_id: int) 
     return response
 
 
-# --- claims ---------------------------------------------------------------------------------------
+# --- filing a claim on a report ---------------------------------------------------------------------
 
 
-@router.post("/{int:death_id}/claims", response={201: InheritanceClaimOut})
+@router.post("/{death_id}/claims", response={201: InheritanceClaimOut})
 @idempotent()
 def claim_file(request: HttpRequest, death_id: int, payload: InheritanceClaimIn) -> Status[Any]:
     """Agency staff file the heirs' claim: every heir's name, relationship and bank account
@@ -351,51 +402,3 @@ def claim_file(request: HttpRequest, death_id: int, payload: InheritanceClaimIn)
         documents=[],
     )
     return Status(201, claim)
-
-
-@router.get("/claims", response=list[InheritanceClaimOut])
-def claim_list(request: HttpRequest) -> list[InheritanceClaim]:
-    """Agency staff: claims awaiting a first or second decision, oldest first."""
-    return list(selectors_death.claims_queue(_staff(request))[:200])
-
-
-@router.get("/claims/{int:claim_id}", response=InheritanceClaimOut)
-def claim_get(request: HttpRequest, claim_id: int) -> InheritanceClaim:
-    return selectors_death.claim_get(actor=_staff(request), claim_id=claim_id)
-
-
-@router.post("/claims/{int:claim_id}/documents", response={201: DeathDocumentOut})
-def claim_document(request: HttpRequest, claim_id: int, file: File[UploadedFile]) -> Status[Any]:
-    """A document of the claim (PDF, JPEG or PNG): a notarised certificate of inheritance, a
-    will, proof of kinship."""
-    actor = _staff(request)
-    doc = death.claim_document_add(
-        actor=actor, claim_id=claim_id, upload=upload_read(file, default_name="document")
-    )
-    return Status(201, doc)
-
-
-@router.post("/claims/{int:claim_id}/decision", response=InheritanceClaimOut)
-def claim_decision(
-    request: HttpRequest, claim_id: int, payload: InheritanceDecisionIn
-) -> InheritanceClaim:
-    """Approve with one share per heir adding up to the whole (a second agency user above the
-    threshold approves them as they are), or reject with a reason. Waits (409
-    ``months_not_settled``) while months up to the month of death are unbilled or unpaid."""
-    return death.inheritance_decide(
-        actor=_staff(request),
-        claim_id=claim_id,
-        decision=payload.decision,
-        shares={s.heir_id: s.share for s in payload.shares},
-        note=payload.note,
-        reason=payload.reason,
-    )
-
-
-@router.post("/claims/{int:claim_id}/reissue", response={201: list[HeirPayoutOut]})
-def claim_reissue(request: HttpRequest, claim_id: int) -> Status[Any]:
-    """A new payout for every heir whose last payout the bank rejected."""
-    return Status(201, death.inheritance_reissue(actor=_staff(request), claim_id=claim_id))
-
-
-__all__ = ["router"]
