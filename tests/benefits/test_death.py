@@ -404,3 +404,50 @@ def test_staff_of_another_region_see_nothing(departed: Departed) -> None:
     shanghai = actor_for_user(make_agency("officer-sh-d", regions="310000"))
     with pytest.raises(NotFound):
         deaths.inheritance_decide(actor=shanghai, claim_id=c.pk, decision="reject", reason="x")
+
+
+def _lump_sum_approved(d: Departed):
+    case, _ = services.departure_open(actor=d.actor, person_id=d.person.pk, departure_date=LEFT_ON)
+    app = services.termination_apply(
+        actor=d.actor,
+        case_id=case.pk,
+        bank_details=WIFE.bank,
+        declaration=True,
+        password=PASSWORD,
+        closing_date=DIED,
+    )
+    return services.termination_decide(
+        actor=d.agency(1), termination_id=app.pk, decision="approve", identity_checked=True
+    )
+
+
+def test_a_lump_sum_under_way_at_death_makes_the_claim_wait(departed: Departed) -> None:
+    """Approved before the death and not yet answered by the bank: paying the heirs too would
+    pay the balance twice."""
+    _lump_sum_approved(departed)
+    c = claim(departed, heirs=(WIFE,))
+    (wife,) = c.heirs.all()
+    with pytest.raises(Conflict) as waits:
+        deaths.inheritance_decide(
+            actor=departed.agency(1), claim_id=c.pk, decision="approve", shares={wife.pk: "1"}
+        )
+    assert waits.value.code == "termination_under_way"
+
+
+def test_a_lump_sum_the_bank_returned_goes_to_the_heirs(departed: Departed) -> None:
+    """The bank rejected the lump sum (reversed); then the death is reported: the lump sum is not
+    issued again, and the heirs get the balance."""
+    app = _lump_sum_approved(departed)
+    services.payment_run(actor=departed.agency(1), region_code="110000")
+    payout = Payout.objects.get()
+    text = f"end_to_end_id,status,date\n{payout.end_to_end_id},RJCT,2025-12-03\n"
+    services.payments_reconcile(actor=departed.agency(1), text=text)
+    c = claim(departed, heirs=(WIFE,))
+    with pytest.raises(Conflict) as again:
+        services.payout_reissue(actor=departed.agency(1), termination_id=app.pk)
+    assert again.value.code == "person_deceased"
+    (wife,) = c.heirs.all()
+    c = deaths.inheritance_decide(
+        actor=departed.agency(1), claim_id=c.pk, decision="approve", shares={wife.pk: "1"}
+    )
+    assert (c.status, c.balance) == (ClaimStatus.APPROVED, 722_700)

@@ -536,8 +536,10 @@ def _first_approval(claim: InheritanceClaim, heirs: list[Heir], shares: dict[int
             "decision",
             {"unbilled": ", ".join(unsettled.unbilled), "unpaid": ", ".join(unsettled.unpaid)},
         )
-    if TerminationApplication.objects.filter(
-        person_id=claim.person_id, status=ApplicationStatus.APPROVED
+    if Payout.objects.filter(
+        person_id=claim.person_id,
+        kind=PayoutKind.PAYOUT,
+        status__in=[PayoutStatus.PENDING, PayoutStatus.SENT],
     ).exists():
         raise Conflict(
             "termination_under_way",

@@ -816,6 +816,7 @@ def payout_reissue(*, actor: Actor, termination_id: int) -> Payout:
         require(actor, Act.PAY, person_id=app.person_id, region_code=app.case.region_code)
         if app.status != ApplicationStatus.APPROVED:
             raise Conflict("not_approved", "only an approved application is paid", "termination_id")
+        refuse_if_deceased(app.person_id, "termination_id")  # the balance goes to the heirs
         if Payout.objects.filter(
             Q(status=PayoutStatus.PENDING) | Q(status=PayoutStatus.SENT),
             application=app,
