@@ -17,6 +17,7 @@ from expatsi.benefits.models import PaymentRun, Payout, TerminationApplication
 from expatsi.employers.services import api_token_create
 from tests.benefits.conftest import LEFT_ON, Departed
 from tests.benefits.test_pension_api import covered as pension_operations
+from tests.benefits.test_death_api import DEATH_OPS
 from tests.portal.factories import PASSWORD, make_agency, make_hr, make_user
 from tests.twofactor import verified_login
 
@@ -222,5 +223,6 @@ def test_the_matrix_covers_every_benefits_operation(departed: Departed) -> None:
     }
     covered.add(("POST", "/payment-returns"))  # multipart: tested in the flow above
     covered |= pension_operations()  # pensions and proofs of life: test_pension_api.py
+    covered |= DEATH_OPS  # tests/benefits/test_death_api.py
     assert ops <= covered, sorted(ops - covered)
     assert PaymentRun.objects.count() == 0 and TerminationApplication.objects.count() == 0

@@ -103,3 +103,46 @@ def test_which_departures_and_regions_each_role_sees(role):
     scope = permissions.region_scope(actor)
     rows = DepartureCase.objects.all() if scope is None else DepartureCase.objects.filter(scope)
     assert {c.region_code for c in rows} == REGIONS_SEEN.get(role, set())
+
+
+# --- death and inheritance -------------------------------------------------------------------------
+
+HR_ANY = ("hr", "hr_token", "hr_other")
+
+
+@pytest.mark.parametrize(("role", "expected"), only(*STAFF, *HR_ANY))
+def test_deaths_are_reported_by_hr_and_agency_staff(role, expected):
+    """The person, other employees, jobs and the public are refused (403), told why; which
+    person HR may report is the service's question (employed on the date of death)."""
+    assert permissions.may_use_deaths(ACTORS[role]) is expected
+    if not expected:
+        with pytest.raises(Forbidden, match="reported by the employer or at the agency"):
+            permissions.require_use_deaths(ACTORS[role])
+
+
+@pytest.mark.parametrize(("role", "expected"), only(*STAFF))
+def test_evidence_balance_and_claims_are_the_agencys(role, expected):
+    assert permissions.may_examine_deaths(ACTORS[role]) is expected
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"), only("agency_all", "agency_region", "hr", "hr_token", "hr_other")
+)
+def test_who_may_report_in_beijing(role, expected):
+    assert (
+        permissions.death_allowed(ACTORS[role], permissions.DeathAct.REPORT, region_code=BEIJING)
+        is expected
+    )
+
+
+@pytest.mark.parametrize(("role", "expected"), only("agency_all", "agency_region"))
+def test_who_decides_the_shares_in_beijing(role, expected):
+    actor = ACTORS[role]
+    for act in (permissions.DeathAct.CLAIM, permissions.DeathAct.DECIDE):
+        assert permissions.death_allowed(actor, act, region_code=BEIJING) is expected
+
+
+@pytest.mark.parametrize("role", ["hr", "hr_token", "hr_other"])
+def test_hr_reports_are_the_employers(role):
+    assert permissions.reporter_of(ACTORS[role], "family") == "employer"
+    assert permissions.reporter_of(ACTORS["agency_all"], "family") == "family"

@@ -40,7 +40,11 @@ from PIL import Image
 from expatsi.access.actors import SYSTEM
 from expatsi.benefits.models import (
     BankAccount,
+    DeathDocument,
+    DeathReport,
     DepartureCase,
+    Heir,
+    InheritanceClaim,
     PaymentRun,
     Payout,
     Pension,
@@ -120,6 +124,9 @@ class Tenant:
     iban: str
     finding: Finding  # the unpaid half of the bill, found by the compliance checks
     case: Case  # an enforcement case opened from it, its order to rectify issued
+    death: DeathReport  # the second person's, reported by a family member with evidence
+    claim: InheritanceClaim  # the heirs' claim, awaiting the shares: deciding it is a real write
+    death_document: DeathDocument  # the evidence
     hr_user: Any
     person_user: Any
     markers: list[str] = field(default_factory=list)
@@ -260,6 +267,7 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
     case = case_services.order_issue(
         actor=SYSTEM, case_id=case.pk, deadline=today() + timedelta(days=30)
     )
+    death, claim, death_document = _death(key, region, person2)
     finding.refresh_from_db()
     card.refresh_from_db()
     person.refresh_from_db()
@@ -288,6 +296,9 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         iban=iban,
         finding=finding,
         case=case,
+        death=death,
+        claim=claim,
+        death_document=death_document,
         hr_user=hr_user,
         person_user=person_user,
     )
@@ -314,6 +325,8 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         iban,
         f"Holder{key}{key}K5",
         case.number,
+        f"Heir{key}{key}W4",
+        f"Kin{key}{key}V6",
     ]
     return tenant
 
@@ -382,6 +395,58 @@ def _benefits(
         created_by="system",
     )
     return case, app, run, iban
+
+
+def _death(
+    key: str, region: str, person: Person
+) -> tuple[DeathReport, InheritanceClaim, DeathDocument]:
+    """The second person's death, reported by a family member with a certificate, and the
+    heirs' claim awaiting the agency's decision, made as the services leave them."""
+    death = DeathReport.objects.create(
+        person=person,
+        region_code=region,
+        died_on=START + timedelta(days=60),
+        reporter="family",
+        reporter_name=f"Kin{key}{key}V6",
+        relationship="spouse",
+        recorded_by_label="system",
+    )
+    claim = InheritanceClaim.objects.create(
+        death=death, person=person, region_code=region, filed_by_label="system"
+    )
+    account = BankAccount.objects.create(
+        person=person,
+        holder=f"Heir{key}{key}W4",
+        country="DEU",
+        iban=IBANS[key],
+        bic="COBADEFFXXX",
+        currency="EUR",
+    )
+    Heir.objects.create(
+        claim=claim,
+        position=1,
+        name=f"Heir{key}{key}W4",
+        relationship="spouse",
+        bank_account=account,
+    )
+    document = DeathDocument.objects.create(
+        death=death,
+        name=f"Kin{key}{key}V6-certificate.pdf",
+        content_type="application/pdf",
+        content=b"%PDF-1.4 Heir" + key.encode() * 2 + b"W4",
+        size=20,
+        uploaded_by_label="system",
+    )
+    DeathDocument.objects.create(
+        death=death,
+        claim=claim,
+        name="inheritance.pdf",
+        content_type="application/pdf",
+        content=b"%PDF-1.4",
+        size=8,
+        uploaded_by_label="system",
+    )
+    return death, claim, document
 
 
 @pytest.fixture(scope="module")

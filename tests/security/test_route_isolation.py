@@ -57,7 +57,11 @@ from expatsi.api import api
 from expatsi.audit.models import AuditEvent
 from expatsi.benefits.models import (
     BankAccount,
+    DeathDocument,
+    DeathReport,
     DepartureCase,
+    Heir,
+    InheritanceClaim,
     PaymentRun,
     Payout,
     Pension,
@@ -124,6 +128,9 @@ OBJECT_PARAMS = {
     "case_id": "case",
     "pension_id": "pension",
     "proof_id": "proof",
+    "death_id": "death",
+    "claim_id": "claim",
+    "death_document_id": "death_document",
 }
 # ``pk`` names a different object under each path prefix (the path without its language prefix).
 PK_BY_PREFIX = {
@@ -294,6 +301,9 @@ def object_id(t: Tenant, kind: str) -> str:
         "case": lambda: t.case.pk,
         "pension": lambda: t.pension.pk if t.pension else 0,
         "proof": lambda: t.proof.pk if t.proof else 0,
+        "death": lambda: t.death.pk,
+        "claim": lambda: t.claim.pk,
+        "death_document": lambda: t.death_document.pk,
     }
     return str(ids[kind]())
 
@@ -699,6 +709,10 @@ def _snapshot_queries(t: Tenant) -> dict[str, QuerySet[Any]]:
         "fine proposals": FineProposal.objects.filter(case__employer=e),
         "case history": CaseEvent.objects.filter(Q(case__employer=e) | Q(finding__employer=e)),
         "opt-outs": OptOut.objects.filter(of_tenant),
+        "death reports": DeathReport.objects.filter(person_id__in=people),
+        "inheritance claims": InheritanceClaim.objects.filter(person_id__in=people),
+        "heirs": Heir.objects.filter(claim__person_id__in=people),
+        "death documents": DeathDocument.objects.filter(death__person_id__in=people),
         "billing jobs queued": DBTaskResult.objects.filter(
             args_kwargs__kwargs__region_code=t.region
         ),
@@ -879,6 +893,8 @@ OWNER_READ_STATUS = {
     "benefits/pensions/<int:pension_id>/decide/": 405,
     "benefits/pensions/<int:pension_id>/proof/": 405,
     "benefits/proofs/<int:proof_id>/decide/": 405,
+    "benefits/inheritance/<int:claim_id>/decide/": 405,
+    "benefits/inheritance/<int:claim_id>/documents/": 405,
 }
 CONTROL_ROUTES = [
     r for r in ROUTES if r.names_an_object and r.path == r.bare and "GET" in r.methods

@@ -21,6 +21,8 @@ from expatsi.access.auth import api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import Day, Id, Identifier, Text
 from expatsi.benefits import permissions, selectors, services
+from expatsi.benefits.api_death import router as death_router
+from expatsi.benefits.api_pension import router as pension_router
 from expatsi.benefits.models import (
     BankAccount,
     DepartureCase,
@@ -128,9 +130,10 @@ class BankOut(Schema):
 
 class PayoutOut(Schema):
     id: int
-    termination_id: int | None
-    pension_id: int | None
+    termination_id: int | None  # a lump sum's
+    pension_id: int | None  # a monthly pension's (kind "pension")
     month: str
+    heir_id: int | None  # an heir's share (kind "inherit")
     end_to_end_id: str
     kind: str
     amount: str
@@ -454,7 +457,5 @@ def _row(e: RowError) -> dict[str, Any]:
     return {"row": e.row, "column": e.column, "message": e.message, "code": e.code}
 
 
-# Pensions paid abroad and the annual proof of life (issue #11): benefits/api_pension.py.
-from expatsi.benefits.api_pension import router as pension_router  # noqa: E402
-
-router.add_router("", pension_router)
+router.add_router("", pension_router)  # pensions paid abroad and the annual proof of life
+router.add_router("/deaths", death_router)

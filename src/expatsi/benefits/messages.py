@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from expatsi.benefits.messages_death import DEATH_MESSAGES
 from expatsi.rules.errors import RuleError
 from expatsi.web.errors import rule_message
 
@@ -96,6 +97,7 @@ BENEFIT_MESSAGES: dict[str, Promise] = {
     ),
     "invalid_route": _("Upload an embassy certificate or a notarised certificate."),
 }
+BENEFIT_MESSAGES.update(DEATH_MESSAGES)  # deaths and inheritance (messages_death.py)
 
 
 def benefit_message(exc: RuleError) -> str:

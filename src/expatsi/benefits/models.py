@@ -158,6 +158,7 @@ class PayoutKind(models.TextChoices):
     PAYOUT = "payout", _("Payout")
     REVERSAL = "reversal", _("Reversal")
     PENSION = "pension", _("Monthly pension")
+    INHERITANCE = "inherit", _("Inheritance")  # an heir's share of a deceased person's account
 
 
 class PayoutStatus(models.TextChoices):
@@ -197,6 +198,9 @@ class Payout(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="payouts",
+    )  # a lump sum's; None for an heir's share (``heir``) or a pension month (``pension``)
+    heir = models.ForeignKey(
+        "Heir", null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
     )
     # A monthly pension payment: the pension and the month it pays (YYYY-MM).
     pension = models.ForeignKey(
@@ -227,7 +231,7 @@ class Payout(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=(Q(kind__in=["payout", "pension"]) & Q(amount__gt=0))
+                condition=(Q(kind__in=["payout", "pension", "inherit"]) & Q(amount__gt=0))
                 | (Q(kind="reversal") & Q(amount__lt=0)),
                 name="payout_sign_by_kind",
             ),
@@ -242,6 +246,23 @@ class Payout(models.Model):
                 fields=["application"],
                 condition=Q(kind="payout", status__in=["pending", "sent"]),
                 name="payout_one_in_flight",
+            ),
+            models.UniqueConstraint(
+                fields=["heir"],
+                condition=Q(kind="inherit", status__in=["pending", "sent"]),
+                name="payout_one_in_flight_per_heir",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="reversal")
+                | (Q(kind="inherit") & Q(heir__isnull=False) & Q(application__isnull=True))
+                | (Q(kind="payout") & Q(application__isnull=False) & Q(heir__isnull=True))
+                | (
+                    Q(kind="pension")
+                    & Q(pension__isnull=False)
+                    & Q(application__isnull=True)
+                    & Q(heir__isnull=True)
+                ),
+                name="payout_owner_by_kind",
             ),
         ]
         indexes = [models.Index(fields=["region_code", "status"])]
@@ -398,3 +419,138 @@ class PensionOverpayment(models.Model):
     amount = models.BigIntegerField()  # fen
     recorded_at = models.DateTimeField(auto_now_add=True)
     recorded_by = models.CharField(max_length=200)
+
+
+# --- death and inheritance (benefits/death.py) ---------------------------------------------------
+
+
+class Reporter(models.TextChoices):
+    EMPLOYER = "employer", _("The employer (HR)")
+    FAMILY = "family", _("A family member")
+    AGENCY = "agency", _("Agency staff")
+
+
+class DeathReport(models.Model):
+    """A person's death, reported with evidence. From the report on, the individual account is
+    frozen: no lump sum, no departure, no payout but to the heirs; the balance is that on
+    ``died_on`` (Social Insurance Law Art. 14: the balance is inherited). ``died_on`` is what the
+    pension payments read to stop. One report per person."""
+
+    person = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="death")
+    region_code = models.CharField(max_length=6)
+    died_on = models.DateField(_("date of death"))
+    reporter = models.CharField(_("reported by"), max_length=10, choices=Reporter.choices)
+    reporter_name = models.CharField(_("name of the person reporting"), max_length=140)
+    relationship = models.CharField(_("relationship to the deceased"), max_length=80, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_by_label = models.CharField(max_length=200)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["region_code", "-recorded_at"])]
+
+
+class ClaimStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Awaiting the agency's decision on the shares")
+    SECOND_APPROVAL = "second_approval", _("Awaiting a second approval")
+    APPROVED = "approved", _("Approved: payouts under way")
+    PAID = "paid", _("Paid to every heir")
+    REJECTED = "rejected", _("Rejected")
+
+
+LIVE_CLAIM = (ClaimStatus.SUBMITTED, ClaimStatus.SECOND_APPROVAL, ClaimStatus.APPROVED)
+
+
+class InheritanceClaim(models.Model):
+    """The heirs' claim to a deceased person's individual account. Agency staff decide the
+    shares; the balance on the date of death and the statement behind it are fixed then, and
+    split per heir in whole fen (benefits/death.py ``split_shares``). One live claim per person."""
+
+    death = models.ForeignKey(DeathReport, on_delete=models.PROTECT, related_name="claims")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="inheritance_claims")
+    region_code = models.CharField(max_length=6)
+    status = models.CharField(
+        max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED
+    )
+    filed_at = models.DateTimeField(auto_now_add=True)
+    filed_by_label = models.CharField(max_length=200)
+    balance = models.BigIntegerField(_("balance on the date of death (fen)"), null=True)
+    statement = models.JSONField(default=dict)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_by_label = models.CharField(max_length=200, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+    second_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    second_by_label = models.CharField(max_length=200, blank=True)
+    second_at = models.DateTimeField(null=True, blank=True)
+    second_note = models.CharField(max_length=500, blank=True)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(status__in=["submitted", "second_approval", "approved"]),
+                name="inheritance_one_live_claim",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance__isnull=True) | Q(balance__gte=0),
+                name="inheritance_balance_nonneg",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "filed_at"])]
+
+
+class Heir(models.Model):
+    """One heir of a claim, in the order filed (the order decides who gets a remainder fen).
+    The share is a fraction ``share_num/share_den`` decided by agency staff; ``amount`` is the
+    heir's whole fen of the balance, fixed with the shares and never edited."""
+
+    claim = models.ForeignKey(InheritanceClaim, on_delete=models.PROTECT, related_name="heirs")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(_("name of the heir"), max_length=140)
+    relationship = models.CharField(_("relationship to the deceased"), max_length=80)
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="+")
+    share_num = models.PositiveIntegerField(null=True, blank=True)
+    share_den = models.PositiveIntegerField(null=True, blank=True)
+    amount = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "position"], name="heir_position_unique"),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0), name="heir_amount_nonneg"
+            ),
+        ]
+
+    @property
+    def share_text(self) -> str:
+        return f"{self.share_num}/{self.share_den}" if self.share_den else ""
+
+
+class DeathDocument(models.Model):
+    """Evidence of a death (a death certificate, a hospital's or police notice) or a document of
+    an inheritance claim (a notarised certificate of inheritance, a will, proof of kinship).
+    Stored as uploaded, at most the upload cap; shown to agency staff only."""
+
+    death = models.ForeignKey(DeathReport, on_delete=models.PROTECT, related_name="documents")
+    claim = models.ForeignKey(
+        InheritanceClaim,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="documents",
+    )
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=40)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField()
+    uploaded_by_label = models.CharField(max_length=200)
+    uploaded_at = models.DateTimeField(auto_now_add=True)

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from expatsi.access.actors import Actor
-from expatsi.benefits.models import Trigger
+from expatsi.benefits.models import Reporter, Trigger
+from expatsi.insurance.models import Employment
 from expatsi.insurance.selectors import persons_visible
 from expatsi.rules.errors import Forbidden
 
@@ -221,3 +222,88 @@ def may_use_pensions(actor: Actor) -> bool:
 def require_use_pensions(actor: Actor) -> None:
     if not may_use_pensions(actor):
         raise Forbidden("forbidden", "pensions are the person's and the agency's", "")
+# --- death and inheritance (benefits/death.py) ----------------------------------------------------
+#
+# - **Employer HR** (a signed-in HR user or the employer's API token) report the death of a person
+#   their employer employed on the date of death, with evidence, and see the reports about their
+#   employers' staff — not the evidence, the balance or the claim.
+# - **Agency staff** of the region (the employer's of the last employment) record a report — their
+#   own, a family member's (the family member's name and relationship written down, the evidence
+#   filed), or an employer's sent on paper; see the evidence and the balance on the date of death;
+#   file the heirs' claim with its documents; decide the shares (a second officer above the
+#   threshold: four eyes); pay through the payment runs.
+# - **The person, other employees, the public**: nothing (a family member reports at the agency).
+
+
+class DeathAct(StrEnum):
+    REPORT = "report"  # record a death
+    SEE = "see"  # a report (HR: without evidence or balance)
+    EXAMINE = "examine"  # the evidence, the balance, the claims
+    CLAIM = "claim"  # file an inheritance claim and its documents
+    DECIDE = "decide"  # decide the shares, first or second
+    PAY = "pay"  # re-issue an heir's payout
+
+
+DEATH_AGENCY_ACTS = frozenset(DeathAct)
+DEATH_HR_ACTS = frozenset({DeathAct.REPORT, DeathAct.SEE})
+
+
+def death_allowed(actor: Actor, act: DeathAct, *, region_code: str = "") -> bool:
+    """Whether ``actor`` may take ``act`` on a report (or claim) of ``region_code``; which
+    report HR may see or make is the scope's question (``death_scope``, ``death.py``)."""
+    if actor.kind == "agency":
+        return act in DEATH_AGENCY_ACTS and actor.covers_region(region_code)
+    if actor.kind == "hr":
+        return act in DEATH_HR_ACTS
+    if actor.kind == "system":
+        return act in (DeathAct.SEE, DeathAct.EXAMINE, DeathAct.PAY)
+    return False
+
+
+def death_require(actor: Actor, act: DeathAct, *, region_code: str = "") -> None:
+    if not death_allowed(actor, act, region_code=region_code):
+        raise Forbidden("forbidden", f"you may not {act.value} here", "")
+
+
+def may_use_deaths(actor: Actor) -> bool:
+    """Call the deaths API, open the deaths pages: employer HR and agency staff."""
+    return actor.kind in ("hr", "agency")
+
+
+def require_use_deaths(actor: Actor) -> None:
+    if not may_use_deaths(actor):
+        raise Forbidden("forbidden", "deaths are reported by the employer or at the agency", "")
+
+
+def may_examine_deaths(actor: Actor) -> bool:
+    """The evidence, the balance and the inheritance claims: agency staff."""
+    return actor.kind == "agency"
+
+
+def require_examine_deaths(actor: Actor) -> None:
+    if not may_examine_deaths(actor):
+        raise Forbidden("forbidden", "the evidence and the inheritance are the agency's", "")
+
+
+def reporter_of(actor: Actor, requested: str) -> str:
+    """Who the report is from: HR's is always the employer's; agency staff say whether the news
+    came from the employer (on paper), a family member at the counter, or the agency itself."""
+    return Reporter.EMPLOYER if actor.kind == "hr" else requested
+
+
+def death_scope(actor: Actor) -> Q | None:
+    """The death reports ``actor`` may see, as a filter on DeathReport (None: every one): agency
+    staff those of their regions whose person they may see; HR those of people their employers
+    employed (any employment); jobs all; anyone else none."""
+    if actor.kind == "system":
+        return None
+    if actor.kind == "agency":
+        people = Q(person__in=persons_visible(actor))
+        regions = region_scope(actor)
+        return people if regions is None else regions & people
+    if actor.kind == "hr":
+        employed = Employment.objects.filter(
+            person=OuterRef("person"), employer_id__in=sorted(actor.employer_ids)
+        )
+        return Q(Exists(employed))
+    return Q(pk__in=[])

@@ -98,14 +98,14 @@ def applications_queue(actor: Actor) -> QuerySet[TerminationApplication]:
 
 
 def payouts_visible(actor: Actor) -> QuerySet[Payout]:
-    qs = Payout.objects.select_related("person", "bank_account", "application")
+    qs = Payout.objects.select_related("person", "bank_account", "application", "heir")
     scope = permissions.region_scope(actor)
     return qs if scope is None else qs.filter(scope)
 
 
 def payouts_pending(actor: Actor, region_code: str = "") -> QuerySet[Payout]:
     qs = payouts_visible(actor).filter(
-        kind__in=[PayoutKind.PAYOUT, PayoutKind.PENSION],
+        kind__in=[PayoutKind.PAYOUT, PayoutKind.PENSION, PayoutKind.INHERITANCE],
         status=PayoutStatus.PENDING,
         run__isnull=True,
     )

@@ -37,7 +37,11 @@ from expatsi.benefits.models import (
     ApplicationStatus,
     BankAccount,
     CaseStatus,
+    ClaimStatus,
+    DeathReport,
     DepartureCase,
+    Heir,
+    InheritanceClaim,
     PaymentRun,
     Payout,
     PayoutKind,
@@ -48,6 +52,7 @@ from expatsi.benefits.models import (
 )
 from expatsi.benefits.permissions import Act, allowed, require, require_open_departure_on
 from expatsi.benefits.selectors import application_get, case_get, departure_found
+from expatsi.benefits.selectors_death import refuse_if_deceased
 from expatsi.insurance.models import Employment
 from expatsi.insurance.selectors import persons_visible
 from expatsi.people.models import Person
@@ -113,6 +118,7 @@ def departure_open(
     person = persons_visible(actor).filter(pk=person_id).first()
     if person is None:
         raise NotFound("not_found", f"no person {person_id} that you may see", "person_id")
+    refuse_if_deceased(person.pk)
     region = _region_of(person.pk, departure_date)
     require(actor, Act.DECLARE, person_id=person.pk, region_code=region)
     with transaction.atomic():
@@ -149,6 +155,7 @@ def departures_detect(*, actor: Actor, today: date | None = None) -> int:
             "person_id", flat=True
         )
     )
+    candidates -= set(DeathReport.objects.values_list("person_id", flat=True))  # frozen
     opened = 0
     for person_id in sorted(candidates):
         found = departure_found(person_id, day)
@@ -297,6 +304,7 @@ def termination_apply(
                 raise RuleError(
                     "wrong_password", "type your password again to sign the application", "password"
                 )
+        refuse_if_deceased(person.pk, "case_id")
         refuse_at_pension_age(person, closing)
         lump = ledger.lump_sum_on(person.pk, closing)
         if lump.amount <= 0:
@@ -468,6 +476,7 @@ def termination_decide(
                 "check the applicant's identity before approving",
                 "identity_checked",
             )
+        refuse_if_deceased(app.person_id, "decision")
         unsettled = ledger.unsettled_months(app.person_id, app.closing_date)
         if unsettled:
             raise Conflict(
@@ -532,12 +541,23 @@ def _transfer(p: Payout) -> pain001.Transfer:
         bank_code=acct.bank_code,
         clearing_system=bank.COUNTRY_RULES.get(acct.country, bank.GENERIC).clearing_system,
         bic=acct.bic,
-        remittance=(
-            f"Social insurance pension {p.month} {p.end_to_end_id} (pension {p.pension_id})"
-            if p.kind == PayoutKind.PENSION or p.application is None
-            else f"Social insurance lump sum {p.end_to_end_id} "
-            f"(termination {p.application_id}, closing {p.application.closing_date})"
-        ),
+        remittance=_remittance(p),
+    )
+
+
+def _remittance(p: Payout) -> str:
+    if p.kind == PayoutKind.PENSION:
+        return f"Social insurance pension {p.month} {p.end_to_end_id} (pension {p.pension_id})"
+    if p.kind == PayoutKind.INHERITANCE and p.heir is not None:
+        claim = p.heir.claim
+        return (
+            f"Inheritance of a social insurance account {p.end_to_end_id} "
+            f"(claim {claim.pk}, died {claim.death.died_on})"
+        )
+    assert p.application is not None
+    return (
+        f"Social insurance lump sum {p.end_to_end_id} "
+        f"(termination {p.application_id}, closing {p.application.closing_date})"
     )
 
 
@@ -552,10 +572,10 @@ def payment_run(
     with transaction.atomic():
         payouts = list(
             Payout.objects.select_for_update()
-            .select_related("bank_account", "application")
+            .select_related("bank_account", "application", "heir__claim__death")
             .filter(
                 region_code=region_code,
-                kind__in=[PayoutKind.PAYOUT, PayoutKind.PENSION],
+                kind__in=[PayoutKind.PAYOUT, PayoutKind.PENSION, PayoutKind.INHERITANCE],
                 status=PayoutStatus.PENDING,
                 run__isnull=True,
             )
@@ -658,7 +678,10 @@ def payments_reconcile(*, actor: Actor, text: str) -> Reconciliation:
             day = parse_date(row.get("date") or "", field="date")
             payout = (
                 Payout.objects.select_related("application", "person")
-                .filter(end_to_end_id=e2e, kind__in=[PayoutKind.PAYOUT, PayoutKind.PENSION])
+                .filter(
+                    end_to_end_id=e2e,
+                    kind__in=[PayoutKind.PAYOUT, PayoutKind.PENSION, PayoutKind.INHERITANCE],
+                )
                 .first()
             )
             if payout is None or not allowed(actor, Act.PAY, region_code=payout.region_code):
@@ -702,7 +725,10 @@ def payments_reconcile(*, actor: Actor, text: str) -> Reconciliation:
 
 def _settle_paid(actor: Actor, payout: Payout, day: date) -> None:
     Payout.objects.filter(pk=payout.pk).update(status=PayoutStatus.PAID, settled_on=day)
-    if payout.application_id is None:  # a monthly pension: nothing else to close
+    if payout.kind == PayoutKind.INHERITANCE:
+        _settle_heir_paid(actor, payout, day)
+        return
+    if payout.kind == PayoutKind.PENSION:  # a monthly pension: nothing else to close
         audit_record(
             actor=actor,
             action="payout.paid",
@@ -712,6 +738,7 @@ def _settle_paid(actor: Actor, payout: Payout, day: date) -> None:
             detail={"end_to_end_id": payout.end_to_end_id, "amount": payout.amount, "on": day},
         )
         return
+    assert payout.application_id is not None  # a lump sum's payout
     app = TerminationApplication.objects.select_for_update().get(pk=payout.application_id)
     app.status = ApplicationStatus.PAID
     app.save(update_fields=["status"])
@@ -735,6 +762,33 @@ def _settle_paid(actor: Actor, payout: Payout, day: date) -> None:
     )
 
 
+def _settle_heir_paid(actor: Actor, payout: Payout, day: date) -> None:
+    """An heir paid; the claim is paid when every heir with an amount is."""
+    assert payout.heir_id is not None  # an heir's payout
+    heir = Heir.objects.get(pk=payout.heir_id)
+    claim = InheritanceClaim.objects.select_for_update().get(pk=heir.claim_id)
+    unpaid = claim.heirs.filter(amount__gt=0).exclude(
+        payouts__kind=PayoutKind.INHERITANCE, payouts__status=PayoutStatus.PAID
+    )
+    if not unpaid.exists() and claim.status == ClaimStatus.APPROVED:
+        claim.status = ClaimStatus.PAID
+        claim.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action="payout.paid",
+        object_type="payout",
+        object_id=payout.pk,
+        person_id=payout.person_id,
+        detail={
+            "end_to_end_id": payout.end_to_end_id,
+            "amount": payout.amount,
+            "on": day,
+            "inheritance": claim.pk,
+            "claim_status": claim.status,
+        },
+    )
+
+
 def _settle_rejected(actor: Actor, payout: Payout, day: date, reason: str) -> None:
     Payout.objects.filter(pk=payout.pk).update(
         status=PayoutStatus.REJECTED, settled_on=day, bank_reason=reason
@@ -743,6 +797,7 @@ def _settle_rejected(actor: Actor, payout: Payout, day: date, reason: str) -> No
         application_id=payout.application_id,
         pension_id=payout.pension_id,
         month=payout.month,
+        heir_id=payout.heir_id,
         person_id=payout.person_id,
         region_code=payout.region_code,
         kind=PayoutKind.REVERSAL,
@@ -778,6 +833,7 @@ def payout_reissue(*, actor: Actor, termination_id: int) -> Payout:
         require(actor, Act.PAY, person_id=app.person_id, region_code=app.case.region_code)
         if app.status != ApplicationStatus.APPROVED:
             raise Conflict("not_approved", "only an approved application is paid", "termination_id")
+        refuse_if_deceased(app.person_id, "termination_id")  # the balance goes to the heirs
         if Payout.objects.filter(
             Q(status=PayoutStatus.PENDING) | Q(status=PayoutStatus.SENT),
             application=app,

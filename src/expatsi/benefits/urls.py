@@ -1,6 +1,6 @@
 from django.urls import path
 
-from expatsi.benefits import views
+from expatsi.benefits import views, views_death, views_pension
 
 app_name = "benefits"
 urlpatterns = [
@@ -17,8 +17,6 @@ urlpatterns = [
 ]
 
 # Pensions paid abroad and the annual proof of life (issue #11).
-from expatsi.benefits import views_pension  # noqa: E402
-
 urlpatterns += [
     path("pension/", views_pension.mine, name="my_pension"),
     path("pensions/", views_pension.pension_list, name="pensions"),
@@ -29,4 +27,21 @@ urlpatterns += [
     path("pensions/<int:pension_id>/proof/", views_pension.proof, name="proof"),
     path("proofs/<int:proof_id>/decide/", views_pension.proof_decide, name="proof_decide"),
     path("proofs/<int:proof_id>/certificate", views_pension.proof_document, name="proof_document"),
+]
+
+# death and inheritance (views_death.py)
+urlpatterns += [
+    path("deaths/", views_death.deaths, name="deaths"),
+    path("deaths/<int:death_id>/", views_death.death_page, name="death"),
+    path(
+        "deaths/<int:death_id>/documents/<int:death_document_id>/",
+        views_death.death_document,
+        name="death_document",
+    ),
+    path("deaths/<int:death_id>/claim/", views_death.claim_file, name="claim_file"),
+    path("inheritance/<int:claim_id>/", views_death.claim_page, name="claim"),
+    path("inheritance/<int:claim_id>/decide/", views_death.claim_decide, name="claim_decide"),
+    path(
+        "inheritance/<int:claim_id>/documents/", views_death.claim_document, name="claim_document"
+    ),
 ]

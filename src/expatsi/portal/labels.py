@@ -95,6 +95,14 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "proof_of_life.upload": _("Life certificate uploaded"),
     "proof_of_life.accept": _("Proof of life accepted"),
     "proof_of_life.reject": _("Life certificate rejected"),
+    "death.report": _("Death recorded"),
+    "death.read": _("Death record viewed"),
+    "death.document_read": _("Death evidence viewed"),
+    "inheritance.file": _("Inheritance claim filed"),
+    "inheritance.document": _("Inheritance document filed"),
+    "inheritance.read": _("Inheritance claim viewed"),
+    "inheritance.approve": _("Inheritance shares approved"),
+    "inheritance.reject": _("Inheritance claim rejected"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {

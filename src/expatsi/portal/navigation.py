@@ -37,6 +37,8 @@ def menu(actor: Actor) -> list[tuple[str, str]]:
         items.append(("benefits:pensions", _("Pensions")))
     if benefits.is_person(actor):
         items.append(("benefits:my_pension", _("My pension")))
+    if benefits.may_use_deaths(actor):
+        items.append(("benefits:deaths", _("Deaths and inheritance")))
     if cases.is_staff(actor):
         items += [
             ("cases:dashboard", _("Compliance")),

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('benefits', '0001_initial'),
+        ('benefits', '0002_death'),
         ('people', '0004_passport_number_hash_unique'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
