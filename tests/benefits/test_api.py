@@ -16,8 +16,8 @@ from expatsi.benefits import services
 from expatsi.benefits.models import PaymentRun, Payout, TerminationApplication
 from expatsi.employers.services import api_token_create
 from tests.benefits.conftest import LEFT_ON, Departed
-from tests.benefits.test_pension_api import covered as pension_operations
 from tests.benefits.test_death_api import DEATH_OPS
+from tests.benefits.test_pension_api import covered as pension_operations
 from tests.portal.factories import PASSWORD, make_agency, make_hr, make_user
 from tests.twofactor import verified_login
 

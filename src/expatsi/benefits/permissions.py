@@ -222,6 +222,8 @@ def may_use_pensions(actor: Actor) -> bool:
 def require_use_pensions(actor: Actor) -> None:
     if not may_use_pensions(actor):
         raise Forbidden("forbidden", "pensions are the person's and the agency's", "")
+
+
 # --- death and inheritance (benefits/death.py) ----------------------------------------------------
 #
 # - **Employer HR** (a signed-in HR user or the employer's API token) report the death of a person
