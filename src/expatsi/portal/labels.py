@@ -33,6 +33,8 @@ CARD_ACTIONS: dict[str, Promise] = {
     "file_change": _("Change requested"),
     "file_deregistration": _("Deregistration requested"),
     "read": _("Card viewed"),
+    "document_attach": _("Application document added"),
+    "document_read": _("Application document downloaded"),
 }
 
 AUDIT_ACTIONS: dict[str, Promise] = {
