@@ -4,7 +4,6 @@ open the application from their queue, download a document and approve it."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any

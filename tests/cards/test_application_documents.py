@@ -101,7 +101,9 @@ def test_a_wrong_file_is_marked_on_its_field_and_nothing_is_filed(world: World) 
     assert r.status_code == 400 and 'id="id_passport_scan_error"' in html
     r = c.post(
         "/cards/apply/",
-        _form(world, passport_scan=("passport.pdf", b"<html>not a pdf</html>"), labour_contract=PDF),
+        _form(
+            world, passport_scan=("passport.pdf", b"<html>not a pdf</html>"), labour_contract=PDF
+        ),
     )
     html = r.content.decode()
     assert r.status_code == 400 and 'id="id_passport_scan_error"' in html

@@ -427,7 +427,12 @@ DOCUMENT_BODY = {
                     "properties": {
                         "kind": {
                             "type": "string",
-                            "enum": ["passport_scan", "labour_contract", "degree", "medical_report"],
+                            "enum": [
+                                "passport_scan",
+                                "labour_contract",
+                                "degree",
+                                "medical_report",
+                            ],
                         },
                         "file": {"type": "string", "format": "binary"},
                     },

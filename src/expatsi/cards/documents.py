@@ -126,9 +126,7 @@ def document_attach(
             raise NotFound("not_found", f"no application {application_id}", "application_id")
         permissions.require_attach_documents(actor, app.card)
         if app.status != ApplicationStatus.SUBMITTED:
-            raise Conflict(
-                "already_decided", f"the application is already {app.status}", "status"
-            )
+            raise Conflict("already_decided", f"the application is already {app.status}", "status")
         digest = hashlib.sha256(data).hexdigest()
         doc, _created = ApplicationDocument.objects.update_or_create(
             application=app,

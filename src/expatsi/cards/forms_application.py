@@ -28,7 +28,9 @@ def _file_field(kind: DocumentKind, required: bool) -> forms.FileField:
     hint = (
         _("PDF, JPEG or PNG, at most %(size)s.")
         if required
-        else _("PDF, JPEG or PNG, at most %(size)s. Optional now: it can be added until the decision.")
+        else _(
+            "PDF, JPEG or PNG, at most %(size)s. Optional now: it can be added until the decision."
+        )
     )
     return forms.FileField(
         label=kind.label,
@@ -67,11 +69,11 @@ class CardApplicationForm(CardForm):
     employer = forms.ChoiceField(label=_("Employer"))
     person = forms.ChoiceField(
         label=_("Foreign employee"),
-        help_text=_("People your employer has registered who have no card in progress or in force."),
+        help_text=_(
+            "People your employer has registered who have no card in progress or in force."
+        ),
     )
-    category = forms.ChoiceField(
-        label=_("Category"), choices=[("", "—"), *Category.choices]
-    )
+    category = forms.ChoiceField(label=_("Category"), choices=[("", "—"), *Category.choices])
     position = forms.CharField(label=_("Position"), max_length=200)
     valid_to = forms.DateField(
         label=_("Validity requested until"),

@@ -50,9 +50,7 @@ def _people_choices(actor: Actor, chosen: str) -> list[tuple[str, str]]:
     people = list(qs.order_by("family_name", "given_names", "pk")[:PEOPLE_SHOWN])
     if chosen.isdigit() and all(str(p.pk) != chosen for p in people):
         people += list(qs.filter(pk=int(chosen)))
-    return [
-        (str(p.pk), f"{p.full_name} · {p.ssn}" if p.ssn else p.full_name) for p in people
-    ]
+    return [(str(p.pk), f"{p.full_name} · {p.ssn}" if p.ssn else p.full_name) for p in people]
 
 
 @login_required
@@ -132,9 +130,7 @@ def _review(
             "see_documents": see_documents,
             "documents": docs,
             "missing": [label for kind, label in DocumentKind.choices if kind not in have],
-            "upload_form": (upload or DocumentUploadForm())
-            if see_documents and open_
-            else None,
+            "upload_form": (upload or DocumentUploadForm()) if see_documents and open_ else None,
             "decision_form": (decision or DecisionForm(prefix=f"a{app.pk}"))
             if open_ and permissions.may_decide(actor, card)
             else None,
@@ -217,5 +213,3 @@ def application_decide(request: HttpRequest, app_pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Application rejected; the employer has been told why."))
     return redirect("cards:application", app_pk=app.pk)
-
-
