@@ -63,7 +63,7 @@ from expatsi.benefits.models import (
     TerminationApplication,
 )
 from expatsi.billing.models import Allocation, BaseDeclaration, Bill, BillingRun, BillLine, Payment
-from expatsi.cards.models import Card, CardApplication, CardToken
+from expatsi.cards.models import ApplicationDocument, Card, CardApplication, CardToken
 from expatsi.cases.models import Case, CaseEvent, Finding, FineProposal, OptOut
 from expatsi.employers.models import ApiToken, Employer, HrMembership, WorkInjuryRating
 from expatsi.insurance import imports as hire_imports
@@ -120,6 +120,8 @@ OBJECT_PARAMS = {
     "payment_run_id": "payment_run",
     "finding_id": "finding",
     "case_id": "case",
+    "document_id": "application_document",
+    "doc_pk": "application_document",
 }
 # ``pk`` names a different object under each path prefix (the path without its language prefix).
 PK_BY_PREFIX = {
@@ -288,6 +290,7 @@ def object_id(t: Tenant, kind: str) -> str:
         "payment_run": lambda: t.payment_run.pk,
         "finding": lambda: t.finding.pk,
         "case": lambda: t.case.pk,
+        "application_document": lambda: t.application_document.pk,  # type: ignore[union-attr]
     }
     return str(ids[kind]())
 
@@ -673,6 +676,9 @@ def _snapshot_queries(t: Tenant) -> dict[str, QuerySet[Any]]:
         "registrations": Registration.objects.filter(of_tenant),
         "cards": Card.objects.filter(of_tenant),
         "card applications": CardApplication.objects.filter(card__in=cards),
+        "card application documents": ApplicationDocument.objects.filter(
+            application__card__in=cards
+        ),
         "card codes": CardToken.objects.filter(card__in=cards),
         "declarations": BaseDeclaration.objects.filter(of_tenant),
         "billing runs": BillingRun.objects.filter(region_code=t.region),
@@ -868,6 +874,8 @@ OWNER_READ_STATUS = {
     "cases/<int:case_id>/fines/": 405,
     "cases/<int:case_id>/decision/": 405,
     "cases/<int:case_id>/close/": 405,
+    "cards/applications/<int:app_pk>/decision/": 405,
+    "cards/applications/<int:app_pk>/documents/": 405,
 }
 CONTROL_ROUTES = [
     r for r in ROUTES if r.names_an_object and r.path == r.bare and "GET" in r.methods
