@@ -90,21 +90,26 @@ def bill_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     actor = page_actor(request)
     row = bill_row_or_404(actor, pk)
     bill = row.bill
-    lines = list(selectors.bill_lines(bill))
     name = f"bill-{bill.number}"
     if fmt == "csv":
+        lines = list(selectors.bill_lines(bill))
         response = HttpResponse(
             "\ufeff" + exports.bill_csv(bill, lines), content_type="text/csv; charset=utf-8"
         )
     elif fmt == "xlsx":
+        lines = list(selectors.bill_lines(bill))
         response = HttpResponse(
             exports.bill_xlsx(bill, lines, row.state),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     elif fmt == "pdf":
-        response = HttpResponse(
-            exports.bill_pdf(bill, lines, row.state), content_type="application/pdf"
+        pdf = exports.bill_pdf(
+            bill,
+            row.state,
+            insurances=bill_people.bill_insurance_totals(bill),
+            people=bill_people.bill_person_totals(bill),
         )
+        response = HttpResponse(pdf, content_type="application/pdf")
     else:
         raise Http404
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
