@@ -41,7 +41,7 @@ def _search(query: str) -> Q:
     return condition
 
 
-def _people(bill: Bill, query: str) -> QuerySet[BillLine, dict[str, Any]]:
+def _people(bill: Bill, query: str) -> QuerySet[Any, Any]:
     """One row per person of the bill (matching ``query``) with their subtotals, in name order."""
     lines = BillLine.objects.filter(bill=bill)
     if query.strip():
