@@ -9,11 +9,13 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from PIL import Image
 
 from expatsi.audit.models import AuditEvent
 from expatsi.cards import documents
 from expatsi.cards.models import ApplicationDocument, Card, CardApplication
+from expatsi.portal.labels import audit_action, detail_items
 from expatsi.rules.errors import RuleError
 from tests.api.conftest import World
 
@@ -233,3 +235,12 @@ def test_api_uploads_lists_and_downloads_documents(world: World, settings) -> No
         path, {"kind": "degree", "file": SimpleUploadedFile("d.pdf", PDF)}
     )
     assert r.status_code == 404
+
+
+def test_the_audit_trail_names_document_events_and_kinds_in_words() -> None:
+    assert audit_action("card.document_read") == "Application document downloaded"
+    assert audit_action("card.document_attach") == "Application document added"
+    assert ("Kind", "Passport scan") in detail_items({"kind": "passport_scan"})
+    with translation.override("zh-hans"):
+        assert audit_action("card.document_read") == "已下载申请材料"
+        assert [v for _k, v in detail_items({"kind": "passport_scan"})] == ["护照扫描件"]

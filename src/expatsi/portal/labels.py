@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from expatsi.cards.models import ApplicationKind, CardStatus, Category
+from expatsi.cards.models import ApplicationKind, CardStatus, Category, DocumentKind
 from expatsi.rules.money import format_yuan
 
 CARD_ACTIONS: dict[str, Promise] = {
@@ -126,6 +126,7 @@ FIELDS: dict[str, Promise] = {
     "country": _("Country"),
     "start": _("Start"),
     "fields": _("Fields"),
+    "size": _("Size"),
 }
 
 FEN_KEYS = frozenset({"amount", "wage", "principal", "late_fee", "credit", "contract_wage"})
@@ -138,6 +139,7 @@ _VALUES: dict[str, Any] = {
     **DEREGISTRATION_REASONS,
     **dict(Category.choices),
     **dict(CardStatus.choices),
+    **dict(DocumentKind.choices),  # an application document's kind (card.document_read)
 }
 
 
