@@ -170,13 +170,20 @@ def bill_person_totals(bill: Bill) -> list[PersonTotal]:
     """One line per person of the whole bill (the compact PDF), in name order: one query."""
     rows = (
         BillLine.objects.filter(bill=bill)
-        .values("person_id", *ORDER[:2], "person__ssn")
+        .values("person_id", *ORDER[:2], "person__chinese_name", "person__ssn")
         .annotate(er=Sum("employer_amount"), ee=Sum("employee_amount"))
         .order_by(*ORDER)
     )
     return [
         PersonTotal(
-            f"{r['person__family_name'].upper()} {r['person__given_names']}".strip(),
+            " · ".join(
+                n
+                for n in (
+                    f"{r['person__family_name'].upper()} {r['person__given_names']}".strip(),
+                    r["person__chinese_name"],
+                )
+                if n
+            ),
             r["person__ssn"] or "",
             int(r["er"] or 0),
             int(r["ee"] or 0),
