@@ -54,8 +54,9 @@ from expatsi.benefits.models import (
 from expatsi.billing.declarations import declaration_set
 from expatsi.billing.models import Bill, BillingJob, BillingRun, Payment
 from expatsi.billing.services import billing_run, payment_record
+from expatsi.cards import documents as card_documents
 from expatsi.cards import services as card_services
-from expatsi.cards.models import Card, CardApplication
+from expatsi.cards.models import ApplicationDocument, Card, CardApplication
 from expatsi.cases import services as case_services
 from expatsi.cases.models import Case, Finding
 from expatsi.employers.models import ApiToken, Employer
@@ -132,6 +133,8 @@ class Tenant:
     markers: list[str] = field(default_factory=list)
     pension: Pension | None = None  # the first person's, awarded, paid abroad
     proof: ProofOfLife | None = None  # a certificate awaiting review: deciding it would be a write
+    # the card application's passport scan (cards/documents.py): reading it is audited
+    application_document: ApplicationDocument | None = None
 
     @property
     def person_ids(self) -> list[int]:
@@ -226,6 +229,13 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         position="Engineer",
         valid_to=today() + timedelta(days=365),
     )
+    application_document = card_documents.document_attach(
+        actor=SYSTEM,
+        application_id=application.pk,
+        kind="passport_scan",
+        data=b"%PDF-1.4\n%%EOF\n",
+        filename="passport.pdf",
+    )
     declaration_set(
         actor=SYSTEM, person=person, employer=employer, period_start=BILL_MONTH, wage=3_200_000
     )
@@ -301,6 +311,7 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         death_document=death_document,
         hr_user=hr_user,
         person_user=person_user,
+        application_document=application_document,
     )
     assert card.card_number and person.ssn, "the world needs a card number and an SSN"
     tenant.pension, tenant.proof = _pension(key, region, person)

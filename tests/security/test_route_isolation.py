@@ -69,7 +69,7 @@ from expatsi.benefits.models import (
     TerminationApplication,
 )
 from expatsi.billing.models import Allocation, BaseDeclaration, Bill, BillingRun, BillLine, Payment
-from expatsi.cards.models import Card, CardApplication, CardToken
+from expatsi.cards.models import ApplicationDocument, Card, CardApplication, CardToken
 from expatsi.cases.models import Case, CaseEvent, Finding, FineProposal, OptOut
 from expatsi.employers.models import ApiToken, Employer, HrMembership, WorkInjuryRating
 from expatsi.insurance import imports as hire_imports
@@ -131,6 +131,8 @@ OBJECT_PARAMS = {
     "death_id": "death",
     "claim_id": "claim",
     "death_document_id": "death_document",
+    "document_id": "application_document",
+    "doc_pk": "application_document",
 }
 # ``pk`` names a different object under each path prefix (the path without its language prefix).
 PK_BY_PREFIX = {
@@ -304,6 +306,7 @@ def object_id(t: Tenant, kind: str) -> str:
         "death": lambda: t.death.pk,
         "claim": lambda: t.claim.pk,
         "death_document": lambda: t.death_document.pk,
+        "application_document": lambda: t.application_document.pk,  # type: ignore[union-attr]
     }
     return str(ids[kind]())
 
@@ -689,6 +692,9 @@ def _snapshot_queries(t: Tenant) -> dict[str, QuerySet[Any]]:
         "registrations": Registration.objects.filter(of_tenant),
         "cards": Card.objects.filter(of_tenant),
         "card applications": CardApplication.objects.filter(card__in=cards),
+        "card application documents": ApplicationDocument.objects.filter(
+            application__card__in=cards
+        ),
         "card codes": CardToken.objects.filter(card__in=cards),
         "declarations": BaseDeclaration.objects.filter(of_tenant),
         "billing runs": BillingRun.objects.filter(region_code=t.region),
@@ -895,6 +901,8 @@ OWNER_READ_STATUS = {
     "benefits/proofs/<int:proof_id>/decide/": 405,
     "benefits/inheritance/<int:claim_id>/decide/": 405,
     "benefits/inheritance/<int:claim_id>/documents/": 405,
+    "cards/applications/<int:app_pk>/decision/": 405,
+    "cards/applications/<int:app_pk>/documents/": 405,
 }
 CONTROL_ROUTES = [
     r for r in ROUTES if r.names_an_object and r.path == r.bare and "GET" in r.methods

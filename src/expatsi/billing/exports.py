@@ -426,14 +426,17 @@ def _pdf(template: str, context: dict[str, Any]) -> bytes:
     return bytes(HTML(string=html).write_pdf())
 
 
-def bill_pdf(bill: Bill, lines: Any, state: BillState) -> bytes:
-    """The bill in the active language."""
+def bill_pdf(bill: Bill, state: BillState, *, insurances: Any, people: Any) -> bytes:
+    """The bill in the active language, compact: a summary page (totals per insurance, the
+    employer's and the employees' shares, the status of the figures), then one line per person
+    (``billing.bill_people``); every line with its explanation is in the CSV and XLSX."""
     return _pdf(
         "billing/bill_pdf.html",
         {
             "bill": bill,
             "state": state,
-            "lines": line_views(bill, lines),
+            "insurances": insurances,
+            "people": people,
             "policy": provenance.bill_policy(bill),
             "printed_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
             "lang": translation.get_language() or "en",

@@ -21,12 +21,12 @@ from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.access.openapi import ErrorOut
 from expatsi.access.validation import Day, Text
-from expatsi.cards import keys, selectors, services, verification
-from expatsi.cards.models import Card, CardApplication, CardEvent
+from expatsi.cards import documents, keys, permissions, selectors, services, verification
+from expatsi.cards.models import ApplicationDocument, Card, CardApplication, CardEvent
 from expatsi.credentials import qr
 from expatsi.employers.selectors import employer_get
 from expatsi.insurance.selectors import person_get
-from expatsi.rules.errors import RuleError
+from expatsi.rules.errors import NotFound, RuleError
 
 router = Router(tags=["cards"], auth=api_auth)
 verify_router = Router(tags=["verify"])
@@ -402,3 +402,95 @@ def verify(request: HttpRequest) -> dict[str, Any]:
         text = raw
     answer = verification.verify_online(ip=client_ip(request), via="api", text=text, image=image)
     return answer.as_dict()
+
+
+# --- an application's documents (cards/documents.py) --------------------------------------------
+
+
+class ApplicationDocumentOut(Schema):
+    id: int
+    kind: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+
+
+DOCUMENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "kind": {
+                            "type": "string",
+                            "enum": [
+                                "passport_scan",
+                                "labour_contract",
+                                "degree",
+                                "medical_report",
+                            ],
+                        },
+                        "file": {"type": "string", "format": "binary"},
+                    },
+                    "required": ["kind", "file"],
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/applications/{application_id}/documents",
+    response={201: ApplicationDocumentOut, 413: ErrorOut},
+    openapi_extra=DOCUMENT_BODY,
+)
+@idempotent()
+def application_document_upload(
+    request: HttpRequest, application_id: int
+) -> Status[ApplicationDocument]:
+    """Attach one document to an application awaiting a decision (multipart ``kind`` and
+    ``file``); a second upload of the same kind replaces the first. PDF, JPEG or PNG as the bytes
+    show, whatever the name says (400 ``document_type``); over the cap 413
+    ``document_too_large``."""
+    upload = request.FILES.get("file")
+    data = upload.read(documents.document_max_bytes() + 1) if upload else b""
+    doc = documents.document_attach(
+        actor=request_actor(request),
+        application_id=application_id,
+        kind=str(request.POST.get("kind", "")),
+        data=data,
+        filename=(upload.name or "") if upload else "",
+    )
+    return Status(201, doc)
+
+
+@router.get("/applications/{application_id}/documents", response=list[ApplicationDocumentOut])
+def application_document_list(
+    request: HttpRequest, application_id: int
+) -> QuerySet[ApplicationDocument]:
+    """The application's documents (without their bytes)."""
+    actor = request_actor(request)
+    app = selectors.application_get(actor=actor, application_id=application_id)
+    if not permissions.may_see_card_documents(actor, app.card):
+        raise NotFound("not_found", f"no application {application_id}", "application_id")
+    return documents.application_documents(app)
+
+
+@router.get("/applications/{application_id}/documents/{document_id}")
+def application_document_download(
+    request: HttpRequest, application_id: int, document_id: int
+) -> HttpResponse:
+    """The document's bytes; every read is audited."""
+    doc = documents.document_read(
+        actor=request_actor(request), application_id=application_id, document_id=document_id
+    )
+    response = HttpResponse(doc.data, content_type=doc.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{doc.filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -181,3 +181,40 @@ class VerificationLog(models.Model):
     kid = models.CharField(max_length=16, blank=True)
     card_number = models.CharField(max_length=20, blank=True)
     via = models.CharField(max_length=8)  # page | api
+
+
+class DocumentKind(models.TextChoices):
+    """The documents a first application carries (the work permit's supporting documents)."""
+
+    PASSPORT_SCAN = "passport_scan", _("Passport scan")
+    LABOUR_CONTRACT = "labour_contract", _("Labour contract")
+    DEGREE = "degree", _("Degree certificate")
+    MEDICAL_REPORT = "medical_report", _("Medical report")
+
+
+class ApplicationDocument(models.Model):
+    """One supporting document of an application, kept in the database like the holder's photo
+    (no file store to back up or secure apart). The type is what the bytes are, not what the
+    file's name says; reading the bytes is audited (cards/documents.py)."""
+
+    application = models.ForeignKey(
+        CardApplication, on_delete=models.CASCADE, related_name="documents"
+    )
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=40)  # application/pdf | image/jpeg | image/png
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    data = models.BinaryField(editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["application", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "kind"], name="card_document_one_per_kind"
+            )
+        ]

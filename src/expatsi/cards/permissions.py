@@ -142,3 +142,25 @@ def may_import_legacy_permits(actor: Actor) -> bool:
 def may_import_legacy_permit(actor: Actor, employer: Employer) -> bool:
     """...for an employer of their region."""
     return may_act_in_region(actor, employer.region_code)
+
+
+# --- application documents ------------------------------------------------------------------------
+
+
+def may_see_card_documents(actor: Actor, card: Card) -> bool:
+    """See an application's documents (passport scan, contract, degree, medical report): the
+    employer's HR, who provide them, and agency staff of its region, who decide; not the holder
+    (who has the originals), nor anyone else."""
+    return filing_role(actor, card) in ("employer", "agency")
+
+
+def require_attach_documents(actor: Actor, card: Card) -> None:
+    """Attach them: the same people (the employer applies; the agency may add what it was sent)."""
+    if not may_see_card_documents(actor, card):
+        raise NotFound("not_found", f"no card {card.pk} that you may see", "card_id")
+
+
+def may_open_application_form(actor: Actor) -> bool:
+    """Open the first-application form: HR of an employer, or agency staff (the form then offers
+    only the employers each may apply for: ``may_apply``)."""
+    return (actor.kind == "hr" and bool(actor.employer_ids)) or actor.is_agency

@@ -16,3 +16,26 @@ urlpatterns = [
     path("<int:pk>/entry/", views.card_entry, name="entry"),
     path("<int:pk>/<str:kind>/", views.card_file, name="file"),
 ]
+
+# The first application in the portal, with its documents (cards/views_application.py).
+from expatsi.cards import views_application  # noqa: E402
+
+urlpatterns += [
+    path("apply/", views_application.application_new, name="apply"),
+    path("applications/<int:app_pk>/", views_application.application_detail, name="application"),
+    path(
+        "applications/<int:app_pk>/decision/",
+        views_application.application_decide,
+        name="application_decide",
+    ),
+    path(
+        "applications/<int:app_pk>/documents/",
+        views_application.document_upload,
+        name="document_upload",
+    ),
+    path(
+        "applications/<int:app_pk>/documents/<int:doc_pk>/",
+        views_application.document_download,
+        name="document",
+    ),
+]

@@ -114,6 +114,7 @@ def card_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "statuses": CardStatus.choices,
             "may_decide": may_decide,
+            "may_apply": permissions.may_open_application_form(actor),
             "pending": selectors.applications_awaiting_decision(actor=actor).count()
             if may_decide
             else 0,

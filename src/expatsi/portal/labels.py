@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from expatsi.cards.models import ApplicationKind, CardStatus, Category
+from expatsi.cards.models import ApplicationKind, CardStatus, Category, DocumentKind
 from expatsi.rules.money import format_yuan
 
 CARD_ACTIONS: dict[str, Promise] = {
@@ -33,6 +33,8 @@ CARD_ACTIONS: dict[str, Promise] = {
     "file_change": _("Change requested"),
     "file_deregistration": _("Deregistration requested"),
     "read": _("Card viewed"),
+    "document_attach": _("Application document added"),
+    "document_read": _("Application document downloaded"),
 }
 
 AUDIT_ACTIONS: dict[str, Promise] = {
@@ -164,6 +166,7 @@ FIELDS: dict[str, Promise] = {
     "outcome": _("Decision"),
     "fine_total": _("Fines in total"),
     "late_fees": _("Late fees"),
+    "size": _("Size"),
 }
 
 FEN_KEYS = frozenset({"amount", "wage", "principal", "late_fee", "credit", "contract_wage"})
@@ -176,6 +179,7 @@ _VALUES: dict[str, Any] = {
     **DEREGISTRATION_REASONS,
     **dict(Category.choices),
     **dict(CardStatus.choices),
+    **dict(DocumentKind.choices),  # an application document's kind (card.document_read)
 }
 
 

@@ -89,6 +89,15 @@ MESSAGES: dict[str, Promise] = {
     ),
     "old_excel": _("This is an old Excel file (.xls): save it as .xlsx or CSV."),
     "unreadable_text": _("The file is not readable text: save it as CSV or .xlsx."),
+    "document_required": _("Upload the document."),
+    "document_too_large": _("The document is larger than %(size)s: scan it at a lower resolution."),
+    "document_too_many_pixels": _("The image has more than 16 megapixels: scan it smaller."),
+    "document_type": _(
+        "The document must be a complete PDF, JPEG or PNG file (whatever its name says)."
+    ),
+    "invalid_document_kind": _("Choose which document this is."),
+    "live_card_exists": _("This person already has a card in progress or in force."),
+    "invalid_valid_to": _("The requested validity must end in the future."),
     **validation.MESSAGES,  # control characters, e-mail addresses, dates out of range …
 }
 

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from expatsi.billing import exports, permissions, provenance, selectors
+from expatsi.billing import bill_people, exports, permissions, provenance, selectors
 from expatsi.billing.views.common import (
     balance_on,
     bill_row_or_404,
@@ -66,7 +66,10 @@ def bill_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = page_actor(request)
     row = bill_row_or_404(actor, pk, day_asked(request))
     bill, on = row.bill, row.on
-    lines = exports.line_views(bill, selectors.bill_lines(bill))
+    # By person, a page at a time, ¥0.00 lines left out (billing/bill_people.py).
+    people = bill_people.bill_page(
+        bill, query=request.GET.get("q", ""), page=request.GET.get("page", 1)
+    )
     return render(
         request,
         "billing/bill.html",
@@ -74,7 +77,7 @@ def bill_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "bill": bill,
             "state": row.state,
             "row": row,
-            "lines": lines,
+            "people": people,
             "allocations": selectors.bill_allocations(bill),
             "on": on,
             "policy": provenance.bill_policy(bill),
@@ -87,21 +90,26 @@ def bill_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     actor = page_actor(request)
     row = bill_row_or_404(actor, pk)
     bill = row.bill
-    lines = list(selectors.bill_lines(bill))
     name = f"bill-{bill.number}"
     if fmt == "csv":
+        lines = list(selectors.bill_lines(bill))
         response = HttpResponse(
             "\ufeff" + exports.bill_csv(bill, lines), content_type="text/csv; charset=utf-8"
         )
     elif fmt == "xlsx":
+        lines = list(selectors.bill_lines(bill))
         response = HttpResponse(
             exports.bill_xlsx(bill, lines, row.state),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     elif fmt == "pdf":
-        response = HttpResponse(
-            exports.bill_pdf(bill, lines, row.state), content_type="application/pdf"
+        pdf = exports.bill_pdf(
+            bill,
+            row.state,
+            insurances=bill_people.bill_insurance_totals(bill),
+            people=bill_people.bill_person_totals(bill),
         )
+        response = HttpResponse(pdf, content_type="application/pdf")
     else:
         raise Http404
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
