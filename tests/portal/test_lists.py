@@ -179,9 +179,9 @@ def test_bulk_accept_confirms_then_accepts_each_and_audits_each(world):
     for pk in ids:
         reg = Registration.objects.get(pk=pk)
         assert reg.status == RegistrationStatus.ACCEPTED
-        assert AuditEvent.objects.filter(
-            action="registration.accept", object_id=str(pk)
-        ).count() == 1
+        assert (
+            AuditEvent.objects.filter(action="registration.accept", object_id=str(pk)).count() == 1
+        )
 
 
 def test_bulk_accept_reports_each_refusal_with_its_reason(world):
