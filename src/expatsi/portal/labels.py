@@ -72,6 +72,8 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "registration.submit": _("Registration submitted"),
     "token.create": _("API token created"),
     "token.revoke": _("API token revoked"),
+    "employer.hr_revoke": _("HR access revoked"),
+    "access.staff_regions": _("Agency staff's regions set"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {

@@ -91,7 +91,8 @@ def _agency_home(request: HttpRequest, actor: Actor) -> HttpResponse:
             "region_rows": region_rows,
             "overdue_total": sum(r.overdue for r in region_rows),
             "pending": list(pending[:25]),
-            "pending_total": pending.count(),
+            # From the region table's counts: no second count over every submitted registration.
+            "pending_total": sum(r.submitted for r in region_rows),
             "reject_form": RejectForm(),
         },
     )

@@ -89,6 +89,8 @@ MESSAGES: dict[str, Promise] = {
     ),
     "old_excel": _("This is an old Excel file (.xls): save it as .xlsx or CSV."),
     "unreadable_text": _("The file is not readable text: save it as CSV or .xlsx."),
+    "duplicate_uscc": _("An employer with this unified social credit code is already registered."),
+    "invalid_region": _("Choose a region from the list."),
     **validation.MESSAGES,  # control characters, e-mail addresses, dates out of range …
 }
 
