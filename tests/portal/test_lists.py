@@ -46,6 +46,7 @@ def world():
 def test_registrations_open_on_the_queue_soonest_deadline_first(world):
     c = logged_in(make_agency())
     body = c.get("/registrations/").content.decode()
+    assert 'id="list-q"' in body and 'id="list-f-status"' in body
     assert body.index("ADLER") < body.index("BRANDT") < body.index("CLAES")
     assert "DUMAS" in body  # every region for an officer of every region
 

@@ -191,6 +191,11 @@ class ListPage:
     export: bool = True
 
     @property
+    def searchable(self) -> bool:
+        """A search box is shown (templates call callables, so not ``spec.search`` itself)."""
+        return self.spec.search is not None
+
+    @property
     def has_previous(self) -> bool:
         return self.state.page > 1
 
