@@ -53,6 +53,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import LocalePrefixPattern, RoutePattern
 from django_tasks_db.models import DBTaskResult
 
+from expatsi.access.models import AgencyStaff
 from expatsi.api import api
 from expatsi.audit.models import AuditEvent
 from expatsi.benefits.models import (
@@ -120,6 +121,7 @@ OBJECT_PARAMS = {
     "payment_run_id": "payment_run",
     "finding_id": "finding",
     "case_id": "case",
+    "membership_pk": "membership",  # an HR user's access to an employer
 }
 # ``pk`` names a different object under each path prefix (the path without its language prefix).
 PK_BY_PREFIX = {
@@ -129,6 +131,8 @@ PK_BY_PREFIX = {
     "billing/people/": "person",
     "cards/": "card",
     "inbox/": "notification",
+    "administration/employers/": "employer",
+    "administration/staff/": "staff",  # agency staff: no tenant's, every attacker is refused
 }
 # Parameters that name no object but one of a few values: every value is tried.
 VALUE_PARAMS = {
@@ -288,6 +292,8 @@ def object_id(t: Tenant, kind: str) -> str:
         "payment_run": lambda: t.payment_run.pk,
         "finding": lambda: t.finding.pk,
         "case": lambda: t.case.pk,
+        "membership": lambda: HrMembership.objects.get(user=t.hr_user, employer=t.employer).pk,
+        "staff": lambda: AgencyStaff.objects.order_by("pk").values_list("pk", flat=True)[0],
     }
     return str(ids[kind]())
 
@@ -868,6 +874,8 @@ OWNER_READ_STATUS = {
     "cases/<int:case_id>/fines/": 405,
     "cases/<int:case_id>/decision/": 405,
     "cases/<int:case_id>/close/": 405,
+    "administration/employers/<int:pk>/hr/<int:membership_pk>/revoke/": 405,
+    "administration/staff/<int:pk>/regions/": 405,
 }
 CONTROL_ROUTES = [
     r for r in ROUTES if r.names_an_object and r.path == r.bare and "GET" in r.methods
