@@ -140,8 +140,12 @@ class EmployerForm(PortalForm):
 
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region_code"].choices = [("", _("Choose…")), *_region_choices(actor)]
-        self.fields["overseas_country"].choices = country_choices(_("None"))
+        region_field = self.fields["region_code"]
+        country_field = self.fields["overseas_country"]
+        assert isinstance(region_field, forms.ChoiceField)
+        assert isinstance(country_field, forms.ChoiceField)
+        region_field.choices = [("", _("Choose…")), *_region_choices(actor)]
+        country_field.choices = country_choices(_("None"))
 
 
 @login_required
@@ -274,7 +278,9 @@ class RegionsForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["regions"].choices = [(c, _region_label(c)) for c in sorted(regions())]
+        field = self.fields["regions"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(c, _region_label(c)) for c in sorted(regions())]
 
 
 @login_required
