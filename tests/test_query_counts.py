@@ -23,6 +23,8 @@ from django.utils import timezone
 from expatsi.access.actors import SYSTEM
 from expatsi.billing.models import BillingRun, Payment
 from expatsi.cards.models import ApplicationKind, CardApplication
+from expatsi.cases.models import Case, Finding
+from expatsi.cases.scan import evidence_hash
 from expatsi.employers.models import Employer
 from expatsi.employers.services import api_token_create
 from tests.factories import (
@@ -58,6 +60,8 @@ AGENCY_PAGES = (
     "/billing/payments/",
     "/administration/",
     "/administration/staff/",
+    "/cases/",
+    "/cases/findings/",
     "/administration/employers/{e}/",
 )
 HR_PAGES = (
@@ -80,6 +84,8 @@ AGENCY_API = (
     "/billing/arrears?limit=100",
     "/billing/collection?limit=100",
     "/billing/runs?limit=100",
+    "/cases?limit=100",
+    "/cases/findings?limit=100",
     "/employers/{e}/work-injury-ratings?limit=100",
     "/employers/{e}/api-tokens?limit=100",
     "/employees/{p}/certificates?limit=100",
@@ -129,6 +135,24 @@ def build(n: int) -> World:
         other: Employer = EmployerFactory()
         BillFactory(employer=other, employer_total=10_000, employee_total=5_000)
         Payment.objects.create(employer=other, amount=10_000, received_on=date(2025, 9, 1))
+        evidence = {"query-count": f"{w}-{i}"}
+        Finding.objects.create(
+            rule="unregistered",
+            key=f"qc|{w}|{i}",
+            region_code=employer.region_code,
+            employer=other,
+            person=reg.person,
+            period=f"2025-{i:02d}",
+            severity="high",
+            amount_fen=1_000,
+            evidence=evidence,
+            evidence_hash=evidence_hash(evidence),
+            found_on=date(2025, 11, 20),
+            seen_on=date(2025, 11, 20),
+        )
+        Case.objects.create(
+            number=f"QC-{w}-{i}", region_code=other.region_code, employer=other, opened_by="qc"
+        )
     officer = AgencyStaffFactory(user=UserFactory(username=f"qc-officer-{w}", is_staff=True)).user
     enrol(officer)
     agency, hr = Client(), Client()
