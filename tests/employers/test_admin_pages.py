@@ -59,6 +59,9 @@ def test_only_administrators_open_the_pages() -> None:
     assert page.status_code == 200
     assert employer.name in page.content.decode()
     assert logged_in(admin_user("zh-admin")).get("/zh-hans/administration/").status_code == 200
+    # The menu offers the pages to administrators only.
+    assert 'href="/administration/"' in logged_in(admin_user("menu")).get("/").content.decode()
+    assert 'href="/administration/"' not in logged_in(make_agency("x")).get("/").content.decode()
 
 
 def test_register_an_employer_checks_the_uscc_and_audits() -> None:

@@ -40,7 +40,8 @@ def menu(actor: Actor) -> list[tuple[str, str]]:
         items.append(("cases:list", _("Orders to rectify")))
     items.append(("notify:inbox", _("Inbox")))
     if may_administer(actor):
-        items.append(("administration:employers", _("Administration")))
+        # Not "Administration": that is the Django admin's link beside the user's name.
+        items.append(("administration:employers", _("Employers and HR access")))
     return items
 
 
