@@ -27,6 +27,7 @@ from expatsi.cases.models import Case, Finding
 from expatsi.cases.scan import evidence_hash
 from expatsi.employers.models import Employer
 from expatsi.employers.services import api_token_create
+from expatsi.notify.models import Notification
 from tests.factories import (
     AgencyStaffFactory,
     BillFactory,
@@ -71,6 +72,7 @@ HR_PAGES = (
     "/billing/",
     "/billing/payments/",
     "/billing/declarations/",
+    "/inbox/",
 )
 AGENCY_API = (
     "/employees?limit=100",
@@ -120,6 +122,14 @@ def build(n: int) -> World:
         reg = hire(employer, actor=SYSTEM)
         first = first or reg.person
         HrMembershipFactory(user=UserFactory(), employer=employer)
+        Notification.objects.create(
+            user=hr_user,
+            kind="registration_accepted",
+            params={"person": reg.person.full_name, "ssn": "—"},
+            subject="Registration accepted",
+            body="Registration accepted",
+            language="en",
+        )
         api_token_create(actor=SYSTEM, employer_id=employer.pk, name=f"system {i}")
         WorkInjuryRatingFactory(
             employer=employer,
