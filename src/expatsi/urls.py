@@ -32,5 +32,6 @@ urlpatterns += i18n_patterns(
     path("cases/", include("expatsi.cases.urls")),
     path("invitations/<str:token>/", invitation_accept, name="hr_invitation"),
     path("admin/", admin.site.urls),
+    path("administration/", include("expatsi.employers.admin_urls")),
     prefix_default_language=False,
 )

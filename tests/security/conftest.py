@@ -471,6 +471,11 @@ def iso_world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[IsoWorld
         }
         AgencyStaffFactory(user=users["agency"], regions="")
         AgencyStaffFactory(user=users["agency_sh"], regions="310000")
+        # Both are agency administrators too, so the administration pages are probed by an
+        # administrator of another region (agency_sh against tenant A), not only by non-admins.
+        for role in ("agency", "agency_sh"):
+            users[role].is_staff = True
+            users[role].save(update_fields=["is_staff"])
         a = _tenant("A", users["hr_a"], users["self"])
         b = _tenant("B", users["hr_b"], users["other"])
         _token, secret = api_token_create(actor=SYSTEM, employer_id=a.employer.pk, name="HR system")

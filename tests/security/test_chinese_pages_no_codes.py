@@ -23,6 +23,7 @@ from django.utils import translation
 import expatsi
 from expatsi.cards.models import Card, CardApplication, CardEvent
 from expatsi.demo.data import demo_load
+from expatsi.employers.models import Employer
 from expatsi.portal.labels import AUDIT_ACTIONS, CARD_ACTIONS, audit_action, detail_items
 from tests.twofactor import verified_login
 
@@ -101,7 +102,14 @@ def _pages() -> list[tuple[str, str]]:
         ("agency-officer", "/zh-hans/audit/"),
         ("hr-jingcheng", "/zh-hans/"),
         ("hr-jingcheng", "/zh-hans/cards/"),
+        ("agency-officer", "/zh-hans/registrations/?status="),
+        ("agency-admin", "/zh-hans/administration/"),
+        ("agency-admin", "/zh-hans/administration/employers/new/"),
+        ("agency-admin", "/zh-hans/administration/staff/"),
     ]
+    employer = Employer.objects.order_by("pk").first()
+    if employer is not None:
+        pages.append(("agency-admin", f"/zh-hans/administration/employers/{employer.pk}/"))
     if card is not None:
         pages.append(("agency-officer", f"/zh-hans/cards/{card.pk}/"))
     if legacy:

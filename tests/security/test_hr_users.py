@@ -188,6 +188,6 @@ def test_an_invitation_in_chinese(world, django_capture_on_commit_callbacks) -> 
     assert link.startswith("/zh-hans/invitations/")
     page = Client().get(link)
     assert page.status_code == 200 and "创建我的账户" in page.text
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"  # no referrer to other sites
     bad = _invite(_client(world["hr_a"]), world["a"].pk, language="fr")
     assert bad.status_code == 400 and bad.json()["field"] == "language"

@@ -53,6 +53,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import LocalePrefixPattern, RoutePattern
 from django_tasks_db.models import DBTaskResult
 
+from expatsi.access.models import AgencyStaff
 from expatsi.api import api
 from expatsi.audit.models import AuditEvent
 from expatsi.benefits.models import (
@@ -133,6 +134,7 @@ OBJECT_PARAMS = {
     "death_document_id": "death_document",
     "document_id": "application_document",
     "doc_pk": "application_document",
+    "membership_pk": "membership",  # an HR user's access to an employer
 }
 # ``pk`` names a different object under each path prefix (the path without its language prefix).
 PK_BY_PREFIX = {
@@ -142,6 +144,8 @@ PK_BY_PREFIX = {
     "billing/people/": "person",
     "cards/": "card",
     "inbox/": "notification",
+    "administration/employers/": "employer",
+    "administration/staff/": "staff",  # agency staff: no tenant's, every attacker is refused
 }
 # Parameters that name no object but one of a few values: every value is tried.
 VALUE_PARAMS = {
@@ -307,6 +311,8 @@ def object_id(t: Tenant, kind: str) -> str:
         "claim": lambda: t.claim.pk,
         "death_document": lambda: t.death_document.pk,
         "application_document": lambda: t.application_document.pk,  # type: ignore[union-attr]
+        "membership": lambda: HrMembership.objects.get(user=t.hr_user, employer=t.employer).pk,
+        "staff": lambda: AgencyStaff.objects.order_by("pk").values_list("pk", flat=True)[0],
     }
     return str(ids[kind]())
 
@@ -903,6 +909,8 @@ OWNER_READ_STATUS = {
     "benefits/inheritance/<int:claim_id>/documents/": 405,
     "cards/applications/<int:app_pk>/decision/": 405,
     "cards/applications/<int:app_pk>/documents/": 405,
+    "administration/employers/<int:pk>/hr/<int:membership_pk>/revoke/": 405,
+    "administration/staff/<int:pk>/regions/": 405,
 }
 CONTROL_ROUTES = [
     r for r in ROUTES if r.names_an_object and r.path == r.bare and "GET" in r.methods

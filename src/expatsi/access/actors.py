@@ -21,6 +21,9 @@ class Actor:
     person_id: int | None = None  # employee
     ip: str = ""
     via: str = "portal"
+    # Agency administrators (superusers and users with the admin flag among agency staff): they
+    # register employers and hand out access in the portal (employers.permissions).
+    admin: bool = False
 
     # The words the permission policies (each app's permissions.py) are written in; the
     # questions themselves ("may this actor decide this application?") live in those policies.
@@ -77,7 +80,8 @@ def actor_for_user(user: Any, *, ip: str = "", via: str = "portal") -> Actor:
     staff = getattr(user, "agency_staff", None) if hasattr(user, "agency_staff") else None
     if user.is_superuser or staff is not None:
         regions = staff.region_codes() if staff is not None else frozenset()
-        return Actor("agency", user.pk, label, regions=regions or None, ip=ip, via=via)
+        admin = bool(user.is_superuser or user.is_staff)
+        return Actor("agency", user.pk, label, regions=regions or None, ip=ip, via=via, admin=admin)
     employer_ids = frozenset(
         user.hr_memberships.filter(active=True).values_list("employer_id", flat=True)
     )

@@ -22,6 +22,9 @@ class AuditFilter:
     action: str = ""  # an action ("person.read") or a group of them ("registration")
     date_from: date | None = None
     date_to: date | None = None
+    # The people a search by name, passport or SSN found (decided above the audit trail); None:
+    # no such search.
+    person_ids: QuerySet[Any] | Iterable[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,8 @@ def audit_events(
     qs = audit_events_visible(actor, scope)
     if filters.person_id is not None:
         qs = qs.filter(person_id=filters.person_id)
+    if filters.person_ids is not None:
+        qs = qs.filter(person_id__in=filters.person_ids)
     if filters.actor:
         text = filters.actor.strip()
         match = Q(actor_label__icontains=text)

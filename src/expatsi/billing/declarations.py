@@ -13,6 +13,7 @@ row first; one bad row and nothing is written. A dry run only checks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 from django.db import transaction
@@ -60,20 +61,30 @@ def employments_in_period(employer: Employer, period: Period) -> QuerySet[Employ
     return qs.filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
 
 
-def _contract_wage(employer: Employer, person_id: int, period: Period) -> int | None:
-    """The contract wage the run falls back to: the employment on file for the period (the one
-    covering its first month, else the earliest that starts within it)."""
+def _contract_wages(
+    employer: Employer, period: Period, person_ids: list[int] | None = None
+) -> dict[int, int]:
+    """The contract wage the run falls back to, per person: the employment on file for the
+    period (the one covering its first month, else the earliest that starts within it). One
+    query for every person of the list."""
     first = period.span.first.first_day()
-    rows = list(
-        employments_in_period(employer, period)
-        .filter(person_id=person_id)
-        .order_by("start_date", "id")
-        .values_list("start_date", "contract_wage")
-    )
-    if not rows:
-        return None
-    covering = [w for start, w in rows if start <= first]
-    return covering[-1] if covering else rows[0][1]
+    qs = employments_in_period(employer, period)
+    if person_ids is not None:
+        qs = qs.filter(person_id__in=person_ids)
+    rows: dict[int, list[tuple[date, int]]] = {}
+    for person_id, start, wage in qs.order_by("person_id", "start_date", "id").values_list(
+        "person_id", "start_date", "contract_wage"
+    ):
+        rows.setdefault(person_id, []).append((start, wage))
+    out: dict[int, int] = {}
+    for person_id, found in rows.items():
+        covering = [w for start, w in found if start <= first]
+        out[person_id] = covering[-1] if covering else found[0][1]
+    return out
+
+
+def _contract_wage(employer: Employer, person_id: int, period: Period) -> int | None:
+    return _contract_wages(employer, period, [person_id]).get(person_id)
 
 
 @transaction.atomic
@@ -207,10 +218,18 @@ def _latest(
 
 
 def _view(
-    person: Person, employer: Employer, period: Period, latest: dict[int, BaseDeclaration]
+    person: Person,
+    employer: Employer,
+    period: Period,
+    latest: dict[int, BaseDeclaration],
+    contracts: dict[int, int] | None = None,
 ) -> DeclarationView:
     found = latest.get(person.pk)
-    contract = _contract_wage(employer, person.pk, period)
+    contract = (
+        contracts.get(person.pk)
+        if contracts is not None
+        else _contract_wage(employer, person.pk, period)
+    )
     declared = found.wage if found else None
     wage = declared if declared is not None else (contract or 0)
     return DeclarationView(
@@ -235,7 +254,8 @@ def declaration_views(
     )
     people = Person.objects.filter(pk__in=person_ids).order_by("family_name", "given_names", "pk")
     latest = _latest(employer, period, person_ids)
-    return [_view(p, employer, period, latest) for p in people]
+    contracts = _contract_wages(employer, period, person_ids)
+    return [_view(p, employer, period, latest, contracts) for p in people]
 
 
 # --- bulk upload ----------------------------------------------------------------------------------

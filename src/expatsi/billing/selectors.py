@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Prefetch, QuerySet, Sum
 from django.utils import timezone
 
 from expatsi.access.actors import Actor
@@ -141,7 +141,12 @@ def bill_rows(bills: QuerySet[Bill] | list[Bill], on: date | None = None) -> lis
 
 
 def payments_visible(actor: Actor, *, employer_id: int | None = None) -> QuerySet[Payment]:
-    qs = Payment.objects.select_related("employer")
+    """Payments with their employer and allocations (and each allocation's bill) fetched with the
+    page: a list of them asks three questions however long it is."""
+    allocations = Allocation.objects.select_related("bill").order_by("id")
+    qs = Payment.objects.select_related("employer").prefetch_related(
+        Prefetch("allocations", queryset=allocations)
+    )
     scope = permissions.bills_scope(actor)
     qs = qs if scope is None else qs.filter(scope)
     if employer_id is not None:
@@ -150,6 +155,10 @@ def payments_visible(actor: Actor, *, employer_id: int | None = None) -> QuerySe
 
 
 def payment_allocations(payment: Payment) -> QuerySet[Allocation]:
+    """The payment's allocations, oldest first: those fetched with :func:`payments_visible` when
+    the payment came from there, else one query."""
+    if "allocations" in getattr(payment, "_prefetched_objects_cache", {}):
+        return payment.allocations.all()
     return payment.allocations.select_related("bill").order_by("id")
 
 

@@ -277,3 +277,44 @@ def first_entry_steps(card: Card, today: date | None = None) -> list[Step]:
             )
         )
     return steps
+
+
+# --- lists (web.lists) ------------------------------------------------------------------------------
+
+
+def card_search(qs: QuerySet[Card], query: str) -> QuerySet[Card]:
+    """Narrow cards by the holder's name or social security number, or the card or permit
+    number (exact)."""
+    q = query.strip()
+    if not q:
+        return qs
+    return qs.filter(
+        Q(person__family_name__icontains=q)
+        | Q(person__given_names__icontains=q)
+        | Q(person__chinese_name__icontains=q)
+        | Q(card_number=q)
+        | Q(permit_number=q)
+        | Q(person__ssn=q.upper())
+    )
+
+
+def application_search(qs: QuerySet[CardApplication], query: str) -> QuerySet[CardApplication]:
+    """Narrow applications by their card's holder, card or permit number, or employer."""
+    q = query.strip()
+    if not q:
+        return qs
+    return qs.filter(
+        Q(card__person__family_name__icontains=q)
+        | Q(card__person__given_names__icontains=q)
+        | Q(card__person__chinese_name__icontains=q)
+        | Q(card__card_number=q)
+        | Q(card__permit_number=q)
+        | Q(card__person__ssn=q.upper())
+        | Q(card__employer__name__icontains=q)
+        | Q(card__employer__name_zh__icontains=q)
+    )
+
+
+def applications_by_ids(*, actor: Actor, ids: list[int]) -> QuerySet[CardApplication]:
+    """The applications among ``ids`` the actor may see (a bulk decision's selection)."""
+    return applications_visible(actor).filter(pk__in=ids).order_by("filed_at", "pk")

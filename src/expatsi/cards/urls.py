@@ -1,12 +1,13 @@
 from django.urls import path
 
-from expatsi.cards import views
+from expatsi.cards import list_views, views
 
 app_name = "cards"
 urlpatterns = [
-    path("", views.card_list, name="list"),
+    path("", list_views.card_list, name="list"),
     path("verify/", views.verify_page, name="verify"),
-    path("queue/", views.queue, name="queue"),
+    path("queue/", list_views.queue, name="queue"),
+    path("queue/bulk/", list_views.applications_bulk, name="queue_bulk"),
     path("legacy/", views.legacy_import, name="legacy_import"),
     path("applications/<int:app_pk>/decide/", views.decide, name="decide"),
     path("<int:pk>/", views.card_detail, name="detail"),

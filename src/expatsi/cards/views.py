@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from expatsi.access.actors import Actor, client_ip
-from expatsi.cards import pdf, permissions, selectors, services, verification
+from expatsi.cards import list_views, pdf, permissions, selectors, services, verification
 from expatsi.cards.forms import (
     CardForm,
     ChangeForm,
@@ -37,6 +37,7 @@ from expatsi.credentials import qr
 from expatsi.insurance.imports import rows_from_file
 from expatsi.rules.deadlines import deadline
 from expatsi.rules.errors import NotFound, RuleError
+from expatsi.web import lists
 from expatsi.web.actors import request_actor
 from expatsi.web.uploads import upload_check
 
@@ -90,36 +91,6 @@ def verify_page(request: HttpRequest) -> HttpResponse:
 
 
 # --- the card -----------------------------------------------------------------------------------
-
-
-@login_required
-def card_list(request: HttpRequest) -> HttpResponse:
-    actor = request_actor(request)
-    if not permissions.may_list_cards(actor):
-        raise PermissionDenied
-    status = request.GET.get("status", "")
-    if status not in CardStatus.values:
-        status = ""
-    query = request.GET.get("q", "")[:100]
-    cards = list(selectors.card_list(actor=actor, status=status, query=query)[:200])
-    if len(cards) == 1 and permissions.is_holder(actor, cards[0]) and not query and not status:
-        return redirect("cards:detail", pk=cards[0].pk)
-    may_decide = permissions.may_decide_applications(actor)
-    return render(
-        request,
-        "cards/list.html",
-        {
-            "cards": cards,
-            "status": status,
-            "query": query,
-            "statuses": CardStatus.choices,
-            "may_decide": may_decide,
-            "may_apply": permissions.may_open_application_form(actor),
-            "pending": selectors.applications_awaiting_decision(actor=actor).count()
-            if may_decide
-            else 0,
-        },
-    )
 
 
 def _extension_opens(card: Card) -> date | None:
@@ -301,28 +272,14 @@ def card_entry(request: HttpRequest, pk: int) -> HttpResponse:
 # --- agency decisions ---------------------------------------------------------------------------
 
 
-@login_required
-def queue(request: HttpRequest) -> HttpResponse:
-    actor = request_actor(request)
-    if not permissions.may_decide_applications(actor):
-        raise PermissionDenied
-    return _queue(request, actor)
-
-
 def _queue(
     request: HttpRequest, actor: Actor, failed: DecisionForm | None = None, status: int = 200
 ) -> HttpResponse:
-    rows = [
-        (
-            app,
-            failed
-            if failed is not None and failed.prefix == f"a{app.pk}"
-            else DecisionForm(prefix=f"a{app.pk}"),
-            selectors.application_request_for(actor, app),
-        )
-        for app in selectors.applications_awaiting_decision(actor=actor)[:200]
-    ]
-    return render(request, "cards/queue.html", {"rows": rows}, status=status)
+    """The queue again, with a refused decision's form showing its error (list_views.queue is
+    the page itself)."""
+    pending = selectors.applications_awaiting_decision(actor=actor)
+    found = lists.list_page(list_views.QUEUE, request, pending)
+    return list_views.render_queue(request, actor, found, failed=failed, status=status)
 
 
 @login_required

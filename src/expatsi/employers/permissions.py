@@ -99,3 +99,34 @@ def may_create_api_token(actor: Actor, employer: Employer) -> bool:
     """Its HR signed in (a token does not make tokens) and agency staff of its region."""
     signed_in_hr = actor.is_hr_of(employer.pk) and actor.via != "token"
     return signed_in_hr or may_act_in_region(actor, employer.region_code)
+
+
+# --- administration (agency administrators, in the portal) ----------------------------------------
+
+
+def is_agency_admin(actor: Actor) -> bool:
+    """An agency administrator (a superuser, or agency staff with the admin flag) or the system."""
+    return actor.kind == "system" or (actor.kind == "agency" and actor.admin)
+
+
+def may_administer(actor: Actor) -> bool:
+    """Open the administration pages: agency administrators."""
+    return is_agency_admin(actor)
+
+
+def may_create_employer(actor: Actor, region_code: str) -> bool:
+    """Register an employer from the administration pages: an administrator of its region."""
+    return is_agency_admin(actor) and may_register_employer(actor, region_code)
+
+
+def may_manage_hr_access(actor: Actor, employer: Employer) -> bool:
+    """Grant (by invitation) and revoke HR access to ``employer`` from the administration pages:
+    an administrator of its region. Granting is always an invitation to a new account
+    (``services.hr_invite``), never attaching an existing one."""
+    return is_agency_admin(actor) and may_act_in_region(actor, employer.region_code)
+
+
+def may_set_staff_regions(actor: Actor) -> bool:
+    """Say which regions agency staff work in: an administrator of every region (one limited to
+    some regions could otherwise widen their own reach)."""
+    return is_agency_admin(actor) and actor.covers_every_region

@@ -4,10 +4,18 @@ may not see is not found."""
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from expatsi.access.actors import Actor
+from expatsi.access.models import AgencyStaff
 from expatsi.employers import permissions
-from expatsi.employers.models import ApiToken, Employer, WorkInjuryRating
+from expatsi.employers.models import (
+    ApiToken,
+    Employer,
+    HrInvitation,
+    HrMembership,
+    WorkInjuryRating,
+)
 from expatsi.rules.errors import Forbidden, NotFound
 
 
@@ -62,3 +70,45 @@ def api_token_get(*, actor: Actor, employer_id: int, token_id: int) -> ApiToken:
             "not_found", f"no API token {token_id} of employer {employer_id}", "token_id"
         )
     return token
+
+
+# --- administration -------------------------------------------------------------------------------
+
+
+def employer_table(*, actor: Actor) -> QuerySet[Employer]:
+    """Employers an administrator may see, for the administration list (search and filters are
+    the list toolkit's)."""
+    return employers_visible(actor)
+
+
+def employer_search_q(query: str) -> Q:
+    """An employer by name (either language) or USCC."""
+    q = query.strip()
+    return Q(name__icontains=q) | Q(name_zh__icontains=q) | Q(uscc=q.upper())
+
+
+def hr_members(*, actor: Actor, employer: Employer) -> QuerySet[HrMembership]:
+    """The employer's HR users with access now, for an administrator of its region."""
+    if not permissions.may_manage_hr_access(actor, employer):
+        raise NotFound("not_found", f"no employer {employer.pk} that you may manage", "employer_id")
+    return (
+        HrMembership.objects.filter(employer=employer, active=True)
+        .select_related("user")
+        .order_by("user__username", "pk")
+    )
+
+
+def hr_invitations_open(*, actor: Actor, employer: Employer) -> QuerySet[HrInvitation]:
+    """Invitations to the employer not yet accepted nor expired."""
+    if not permissions.may_manage_hr_access(actor, employer):
+        raise NotFound("not_found", f"no employer {employer.pk} that you may manage", "employer_id")
+    return HrInvitation.objects.filter(
+        employer=employer, accepted_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("-created_at", "-pk")
+
+
+def agency_staff_list(*, actor: Actor) -> QuerySet[AgencyStaff]:
+    """Agency staff and their regions, for an administrator of every region."""
+    if not permissions.may_set_staff_regions(actor):
+        raise Forbidden("forbidden", "only administrators of every region see agency staff", "")
+    return AgencyStaff.objects.select_related("user").order_by("user__username", "pk")

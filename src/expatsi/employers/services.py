@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from expatsi.access import validation
 from expatsi.access.actors import Actor, actor_for_user
+from expatsi.access.models import AgencyStaff
 from expatsi.audit.services import audit_record
 from expatsi.employers.models import (
     ApiToken,
@@ -35,14 +36,16 @@ from expatsi.employers.permissions import (
     may_create_api_token,
     may_invite_hr,
     may_manage_api_tokens,
+    may_manage_hr_access,
     may_rate_work_injury,
     may_register_employer,
+    may_set_staff_regions,
 )
 from expatsi.employers.selectors import employer_get
 from expatsi.rules.agreements import work_injury_rate
 from expatsi.rules.errors import Conflict, Forbidden, NotFound, RuleError
 from expatsi.rules.money import PPM, parse_rate
-from expatsi.rules.regions import region
+from expatsi.rules.regions import region, regions
 
 TOKEN_PREFIX = "exp_"  # noqa: S105 - a public prefix, not a secret
 log = logging.getLogger(__name__)
@@ -441,3 +444,69 @@ def api_token_authenticate(secret: str) -> ApiToken | None:
     if token is not None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return token
+
+
+# --- administration -------------------------------------------------------------------------------
+
+
+def hr_access_revoke(*, actor: Actor, membership_id: int) -> HrMembership:
+    """Take HR access to an employer away from a user (an administrator of its region). The
+    account stays (it may be HR elsewhere, or an employee); revoking twice changes nothing."""
+    with transaction.atomic():
+        membership = (
+            HrMembership.objects.select_for_update()
+            .select_related("employer", "user")
+            .filter(pk=membership_id)
+            .first()
+        )
+        if membership is None or not may_manage_hr_access(actor, membership.employer):
+            raise NotFound("not_found", f"no HR access {membership_id} that you may manage", "")
+        if membership.active:
+            membership.active = False
+            membership.save(update_fields=["active"])
+            audit_record(
+                actor=actor,
+                action="employer.hr_revoke",
+                object_type="employer",
+                object_id=membership.employer_id,
+                detail={"user": membership.user.get_username()},
+            )
+    return membership
+
+
+def staff_regions_set(*, actor: Actor, staff_id: int, region_codes: list[str]) -> AgencyStaff:
+    """Say which regions an agency officer works in; none chosen means every region. Each code
+    must be a known region; the change is audited with the regions before and after."""
+    if not may_set_staff_regions(actor):
+        raise Forbidden("forbidden", "only administrators of every region set staff regions", "")
+    known = regions()
+    codes = sorted({c.strip() for c in region_codes if c.strip()})
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise RuleError("invalid_region", f"unknown region {unknown[0]}", "regions")
+    with transaction.atomic():
+        staff = (
+            AgencyStaff.objects.select_for_update()
+            .select_related("user")
+            .filter(pk=staff_id)
+            .first()
+        )
+        if staff is None:
+            raise NotFound("not_found", f"no agency staff {staff_id}", "")
+        before = staff.regions
+        after = ",".join(codes)
+        if before != after:
+            staff.regions = after
+            staff.save(update_fields=["regions"])
+            audit_record(
+                actor=actor,
+                action="access.staff_regions",
+                object_type="agency_staff",
+                object_id=staff.pk,
+                detail={
+                    "user": staff.user.get_username(),
+                    "before": before or "*",
+                    "after": after or "*",
+                },
+            )
+    return staff

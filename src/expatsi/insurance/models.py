@@ -95,7 +95,13 @@ class Registration(models.Model):
                 name="registration_one_live_per_employment",
             )
         ]
-        indexes = [models.Index(fields=["employer", "status", "deadline"])]
+        indexes = [
+            models.Index(fields=["employer", "status", "deadline"]),
+            # The registrations list at a million rows (web.lists): the agency's queue by status
+            # then deadline, and every status by deadline, each page an index range, not a sort.
+            models.Index(fields=["status", "deadline", "id"], name="registration_status_deadline"),
+            models.Index(fields=["deadline", "id"], name="registration_deadline"),
+        ]
 
 
 class CoverageCertificate(models.Model):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from expatsi.access.actors import Actor
@@ -259,3 +259,74 @@ def registration_load_by_region(*, actor: Actor, today: date | None = None) -> l
     }
     codes = {c for c in regions() if may_act_in_region(actor, c)} | set(by_region)
     return [RegionLoad(code, *by_region.get(code, (0, 0))) for code in sorted(codes)]
+
+
+# --- lists (web.lists) ------------------------------------------------------------------------------
+
+
+def registration_table(*, actor: Actor) -> QuerySet[Registration]:
+    """Every registration the actor may see, whatever its status, with what a list row shows
+    (person, employer, employment) joined in: one query per page however many rows."""
+    return registrations_visible(actor).select_related("employment")
+
+
+def registration_search(qs: QuerySet[Registration], query: str) -> QuerySet[Registration]:
+    """Narrow registrations by the person's name, Chinese name, social security number or
+    passport number (exact, through its search hash), or the employer's name or USCC."""
+    q = query.strip()
+    if not q:
+        return qs
+    token = q.replace(" ", "").upper()
+    people = Person.objects.filter(passports__number_hash__in=search_hashes(token)).values("pk")
+    return qs.filter(
+        Q(person__family_name__icontains=q)
+        | Q(person__given_names__icontains=q)
+        | Q(person__chinese_name__icontains=q)
+        | Q(person__ssn=token)
+        | Q(person_id__in=people)
+        | Q(employer__name__icontains=q)
+        | Q(employer__name_zh__icontains=q)
+        | Q(employer__uscc=token)
+    )
+
+
+def registration_filter_deadline(
+    qs: QuerySet[Registration], deadline_status: str, today: date | None = None
+) -> QuerySet[Registration]:
+    """Registrations whose deadline status (:func:`registration_deadline_status`) is this one."""
+    return qs.filter(deadline_status_q(deadline_status, today or timezone.localdate()))
+
+
+def registrations_by_ids(*, actor: Actor, ids: list[int]) -> QuerySet[Registration]:
+    """The registrations among ``ids`` that the actor may see (a bulk action's selection)."""
+    return registrations_visible(actor).filter(pk__in=ids).order_by("deadline", "pk")
+
+
+def registration_table_of_employer(*, actor: Actor, employer: Employer) -> QuerySet[Registration]:
+    """The employer's registrations in the actor's scope, each marked ``open_first`` (0 while
+    awaiting a decision, 1 once decided): the HR home list sorts the open ones — overdue first —
+    before the decided ones."""
+    return (
+        registration_table(actor=actor)
+        .filter(employer=employer)
+        .annotate(
+            open_first=Case(
+                When(status=RegistrationStatus.SUBMITTED, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+    )
+
+
+def registration_deadline_counts(
+    qs: QuerySet[Registration], today: date | None = None
+) -> dict[str, int]:
+    """How many of ``qs`` are overdue, due soon, on time and registered: one query."""
+    today = today or timezone.localdate()
+    return qs.order_by().aggregate(
+        overdue=Count("id", filter=deadline_status_q("overdue", today)),
+        due_soon=Count("id", filter=deadline_status_q("due_soon", today)),
+        on_time=Count("id", filter=deadline_status_q("on_time", today)),
+        registered=Count("id", filter=Q(status=RegistrationStatus.ACCEPTED)),
+    )

@@ -283,17 +283,6 @@ def registration_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def registrations(request: HttpRequest) -> HttpResponse:
-    """Agency: submitted registrations awaiting a decision, the most urgent first."""
-    actor = request_actor(request)
-    _require_decisions(actor)
-    pending = selectors.registrations_awaiting_decision(actor=actor)
-    return render(
-        request, "portal/registrations.html", {"pending": pending[:200], "total": pending.count()}
-    )
-
-
-@login_required
 @require_POST
 def registration_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request_actor(request)

@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from expatsi import spreadsheets
+from expatsi.audit.models import AuditEvent
 from expatsi.audit.permissions import may_read_audit_trail
 from expatsi.audit.selectors import AuditFilter, audit_actions, audit_events
 from expatsi.audit.services import audit_check, audit_last_full_verification
-from expatsi.portal.selectors import audit_scope
+from expatsi.portal.labels import actor_kind, actor_name, audit_action, detail_items
+from expatsi.portal.selectors import audit_people, audit_person_ids, audit_scope
 from expatsi.rules.errors import Forbidden
+from expatsi.web import lists
 from expatsi.web.actors import request_actor
-
-PAGE_SIZE = 50
 
 
 class AuditFilterForm(forms.Form):
-    person = forms.IntegerField(label=_("Person id"), required=False, min_value=1)
+    person = forms.CharField(
+        label=_("Person"),
+        help_text=_("Name, passport number or social security number"),
+        required=False,
+        max_length=100,
+    )
     actor = forms.CharField(label=_("Actor (user id or name)"), required=False, max_length=200)
     action = forms.CharField(label=_("Action"), required=False, max_length=60)
     date_from = forms.DateField(
@@ -44,9 +53,56 @@ class AuditFilterForm(forms.Form):
         return data
 
 
+def _detail_words(detail: dict[str, Any]) -> str:
+    return "; ".join(f"{k}: {v}" for k, v in detail_items(detail))
+
+
+def _export_row(event: AuditEvent) -> list[spreadsheets.Cell]:
+    return [
+        event.pk,
+        timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S"),
+        actor_name(event.actor_label),
+        actor_kind(event.actor_kind),
+        audit_action(event.action),
+        f"{event.object_type} {event.object_id}",
+        event.person_id,
+        event.ip,
+        _detail_words(event.detail),
+    ]
+
+
+SPEC = lists.ListSpec(
+    columns=(
+        lists.Column("id", "#", ("id",)),
+        lists.Column("at", _("Time")),
+        lists.Column("actor", _("Actor")),
+        lists.Column("action", _("Action")),
+        lists.Column("object", _("Object")),
+        lists.Column("person", _("Person")),
+        lists.Column("ip", _("IP address")),
+        lists.Column("detail", _("Details")),
+    ),
+    default_sort="-id",
+    export_name="audit-trail",
+    export_header=(
+        "id",
+        "time",
+        "actor",
+        "actor_kind",
+        "action",
+        "object",
+        "person_id",
+        "ip",
+        "detail",
+    ),
+    export_row=_export_row,
+    keep=("person", "actor", "action", "date_from", "date_to"),
+)
+
+
 @login_required
 @require_GET
-def event_list(request: HttpRequest) -> HttpResponse:
+def event_list(request: HttpRequest) -> HttpResponseBase:
     actor = request_actor(request)
     if not may_read_audit_trail(actor):
         raise PermissionDenied
@@ -54,8 +110,9 @@ def event_list(request: HttpRequest) -> HttpResponse:
     filters = AuditFilter()
     if form.is_bound and form.is_valid():
         d = form.cleaned_data
+        person = d["person"].strip()
         filters = AuditFilter(
-            person_id=d["person"],
+            person_ids=audit_person_ids(actor, person) if person else None,
             actor=d["actor"],
             action=d["action"],
             date_from=d["date_from"],
@@ -67,22 +124,23 @@ def event_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied from exc
     if form.is_bound and not form.is_valid():
         events = events.none()
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    found = lists.response_or_page(SPEC, request, events)
+    if not isinstance(found, lists.ListPage):
+        return found
     verification = audit_check(full=False)  # since the last checkpoint; nightly: full
-    query = request.GET.copy()
-    query.pop("page", None)
+    people = audit_people(actor, (e.person_id for e in found.rows))
     return render(
         request,
         "audit/list.html",
         {
             "form": form,
-            "page": page,
+            "list": found,
+            "rows": [(e, people.get(e.person_id or 0)) for e in found.rows],
             "intact": verification.intact,
             "full_verified_at": audit_last_full_verification(),
             "broken_at": verification.first_bad_event,
             "problem": verification.problem,
             "sealed_at": verification.sealed_at,
             "actions": audit_actions(),
-            "query": query.urlencode(),
         },
     )

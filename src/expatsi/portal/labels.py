@@ -105,6 +105,8 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "inheritance.read": _("Inheritance claim viewed"),
     "inheritance.approve": _("Inheritance shares approved"),
     "inheritance.reject": _("Inheritance claim rejected"),
+    "employer.hr_revoke": _("HR access revoked"),
+    "access.staff_regions": _("Agency staff's regions set"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {

@@ -11,6 +11,7 @@ from expatsi.benefits import permissions as benefits
 from expatsi.billing import permissions as billing
 from expatsi.cards.permissions import may_decide_applications
 from expatsi.cases import permissions as cases
+from expatsi.employers.permissions import may_administer
 from expatsi.insurance.permissions import may_decide_registrations, may_use_hire_pages
 from expatsi.people.permissions import own_person_id
 
@@ -48,6 +49,9 @@ def menu(actor: Actor) -> list[tuple[str, str]]:
     elif cases.may_see_orders(actor):
         items.append(("cases:list", _("Orders to rectify")))
     items.append(("notify:inbox", _("Inbox")))
+    if may_administer(actor):
+        # Not "Administration": that is the Django admin's link beside the user's name.
+        items.append(("administration:employers", _("Employers and HR access")))
     return items
 
 

@@ -7,11 +7,14 @@ The pages of each context live in that app (``insurance.views``: hires and regis
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from expatsi.access.actors import Actor
 from expatsi.cards.models import Card
@@ -20,16 +23,17 @@ from expatsi.employers.models import Employer
 from expatsi.employers.selectors import employer_search
 from expatsi.employers.views import pick_employer
 from expatsi.insurance.forms import RejectForm
+from expatsi.insurance.list_views import hr_registrations_spec
 from expatsi.insurance.permissions import may_see_people
 from expatsi.insurance.selectors import (
-    REGISTRATION_SORTS,
     employments_of_person,
     person_get,
     person_search,
+    registration_deadline_counts,
     registration_deadline_status,
     registration_load_by_region,
+    registration_table_of_employer,
     registrations_awaiting_decision,
-    registrations_of_employer,
     registrations_of_person,
 )
 from expatsi.people.models import Document, DocumentKind, Person
@@ -38,6 +42,7 @@ from expatsi.people.selectors import documents_of, passports_of
 from expatsi.portal.forms import SearchForm
 from expatsi.rules.errors import NotFound
 from expatsi.rules.regions import regions
+from expatsi.web import lists
 from expatsi.web.actors import request_actor
 
 # Documents a Card in the cards app can stand for.
@@ -47,7 +52,7 @@ CARD_DOCUMENT_KINDS = (DocumentKind.INTEGRATED_CARD, DocumentKind.WORK_PERMIT)
 # --- home per role ----------------------------------------------------------------------------
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest) -> HttpResponseBase:
     """Each role has its own home page: navigation by role, not a permission."""
     if not request.user.is_authenticated:
         return render(
@@ -86,35 +91,46 @@ def _agency_home(request: HttpRequest, actor: Actor) -> HttpResponse:
             "region_rows": region_rows,
             "overdue_total": sum(r.overdue for r in region_rows),
             "pending": list(pending[:25]),
-            "pending_total": pending.count(),
+            # From the region table's counts: no second count over every submitted registration.
+            "pending_total": sum(r.submitted for r in region_rows),
             "reject_form": RejectForm(),
         },
     )
 
 
-def _hr_home(request: HttpRequest, actor: Actor) -> HttpResponse:
+def _hr_home(request: HttpRequest, actor: Actor) -> HttpResponseBase:
+    """The employer's foreign employees on the list toolkit: open registrations first, overdue
+    at the top; the tiles count by deadline and link to the list so filtered."""
     employers = list(employer_search(actor=actor))
     current = pick_employer(request.GET.get("employer"), employers)
-    sort = request.GET.get("sort", "deadline")
-    if sort not in REGISTRATION_SORTS:
-        sort = "deadline"
-    regs = list(registrations_of_employer(actor=actor, employer=current, sort=sort))
-    rows = [(reg, registration_deadline_status(reg)) for reg in regs]
-    counts = dict.fromkeys(("overdue", "due_soon", "on_time", "registered"), 0)
-    for _reg, view in rows:
-        key = "registered" if view.status.startswith("registered") else view.status
-        if key in counts:
-            counts[key] += 1
+    spec = hr_registrations_spec()
+    qs = registration_table_of_employer(actor=actor, employer=current)
+    found = lists.response_or_page(spec, request, qs)
+    if not isinstance(found, lists.ListPage):
+        return found
+    counts = registration_deadline_counts(qs)
+    base = {"employer": current.pk}
+    tiles = [
+        (
+            key,
+            key.replace("_", "-"),
+            label,
+            counts[key],
+            f"?{urlencode({**base, **params})}",
+            current,
+        )
+        for key, label, params in (
+            ("overdue", _("overdue"), {"deadline": "overdue"}),
+            ("due_soon", _("due within 7 days"), {"deadline": "due_soon"}),
+            ("on_time", _("on time"), {"deadline": "on_time"}),
+            ("registered", _("registered"), {"status": "accepted"}),
+        )
+        for current in [all(found.state.filters.get(k) == v for k, v in params.items())]
+    ]
     return render(
         request,
         "portal/hr_home.html",
-        {
-            "employers": employers,
-            "employer": current,
-            "rows": rows,
-            "sort": sort,
-            "counts": counts,
-        },
+        {"employers": employers, "employer": current, "list": found, "tiles": tiles},
     )
 
 

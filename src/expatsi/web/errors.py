@@ -98,6 +98,8 @@ MESSAGES: dict[str, Promise] = {
     "invalid_document_kind": _("Choose which document this is."),
     "live_card_exists": _("This person already has a card in progress or in force."),
     "invalid_valid_to": _("The requested validity must end in the future."),
+    "duplicate_uscc": _("An employer with this unified social credit code is already registered."),
+    "invalid_region": _("Choose a region from the list."),
     **validation.MESSAGES,  # control characters, e-mail addresses, dates out of range …
 }
 

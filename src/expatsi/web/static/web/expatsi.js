@@ -15,5 +15,14 @@
         });
       });
     });
+    // Lists with bulk actions: a "select every row on this page" box (hidden without script).
+    document.querySelectorAll("input[data-select-all]").forEach(function (all) {
+      var form = all.getAttribute("data-select-all");
+      var boxes = document.querySelectorAll("input[type=checkbox][name=ids][form='" + form + "']");
+      all.hidden = false;
+      all.addEventListener("change", function () {
+        boxes.forEach(function (b) { b.checked = all.checked; });
+      });
+    });
   });
 })();
