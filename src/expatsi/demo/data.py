@@ -715,7 +715,11 @@ def _cards(rng: random.Random, today: date, accepted: list[Registration]) -> Non
         if i % 23 == 0:
             continue  # left for the agency to decide
         cards.application_decide(actor=SYSTEM, application_id=app.pk, approve=True)
-        card = cards.card_record_entry(actor=SYSTEM, card_id=app.card_id, entry_date=today)
+        # the notice is dated when it is approved: past midnight in Beijing that is the next day
+        noticed = Card.objects.get(pk=app.card_id).notice_issued_on or today
+        card = cards.card_record_entry(
+            actor=SYSTEM, card_id=app.card_id, entry_date=max(today, noticed)
+        )
         if i % 17 == 0:
             cards.card_change_request(
                 actor=SYSTEM,
