@@ -34,6 +34,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import factory
+from django.db.models import Q
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
@@ -51,7 +52,7 @@ from expatsi.insurance.models import (
 )
 from expatsi.insurance.services import HireData, hire_register
 from expatsi.people.models import Document, DocumentKind, Language, Passport, Person, Sex
-from expatsi.people.services import PersonData
+from expatsi.people.services import PersonData, person_find_or_create
 from expatsi.rules.deadlines import deadline
 from expatsi.rules.identifiers import uscc_check_char
 
@@ -350,7 +351,40 @@ class HireDataFactory(factory.Factory):
     )
 
 
+def card_on_file(employer: Employer, data: HireData) -> Card | None:
+    """The card a hire of ``data`` names, on file for its person as the exit-entry authority
+    issued it: number ``data.permit_number``, issued on ``data.permit_issued_on``, valid until
+    ``data.permit_valid_to``, in force (a physical work permit for ``work_permit``). A hire records
+    the card on file, so a test world brings it there first. A row, written directly (no card
+    history); the person is found or created through the people service as the hire would.
+    Nothing for a press card or permanent resident ID card (filed with the hire), nor when a card
+    already has that number."""
+    if data.permit_kind not in (DocumentKind.INTEGRATED_CARD, DocumentKind.WORK_PERMIT):
+        return None
+    number = data.permit_number.replace(" ", "").upper()
+    existing = Card.objects.filter(Q(card_number=number) | Q(permit_number=number)).first()
+    if existing is not None or not number:
+        return existing
+    person, _ = person_find_or_create(actor=SYSTEM, data=data.person)
+    issued = data.permit_issued_on or today()
+    legacy = data.permit_kind == DocumentKind.WORK_PERMIT
+    return Card.objects.create(
+        person=person,
+        employer=employer,
+        card_number=None if legacy else number,
+        permit_number=number if legacy else "",
+        category=Category.B,
+        position=data.position,
+        notice_issued_on=issued,
+        valid_from=issued,
+        valid_to=data.permit_valid_to,
+        status=CardStatus.ACTIVE,
+        legacy=legacy,
+    )
+
+
 def hire(employer: Employer, *, actor: Actor = SYSTEM, **overrides: Any) -> Registration:
     """Register a hire through ``hire_register`` (person, documents, employment, registration,
-    audit events), from :class:`HireDataFactory` with ``overrides`` (``person__family_name=...``)."""
+    audit events), from :class:`HireDataFactory` with ``overrides`` (``person__family_name=...``).
+    In a test marked ``cards_on_file``, put the card on file first (:func:`card_on_file`)."""
     return hire_register(actor=actor, employer=employer, data=HireDataFactory(**overrides))

@@ -90,6 +90,22 @@ MESSAGES: dict[str, Promise] = {
     "old_excel": _("This is an old Excel file (.xls): save it as .xlsx or CSV."),
     "unreadable_text": _("The file is not readable text: save it as CSV or .xlsx."),
     **validation.MESSAGES,  # control characters, e-mail addresses, dates out of range …
+    # One card number (cards.documents): a hire names the card on file.
+    "card_required": _(
+        "Give the number of the person's Integrated Card or work permit, or A and the number of "
+        "the card application."
+    ),
+    "card_unknown": _(
+        "No Integrated Card, work permit or card application has this number: check it, or "
+        "apply for the card first."
+    ),
+    "card_of_another_person": _(
+        "This card is not this person's: check the number and the passport details."
+    ),
+    "card_not_in_force": _(
+        "This card is no longer in force (deregistered, expired, rejected or lapsed): a hire "
+        "needs a card in force or an application awaiting a decision."
+    ),
 }
 
 
