@@ -103,9 +103,7 @@ def test_a_hire_on_a_pending_application_takes_the_clock_from_the_approval(emplo
     )
     filed = today() - timedelta(days=12)  # the application was filed twelve days ago
     Card.objects.filter(pk=app.card_id).update(created_at=app.card.created_at - timedelta(days=12))
-    reg = hire_register(
-        actor=SYSTEM, employer=employer, data=_hire_data(data, f"a {app.pk}")
-    )
+    reg = hire_register(actor=SYSTEM, employer=employer, data=_hire_data(data, f"a {app.pk}"))
     doc = reg.permit
     assert doc.number == "" and doc.card.pk == app.card_id  # no number before the card has one
     assert reg.permit_issued_on == filed  # provisional, until the card is issued

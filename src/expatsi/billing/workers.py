@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
-from expatsi.billing.models import BillingRun, lease_cutoff
+from expatsi.billing.models import BillingRun, RunStatus, lease_cutoff
 
 # A live db_worker claims a ready task within a few seconds (its poll interval is one second).
 GRACE = timedelta(seconds=20)
@@ -27,7 +27,7 @@ WORKER_COMMAND = "python src/expatsi/manage.py db_worker"
 def _database_backend(alias: str) -> bool:
     try:
         return isinstance(task_backends[alias], DatabaseBackend)
-    except Exception:  # noqa: BLE001 - a misconfigured backend is not this page's to report
+    except Exception:
         return False
 
 
@@ -37,12 +37,13 @@ def no_live_worker(*, backend: str = "default", now: datetime | None = None) -> 
     if not _database_backend(backend):
         return False
     now = now or timezone.now()
-    waiting = DBTaskResult.objects.ready().order_by("enqueued_at").values_list(
-        "enqueued_at", flat=True
+    waiting = (
+        DBTaskResult.objects.ready().order_by("enqueued_at").values_list("enqueued_at", flat=True)
     )
     oldest = waiting.first()
     if oldest is None or now - oldest < GRACE:
         return False
     if DBTaskResult.objects.filter(started_at__gte=now - GRACE).exists():
         return False  # a worker claimed a task lately: it will come to this one
-    return not BillingRun.objects.filter(heartbeat_at__gte=lease_cutoff()).exists()
+    beating = BillingRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__gte=lease_cutoff())
+    return not beating.exists()

@@ -138,11 +138,7 @@ def _adopt_typed(card: Card, fields: dict[str, object]) -> Document | None:
 def _find(reference: str) -> Card | None:
     match = APPLICATION_REFERENCE.match(reference)
     if match is not None:
-        app = (
-            CardApplication.objects.select_related("card")
-            .filter(pk=int(match.group(1)))
-            .first()
-        )
+        app = CardApplication.objects.select_related("card").filter(pk=int(match.group(1))).first()
         return app.card if app is not None else None
     return (
         Card.objects.filter(Q(card_number=reference) | Q(permit_number=reference))

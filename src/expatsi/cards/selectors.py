@@ -23,7 +23,7 @@ from expatsi.cards.models import (
 )
 from expatsi.insurance.models import Registration
 from expatsi.insurance.selectors import registration_deadline_status
-from expatsi.people.models import DocumentKind, Person
+from expatsi.people.models import DocumentKind
 from expatsi.people.permissions import may_see_full_passport
 from expatsi.rules.deadlines import deadline
 from expatsi.rules.errors import NotFound

@@ -224,9 +224,7 @@ def verify_text(text: str, *, online: bool = True) -> Answer:
         # A check says whether the card is genuine; the holder's number is theirs to give, so
         # anyone checking sees its tail only (the name and permit number identify the card).
         shown["ssn"] = masked(str(shown["ssn"]))
-    return Answer(
-        v.result, result_label(v.result), result_message(v), shown, v.kid, _photo_url(v)
-    )
+    return Answer(v.result, result_label(v.result), result_message(v), shown, v.kid, _photo_url(v))
 
 
 def verify_online(*, ip: str, via: str, text: str = "", image: bytes | None = None) -> Answer:

@@ -64,3 +64,17 @@ def test_another_task_backend_gives_no_signal(bworld, backend) -> None:
     _queue(bworld)
     _age_tasks(GRACE.total_seconds() + 5)
     assert not no_live_worker(backend=backend)
+
+
+def test_a_billing_run_beating_its_heartbeat_counts_as_a_running_worker(bworld) -> None:
+    from expatsi.billing.models import BillingRun, RunStatus
+
+    _queue(bworld)
+    _age_tasks(GRACE.total_seconds() + 5)
+    assert no_live_worker()
+    run = BillingRun.objects.order_by("-pk").first()  # the world billed a month already
+    assert run is not None
+    BillingRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, heartbeat_at=timezone.now()
+    )
+    assert not no_live_worker()
