@@ -351,35 +351,73 @@ class HireDataFactory(factory.Factory):
     )
 
 
-def card_on_file(employer: Employer, data: HireData) -> Card | None:
-    """The card a hire of ``data`` names, on file for its person as the exit-entry authority
-    issued it: number ``data.permit_number``, issued on ``data.permit_issued_on``, valid until
-    ``data.permit_valid_to``, in force (a physical work permit for ``work_permit``). A hire records
-    the card on file, so a test world brings it there first. A row, written directly (no card
-    history); the person is found or created through the people service as the hire would.
-    Nothing for a press card or permanent resident ID card (filed with the hire), nor when a card
-    already has that number."""
-    if data.permit_kind not in (DocumentKind.INTEGRATED_CARD, DocumentKind.WORK_PERMIT):
-        return None
-    number = data.permit_number.replace(" ", "").upper()
+def card_for(
+    employer: Employer,
+    person: PersonData,
+    number: str,
+    *,
+    issued: date | None = None,
+    valid_to: date | None = None,
+    legacy: bool = False,
+) -> Card:
+    """The card ``number``, on file for ``person`` as the exit-entry authority issued it: in force
+    from ``issued`` (today by default) until ``valid_to`` (two years on); a physical work permit
+    when ``legacy``. A row, written directly (no card history); the person is found or created
+    through the people service as a hire would. A hire records the card on file, so a test of a
+    hire (marked ``cards_on_file``) brings it there first. An existing card of that number is
+    returned as it is."""
+    number = number.replace(" ", "").upper()
     existing = Card.objects.filter(Q(card_number=number) | Q(permit_number=number)).first()
-    if existing is not None or not number:
+    if existing is not None:
         return existing
-    person, _ = person_find_or_create(actor=SYSTEM, data=data.person)
-    issued = data.permit_issued_on or today()
-    legacy = data.permit_kind == DocumentKind.WORK_PERMIT
+    holder, _ = person_find_or_create(actor=SYSTEM, data=person)
+    issued = issued or today()
     return Card.objects.create(
-        person=person,
+        person=holder,
         employer=employer,
         card_number=None if legacy else number,
         permit_number=number if legacy else "",
         category=Category.B,
-        position=data.position,
+        position="Engineer",
         notice_issued_on=issued,
         valid_from=issued,
-        valid_to=data.permit_valid_to,
+        valid_to=valid_to or issued + timedelta(days=730),
         status=CardStatus.ACTIVE,
         legacy=legacy,
+    )
+
+
+def card_on_file(employer: Employer, data: HireData) -> Card | None:
+    """The card a hire of ``data`` names (:func:`card_for` with the hire's number and dates);
+    nothing for a press card or permanent resident ID card, which the hire files itself."""
+    if data.permit_kind not in (DocumentKind.INTEGRATED_CARD, DocumentKind.WORK_PERMIT):
+        return None
+    return card_for(
+        employer,
+        data.person,
+        data.permit_number,
+        issued=data.permit_issued_on,
+        valid_to=data.permit_valid_to,
+        legacy=data.permit_kind == DocumentKind.WORK_PERMIT,
+    )
+
+
+def example_card_on_file(employer: Employer) -> Card:
+    """The card the import template's example row names (insurance.imports.COLUMNS), on file for
+    the example person: issued 2026-11-02, valid until 2028-11-01."""
+    return card_for(
+        employer,
+        PersonData(
+            family_name="MÜLLER",
+            given_names="Anna Maria",
+            sex=Sex.FEMALE,
+            birth_date=date(1990, 4, 12),
+            nationality="DEU",
+            passport_number="C01X00T47",
+        ),
+        "11260000001234",
+        issued=date(2026, 11, 2),
+        valid_to=date(2028, 11, 1),
     )
 
 
