@@ -271,3 +271,21 @@ def test_the_import_reports_a_deregistered_card_on_its_row_and_column(employer):
     assert [(e.row, e.column, e.code) for e in report.errors] == [
         (2, "permit_number", "card_not_in_force")
     ]
+
+
+def test_the_card_page_gives_the_application_number_a_hire_names(employer):
+    from tests.portal.factories import make_agency
+
+    _data, person = _person()
+    app = cards.card_apply(
+        actor=SYSTEM,
+        employer=employer,
+        person=person,
+        category="B",
+        position="Engineer",
+        valid_to=today() + timedelta(days=700),
+    )
+    client = Client()
+    verified_login(client, make_agency())
+    body = client.get(f"/cards/{app.card_id}/").content.decode()
+    assert f'<span class="mono" id="application-number">A{app.pk}</span>' in body
