@@ -8,8 +8,8 @@ import pytest
 
 from expatsi.insurance.imports import template_csv
 from expatsi.insurance.models import Registration
-from tests.browser.conftest import login, shot
 from expatsi.people.services import PersonData
+from tests.browser.conftest import login, shot
 from tests.factories import card_for, card_on_file, example_card_on_file
 from tests.portal.factories import (
     PASSWORD,
@@ -41,7 +41,12 @@ def _hire_on_card(employer, hr, n: int, **over):
 def test_hr_registers_a_hire_and_sees_its_deadline(page, live_server, hr_setup):
     employer, hr = hr_setup
     _hire_on_card(
-        employer, hr, 1, family="Tanaka", nationality="JPN", issued=date.today() - timedelta(days=40)
+        employer,
+        hr,
+        1,
+        family="Tanaka",
+        nationality="JPN",
+        issued=date.today() - timedelta(days=40),
     )
     _hire_on_card(
         employer, hr, 2, family="Smith", nationality="GBR", issued=date.today() - timedelta(days=26)

@@ -15,6 +15,7 @@ from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
@@ -38,7 +39,8 @@ def application_reference(application: CardApplication) -> str:
 def _fields(card: Card) -> dict[str, object]:
     """What the card's document says, worked out from the card alone."""
     number = card.card_number or card.permit_number or ""
-    issued = card.notice_issued_on or card.valid_from or card.created_at.date()
+    # Before approval: the day the application was filed (provisional, replaced on approval).
+    issued = card.notice_issued_on or card.valid_from or timezone.localdate(card.created_at)
     start = card.valid_from or issued
     end: date | None = card.valid_to
     if card.status == CardStatus.DEREGISTERED and card.deregistered_on is not None:
