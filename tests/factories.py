@@ -44,6 +44,7 @@ from expatsi.billing.models import Bill, BillKind
 from expatsi.cards.models import Card, CardStatus, Category
 from expatsi.employers.models import Employer, EmployerKind, HrMembership, WorkInjuryRating
 from expatsi.employers.services import employer_create, hr_user_add
+from expatsi.insurance import services as insurance_services
 from expatsi.insurance.models import (
     CoverageCertificate,
     Employment,
@@ -424,5 +425,11 @@ def example_card_on_file(employer: Employer) -> Card:
 def hire(employer: Employer, *, actor: Actor = SYSTEM, **overrides: Any) -> Registration:
     """Register a hire through ``hire_register`` (person, documents, employment, registration,
     audit events), from :class:`HireDataFactory` with ``overrides`` (``person__family_name=...``).
-    In a test marked ``cards_on_file``, put the card on file first (:func:`card_on_file`)."""
-    return hire_register(actor=actor, employer=employer, data=HireDataFactory(**overrides))
+
+    Where hires name a card on file as in production (a test marked ``cards_on_file``, or a
+    process a test starts), the card is put on file first (:func:`card_on_file`); elsewhere the
+    hire files the typed number as test worlds used to (tests/conftest.py)."""
+    data = HireDataFactory(**overrides)
+    if insurance_services.CARD_KINDS:
+        card_on_file(employer, data)
+    return hire_register(actor=actor, employer=employer, data=data)
