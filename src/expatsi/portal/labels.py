@@ -12,6 +12,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from expatsi.cards.models import ApplicationKind, CardStatus, Category
+from expatsi.people.models import DocumentKind
 from expatsi.rules.money import format_yuan
 
 CARD_ACTIONS: dict[str, Promise] = {
@@ -72,6 +73,7 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "registration.submit": _("Registration submitted"),
     "token.create": _("API token created"),
     "token.revoke": _("API token revoked"),
+    "registration.clock": _("Registration deadline set from the card's issue date"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {
@@ -136,6 +138,7 @@ _VALUES: dict[str, Any] = {
     **DEREGISTRATION_REASONS,
     **dict(Category.choices),
     **dict(CardStatus.choices),
+    **dict(DocumentKind.choices),
 }
 
 
