@@ -34,6 +34,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import factory
+from django.db.models import Q
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
@@ -43,6 +44,7 @@ from expatsi.billing.models import Bill, BillKind
 from expatsi.cards.models import Card, CardStatus, Category
 from expatsi.employers.models import Employer, EmployerKind, HrMembership, WorkInjuryRating
 from expatsi.employers.services import employer_create, hr_user_add
+from expatsi.insurance import services as insurance_services
 from expatsi.insurance.models import (
     CoverageCertificate,
     Employment,
@@ -51,7 +53,7 @@ from expatsi.insurance.models import (
 )
 from expatsi.insurance.services import HireData, hire_register
 from expatsi.people.models import Document, DocumentKind, Language, Passport, Person, Sex
-from expatsi.people.services import PersonData
+from expatsi.people.services import PersonData, person_find_or_create
 from expatsi.rules.deadlines import deadline
 from expatsi.rules.identifiers import uscc_check_char
 
@@ -350,7 +352,84 @@ class HireDataFactory(factory.Factory):
     )
 
 
+def card_for(
+    employer: Employer,
+    person: PersonData,
+    number: str,
+    *,
+    issued: date | None = None,
+    valid_to: date | None = None,
+    legacy: bool = False,
+) -> Card:
+    """The card ``number``, on file for ``person`` as the exit-entry authority issued it: in force
+    from ``issued`` (today by default) until ``valid_to`` (two years on); a physical work permit
+    when ``legacy``. A row, written directly (no card history); the person is found or created
+    through the people service as a hire would. A hire records the card on file, so a test of a
+    hire (marked ``cards_on_file``) brings it there first. An existing card of that number is
+    returned as it is."""
+    number = number.replace(" ", "").upper()
+    existing = Card.objects.filter(Q(card_number=number) | Q(permit_number=number)).first()
+    if existing is not None:
+        return existing
+    holder, _ = person_find_or_create(actor=SYSTEM, data=person)
+    issued = issued or today()
+    return Card.objects.create(
+        person=holder,
+        employer=employer,
+        card_number=None if legacy else number,
+        permit_number=number if legacy else "",
+        category=Category.B,
+        position="Engineer",
+        notice_issued_on=issued,
+        valid_from=issued,
+        valid_to=valid_to or issued + timedelta(days=730),
+        status=CardStatus.ACTIVE,
+        legacy=legacy,
+    )
+
+
+def card_on_file(employer: Employer, data: HireData) -> Card | None:
+    """The card a hire of ``data`` names (:func:`card_for` with the hire's number and dates);
+    nothing for a press card or permanent resident ID card, which the hire files itself."""
+    if data.permit_kind not in (DocumentKind.INTEGRATED_CARD, DocumentKind.WORK_PERMIT):
+        return None
+    return card_for(
+        employer,
+        data.person,
+        data.permit_number,
+        issued=data.permit_issued_on,
+        valid_to=data.permit_valid_to,
+        legacy=data.permit_kind == DocumentKind.WORK_PERMIT,
+    )
+
+
+def example_card_on_file(employer: Employer) -> Card:
+    """The card the import template's example row names (insurance.imports.COLUMNS), on file for
+    the example person: issued 2026-11-02, valid until 2028-11-01."""
+    return card_for(
+        employer,
+        PersonData(
+            family_name="MÜLLER",
+            given_names="Anna Maria",
+            sex=Sex.FEMALE,
+            birth_date=date(1990, 4, 12),
+            nationality="DEU",
+            passport_number="C01X00T47",
+        ),
+        "11260000001234",
+        issued=date(2026, 11, 2),
+        valid_to=date(2028, 11, 1),
+    )
+
+
 def hire(employer: Employer, *, actor: Actor = SYSTEM, **overrides: Any) -> Registration:
     """Register a hire through ``hire_register`` (person, documents, employment, registration,
-    audit events), from :class:`HireDataFactory` with ``overrides`` (``person__family_name=...``)."""
-    return hire_register(actor=actor, employer=employer, data=HireDataFactory(**overrides))
+    audit events), from :class:`HireDataFactory` with ``overrides`` (``person__family_name=...``).
+
+    Where hires name a card on file as in production (a test marked ``cards_on_file``, or a
+    process a test starts), the card is put on file first (:func:`card_on_file`); elsewhere the
+    hire files the typed number as test worlds used to (tests/conftest.py)."""
+    data = HireDataFactory(**overrides)
+    if insurance_services.CARD_KINDS:
+        card_on_file(employer, data)
+    return hire_register(actor=actor, employer=employer, data=data)

@@ -8,9 +8,12 @@ import pytest
 
 from expatsi.insurance.imports import template_csv
 from expatsi.insurance.models import Registration
+from expatsi.people.services import PersonData
 from tests.browser.conftest import login, shot
+from tests.factories import card_for, card_on_file, example_card_on_file
 from tests.portal.factories import (
     PASSWORD,
+    hire_data,
     make_agency,
     make_employee,
     make_employer,
@@ -28,9 +31,16 @@ def hr_setup():
     return employer, hr
 
 
+def _hire_on_card(employer, hr, n: int, **over):
+    """A hire on the person's card, put on file first (a hire records the card on file)."""
+    card_on_file(employer, hire_data(n, **over))
+    return make_hire(employer, hr, n, **over)
+
+
+@pytest.mark.cards_on_file
 def test_hr_registers_a_hire_and_sees_its_deadline(page, live_server, hr_setup):
     employer, hr = hr_setup
-    make_hire(
+    _hire_on_card(
         employer,
         hr,
         1,
@@ -38,7 +48,7 @@ def test_hr_registers_a_hire_and_sees_its_deadline(page, live_server, hr_setup):
         nationality="JPN",
         issued=date.today() - timedelta(days=40),
     )
-    make_hire(
+    _hire_on_card(
         employer, hr, 2, family="Smith", nationality="GBR", issued=date.today() - timedelta(days=26)
     )
     login(page, live_server.url, "hr", PASSWORD)
@@ -60,9 +70,17 @@ def test_hr_registers_a_hire_and_sees_its_deadline(page, live_server, hr_setup):
     page.fill("#id_birth_date", "1988-02-29")
     page.select_option("#id_nationality", "NGA")
     page.fill("#id_passport_number", "A07654321")
+    # The form names the card on file; its dates are the card's (issued four days ago).
+    okafor = PersonData(
+        family_name="Okafor",
+        given_names="Chidi",
+        sex="male",
+        birth_date=date(1988, 2, 29),
+        nationality="NGA",
+        passport_number="A07654321",
+    )
+    card_for(employer, okafor, "IC1100202609999", issued=issued)
     page.fill("#id_permit_number", "IC1100202609999")
-    page.fill("#id_permit_issued_on", issued.isoformat())
-    page.fill("#id_permit_valid_to", (issued + timedelta(days=730)).isoformat())
     # Order No. 16 Art. 2: registration needs a residence permit valid when employment starts.
     page.fill("#id_residence_permit_number", "E20260001")
     page.fill("#id_residence_permit_issued_on", issued.isoformat())
@@ -80,8 +98,19 @@ def test_hr_registers_a_hire_and_sees_its_deadline(page, live_server, hr_setup):
     shot(page, "registration-en")
 
 
+@pytest.mark.cards_on_file
 def test_hr_bulk_import_dry_run_then_import(page, live_server, hr_setup):
     employer, _hr = hr_setup
+    example_card_on_file(employer)  # the cards the two rows name
+    schmidt = PersonData(
+        family_name="Schmidt",
+        given_names="Anna Maria",
+        sex="female",
+        birth_date=date(1990, 4, 12),
+        nationality="DEU",
+        passport_number="X98765432",
+    )
+    card_for(employer, schmidt, "11260000001235", issued=date(2026, 11, 2))
     login(page, live_server.url, "hr", PASSWORD)
     page.goto(f"{live_server.url}/hires/import/")
     shot(page, "import-en")
@@ -90,7 +119,7 @@ def test_hr_bulk_import_dry_run_then_import(page, live_server, hr_setup):
     second = (
         lines[1]
         .replace("C01X00T47", "X98765432")
-        .replace("IC1100202600001", "IC1100202600002")
+        .replace("11260000001234", "11260000001235")
         .replace("E12345678", "E87654321")
         .replace("MÜLLER", "Schmidt")
     )

@@ -19,12 +19,26 @@ from django.db import connection
 from tests.security.processes import cli, killed_at, migrated_sqlite, python, sqlite_url
 
 ROWS = 12
-KILL_IN_ROW = 5  # rows 1-4 registered, row 5 has its person, documents and employment but no
+KILL_IN_ROW = 5  # rows 1-4 registered, row 5 has its documents and employment but no
 # registration yet, when the process dies
+# Each row's person holds the card the row names (a hire records the card on file): people, their
+# passports and cards are there before the import.
 SEED = """
+from datetime import date, timedelta
+from expatsi.people.services import PersonData
+from tests.factories import card_for
 from tests.notify.factories import employer, hr_user
-hr_user(employer("110000", "Import Co."), "hr-import")
-"""
+company = employer("110000", "Import Co.")
+hr_user(company, "hr-import")
+issued = date.today() - timedelta(days=5)
+for n in range(1, {rows}):
+    person = PersonData(
+        family_name=f"Crash{n}", given_names="Test", sex="female" if n % 2 else "male",
+        birth_date=date(1970 + n, 6, 1), nationality=["DEU", "USA", "JPN"][n % 3],
+        passport_number=f"K{n:07d}",
+    )
+    card_for(company, person, f"IC{n:08d}", issued=issued)
+""".replace("{rows}", str(ROWS + 1))
 IMPORT = """
 import json, sys
 from pathlib import Path
@@ -143,9 +157,11 @@ def test_sigkill_mid_row_then_rerun_registers_every_row_exactly_once(tmp_path, t
         "errors": [],
     }
     after = counts(db)
-    for table in TABLES[:-1]:  # one of each per row; two documents: permit, residence permit
-        per_row = 2 if table == "people_document" else 1
-        assert after[table] - baseline[table] == per_row * ROWS, table
+    # per row: the card's document and the residence permit, an employment, a registration; the
+    # person and passport came with the card (SEED)
+    per_row = {"people_person": 0, "people_passport": 0, "people_document": 2}
+    for table in TABLES[:-1]:
+        assert after[table] - baseline[table] == per_row.get(table, 1) * ROWS, table
     rows = state(db)
     assert len(rows) == ROWS and len({r[1] for r in rows}) == ROWS  # one registration per passport
 

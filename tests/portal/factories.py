@@ -7,10 +7,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from expatsi.access.actors import actor_for_user
+from expatsi.cards.models import Card
 from expatsi.employers.models import Employer
 from expatsi.insurance.models import Registration
 from expatsi.insurance.services import HireData, hire_register
 from expatsi.people.models import Person
+from expatsi.people.services import PersonData
 from expatsi.rules.identifiers import uscc_check_char
 from tests.factories import (
     AgencyStaffFactory,
@@ -18,6 +20,7 @@ from tests.factories import (
     HrMembershipFactory,
     RegisteredEmployerFactory,
     UserFactory,
+    card_for,
 )
 from tests.twofactor import enrol
 
@@ -85,6 +88,25 @@ def hire_data(
 def make_hire(employer: Employer, hr_user: Any, n: int = 1, **over: Any) -> Registration:
     return hire_register(
         actor=actor_for_user(hr_user), employer=employer, data=hire_data(n, **over)
+    )
+
+
+def card_for_form(employer: Employer, post: dict[str, Any]) -> Card:
+    """The card a hire-form post names (``permit_number``), on file for the person posted, issued
+    on the post's ``permit_issued_on`` (the form has no date fields: the card's dates count)."""
+    return card_for(
+        employer,
+        PersonData(
+            family_name=post["family_name"],
+            given_names=post.get("given_names", ""),
+            sex=post["sex"],
+            birth_date=date.fromisoformat(post["birth_date"]),
+            nationality=post["nationality"],
+            passport_number=post["passport_number"],
+        ),
+        post["permit_number"],
+        issued=date.fromisoformat(post["permit_issued_on"]),
+        valid_to=date.fromisoformat(post["permit_valid_to"]),
     )
 
 

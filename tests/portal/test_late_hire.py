@@ -6,10 +6,10 @@ import pytest
 
 from expatsi.insurance import views
 from expatsi.insurance.models import Registration
-from tests.portal.factories import make_employer, make_hr
+from tests.portal.factories import card_for_form, make_employer, make_hr
 from tests.portal.test_views import hire_post, logged_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.cards_on_file]
 
 TODAY = date(2026, 11, 30)
 
@@ -20,17 +20,20 @@ def pinned(monkeypatch):
 
 
 def late_post(employer, **over):
-    # Same person and figures as tests/insurance/test_late_hire.py's golden case.
-    return hire_post(
-        employer,
-        nationality="DEU",
-        permit_issued_on="2026-09-01",
-        permit_valid_to="2028-08-31",
-        residence_permit_issued_on="2026-09-01",
-        start_date="2026-09-01",
-        monthly_wage="28500.00",
-        **over,
-    )
+    """Same person and figures as tests/insurance/test_late_hire.py's golden case, on the card
+    issued 2026-09-01 unless ``over`` says otherwise (put on file here: the form names the card,
+    whose dates count)."""
+    values = {
+        "nationality": "DEU",
+        "permit_issued_on": "2026-09-01",
+        "permit_valid_to": "2028-08-31",
+        "residence_permit_issued_on": "2026-09-01",
+        "start_date": "2026-09-01",
+        "monthly_wage": "28500.00",
+    }
+    post = hire_post(employer, **(values | over))
+    card_for_form(employer, post)
+    return post
 
 
 def test_a_late_hire_is_confirmed_before_it_is_registered():
@@ -62,17 +65,12 @@ def test_the_confirmation_step_in_chinese():
 def test_an_on_time_hire_needs_no_confirmation():
     employer = make_employer()
     c = logged_in(make_hr(employer))
-    r = c.post(
-        "/hires/new/",
-        late_post(
-            employer,
-        )
-        | {
-            "permit_issued_on": "2026-11-20",
-            "residence_permit_issued_on": "2026-11-20",
-            "start_date": "2026-11-20",
-        },
-    )
+    on_time = {
+        "permit_issued_on": "2026-11-20",
+        "residence_permit_issued_on": "2026-11-20",
+        "start_date": "2026-11-20",
+    }
+    r = c.post("/hires/new/", late_post(employer, **on_time))
     assert r.status_code == 302
     assert Registration.objects.count() == 1
 

@@ -12,20 +12,21 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from expatsi.access.actors import actor_for_user
 from expatsi.insurance.imports import COLUMN_NAMES, hires_import, template_csv
 from expatsi.insurance.models import Employment, Registration
-from tests.portal.factories import make_employer, make_hr
+from tests.factories import example_card_on_file
+from tests.portal.factories import card_for_form, make_employer, make_hr
 from tests.portal.test_views import hire_post, logged_in
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.cards_on_file
 def test_the_hire_form_records_an_overseas_assignment():
     employer = make_employer()
     c = logged_in(make_hr(employer))
     assert 'name="seconded_by"' in c.get("/hires/new/").content.decode()
-    r = c.post(
-        "/hires/new/",
-        hire_post(employer, seconded_by="Rhine Precision GmbH", seconded_by_country="DEU"),
-    )
+    post = hire_post(employer, seconded_by="Rhine Precision GmbH", seconded_by_country="DEU")
+    card_for_form(employer, post)
+    r = c.post("/hires/new/", post)
     assert r.status_code == 302, r.content.decode()[:2000]
     emp = Employment.objects.get()
     assert (emp.seconded_by, emp.seconded_by_country) == ("Rhine Precision GmbH", "DEU")
@@ -60,8 +61,10 @@ def test_the_import_template_has_the_assignment_columns():
     assert {"seconded_by", "seconded_by_country"} <= set(COLUMN_NAMES)
 
 
+@pytest.mark.cards_on_file
 def test_the_import_records_an_overseas_assignment():
     employer = make_employer()
+    example_card_on_file(employer)
     hr = make_hr(employer)
     rows = _rows(seconded_by="Rhine Precision GmbH", seconded_by_country="deu")
     report = hires_import(actor=actor_for_user(hr), employer=employer, rows=rows, dry_run=False)
@@ -82,8 +85,10 @@ def test_the_import_records_an_overseas_assignment():
         ({"seconded_by_country": "DEU"}, "seconded_by", "required"),
     ],
 )
+@pytest.mark.cards_on_file
 def test_the_import_refuses_a_bad_assignment_on_its_column(over, column, code):
     employer = make_employer()
+    example_card_on_file(employer)
     hr = make_hr(employer)
     report = hires_import(
         actor=actor_for_user(hr), employer=employer, rows=_rows(**over), dry_run=True

@@ -7,10 +7,11 @@ import pytest
 
 from expatsi.access.actors import SYSTEM
 from expatsi.cards import services as card_services
-from expatsi.cards.models import Card, CardStatus
+from expatsi.cards.models import CardStatus
 from expatsi.people.models import Document
+from expatsi.people.services import person_find_or_create
 from tests.cards.helpers import active_card, today
-from tests.portal.factories import make_agency, make_employer, make_hire, make_hr
+from tests.portal.factories import hire_data, make_agency, make_employer, make_hire, make_hr
 from tests.portal.test_views import logged_in
 
 pytestmark = pytest.mark.django_db
@@ -23,16 +24,18 @@ def _card_row(body: str, number: str) -> str:
 
 @pytest.fixture
 def hired():
+    """A hire that names the person's card on file: the hire records that card."""
     employer = make_employer()
     hr = make_hr(employer)
-    reg = make_hire(employer, hr)
-    doc = Document.objects.get(person=reg.person, kind="integrated_card")
-    card = active_card(employer, reg.person)
-    # The card approved later carries the number typed on the hire form.
-    Card.objects.filter(pk=card.pk).update(permit_number=doc.number)
-    return employer, hr, reg.person, doc, card
+    person, _ = person_find_or_create(actor=SYSTEM, data=hire_data().person)
+    card = active_card(employer, person)
+    reg = make_hire(employer, hr, permit_number=card.card_number)
+    card.refresh_from_db()
+    assert reg.permit_id == card.document_id
+    return employer, hr, person, card.document, card
 
 
+@pytest.mark.cards_on_file
 def test_a_deregistered_card_is_not_listed_as_valid(hired):
     _, hr, person, doc, card = hired
     app = card_services.card_deregister_request(
@@ -49,6 +52,7 @@ def test_a_deregistered_card_is_not_listed_as_valid(hired):
     assert ">Valid<" not in row and "Valid</span>" not in row
 
 
+@pytest.mark.cards_on_file
 def test_an_active_card_shows_its_status_and_links_to_the_card(hired):
     _, _, person, doc, card = hired
     body = logged_in(make_agency()).get(f"/people/{person.pk}/").content.decode()
@@ -57,10 +61,12 @@ def test_an_active_card_shows_its_status_and_links_to_the_card(hired):
     assert f'href="/cards/{card.pk}/"' in row
 
 
-def test_a_document_without_a_card_keeps_its_dates_validity():
+def test_a_typed_card_number_no_card_stands_behind_is_never_called_valid():
+    """A number typed on a hire before hires recorded the card: its dates say nothing about
+    whether a card is in force, so the page says it is not on the card register."""
     employer = make_employer()
     hr = make_hr(employer)
-    reg = make_hire(employer, hr)
+    reg = make_hire(employer, hr)  # the typed document, as hires filed it before (tests/conftest)
     doc = Document.objects.get(person=reg.person, kind="integrated_card")
     row = _card_row(logged_in(hr).get(f"/people/{reg.person.pk}/").content.decode(), doc.number)
-    assert "Valid</span>" in row
+    assert "Valid</span>" not in row and "Not on the card register" in row

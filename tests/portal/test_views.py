@@ -12,8 +12,10 @@ from expatsi.audit.models import AuditEvent
 from expatsi.insurance.imports import template_csv
 from expatsi.insurance.models import Registration, RegistrationStatus
 from expatsi.people.models import Person
+from tests.factories import example_card_on_file
 from tests.portal.factories import (
     PASSWORD,
+    card_for_form,
     make_agency,
     make_employee,
     make_employer,
@@ -107,9 +109,11 @@ def test_hr_home_lists_employees_with_deadline_status_sorted(employer, hr):
     assert desc.index("FRESH") < desc.index("SOON") < desc.index("OVERDUE")
 
 
+@pytest.mark.cards_on_file
 def test_hr_registers_a_hire_and_sees_the_deadline(employer, hr):
     c = logged_in(hr)
     assert c.get("/hires/new/").status_code == 200
+    card_for_form(employer, hire_post(employer))  # the card the hire names, issued 3 days ago
     r = c.post("/hires/new/", hire_post(employer), follow=True)
     assert r.status_code == 200
     reg = Registration.objects.get()
@@ -138,8 +142,10 @@ def test_hire_errors_appear_next_to_their_fields(employer, hr):
     assert r.content.decode().count('class="error-message"') >= 8
 
 
+@pytest.mark.cards_on_file
 def test_service_errors_map_to_fields(employer, hr):
     c = logged_in(hr)
+    card_for_form(employer, hire_post(employer))
     c.post("/hires/new/", hire_post(employer))
     # same passport, other person
     r = c.post(
@@ -154,16 +160,15 @@ def test_service_errors_map_to_fields(employer, hr):
     assert r.status_code == 400
     assert 'id="id_passport_number_error"' in r.content.decode()
     # end before start
-    r = c.post(
-        "/hires/new/",
-        hire_post(
-            employer,
-            passport_number="B1234567",
-            permit_number="IC98",
-            residence_permit_number="E98",
-            end_date="2001-01-01",
-        ),
+    other = hire_post(
+        employer,
+        passport_number="B1234567",
+        permit_number="IC98",
+        residence_permit_number="E98",
+        end_date="2001-01-01",
     )
+    card_for_form(employer, other)
+    r = c.post("/hires/new/", other)
     assert 'id="id_end_date_error"' in r.content.decode()
 
 
@@ -241,8 +246,10 @@ def test_employee_sees_their_own_record_only(employer, hr):
     assert c.get("/hires/new/").status_code == 403
 
 
+@pytest.mark.cards_on_file
 def test_import_page_dry_run_then_apply(employer, hr):
     c = logged_in(hr)
+    example_card_on_file(employer)  # the template's example row names this card
     body = c.get("/hires/import/").content.decode()
     assert "monthly_wage" in body and "template.xlsx" in body
     assert (

@@ -155,6 +155,9 @@ VALUE_PARAMS = {
     # An HR invitation's token is the capability itself (only its digest is stored): an attacker
     # can only guess one, which must open nothing and show nothing.
     "token": ("guessed-0123456789abcdef0123456789abcdef",),
+    # The public card check's photo reference is signed by the server after a valid code was
+    # checked (cards.verification.photo_reference): a guessed one must show nothing.
+    "reference": ("guessed:0123456789abcdef0123456789abcdef",),
 }
 
 PARAM_RE = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")

@@ -166,6 +166,8 @@ class VerifyOut(Schema):
     message: str
     card: dict[str, str] | None
     kid: str
+    # The holder's photo for a valid code (a link that expires; empty without a photo).
+    photo_url: str = ""
 
 
 # --- the card -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from expatsi.access.fields import EncryptedTextField
 from expatsi.employers.models import Employer
-from expatsi.people.models import Person
+from expatsi.people.models import Document, Person
 
 
 class Category(models.TextChoices):
@@ -72,6 +72,11 @@ class Card(models.Model):
     deregistration_reason = models.CharField(max_length=30, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The person's document for this card: a hire records it (never a typed copy of the number),
+    # and every approval, extension, change or deregistration keeps it in step (cards.card_document).
+    document = models.OneToOneField(
+        Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="card"
+    )
 
     class Meta:
         constraints = [

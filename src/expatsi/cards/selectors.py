@@ -23,7 +23,7 @@ from expatsi.cards.models import (
 )
 from expatsi.insurance.models import Registration
 from expatsi.insurance.selectors import registration_deadline_status
-from expatsi.people.models import DocumentKind, Person
+from expatsi.people.models import DocumentKind
 from expatsi.people.permissions import may_see_full_passport
 from expatsi.rules.deadlines import deadline
 from expatsi.rules.errors import NotFound
@@ -133,32 +133,20 @@ def card_history(card: Card) -> QuerySet[CardEvent]:
     return card.events.all()
 
 
-def cards_for_documents(
-    *, actor: Actor, person: Person, numbers: set[str]
-) -> dict[str, tuple[Card, bool]]:
-    """For each document number that names one of the person's cards (by permit or card number),
-    that card — the latest for a number — and whether ``actor`` may open it.
+def cards_of_documents(*, actor: Actor, document_ids: set[int]) -> dict[int, tuple[Card, bool]]:
+    """For each of these documents that is a card's (a hire records the card on file, and the card
+    keeps its document in step), that card and whether ``actor`` may open it.
 
-    The hire form records the number the HR user typed; the card approved later is a separate
-    record. When they are the same card, the card's own status (deregistered, expired …) is the
-    truth: a page must never call a deregistered card "Valid" from the document's dates.
+    The card's own status (deregistered, expired …) is the truth: a page must never call a
+    deregistered card "Valid" from the document's dates.
     """
-    if not numbers:
+    if not document_ids:
         return {}
-    by_number: dict[str, Card] = {}
-    cards = Card.objects.filter(person=person).filter(
-        Q(permit_number__in=numbers) | Q(card_number__in=numbers)
-    )
-    for found in cards.order_by("pk"):  # the latest card for a number wins
-        for number in (found.permit_number, found.card_number):
-            if number in numbers:
-                by_number[number] = found
+    cards = list(Card.objects.filter(document_id__in=document_ids))
     visible = set(
-        cards_visible(actor)
-        .filter(pk__in=[c.pk for c in by_number.values()])
-        .values_list("pk", flat=True)
+        cards_visible(actor).filter(pk__in=[c.pk for c in cards]).values_list("pk", flat=True)
     )
-    return {number: (card, card.pk in visible) for number, card in by_number.items()}
+    return {card.document_id: (card, card.pk in visible) for card in cards if card.document_id}
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from expatsi.access.actors import Actor
 from expatsi.access.crypto import masked
 from expatsi.audit.services import audit_record
 from expatsi.cards import keys, permissions, states
+from expatsi.cards.card_document import card_document_sync
 from expatsi.cards.models import (
     ApplicationKind,
     ApplicationStatus,
@@ -117,6 +118,7 @@ def _move(card: Card, action: str, actor: Actor, **detail: Any) -> None:
     before = card.status
     card.status = states.next_status(card.status, action)
     card.save()
+    card_document_sync(card, actor=actor)  # the person's document says what the card says
     _event(card, action, before, actor, **detail)
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/card.pdf", views.card_pdf, name="pdf"),
     path("<int:pk>/photo.jpg", views.card_photo, name="photo"),
     path("<int:pk>/entry/", views.card_entry, name="entry"),
+    path("verify/photo/<str:reference>/", views.verify_photo, name="verify_photo"),
     path("<int:pk>/<str:kind>/", views.card_file, name="file"),
 ]
 

@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from expatsi import images
 from expatsi.access.crypto import masked
 from expatsi.cards import keys
-from expatsi.cards.models import CardToken, VerificationLog
+from expatsi.cards.models import Card, CardToken, VerificationLog
 from expatsi.credentials import base45, cose, qr
 from expatsi.credentials import token as qr_token
 from expatsi.credentials.trust import revocation_hash
@@ -111,6 +113,7 @@ class Answer:
     message: str
     card: dict[str, str] | None
     kid: str
+    photo_url: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -119,7 +122,49 @@ class Answer:
             "message": self.message,
             "card": self.card,
             "kid": self.kid,
+            "photo_url": self.photo_url,
         }
+
+
+# --- the holder's photo for whoever checks a valid code ------------------------------------------
+#
+# The checker compares the photo with the person in front of them. It is served only by a
+# reference this server signs after it has verified a genuine, unrevoked, valid code carrying the
+# photo's hash (the QR code itself is signed by the agency's key): without a valid code in hand
+# nobody can name a photo, and references expire, so the route lists nothing and cannot be walked.
+
+PHOTO_SALT = "expatsi.cards.verify-photo"
+PHOTO_REFERENCE_MAX_AGE = 15 * 60  # seconds: long enough to look, short enough not to be shared
+
+
+def photo_reference(photo_hash: str) -> str:
+    return signing.dumps(photo_hash, salt=PHOTO_SALT)
+
+
+def photo_by_reference(reference: str) -> bytes | None:
+    """The photo a reference from :func:`photo_reference` names, or None (bad, expired, gone)."""
+    try:
+        photo_hash = signing.loads(reference, salt=PHOTO_SALT, max_age=PHOTO_REFERENCE_MAX_AGE)
+    except signing.BadSignature:  # SignatureExpired included
+        return None
+    if not isinstance(photo_hash, str) or not photo_hash:
+        return None
+    photo = (
+        Card.objects.filter(photo_hash=photo_hash, photo__isnull=False)
+        .order_by("-pk")
+        .values_list("photo", flat=True)
+        .first()
+    )
+    return bytes(photo) if photo else None
+
+
+def _photo_url(v: qr_token.Verification) -> str:
+    photo_hash = v.claims.photo_hash if v.claims is not None else ""
+    if v.result != "valid" or not photo_hash:
+        return ""
+    if not Card.objects.filter(photo_hash=photo_hash, photo__isnull=False).exists():
+        return ""
+    return reverse("cards:verify_photo", args=[photo_reference(photo_hash)])
 
 
 def _revoked_in_database(text: str) -> bool:
@@ -179,7 +224,7 @@ def verify_text(text: str, *, online: bool = True) -> Answer:
         # A check says whether the card is genuine; the holder's number is theirs to give, so
         # anyone checking sees its tail only (the name and permit number identify the card).
         shown["ssn"] = masked(str(shown["ssn"]))
-    return Answer(v.result, result_label(v.result), result_message(v), shown, v.kid)
+    return Answer(v.result, result_label(v.result), result_message(v), shown, v.kid, _photo_url(v))
 
 
 def verify_online(*, ip: str, via: str, text: str = "", image: bytes | None = None) -> Answer:

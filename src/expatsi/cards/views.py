@@ -90,6 +90,17 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def verify_photo(request: HttpRequest, reference: str) -> HttpResponse:
+    """The holder's photo, for whoever has just checked a valid code (public: the reference is
+    signed by this server after the check and expires; see ``verification.photo_by_reference``)."""
+    photo = verification.photo_by_reference(reference)
+    if photo is None:
+        raise Http404
+    response = HttpResponse(photo, content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 # --- the card -----------------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ import random
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,7 +31,7 @@ from expatsi.billing.models import Bill
 from expatsi.billing.services import billing_run, payment_record
 from expatsi.cards import services as cards
 from expatsi.cards.keys import keys_init
-from expatsi.cards.models import Card
+from expatsi.cards.models import Card, CardStatus
 from expatsi.demo.compliance import load_compliance
 from expatsi.employers.models import Employer, EmployerKind
 from expatsi.employers.services import employer_create, hr_user_add, work_injury_rating_set
@@ -46,7 +46,7 @@ from expatsi.insurance.services import (
     registration_accept,
 )
 from expatsi.people.models import DocumentKind, Language, Person
-from expatsi.people.services import PersonData
+from expatsi.people.services import PersonData, person_find_or_create
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import RuleError
 from expatsi.rules.identifiers import uscc_check_char
@@ -430,6 +430,7 @@ def _load(
     password: str,
     result: DemoResult,
 ) -> None:
+    keys_init()  # a demo installation signs its cards with keys of its own (idempotent)
     employers: dict[str, Employer] = {}
     for e in EMPLOYERS:
         emp = employer_create(
@@ -529,6 +530,8 @@ def _load(
             seconded_by=employer.overseas_company if seconded else "",
             seconded_by_country=employer.overseas_country if seconded else "",
         )
+        pending = plan.state == "submitted" and seq % 7 == 0 and issued >= INTEGRATED_CARD_FROM
+        data = _card_for_hire(rng, employer, data, today, pending=pending)
         reg = hire_register(actor=SYSTEM, employer=employer, data=data)
         if plan.state in ("accepted", "accepted_late"):
             delay = rng.randint(31, 75) if plan.state == "accepted_late" else rng.randint(2, 28)
@@ -582,13 +585,18 @@ def _history(
         last_day = today - timedelta(days=rng.randint(150, 250))
         employment_end(actor=SYSTEM, employment_id=reg.employment_id, on=last_day)
         person = reg.person
+        for card in Card.objects.filter(person=person, status=CardStatus.ACTIVE):
+            leaving = cards.card_deregister_request(
+                actor=SYSTEM, card_id=card.pk, reason="contract_ended", end_date=last_day
+            )
+            cards.application_decide(actor=SYSTEM, application_id=leaving.pk, approve=True)
         passport = person.passports.get(is_current=True)
         seq += 1
         issued = last_day + timedelta(days=5)
-        again = hire_register(
-            actor=SYSTEM,
-            employer=employers["pujiang"],
-            data=HireData(
+        moved = _card_for_hire(
+            rng,
+            employers["pujiang"],
+            HireData(
                 person=PersonData(
                     family_name=person.family_name,
                     given_names=person.given_names,
@@ -608,7 +616,9 @@ def _history(
                 position=reg.employment.position,
                 contract_wage=reg.employment.contract_wage,
             ),
+            today,
         )
+        again = hire_register(actor=SYSTEM, employer=employers["pujiang"], data=moved)
         registration_accept(
             actor=SYSTEM, registration_id=again.pk, registered_on=issued + timedelta(days=10)
         )
@@ -671,62 +681,69 @@ def _authenticators(key: str) -> None:
 
 
 def _cards(rng: random.Random, today: date, accepted: list[Registration]) -> None:
-    """Integrated Cards for people with one; physical permits (before 1 Dec 2024) as legacy cards;
-    a few applications left open for the agency's queue."""
-
-    keys_init()  # a demo installation signs its cards with keys of its own (idempotent)
-
+    """Card work after the hires: a few change applications for the agency's queue (the first
+    applications awaiting a decision came with the hires that rest on them)."""
     for i, reg in enumerate(accepted):
-        permit = reg.permit
-        if permit is None or Card.objects.filter(person=reg.person).exists():
+        if i % 17:
             continue
-        if reg.employment.end_date is not None and reg.employment.end_date < today:
+        card = Card.objects.filter(
+            person=reg.person, employer=reg.employer, status=CardStatus.ACTIVE, legacy=False
+        ).first()
+        if card is None:
             continue
-        valid_to = permit.valid_to or today + timedelta(days=365)
-        if valid_to <= today:
-            continue
-        category = rng.choices(["A", "B", "C"], [2, 7, 1])[0]
-        if (
-            permit.kind == DocumentKind.WORK_PERMIT
-            and len(permit.number) == 18
-            and permit.number.isdigit()
-        ):
-            cards.legacy_permit_import(
-                actor=SYSTEM,
-                permit=cards.LegacyPermit(
-                    permit_number=permit.number,
-                    person=reg.person,
-                    employer=reg.employer,
-                    category=category,
-                    position=reg.employment.position,
-                    valid_from=permit.valid_from,
-                    valid_to=valid_to,
-                ),
-            )
-            continue
-        app = cards.card_apply(
+        cards.card_change_request(
             actor=SYSTEM,
-            employer=reg.employer,
-            person=reg.person,
-            category=category,
-            position=reg.employment.position,
-            valid_to=valid_to,
+            card_id=card.pk,
+            changes={"position": _promoted(card.position)},
+            change_date=today - timedelta(days=rng.randint(0, 8)),
         )
-        if i % 23 == 0:
-            continue  # left for the agency to decide
-        cards.application_decide(actor=SYSTEM, application_id=app.pk, approve=True)
-        # the notice is dated when it is approved: past midnight in Beijing that is the next day
-        noticed = Card.objects.get(pk=app.card_id).notice_issued_on or today
-        card = cards.card_record_entry(
-            actor=SYSTEM, card_id=app.card_id, entry_date=max(today, noticed)
+
+
+def _card_for_hire(
+    rng: random.Random, employer: Employer, data: HireData, today: date, *, pending: bool = False
+) -> HireData:
+    """A hire records the person's card on file: bring it there first, as issued on
+    ``data.permit_issued_on`` (an older physical permit as the agency imports it; an Integrated
+    Card through its application, decision and entry, then dated back to its issue day, since the
+    demo's history happened before the system), and name it on the hire. ``pending``: the card is
+    only applied for, and the hire names the application."""
+    person, _ = person_find_or_create(actor=SYSTEM, data=data.person)
+    issued = data.permit_issued_on or today
+    valid_to = data.permit_valid_to or today + timedelta(days=365)
+    category = rng.choices(["A", "B", "C"], [2, 7, 1])[0]
+    if data.permit_kind == DocumentKind.WORK_PERMIT:
+        card = cards.legacy_permit_import(
+            actor=SYSTEM,
+            permit=cards.LegacyPermit(
+                permit_number=data.permit_number,
+                person=person,
+                employer=employer,
+                category=category,
+                position=data.position,
+                valid_from=issued,
+                valid_to=valid_to,
+            ),
         )
-        if i % 17 == 0:
-            cards.card_change_request(
-                actor=SYSTEM,
-                card_id=card.pk,
-                changes={"position": _promoted(card.position)},
-                change_date=today - timedelta(days=rng.randint(0, 8)),
-            )
+        return replace(data, permit_number=card.permit_number)
+    app = cards.card_apply(
+        actor=SYSTEM,
+        employer=employer,
+        person=person,
+        category=category,
+        position=data.position,
+        valid_to=valid_to,
+    )
+    if pending:
+        return replace(data, permit_number=f"A{app.pk}")
+    cards.application_decide(actor=SYSTEM, application_id=app.pk, approve=True)
+    # the notice is dated when it is approved: past midnight in Beijing that is the next day
+    noticed = Card.objects.get(pk=app.card_id).notice_issued_on or today
+    cards.card_record_entry(actor=SYSTEM, card_id=app.card_id, entry_date=max(today, noticed))
+    Card.objects.filter(pk=app.card_id).update(
+        notice_issued_on=issued, valid_from=issued, entry_date=issued
+    )
+    card = Card.objects.get(pk=app.card_id)
+    return replace(data, permit_number=card.card_number or "")
 
 
 def _bills(today: date, employers: dict[str, Employer]) -> None:

@@ -179,13 +179,21 @@ class PersonIn(Schema):
 
 
 class HireIn(Schema):
-    """A new hire in one go: the person (found again by passport), documents, employment, registration."""
+    """A new hire in one go: the person (found again by passport), documents, employment, registration.
+
+    ``permit_number``: for ``integrated_card`` or ``work_permit``, the person's card on file — its
+    card number, its 18-digit work permit number, or ``A`` and the number of its application while
+    the card awaits a decision; the dates are the card's (``permit_issued_on`` and
+    ``permit_valid_to`` are then ignored). An unknown number, another person's card or a card no
+    longer in force is a 400 on ``permit_number``. For ``press_card`` or ``permanent_resident_id``,
+    the document's own number, with its ``permit_issued_on``.
+    """
 
     employer_id: int
     person: PersonIn
-    permit_kind: str
+    permit_kind: str = "integrated_card"
     permit_number: Annotated[str, Identifier(40)]
-    permit_issued_on: Day
+    permit_issued_on: Day | None = None
     permit_valid_to: Day | None = None
     residence_permit_number: Annotated[str, Identifier(40)] = ""
     residence_permit_issued_on: Day | None = None
@@ -212,7 +220,7 @@ def hire(request: HttpRequest, payload: HireIn) -> Registration:
     employer = employer_get(actor=actor, employer_id=payload.employer_id)
     data = payload.to_data()
     reg = services.hire_register(actor=actor, employer=employer, data=data)
-    warnings = services.hire_warnings(employer=employer, data=data, today=timezone.localdate())
+    warnings = services.hire_warnings_for(registration=reg, data=data, today=timezone.localdate())
     reg.warnings = [  # type: ignore[attr-defined]
         HireWarningOut(
             code=w.code,

@@ -12,7 +12,7 @@ from expatsi.access import validation
 from expatsi.employers.display import display_name
 from expatsi.employers.models import Employer
 from expatsi.insurance.imports import column_for_field
-from expatsi.people.models import DocumentKind, Sex
+from expatsi.people.models import Sex
 from expatsi.web.forms import DateInput, PortalForm, country_choices
 
 
@@ -42,26 +42,18 @@ class HireForm(PortalForm):
         help_text=_("Leave empty if it is the country of nationality."),
     )
     email = forms.EmailField(label=_("E-mail"), required=False)
-    permit_kind = forms.ChoiceField(
-        label=_("Employment document"),
-        choices=[
-            (
-                DocumentKind.INTEGRATED_CARD,
-                _("Integrated Card (work permit and social security card)"),
-            ),
-            (
-                DocumentKind.WORK_PERMIT,
-                _("Foreigner's Work Permit (issued before the Integrated Card)"),
-            ),
-        ],
+    # One card number: the hire records the person's card on file (or its application), whose
+    # own dates and status the person's record then follows; nothing about it is typed twice.
+    permit_number = forms.CharField(
+        label=_("Integrated Card, work permit or card application number"),
+        max_length=40,
+        help_text=_(
+            "The card on file for this person: the Integrated Card number, the 18-digit work "
+            "permit number of an older permit, or A and the number of the card application while "
+            "it awaits a decision (e.g. A1234). The card's dates are taken from the card; the "
+            "30-day registration deadline runs from the day it was issued."
+        ),
     )
-    permit_number = forms.CharField(label=_("Work permit / Integrated Card number"), max_length=40)
-    permit_issued_on = forms.DateField(
-        label=_("Issued on"),
-        widget=DateInput(),
-        help_text=_("The 30-day registration deadline runs from this date."),
-    )
-    permit_valid_to = forms.DateField(label=_("Valid until"), widget=DateInput(), required=False)
     residence_permit_number = forms.CharField(
         label=_("Residence permit number"), max_length=40, required=False
     )
@@ -158,7 +150,7 @@ class HireForm(PortalForm):
         ),
         (
             _("Work permit or Integrated Card"),
-            ("permit_kind", "permit_number", "permit_issued_on", "permit_valid_to"),
+            ("permit_number",),
         ),
         (
             _("Residence permit (optional)"),

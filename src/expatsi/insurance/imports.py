@@ -25,13 +25,14 @@ from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.access.crypto import search_hashes
 from expatsi.employers.models import Employer
+from expatsi.insurance.cardlink import CARD_KINDS
 from expatsi.insurance.models import Registration, RegistrationStatus
 from expatsi.insurance.permissions import require_file_for
 from expatsi.insurance.services import (
     HireData,
     HireWarning,
     hire_register,
-    hire_warnings,
+    hire_warnings_for,
 )
 from expatsi.people.models import DocumentKind
 from expatsi.people.services import PersonData
@@ -61,9 +62,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("passport_country", False, ""),
     Column("email", False, "anna.mueller@example.com"),
     Column("permit_kind", False, "integrated_card"),
-    Column("permit_number", True, "IC1100202600001"),
-    Column("permit_issued_on", True, "2026-11-02"),
-    Column("permit_valid_to", False, "2028-11-01"),
+    # The person's card on file (card number, 18-digit permit number, or A + application number);
+    # the dates are read only for a permanent resident ID card or a press card.
+    Column("permit_number", True, "11260000001234"),
+    Column("permit_issued_on", False, ""),
+    Column("permit_valid_to", False, ""),
     Column("residence_permit_number", False, "E12345678"),
     Column("residence_permit_issued_on", False, "2026-11-20"),
     Column("residence_permit_valid_to", False, "2028-11-01"),
@@ -261,11 +264,12 @@ def _parse_row(row: Mapping[str, str], number: int, errors: list[RowError]) -> H
             "invalid_permit_kind",
             f"permit_kind must be one of {', '.join(PERMIT_KINDS)}",
         )
+    if kind in PERMIT_KINDS and kind not in CARD_KINDS and not values["permit_issued_on"]:
+        err("permit_issued_on", "required", "this field is required")
     if len(errors) > before:
         return None
     birth, issued, start = dates["birth_date"], dates["permit_issued_on"], dates["start_date"]
     assert birth is not None
-    assert issued is not None
     assert start is not None
     return HireData(
         person=PersonData(
@@ -443,7 +447,7 @@ def hires_import(
                     data.person.passport_number,
                     None if dry_run else reg.pk,
                     reg.deadline,
-                    tuple(hire_warnings(employer=employer, data=data, today=today)),
+                    tuple(hire_warnings_for(registration=reg, data=data, today=today)),
                 )
             )
         if progress is not None:

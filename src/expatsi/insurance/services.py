@@ -6,7 +6,7 @@ the current state of the rows it changes (locked), and writes the audit trail.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
@@ -17,6 +17,7 @@ from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
 from expatsi.employers.models import Employer
 from expatsi.insurance import permissions
+from expatsi.insurance.cardlink import CARD_KINDS, card_document, is_pending
 from expatsi.insurance.models import (
     CoverageCertificate,
     Employment,
@@ -457,10 +458,15 @@ def _notify_registration(reg: Registration) -> None:
 
 @dataclass(frozen=True, slots=True)
 class HireData:
+    """A new hire. ``permit_number`` names the employment document: for an Integrated Card or a
+    work permit, the card on file (its card number, its 18-digit permit number, or ``A`` and the
+    number of its application) — its dates are the card's, so ``permit_issued_on`` and
+    ``permit_valid_to`` are read only for a press card or a permanent resident ID card."""
+
     person: PersonData
     permit_kind: str
     permit_number: str
-    permit_issued_on: date
+    permit_issued_on: date | None
     permit_valid_to: date | None
     start_date: date
     position: str
@@ -475,7 +481,11 @@ class HireData:
 
 def hire_register(*, actor: Actor, employer: Employer, data: HireData) -> Registration:
     """Register a new hire in one go: person (or the same person again), documents, employment and
-    the social insurance registration. All or nothing."""
+    the social insurance registration. All or nothing.
+
+    An Integrated Card or work permit is the person's card on file (``cardlink``): the hire records
+    it, never a second number typed beside it, so the person's record follows the card through
+    approval, extension, change and deregistration."""
     permissions.require_file_for(actor, employer)
     if data.permit_kind not in (
         DocumentKind.INTEGRATED_CARD,
@@ -491,14 +501,23 @@ def hire_register(*, actor: Actor, employer: Employer, data: HireData) -> Regist
         )
     with transaction.atomic():
         person, _ = person_find_or_create(actor=actor, data=data.person)
-        permit = document_add(
-            actor=actor,
-            person=person,
-            kind=data.permit_kind,
-            number=data.permit_number,
-            issued_on=data.permit_issued_on,
-            valid_to=data.permit_valid_to,
-        )
+        if data.permit_kind in CARD_KINDS:
+            permit = card_document(
+                actor=actor, person=person, reference=data.permit_number, field="permit_number"
+            )
+        else:
+            if data.permit_issued_on is None:
+                raise RuleError(
+                    "required", "the document's issue date is required", "permit_issued_on"
+                )
+            permit = document_add(
+                actor=actor,
+                person=person,
+                kind=data.permit_kind,
+                number=data.permit_number,
+                issued_on=data.permit_issued_on,
+                valid_to=data.permit_valid_to,
+            )
         if data.residence_permit_number:
             if data.residence_permit_issued_on is None:
                 raise RuleError(
@@ -526,6 +545,42 @@ def hire_register(*, actor: Actor, employer: Employer, data: HireData) -> Regist
             seconded_by_country=data.seconded_by_country,
         )
         return registration_submit(actor=actor, employment=employment, permit=permit)
+
+
+def registrations_permit_issued(*, actor: Actor, document: Document) -> int:
+    """The card a hire was registered on while only applied for has been approved: its submitted
+    registrations take the 30-day clock from the day it was issued (Order No. 16 Art. 4)."""
+    due = deadline("registration", document.issued_on).due
+    regs = list(
+        Registration.objects.select_for_update().filter(
+            permit=document, status=RegistrationStatus.SUBMITTED
+        )
+    )
+    for reg in regs:
+        reg.permit_issued_on = document.issued_on
+        reg.deadline = due
+        reg.save(update_fields=["permit_issued_on", "deadline"])
+        audit_record(
+            actor=actor,
+            action="registration.clock",
+            object_type="registration",
+            object_id=reg.pk,
+            person_id=reg.person_id,
+            detail={"permit_issued_on": document.issued_on, "deadline": due},
+        )
+    return len(regs)
+
+
+def hire_warnings_for(
+    *, registration: Registration, data: HireData, today: date
+) -> list[HireWarning]:
+    """The warnings of a hire just registered, on the dates of the document it rests on (the
+    card's, for a card). A hire on a card still applied for has no clock running yet: none."""
+    permit = registration.permit
+    if permit is not None and is_pending(permit):
+        return []
+    dated = replace(data, permit_issued_on=registration.permit_issued_on)
+    return hire_warnings(employer=registration.employer, data=dated, today=today)
 
 
 # --- certificates of coverage -----------------------------------------------------------------
@@ -627,9 +682,12 @@ class HireWarning:
 
 def hire_warnings(*, employer: Employer, data: HireData, today: date) -> list[HireWarning]:
     """What a hire registered ``today`` brings with it: a missed 30-day registration deadline
-    means back contributions from the start of employment and late fees on them."""
+    means back contributions from the start of employment and late fees on them. The permit's
+    issue date must be known (for a card, the card's: see ``hire_warnings_for``)."""
     if data.permit_kind == DocumentKind.PERMANENT_RESIDENT_ID:
         clock = deadline("employment_registration", data.start_date)
+    elif data.permit_issued_on is None:
+        return []
     else:
         clock = deadline("registration", data.permit_issued_on)
     if today <= clock.due:

@@ -33,10 +33,11 @@ from expatsi.insurance.selectors import registration_deadline_status
 from expatsi.insurance.services import (
     HireData,
     hire_register,
-    hire_warnings,
+    hire_warnings_for,
     registration_accept,
     registration_reject,
 )
+from expatsi.people.models import DocumentKind
 from expatsi.people.services import PersonData
 from expatsi.rules.errors import NotFound, RuleError
 from expatsi.rules.money import parse_yuan
@@ -91,10 +92,12 @@ def hire_new(request: HttpRequest) -> HttpResponse:
                     chinese_name=data["chinese_name"],
                     email=data["email"],
                 ),
-                permit_kind=data["permit_kind"],
+                # The card on file decides the kind (a physical work permit or an Integrated Card)
+                # and the dates; the form names it by its number.
+                permit_kind=DocumentKind.INTEGRATED_CARD,
                 permit_number=data["permit_number"],
-                permit_issued_on=data["permit_issued_on"],
-                permit_valid_to=data["permit_valid_to"],
+                permit_issued_on=None,
+                permit_valid_to=None,
                 residence_permit_number=data["residence_permit_number"],
                 residence_permit_issued_on=data["residence_permit_issued_on"],
                 residence_permit_valid_to=data["residence_permit_valid_to"],
@@ -105,10 +108,10 @@ def hire_new(request: HttpRequest) -> HttpResponse:
                 seconded_by=data["seconded_by"],
                 seconded_by_country=data["seconded_by_country"],
             )
-            warnings = hire_warnings(employer=employer, data=hire, today=_today())
             confirmed = bool(data.get("confirm_late"))
             with transaction.atomic():
                 reg = hire_register(actor=actor, employer=employer, data=hire)
+                warnings = hire_warnings_for(registration=reg, data=hire, today=_today())
                 if warnings and not confirmed:
                     # Refusals first, then the consequences: a hire the law refuses never
                     # reaches the confirmation step. Nothing is kept until the HR user confirms.
@@ -209,10 +212,21 @@ def _column_docs() -> list[dict[str, Any]]:
         "passport_number": _("Passport number, 5–20 letters and digits"),
         "passport_country": _("Issuing country if not the nationality (alpha-3)"),
         "email": _("E-mail address of the employee"),
-        "permit_kind": _("integrated_card (default) or work_permit"),
-        "permit_number": _("Number of the Integrated Card or work permit"),
-        "permit_issued_on": _("Issue date of the permit, YYYY-MM-DD: the 30-day clock starts here"),
-        "permit_valid_to": _("Last day the permit is valid, YYYY-MM-DD"),
+        "permit_kind": _(
+            "integrated_card (default) or work_permit: the card on file; or "
+            "permanent_resident_id or press_card"
+        ),
+        "permit_number": _(
+            "The person's card on file: its Integrated Card number, its 18-digit work permit "
+            "number, or A and the number of the card application awaiting a decision"
+        ),
+        "permit_issued_on": _(
+            "Only for a permanent resident ID card or press card: its issue date, YYYY-MM-DD "
+            "(a card's dates are the card's)"
+        ),
+        "permit_valid_to": _(
+            "Only for a permanent resident ID card or press card: its last valid day"
+        ),
         "residence_permit_number": _("Residence permit number"),
         "residence_permit_issued_on": _("Residence permit issue date (required with its number)"),
         "residence_permit_valid_to": _("Residence permit last valid day"),

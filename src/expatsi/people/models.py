@@ -112,7 +112,12 @@ class DocumentKind(models.TextChoices):
 
 
 class Document(models.Model):
-    """An identity, employment or residence document with its validity (last valid day inclusive)."""
+    """An identity, employment or residence document with its validity (last valid day inclusive).
+
+    An Integrated Card or work permit is never typed in: it is the card on file (the cards app owns
+    the link and keeps number, dates and validity in step with the card). While the card is only
+    applied for, its document has no number yet (``number`` empty).
+    """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(_("kind"), max_length=24, choices=DocumentKind.choices)
@@ -125,7 +130,11 @@ class Document(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["kind", "number"], name="document_unique_number"),
+            models.UniqueConstraint(
+                fields=["kind", "number"],
+                condition=~Q(number=""),
+                name="document_unique_number",
+            ),
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
                 name="document_valid_span",

@@ -11,7 +11,9 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from expatsi.cards.models import ApplicationKind, CardStatus, Category, DocumentKind
+from expatsi.cards.models import ApplicationKind, CardStatus, Category
+from expatsi.cards.models import DocumentKind as ApplicationDocumentKind
+from expatsi.people.models import DocumentKind
 from expatsi.rules.money import format_yuan
 
 CARD_ACTIONS: dict[str, Promise] = {
@@ -107,6 +109,7 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "inheritance.reject": _("Inheritance claim rejected"),
     "employer.hr_revoke": _("HR access revoked"),
     "access.staff_regions": _("Agency staff's regions set"),
+    "registration.clock": _("Registration deadline set from the card's issue date"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {
@@ -181,7 +184,8 @@ _VALUES: dict[str, Any] = {
     **DEREGISTRATION_REASONS,
     **dict(Category.choices),
     **dict(CardStatus.choices),
-    **dict(DocumentKind.choices),  # an application document's kind (card.document_read)
+    **dict(ApplicationDocumentKind.choices),  # an application document's kind (card.document_read)
+    **dict(DocumentKind.choices),  # a person's document (the card on file)
 }
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from expatsi.access.actors import Actor
 from expatsi.cards.models import Card
-from expatsi.cards.selectors import cards_for_documents
+from expatsi.cards.selectors import cards_of_documents
 from expatsi.employers.models import Employer
 from expatsi.employers.selectors import employer_search
 from expatsi.employers.views import pick_employer
@@ -137,16 +137,21 @@ def _hr_home(request: HttpRequest, actor: Actor) -> HttpResponseBase:
 # --- the person page ----------------------------------------------------------------------------
 
 
-def _documents_with_cards(actor: Actor, person: Person) -> list[tuple[Document, Card | None, bool]]:
-    """Each document with the Card it names, if the cards app has one (by permit or card number),
-    and whether the reader may open that card (see ``cards.selectors.cards_for_documents``)."""
+def _documents_with_cards(
+    actor: Actor, person: Person
+) -> list[tuple[Document, Card | None, bool, bool]]:
+    """Each document with the Card it is the document of, whether the reader may open that card,
+    and whether it is a card document that no card on file stands behind (a number typed before
+    hires recorded the card: never shown as "Valid")."""
     documents = list(documents_of(person))
-    numbers = {d.number for d in documents if d.kind in CARD_DOCUMENT_KINDS and d.number}
-    cards = cards_for_documents(actor=actor, person=person, numbers=numbers)
-    rows: list[tuple[Document, Card | None, bool]] = []
+    cards = cards_of_documents(
+        actor=actor, document_ids={d.pk for d in documents if d.kind in CARD_DOCUMENT_KINDS}
+    )
+    rows: list[tuple[Document, Card | None, bool, bool]] = []
     for d in documents:
-        match = cards.get(d.number) if d.kind in CARD_DOCUMENT_KINDS else None
-        rows.append((d, match[0] if match else None, match is not None and match[1]))
+        match = cards.get(d.pk)
+        unbacked = d.kind in CARD_DOCUMENT_KINDS and match is None
+        rows.append((d, match[0] if match else None, match is not None and match[1], unbacked))
     return rows
 
 

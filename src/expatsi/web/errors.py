@@ -101,6 +101,22 @@ MESSAGES: dict[str, Promise] = {
     "duplicate_uscc": _("An employer with this unified social credit code is already registered."),
     "invalid_region": _("Choose a region from the list."),
     **validation.MESSAGES,  # control characters, e-mail addresses, dates out of range …
+    # One card number (cards.card_document): a hire names the card on file.
+    "card_required": _(
+        "Give the number of the person's Integrated Card or work permit, or A and the number of "
+        "the card application."
+    ),
+    "card_unknown": _(
+        "No Integrated Card, work permit or card application has this number: check it, or "
+        "apply for the card first."
+    ),
+    "card_of_another_person": _(
+        "This card is not this person's: check the number and the passport details."
+    ),
+    "card_not_in_force": _(
+        "This card is no longer in force (deregistered, expired, rejected or lapsed): a hire "
+        "needs a card in force or an application awaiting a decision."
+    ),
 }
 
 

@@ -14,6 +14,7 @@ from expatsi.access.actors import Actor
 from expatsi.billing import permissions, selectors, tasks
 from expatsi.billing.forms import RunForm
 from expatsi.billing.views.common import day_asked, page_actor, require
+from expatsi.billing.workers import WORKER_COMMAND, no_live_worker
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import NotFound, RuleError
 from expatsi.web.errors import rule_message
@@ -85,8 +86,18 @@ def job(request: HttpRequest, key: str) -> HttpResponse:
     return render(
         request,
         "billing/job.html",
-        {"job": progress, "label": _job_labels()[progress.status]},
+        {
+            "job": progress,
+            "label": _job_labels()[progress.status],
+            "no_worker": _no_worker(progress),
+            "worker_command": WORKER_COMMAND,
+        },
     )
+
+
+def _no_worker(progress: tasks.JobProgress) -> bool:
+    """A queued job with no live worker to take it waits for ever: the page says so."""
+    return progress.status == "queued" and no_live_worker()
 
 
 @login_required
@@ -116,6 +127,7 @@ def job_status(request: HttpRequest, key: str) -> JsonResponse:
             "status": p.status,
             "label": _job_labels()[p.status],
             "resumable": p.resumable,
+            "no_worker": _no_worker(p),
             "percent": p.percent,
             "employers_done": p.employers_done,
             "employers_total": p.employers_total,

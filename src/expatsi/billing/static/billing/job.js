@@ -19,6 +19,8 @@
           err.textContent = d.error; err.hidden = !d.error;
           var resume = document.getElementById("job-resume");  // an interrupted run can be resumed
           if (resume) { resume.hidden = !d.resumable; }
+          var idle = document.getElementById("job-no-worker");  // queued with no worker to take it
+          if (idle) { idle.hidden = !d.no_worker; }
           if (!finished(d.status)) { window.setTimeout(poll, 1000); }
         })
         .catch(function () { window.setTimeout(poll, 3000); });
