@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from expatsi.access.actors import SYSTEM, actor_for_user
-from expatsi.benefits import pain001, pensions, proof_of_life, services
+from expatsi.benefits import death, pain001, pensions, proof_of_life, services
 from expatsi.benefits.models import (
     PaymentRun,
     Payout,
@@ -22,6 +22,7 @@ from expatsi.benefits.models import (
 from expatsi.notify.models import Notification
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import Conflict, Forbidden, RuleError
+from expatsi.web.uploads import Upload
 from tests.benefits.pension_world import FRENCH, IBAN, pensioner, retiree
 from tests.portal.factories import PASSWORD, make_agency
 
@@ -421,3 +422,23 @@ def test_four_eyes_above_the_threshold(beijing, settings) -> None:
     )
     assert done.status == PensionStatus.AWARDED
     assert done.second_by_label and done.proof_due == date(2032, 1, 10)
+
+
+def test_a_reported_death_stops_the_pension(beijing) -> None:
+    """The death report is what stops payment (no second step for the agency to forget): paid
+    January to October 2026, death reported on 2026-08-15 by the agency → stopped after August,
+    September and October (2 × 1,000.00) to recover."""
+    person, _user, pension = pensioner(beijing)
+    made = pensions.pension_month_run(actor=SYSTEM, region_code="110000", month=Month(2026, 10))
+    _pay(made.run)
+    officer = actor_for_user(make_agency("officer-one", regions="110000"))
+    death.death_report(
+        actor=officer,
+        person_id=person.pk,
+        died_on=date(2026, 8, 15),
+        evidence=Upload("death-certificate.pdf", b"%PDF-1.4\n% a death certificate\n"),
+    )
+    pension.refresh_from_db()
+    assert (pension.status, pension.last_month) == (PensionStatus.STOPPED, "2026-08")
+    over = PensionOverpayment.objects.get(pension=pension)
+    assert (over.months, over.amount) == (["2026-09", "2026-10"], 200_000)

@@ -35,7 +35,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from expatsi.access import validation
-from expatsi.access.actors import Actor
+from expatsi.access.actors import SYSTEM, Actor
 from expatsi.audit.services import audit_record
 from expatsi.benefits import bank, ledger
 from expatsi.benefits.models import (
@@ -55,6 +55,7 @@ from expatsi.benefits.models import (
     Reporter,
     TerminationApplication,
 )
+from expatsi.benefits.pensions import pension_stop_on_death
 from expatsi.benefits.permissions import DeathAct, death_require, reporter_of
 from expatsi.benefits.selectors_death import claim_get, death_get
 from expatsi.benefits.services import BankDetails, second_approval_above
@@ -224,6 +225,11 @@ def death_report(
             ) from None
         doc = _store_document(actor, death, evidence, None, "evidence")
         refused = _refuse_live_terminations(actor, death)
+        # A pension stops with the month of death; months paid after it become an overpayment.
+        # HR reports the death but does not decide on pensions: the stop is the agency's job's.
+        stopped = pension_stop_on_death(
+            actor=actor if actor.kind == "agency" else SYSTEM, person=person, died_on=died_on
+        )
         audit_record(
             actor=actor,
             action="death.report",
@@ -238,6 +244,7 @@ def death_report(
                 "region": region,
                 "evidence": doc.name,
                 "terminations_rejected": refused,
+                "pension_stopped": stopped.pk if stopped is not None else None,
             },
         )
     return death
