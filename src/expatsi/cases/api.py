@@ -25,6 +25,7 @@ from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import Day, Id, Identifier, Text
 from expatsi.cases import notice, permissions, selectors, services
+from expatsi.cases.api_disputes import complaints_router, disputes_router
 from expatsi.cases.models import Case, Finding, FineProposal, OptOut, ProposalStatus, Scan
 from expatsi.cases.permissions import Act
 from expatsi.cases.registry import registry
@@ -532,3 +533,9 @@ def case_close(request: HttpRequest, case_id: int, payload: CloseIn) -> dict[str
     actor = request_actor(request)
     case = services.case_close(actor=actor, case_id=case_id, reason=payload.reason)
     return _case_out(actor, case)
+
+
+# --- disputes, complaints and reports (api_disputes.py) ------------------------------------------
+
+router.add_router("/disputes", disputes_router)
+router.add_router("/complaints", complaints_router)

@@ -215,9 +215,7 @@ def complaint_file(
             received_on=today,
             reply_due=due,
         )
-        complaint.number = (
-            f"CMP-{complaint.region_code}-{today.year}-{complaint.pk:06d}"
-        )
+        complaint.number = f"CMP-{complaint.region_code}-{today.year}-{complaint.pk:06d}"
         complaint.save(update_fields=["number"])
         _event(complaint, actor, "filed", kind=kind, reply_due=due.isoformat())
     return complaint
@@ -225,8 +223,8 @@ def complaint_file(
 
 def _lock(actor: Actor, complaint_id: int) -> Complaint:
     complaint_get(actor=actor, complaint_id=complaint_id, audit=False)  # scope: else 404
-    complaint = Complaint.objects.select_for_update().select_related("employer").get(
-        pk=complaint_id
+    complaint = (
+        Complaint.objects.select_for_update().select_related("employer").get(pk=complaint_id)
     )
     if not permissions.may_answer_complaint(actor, complaint.region_code):
         raise Forbidden("forbidden", "agency staff of the employer's region answer complaints", "")
@@ -235,6 +233,8 @@ def _lock(actor: Actor, complaint_id: int) -> Complaint:
 
 def _send_reply(complaint: Complaint) -> None:
     """Put the reply in the complainant's inbox, in their language (after commit)."""
+    if complaint.submitted_by_id is None:
+        return
     user = get_user_model().objects.filter(pk=complaint.submitted_by_id).first()
     if user is None:
         return

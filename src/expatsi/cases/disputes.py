@@ -191,9 +191,7 @@ def _subject(
         raise RuleError("subject_required", "name the bill, line or decision", "subject_id")
     found: Any
     if kind == DisputeSubject.BILL:
-        found = Bill.objects.filter(
-            pk=subject_id, employer=employer, lines__person=person
-        ).first()
+        found = Bill.objects.filter(pk=subject_id, employer=employer, lines__person=person).first()
         key = "bill"
     elif kind == DisputeSubject.BILL_LINE:
         found = BillLine.objects.filter(
@@ -201,9 +199,7 @@ def _subject(
         ).first()
         key = "bill_line"
     elif kind == DisputeSubject.REGISTRATION:
-        found = Registration.objects.filter(
-            pk=subject_id, person=person, employer=employer
-        ).first()
+        found = Registration.objects.filter(pk=subject_id, person=person, employer=employer).first()
         key = "registration"
     else:
         found = CardApplication.objects.filter(
@@ -292,7 +288,8 @@ def _require_staff(actor: Actor, dispute: Dispute) -> None:
 
 
 def _stage_start(dispute: Dispute) -> date | None:
-    return getattr(dispute, f"{dispute.stage}_on")
+    started: date | None = getattr(dispute, f"{dispute.stage}_on")
+    return started
 
 
 def dispute_escalate(
@@ -355,7 +352,9 @@ def dispute_decide(
         dispute = _lock(actor, dispute_id)
         _require_staff(actor, dispute)
         if dispute.status != DisputeStatus.OPEN:
-            raise Conflict("wrong_state", f"a dispute that is {dispute.status} cannot be decided", "")
+            raise Conflict(
+                "wrong_state", f"a dispute that is {dispute.status} cannot be decided", ""
+            )
         started = _stage_start(dispute)
         if started is not None and day < started:
             raise RuleError(
@@ -395,9 +394,7 @@ def dispute_close(*, actor: Actor, dispute_id: int, reason: str) -> Dispute:
     return dispute
 
 
-def document_add(
-    *, actor: Actor, dispute_id: int, title: str, data: bytes
-) -> DisputeDocument:
+def document_add(*, actor: Actor, dispute_id: int, title: str, data: bytes) -> DisputeDocument:
     """Add a document (PDF, JPEG or PNG, at most 5 MB): either party or staff, until closed."""
     name = _text(title, "title", TITLE_MAX)
     if not data:

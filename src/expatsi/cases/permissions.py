@@ -154,7 +154,9 @@ def is_party_or_staff(actor: Actor, *, region_code: str, employer_id: int, perso
     """Open a dispute between this employer and this person, add a document, record the next
     stage: the person themself, the employer's HR, or staff of the employer's region."""
     return (
-        actor.covers_region(region_code) or actor.is_hr_of(employer_id) or actor.is_person(person_id)
+        actor.covers_region(region_code)
+        or actor.is_hr_of(employer_id)
+        or actor.is_person(person_id)
     )
 
 

@@ -72,6 +72,21 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "registration.submit": _("Registration submitted"),
     "token.create": _("API token created"),
     "token.revoke": _("API token revoked"),
+    "bill.correction": _("Correction posted as reversing and new entries"),
+    "dispute.read": _("Dispute viewed"),
+    "dispute.opened": _("Dispute recorded"),
+    "dispute.escalated": _("Dispute taken to the next stage"),
+    "dispute.decided": _("Dispute outcome recorded"),
+    "dispute.closed": _("Dispute closed"),
+    "dispute.document_added": _("Dispute document added"),
+    "dispute.document_read": _("Dispute document downloaded"),
+    "dispute.corrected": _("Correction after a dispute posted"),
+    "complaint.read": _("Complaint viewed"),
+    "complaint.filed": _("Complaint or report received"),
+    "complaint.answered": _("Complaint answered"),
+    "complaint.closed": _("Complaint closed"),
+    "complaint.finding_created": _("Complaint turned into a finding"),
+    "finding.from_complaint": _("Finding made from a complaint"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {

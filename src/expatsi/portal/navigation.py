@@ -37,6 +37,10 @@ def menu(actor: Actor) -> list[tuple[str, str]]:
         items += [("cases:findings", _("Compliance")), ("cases:list", _("Enforcement cases"))]
     elif cases.may_see_orders(actor):
         items.append(("cases:list", _("Orders to rectify")))
+    if cases.may_see_disputes(actor):
+        items.append(("cases:disputes", _("Disputes")))
+    if cases.may_use_complaints(actor):
+        items.append(("cases:complaints", _("Complaints and reports")))
     items.append(("notify:inbox", _("Inbox")))
     return items
 
