@@ -36,11 +36,13 @@ MAX_AMOUNT_FEN = 10_000_000_00  # ten million yuan a line: a typing slip beyond
 
 @dataclass(frozen=True, slots=True)
 class LineCorrection:
-    """What one issued line should have said, in fen (the decided amounts)."""
+    """What one issued line should have said, in fen (the decided amounts; ``base``: the decided
+    contribution base, None when the decision leaves it as it was)."""
 
     line_id: int
     employer_amount: int
     employee_amount: int
+    base: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,14 +102,14 @@ def correction_post(
             line = found[c.line_id]
             er = _amount(c.employer_amount, "employer_amount")
             ee = _amount(c.employee_amount, "employee_amount")
-            if er == line.employer_amount and ee == line.employee_amount:
+            base = line.base if c.base is None else _amount(c.base, "base")
+            if er == line.employer_amount and ee == line.employee_amount and base == line.base:
                 raise RuleError(
                     "nothing_to_correct", f"line {line.pk} already says these amounts", "lines"
                 )
             common = {
                 "person_id": line.person_id,
                 "insurance": line.insurance,
-                "base": line.base,
                 "employer_rate": line.employer_rate,
                 "employee_rate": line.employee_rate,
                 "flags": line.flags,
@@ -115,6 +117,7 @@ def correction_post(
             rows.append(
                 BillLine(
                     **common,
+                    base=line.base,
                     employer_amount=-line.employer_amount,
                     employee_amount=-line.employee_amount,
                     note=(
@@ -127,11 +130,13 @@ def correction_post(
             rows.append(
                 BillLine(
                     **common,
+                    base=base,
                     employer_amount=er,
                     employee_amount=ee,
                     note=(
                         f"Corrected entry replacing line {line.pk} of bill {line.bill.number}: "
-                        f"employer {format_yuan(er)}, employee {format_yuan(ee)}. {text}"
+                        f"base {format_yuan(base)}, employer {format_yuan(er)}, employee "
+                        f"{format_yuan(ee)}. {text}"
                     )[:300],
                 )
             )

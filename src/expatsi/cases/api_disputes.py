@@ -172,6 +172,7 @@ class LineCorrectionIn(Schema):
     line_id: Id
     employer_amount: Annotated[str, Text(20)] = Field(..., description="yuan, as decided")
     employee_amount: Annotated[str, Text(20)] = Field(..., description="yuan, as decided")
+    base: Annotated[str, Text(20)] | None = Field(None, description="yuan; default: unchanged")
 
 
 class CorrectionIn(Schema):
@@ -292,6 +293,7 @@ def dispute_correction(
             line_id=item.line_id,
             employer_amount=parse_yuan(item.employer_amount, field="employer_amount"),
             employee_amount=parse_yuan(item.employee_amount, field="employee_amount"),
+            base=None if item.base is None else parse_yuan(item.base, field="base"),
         )
         for item in payload.lines
     ]

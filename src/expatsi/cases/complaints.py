@@ -194,9 +194,10 @@ def complaint_file(
     else:
         if not permissions.may_file_report(actor):
             raise Forbidden("forbidden", "sign in to report an employer", "")
-        code = validation.uscc(uscc, field="uscc")
+        code = validation.identifier(uscc.replace(" ", "").upper(), "uscc", max_length=18)
         employer = Employer.objects.filter(uscc=code).first()
         if employer is None:
+            validation.uscc(code, field="uscc")  # a mistyped code: say what is wrong with it
             raise NotFound("unknown_employer", "no registered employer with this code", "uscc")
     today = timezone.localdate()
     due = reply_deadline(today).due

@@ -130,6 +130,13 @@ class CorrectionForm(ClaimsForm):
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
+    base = forms.CharField(
+        label=_("Contribution base as decided (yuan)"),
+        max_length=20,
+        required=False,
+        help_text=_("Leave empty if the decision leaves the base as it was."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
     reason = _text(_("Reasons"), 300, rows=3)
 
     def __init__(self, *args: Any, lines: list[tuple[int, str]], **kwargs: Any) -> None:
@@ -149,6 +156,9 @@ class CorrectionForm(ClaimsForm):
 
     def clean_employee_amount(self) -> int:
         return self._yuan("employee_amount")
+
+    def clean_base(self) -> int | None:
+        return self._yuan("base") if self.cleaned_data.get("base") else None
 
 
 class ReasonForm(ClaimsForm):

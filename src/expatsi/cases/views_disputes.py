@@ -53,6 +53,7 @@ from expatsi.employers.selectors import employers_visible
 from expatsi.insurance.models import Employment
 from expatsi.insurance.selectors import persons_visible
 from expatsi.people.models import Person
+from expatsi.rules.deadlines import clock
 from expatsi.rules.errors import NotFound, RuleError
 from expatsi.web.actors import request_actor
 from expatsi.web.formatting import yuan
@@ -312,7 +313,9 @@ def dispute_correct(request: HttpRequest, dispute_id: int) -> HttpResponse:
         correction = disputes.dispute_correct(
             actor=actor,
             dispute_id=dispute.pk,
-            lines=[LineCorrection(d["line"], d["employer_amount"], d["employee_amount"])],
+            lines=[
+                LineCorrection(d["line"], d["employer_amount"], d["employee_amount"], d["base"])
+            ],
             reason=d["reason"],
         )
         messages.success(
@@ -402,7 +405,8 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
                     % {"number": complaint.number, "day": complaint.reply_due.isoformat()},
                 )
                 return redirect("cases:complaint", complaint_id=complaint.pk)
-    return render(request, "cases/complaint_new.html", {"form": form}, status=status)
+    context = {"form": form, "reply_days": clock(complaints.CLOCK).amount}
+    return render(request, "cases/complaint_new.html", context, status=status)
 
 
 def _complaint_page(
