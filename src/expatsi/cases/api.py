@@ -469,13 +469,13 @@ def case_open(request: HttpRequest, payload: CaseOpenIn) -> Status[dict[str, Any
     return Status(201, _case_out(actor, case))
 
 
-@router.get("/{case_id}", response=CaseOut)
+@router.get("/{int:case_id}", response=CaseOut)
 def case_detail(request: HttpRequest, case_id: int) -> dict[str, Any]:
     actor = request_actor(request)
     return _case_out(actor, selectors.case_get(actor=actor, case_id=case_id))
 
 
-@router.get("/{case_id}/order.pdf")
+@router.get("/{int:case_id}/order.pdf")
 def case_order_pdf(request: HttpRequest, case_id: int) -> HttpResponse:
     """The order to rectify in English and Chinese (PDF), once issued."""
     case = selectors.case_get(actor=request_actor(request), case_id=case_id)
@@ -487,7 +487,7 @@ def case_order_pdf(request: HttpRequest, case_id: int) -> HttpResponse:
     return response
 
 
-@router.post("/{case_id}/order", response=CaseOut)
+@router.post("/{int:case_id}/order", response=CaseOut)
 @idempotent()
 def case_order(request: HttpRequest, case_id: int, payload: OrderIn) -> dict[str, Any]:
     """Issue the order to rectify by ``deadline`` (after today, at most a year ahead); the
@@ -499,7 +499,7 @@ def case_order(request: HttpRequest, case_id: int, payload: OrderIn) -> dict[str
     return _case_out(actor, case)
 
 
-@router.post("/{case_id}/fine-proposals", response={201: ProposalOut})
+@router.post("/{int:case_id}/fine-proposals", response={201: ProposalOut})
 @idempotent()
 def case_fine_propose(request: HttpRequest, case_id: int, payload: FineIn) -> Status[FineProposal]:
     """Propose a fine once the deadline has passed, within the legal range for its kind (see
@@ -517,7 +517,7 @@ def case_fine_propose(request: HttpRequest, case_id: int, payload: FineIn) -> St
     return Status(201, proposal)
 
 
-@router.post("/{case_id}/decision", response=CaseOut)
+@router.post("/{int:case_id}/decision", response=CaseOut)
 @idempotent()
 def case_decide(request: HttpRequest, case_id: int, payload: CaseDecisionIn) -> dict[str, Any]:
     actor = request_actor(request)
@@ -527,7 +527,7 @@ def case_decide(request: HttpRequest, case_id: int, payload: CaseDecisionIn) -> 
     return _case_out(actor, case)
 
 
-@router.post("/{case_id}/close", response=CaseOut)
+@router.post("/{int:case_id}/close", response=CaseOut)
 @idempotent()
 def case_close(request: HttpRequest, case_id: int, payload: CloseIn) -> dict[str, Any]:
     actor = request_actor(request)

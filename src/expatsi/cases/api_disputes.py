@@ -213,12 +213,12 @@ def dispute_open(request: HttpRequest, payload: DisputeOpenIn) -> Status[Dispute
     return Status(201, dispute)
 
 
-@disputes_router.get("/{dispute_id}", response=DisputeOut)
+@disputes_router.get("/{int:dispute_id}", response=DisputeOut)
 def dispute_detail(request: HttpRequest, dispute_id: int) -> Dispute:
     return disputes.dispute_get(actor=_actor(request), dispute_id=dispute_id)
 
 
-@disputes_router.post("/{dispute_id}/stage", response=DisputeOut)
+@disputes_router.post("/{int:dispute_id}/stage", response=DisputeOut)
 @idempotent()
 def dispute_stage(request: HttpRequest, dispute_id: int, payload: StageIn) -> Dispute:
     """Record that the dispute went on to the next stage (409 ``stage_backwards`` /
@@ -230,7 +230,7 @@ def dispute_stage(request: HttpRequest, dispute_id: int, payload: StageIn) -> Di
     return disputes.dispute_get(actor=actor, dispute_id=dispute_id, audit=False)
 
 
-@disputes_router.post("/{dispute_id}/decision", response=DisputeOut)
+@disputes_router.post("/{int:dispute_id}/decision", response=DisputeOut)
 @idempotent()
 def dispute_decision(request: HttpRequest, dispute_id: int, payload: DisputeDecisionIn) -> Dispute:
     """Agency staff record the outcome of the present stage."""
@@ -245,7 +245,7 @@ def dispute_decision(request: HttpRequest, dispute_id: int, payload: DisputeDeci
     return disputes.dispute_get(actor=actor, dispute_id=dispute_id, audit=False)
 
 
-@disputes_router.post("/{dispute_id}/close", response=DisputeOut)
+@disputes_router.post("/{int:dispute_id}/close", response=DisputeOut)
 @idempotent()
 def dispute_close(request: HttpRequest, dispute_id: int, payload: DisputeCloseIn) -> Dispute:
     actor = _actor(request)
@@ -253,7 +253,7 @@ def dispute_close(request: HttpRequest, dispute_id: int, payload: DisputeCloseIn
     return disputes.dispute_get(actor=actor, dispute_id=dispute_id, audit=False)
 
 
-@disputes_router.post("/{dispute_id}/documents", response={201: DisputeDocumentOut})
+@disputes_router.post("/{int:dispute_id}/documents", response={201: DisputeDocumentOut})
 @idempotent(redact=("content_base64",))
 def dispute_document_add(
     request: HttpRequest, dispute_id: int, payload: DocumentIn
@@ -269,7 +269,7 @@ def dispute_document_add(
     return Status(201, document)
 
 
-@disputes_router.get("/{dispute_id}/documents/{document_id}")
+@disputes_router.get("/{int:dispute_id}/documents/{int:document_id}")
 def dispute_document(request: HttpRequest, dispute_id: int, document_id: int) -> HttpResponse:
     document = disputes.document_get(
         actor=_actor(request), dispute_id=dispute_id, document_id=document_id
@@ -281,7 +281,7 @@ def dispute_document(request: HttpRequest, dispute_id: int, document_id: int) ->
     return response
 
 
-@disputes_router.post("/{dispute_id}/corrections", response={201: DisputeCorrectionOut})
+@disputes_router.post("/{int:dispute_id}/corrections", response={201: DisputeCorrectionOut})
 @idempotent()
 def dispute_correction(
     request: HttpRequest, dispute_id: int, payload: CorrectionIn
@@ -399,12 +399,12 @@ def complaint_file(request: HttpRequest, payload: ComplaintIn) -> Status[Complai
     return Status(201, complaint)
 
 
-@complaints_router.get("/{complaint_id}", response=ComplaintOut)
+@complaints_router.get("/{int:complaint_id}", response=ComplaintOut)
 def complaint_detail(request: HttpRequest, complaint_id: int) -> Complaint:
     return complaints.complaint_get(actor=_actor(request), complaint_id=complaint_id)
 
 
-@complaints_router.post("/{complaint_id}/reply", response=ComplaintOut)
+@complaints_router.post("/{int:complaint_id}/reply", response=ComplaintOut)
 @idempotent()
 def complaint_reply(
     request: HttpRequest, complaint_id: int, payload: ComplaintReplyIn
@@ -415,7 +415,7 @@ def complaint_reply(
     )
 
 
-@complaints_router.post("/{complaint_id}/close", response=ComplaintOut)
+@complaints_router.post("/{int:complaint_id}/close", response=ComplaintOut)
 @idempotent()
 def complaint_close(
     request: HttpRequest, complaint_id: int, payload: ComplaintCloseIn
@@ -425,7 +425,7 @@ def complaint_close(
     )
 
 
-@complaints_router.post("/{complaint_id}/finding", response={201: ComplaintFindingOut})
+@complaints_router.post("/{int:complaint_id}/finding", response={201: ComplaintFindingOut})
 @idempotent()
 def complaint_finding(request: HttpRequest, complaint_id: int) -> Status[dict[str, int]]:
     """Turn the complaint or report into a compliance finding about the employer (evidence: the

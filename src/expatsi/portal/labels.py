@@ -12,6 +12,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from expatsi.cards.models import ApplicationKind, CardStatus, Category
+from expatsi.cases.models import ComplaintKind, DisputeOutcome, DisputeStage, DisputeSubject
 from expatsi.rules.money import format_yuan
 
 CARD_ACTIONS: dict[str, Promise] = {
@@ -139,6 +140,18 @@ FIELDS: dict[str, Promise] = {
     "country": _("Country"),
     "start": _("Start"),
     "fields": _("Fields"),
+    "subject": _("Subject"),
+    "since": _("Since"),
+    "outcome": _("Outcome"),
+    "bill": _("Bill"),
+    "title": _("Title"),
+    "document": _("Document"),
+    "number": _("Number"),
+    "reply_due": _("Reply due by"),
+    "days_late": _("Days late"),
+    "finding": _("Finding"),
+    "complaint": _("Complaint or report"),
+    "lines": _("Bill lines"),
 }
 
 FEN_KEYS = frozenset({"amount", "wage", "principal", "late_fee", "credit", "contract_wage"})
@@ -151,6 +164,10 @@ _VALUES: dict[str, Any] = {
     **DEREGISTRATION_REASONS,
     **dict(Category.choices),
     **dict(CardStatus.choices),
+    **dict(DisputeOutcome.choices),
+    **{k: v for k, v in DisputeSubject.choices if k != "other"},  # "other": a reason above
+    **dict(DisputeStage.choices),
+    **dict(ComplaintKind.choices),
 }
 
 
