@@ -64,7 +64,19 @@ from expatsi.benefits.models import (
 )
 from expatsi.billing.models import Allocation, BaseDeclaration, Bill, BillingRun, BillLine, Payment
 from expatsi.cards.models import Card, CardApplication, CardToken
-from expatsi.cases.models import Case, CaseEvent, Finding, FineProposal, OptOut
+from expatsi.cases.models import (
+    Case,
+    CaseEvent,
+    Complaint,
+    ComplaintEvent,
+    Dispute,
+    DisputeCorrection,
+    DisputeDocument,
+    DisputeEvent,
+    Finding,
+    FineProposal,
+    OptOut,
+)
 from expatsi.employers.models import ApiToken, Employer, HrMembership, WorkInjuryRating
 from expatsi.insurance import imports as hire_imports
 from expatsi.insurance.models import CoverageCertificate, Employment, Registration
@@ -120,6 +132,9 @@ OBJECT_PARAMS = {
     "payment_run_id": "payment_run",
     "finding_id": "finding",
     "case_id": "case",
+    "dispute_id": "dispute",
+    "document_id": "dispute_document",
+    "complaint_id": "complaint",
 }
 # ``pk`` names a different object under each path prefix (the path without its language prefix).
 PK_BY_PREFIX = {
@@ -288,6 +303,9 @@ def object_id(t: Tenant, kind: str) -> str:
         "payment_run": lambda: t.payment_run.pk,
         "finding": lambda: t.finding.pk,
         "case": lambda: t.case.pk,
+        "dispute": lambda: t.dispute.pk,
+        "dispute_document": lambda: t.dispute_document.pk,
+        "complaint": lambda: t.complaint.pk,
     }
     return str(ids[kind]())
 
@@ -691,6 +709,12 @@ def _snapshot_queries(t: Tenant) -> dict[str, QuerySet[Any]]:
         "fine proposals": FineProposal.objects.filter(case__employer=e),
         "case history": CaseEvent.objects.filter(Q(case__employer=e) | Q(finding__employer=e)),
         "opt-outs": OptOut.objects.filter(of_tenant),
+        "disputes": Dispute.objects.filter(of_tenant),
+        "dispute documents": DisputeDocument.objects.filter(dispute__employer=e),
+        "dispute corrections": DisputeCorrection.objects.filter(dispute__employer=e),
+        "dispute history": DisputeEvent.objects.filter(dispute__employer=e),
+        "complaints": Complaint.objects.filter(of_tenant),
+        "complaint history": ComplaintEvent.objects.filter(complaint__employer=e),
         "billing jobs queued": DBTaskResult.objects.filter(
             args_kwargs__kwargs__region_code=t.region
         ),
@@ -732,6 +756,8 @@ def audit_about(t: Tenant, after: int) -> list[str]:
         ("payment_run", t.payment_run.pk),
         ("finding", t.finding.pk),
         ("case", t.case.pk),
+        ("dispute", t.dispute.pk),
+        ("complaint", t.complaint.pk),
     }
     found = []
     for event in AuditEvent.objects.filter(id__gt=after):
@@ -868,6 +894,14 @@ OWNER_READ_STATUS = {
     "cases/<int:case_id>/fines/": 405,
     "cases/<int:case_id>/decision/": 405,
     "cases/<int:case_id>/close/": 405,
+    "cases/disputes/<int:dispute_id>/stage/": 405,  # the dispute's steps: POST only
+    "cases/disputes/<int:dispute_id>/documents/": 405,
+    "cases/disputes/<int:dispute_id>/decision/": 405,
+    "cases/disputes/<int:dispute_id>/correction/": 405,
+    "cases/disputes/<int:dispute_id>/close/": 405,
+    "cases/complaints/<int:complaint_id>/reply/": 405,
+    "cases/complaints/<int:complaint_id>/close/": 405,
+    "cases/complaints/<int:complaint_id>/finding/": 405,
 }
 CONTROL_ROUTES = [
     r for r in ROUTES if r.names_an_object and r.path == r.bare and "GET" in r.methods
