@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
@@ -152,8 +153,6 @@ def test_a_dispute_from_the_employee_to_the_correction_in_the_pages(w: dict[str,
 
 
 def _file(name: str, data: bytes) -> Any:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     return SimpleUploadedFile(name, data, content_type="application/pdf")
 
 

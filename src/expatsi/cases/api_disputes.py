@@ -163,7 +163,7 @@ class DisputeCloseIn(Schema):
     reason: Annotated[str, Text(500, multiline=True)]
 
 
-class DocumentIn(Schema):
+class DisputeDocumentIn(Schema):
     title: Annotated[str, Text(200)]
     content_base64: str = Field(..., max_length=7_000_000, description="the file, base64")
 
@@ -256,7 +256,7 @@ def dispute_close(request: HttpRequest, dispute_id: int, payload: DisputeCloseIn
 @disputes_router.post("/{int:dispute_id}/documents", response={201: DisputeDocumentOut})
 @idempotent(redact=("content_base64",))
 def dispute_document_add(
-    request: HttpRequest, dispute_id: int, payload: DocumentIn
+    request: HttpRequest, dispute_id: int, payload: DisputeDocumentIn
 ) -> Status[DisputeDocument]:
     """Add a document (PDF, JPEG or PNG, at most 5 MB, base64): either party or staff."""
     try:
