@@ -16,7 +16,7 @@ from expatsi.access.actors import Actor
 from expatsi.audit.models import AuditEvent
 from expatsi.billing.corrections import LineCorrection
 from expatsi.billing.models import Bill, BillLine
-from expatsi.cases import complaints, disputes
+from expatsi.cases import complaints, disputes, notice, services
 from expatsi.cases.models import (
     CaseEvent,
     Complaint,
@@ -428,3 +428,20 @@ def test_a_report_becomes_a_finding_with_the_report_as_evidence(world: dict[str,
     assert Finding.objects.filter(rule="reported").count() == 1
     assert CaseEvent.objects.filter(finding=finding, action="from_complaint").exists()
     assert AuditEvent.objects.filter(action="finding.from_complaint").exists()
+
+
+def test_a_case_from_a_reported_finding_names_it_in_words_in_both_languages(
+    world: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    w = world
+    c = complaints.complaint_file(
+        actor=w["hr_other"], kind="report", uscc=w["sh"].uscc, subject="x", details="y"
+    )
+    finding = complaints.complaint_to_finding(actor=STAFF_SH, complaint_id=c.pk)
+    case = services.case_open(actor=STAFF_SH, finding_ids=[finding.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_issue(actor=STAFF_SH, case_id=case.pk, deadline=today() + timedelta(days=30))
+    note = Notification.objects.get(kind="order_to_rectify")
+    assert note.params["summary"] == "Reported to the agency (1) / 向经办机构举报 (1)"
+    line = notice._line(Finding.objects.get(pk=finding.pk))
+    assert (line.rule_en, line.rule_zh) == ("Reported to the agency", "向经办机构举报")

@@ -26,6 +26,7 @@ from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import Day, Id, Identifier, Text
 from expatsi.cases import notice, permissions, selectors, services
 from expatsi.cases.api_disputes import complaints_router, disputes_router
+from expatsi.cases.complaints import REPORTED_LABELS, REPORTED_RULE
 from expatsi.cases.models import Case, Finding, FineProposal, OptOut, ProposalStatus, Scan
 from expatsi.cases.permissions import Act
 from expatsi.cases.registry import registry
@@ -128,6 +129,8 @@ class FindingOut(Schema):
     @staticmethod
     def resolve_rule_label(obj: Finding) -> str:
         found = registry().rules.get(obj.rule)
+        if found is None and obj.rule == REPORTED_RULE:
+            return REPORTED_LABELS[0]
         return found.label if found else obj.rule
 
     @staticmethod

@@ -48,6 +48,9 @@ from expatsi.rules.errors import Conflict, Forbidden, NotFound, RuleError
 
 CLOCK = "complaint_reply"
 REPORTED_RULE = "reported"  # the rule key of findings made from a complaint or report
+# Its name where the compliance rules' names are printed in both languages (the order to rectify,
+# the employer's inbox); the pages use the catalogue ("Reported to the agency").
+REPORTED_LABELS = ("Reported to the agency", "向经办机构举报")
 SUBJECT_MAX = 200
 DETAILS_MAX = 4000
 REPLY_MAX = 4000
