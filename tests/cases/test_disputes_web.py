@@ -262,6 +262,8 @@ def test_complaints_overdue_highlighted_reply_in_inbox_report_to_finding(
     assert listing.count("Reply overdue") == 1
     api_list = staff.get(f"{API}/complaints?overdue=true").json()["items"]
     assert [c["id"] for c in api_list] == [late.pk] and api_list[0]["overdue"] is True
+    assert api_list[0]["complainant"] == "KELLER T"
+    assert hr2.get(f"{API}/complaints").json()["items"][0]["complainant"] == ""
     # the employer complained about never sees either
     hr = client_for(w["users"]["hr_sh"])
     assert hr.get(f"/cases/complaints/{late.pk}/").status_code == 404

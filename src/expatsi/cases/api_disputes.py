@@ -337,6 +337,7 @@ class ComplaintOut(Schema):
     reply: str
     replied_on: date | None
     finding_id: int | None
+    complainant: str  # agency staff: who filed it ("" for anyone else)
     history: list[ComplaintEventOut]  # agency staff
 
     @staticmethod
@@ -346,6 +347,13 @@ class ComplaintOut(Schema):
     @staticmethod
     def resolve_overdue(obj: Complaint) -> bool:
         return obj.status == "received" and obj.reply_due < timezone.localdate()
+
+    @staticmethod
+    def resolve_complainant(obj: Complaint, context: Any) -> str:
+        actor = request_actor(context["request"])
+        if not permissions.may_answer_complaint(actor, obj.region_code):
+            return ""
+        return obj.person.full_name if obj.person is not None else obj.complainant_label
 
     @staticmethod
     def resolve_history(obj: Complaint, context: Any) -> list[Any]:
