@@ -90,6 +90,17 @@ class StageForm(ClaimsForm):
         help_text=_("Leave empty for today."),
     )
 
+    def __init__(self, *args: Any, after: str = "", **kwargs: Any) -> None:
+        """``after``: the present stage; only the one after it is offered (the service refuses
+        any other anyway)."""
+        super().__init__(*args, **kwargs)
+        stages = list(DisputeStage.choices)
+        codes = [code for code, _label in stages]
+        if after in codes:
+            field = self.fields["stage"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = stages[codes.index(after) + 1 : codes.index(after) + 2]
+
 
 class DocumentForm(ClaimsForm):
     title = forms.CharField(label=_("Title"), max_length=200)

@@ -194,8 +194,7 @@ def _dispute_page(
             (code, label, getattr(dispute, f"{code}_on")) for code, label in DisputeStage.choices
         ],
         "can_escalate": is_open and bool(next_stage),
-        "stage_form": forms.get("stage")
-        or StageForm(initial={"stage": next_stage} if next_stage else None),
+        "stage_form": forms.get("stage") or StageForm(after=dispute.stage),
         "can_upload": is_open,
         "document_form": forms.get("document") or DocumentForm(),
     }
@@ -248,7 +247,8 @@ def dispute_stage(request: HttpRequest, dispute_id: int) -> HttpResponse:
         )
         messages.success(request, _("The dispute's new stage is recorded."))
 
-    return _dispute_action(request, dispute_id, "stage", StageForm(request.POST), run)
+    form = StageForm(request.POST)  # every stage parses: the service names a wrong one
+    return _dispute_action(request, dispute_id, "stage", form, run)
 
 
 @login_required
