@@ -8,6 +8,7 @@ To add an endpoint, add a row.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable
@@ -17,9 +18,10 @@ from typing import Any
 
 import pytest
 
-from expatsi.access.actors import SYSTEM
-from expatsi.cases import services
+from expatsi.access.actors import SYSTEM, Actor
+from expatsi.cases import complaints, disputes, services
 from tests.api.conftest import API, ROLES, USCC_NEW_BJ, USCC_NEW_SH, World, hire_payload, today
+from tests.cases.conftest import bill as finding_bill
 from tests.cases.conftest import finding
 
 
@@ -69,6 +71,64 @@ def _cases(w: World) -> CasesWorld:
         made = CasesWorld(f1, f2, ordered, opened)
         w._cases = made  # type: ignore[attr-defined]
     return made
+
+
+@dataclass
+class DisputesWorld:
+    dispute: Any  # employer A and its employee pa, at mediation
+    decided: Any  # another, decided for the employee, about pa's bill line
+    line: Any  # that bill line
+    document: Any  # a document of ``dispute``
+    intervention: Any  # pa ("self") asked the agency to intervene with A
+    report: Any  # HR of B reported A
+
+
+def _disputes(w: World) -> DisputesWorld:
+    """Disputes and complaints about employer A (Beijing), made once per test on first use."""
+    made = getattr(w, "_disputes", None)
+    if made is None:
+        b = finding_bill(
+            w.a,
+            "2025-09",
+            today() - timedelta(days=60),
+            lines=[{"person": w.pa, "employer_amount": 480_000, "employee_amount": 240_000}],
+        )
+        line = b.lines.get()
+        opened = disputes.dispute_open(
+            actor=SYSTEM,
+            employer_id=w.a.pk,
+            person_id=w.pa.pk,
+            subject_kind="other",
+            claim="Unpaid months",
+        )
+        decided = disputes.dispute_open(
+            actor=SYSTEM,
+            employer_id=w.a.pk,
+            person_id=w.pa.pk,
+            subject_kind="bill_line",
+            subject_id=line.pk,
+            claim="Base too high",
+        )
+        disputes.dispute_decide(
+            actor=SYSTEM, dispute_id=decided.pk, outcome="for_employee", text="Award"
+        )
+        document = disputes.document_add(
+            actor=SYSTEM, dispute_id=opened.pk, title="Contract", data=b"%PDF-1.4 x"
+        )
+        me = Actor("employee", w.users["self"].pk, "self", person_id=w.pa.pk)
+        intervention = complaints.complaint_file(
+            actor=me, kind="intervention", employer_id=w.a.pk, subject="Unpaid", details="x"
+        )
+        hr_b = Actor("hr", w.users["hr_b"].pk, "hr_b", employer_ids=frozenset({w.b.pk}))
+        report = complaints.complaint_file(
+            actor=hr_b, kind="report", uscc=w.a.uscc, subject="Illegal work", details="x"
+        )
+        made = DisputesWorld(opened, decided, line, document, intervention, report)
+        w._disputes = made  # type: ignore[attr-defined]
+    return made
+
+
+PDF_BASE64 = base64.b64encode(b"%PDF-1.4 x").decode()
 
 
 #                                                          agency sh  hr_a hr_b tok  self other anon
@@ -416,6 +476,126 @@ CASES = [
         lambda w: f"/cases/{_cases(w).ordered.pk}/fine-proposals/withdraw",
         lambda w: {"proposal_id": 999_999, "reason": "made twice"},
         row(404, 404, 403, 404, 403, 404, 404, 401),
+    ),
+    # --- disputes, complaints and reports (/cases/disputes, /cases/complaints) ---------------
+    Case(
+        "dispute list",
+        "GET",
+        lambda w: "/cases/disputes",
+        None,
+        row(200, 200, 200, 200, 200, 200, 200, 401),
+    ),
+    Case(
+        "dispute open (A and its employee)",
+        "POST",
+        lambda w: "/cases/disputes",
+        lambda w: {
+            "employer_id": w.a.pk,
+            "person_id": w.pa.pk,
+            "subject_kind": "other",
+            "claim": "Unpaid months",
+        },
+        row(201, 404, 201, 404, 201, 201, 404, 401),
+    ),
+    Case(
+        "dispute get",
+        "GET",
+        lambda w: f"/cases/disputes/{_disputes(w).dispute.pk}",
+        None,
+        row(200, 404, 200, 404, 200, 200, 404, 401),
+    ),
+    Case(
+        "dispute next stage",
+        "POST",
+        lambda w: f"/cases/disputes/{_disputes(w).dispute.pk}/stage",
+        lambda w: {"stage": "arbitration"},
+        row(200, 404, 200, 404, 200, 200, 404, 401),
+    ),
+    Case(
+        "dispute decision",
+        "POST",
+        lambda w: f"/cases/disputes/{_disputes(w).dispute.pk}/decision",
+        lambda w: {"outcome": "settled", "text": "Agreed"},
+        row(200, 404, 403, 404, 403, 403, 404, 401),
+    ),
+    Case(
+        "dispute close",
+        "POST",
+        lambda w: f"/cases/disputes/{_disputes(w).decided.pk}/close",
+        lambda w: {"reason": "Award carried out"},
+        row(200, 404, 403, 404, 403, 403, 404, 401),
+    ),
+    Case(
+        "dispute document add",
+        "POST",
+        lambda w: f"/cases/disputes/{_disputes(w).dispute.pk}/documents",
+        lambda w: {"title": "Payslip", "content_base64": PDF_BASE64},
+        row(201, 404, 201, 404, 201, 201, 404, 401),
+    ),
+    Case(
+        "dispute document get",
+        "GET",
+        lambda w: f"/cases/disputes/{_disputes(w).dispute.pk}/documents/{_disputes(w).document.pk}",
+        None,
+        row(200, 404, 200, 404, 200, 200, 404, 401),
+    ),
+    Case(
+        "dispute correction",
+        "POST",
+        lambda w: f"/cases/disputes/{_disputes(w).decided.pk}/corrections",
+        lambda w: {
+            "lines": [
+                {
+                    "line_id": _disputes(w).line.pk,
+                    "employer_amount": "4000.00",
+                    "employee_amount": "2000.00",
+                }
+            ],
+            "reason": "Award",
+        },
+        row(201, 404, 403, 404, 403, 403, 404, 401),
+    ),
+    Case(
+        "complaint list",
+        "GET",
+        lambda w: "/cases/complaints",
+        None,
+        row(200, 200, 200, 200, 403, 200, 200, 401),
+    ),
+    Case(
+        "complaint file (report about A)",
+        "POST",
+        lambda w: "/cases/complaints",
+        lambda w: {"kind": "report", "uscc": w.a.uscc, "subject": "Illegal work", "details": "x"},
+        row(201, 201, 201, 201, 403, 201, 201, 401),
+    ),
+    Case(
+        "complaint get (pa's request to intervene)",
+        "GET",
+        lambda w: f"/cases/complaints/{_disputes(w).intervention.pk}",
+        None,
+        row(200, 404, 404, 404, 404, 200, 404, 401),
+    ),
+    Case(
+        "complaint reply",
+        "POST",
+        lambda w: f"/cases/complaints/{_disputes(w).intervention.pk}/reply",
+        lambda w: {"reply": "Accepted"},
+        row(200, 404, 404, 404, 404, 403, 404, 401),
+    ),
+    Case(
+        "complaint close (not answered)",
+        "POST",
+        lambda w: f"/cases/complaints/{_disputes(w).intervention.pk}/close",
+        lambda w: {"reason": "done"},
+        row(409, 404, 404, 404, 404, 403, 404, 401),
+    ),
+    Case(
+        "complaint to finding (B's HR reported A)",
+        "POST",
+        lambda w: f"/cases/complaints/{_disputes(w).report.pk}/finding",
+        lambda w: {},
+        row(201, 404, 404, 403, 404, 404, 404, 401),
     ),
 ]
 

@@ -281,4 +281,6 @@ def test_navigation_offers_the_pages_to_the_right_roles(users: dict[str, Any]) -
     assert 'href="/cases/"' in hr and ">Orders to rectify<" in hr
     assert 'href="/cases/findings/"' not in hr
     employee = client_for(users["employee"]).get("/").text
-    assert 'href="/cases/' not in employee
+    # a signed-in user without a role: only the page to report an employer (issue #12)
+    assert 'href="/cases/complaints/"' in employee
+    assert 'href="/cases/' not in employee.replace('href="/cases/complaints/"', "")

@@ -78,7 +78,7 @@ def test_api_errors_are_json() -> None:
     client = Client(raise_request_exception=False)
     missing = client.get("/api/v1/no-such-endpoint")
     assert missing.status_code == 404
-    assert missing.json() == {"code": "not_found", "message": "no such resource", "field": None}
+    assert missing.json() == {"code": "not_found", "message": "no such resource", "field": ""}
     failed = client.get("/api/v1/boom/")
     assert failed.status_code == 500
     assert failed.json()["code"] == "server_error"

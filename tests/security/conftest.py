@@ -37,7 +37,7 @@ from django.http import HttpResponseBase
 from django.test import Client
 from PIL import Image
 
-from expatsi.access.actors import SYSTEM
+from expatsi.access.actors import SYSTEM, Actor
 from expatsi.benefits.models import (
     BankAccount,
     DeathDocument,
@@ -57,8 +57,10 @@ from expatsi.billing.services import billing_run, payment_record
 from expatsi.cards import documents as card_documents
 from expatsi.cards import services as card_services
 from expatsi.cards.models import ApplicationDocument, Card, CardApplication
+from expatsi.cases import complaints as case_complaints
+from expatsi.cases import disputes as case_disputes
 from expatsi.cases import services as case_services
-from expatsi.cases.models import Case, Finding
+from expatsi.cases.models import Case, Complaint, Dispute, DisputeDocument, Finding
 from expatsi.employers.models import ApiToken, Employer
 from expatsi.employers.services import api_token_create
 from expatsi.insurance.models import CoverageCertificate, Employment, Registration
@@ -128,6 +130,9 @@ class Tenant:
     death: DeathReport  # the second person's, reported by a family member with evidence
     claim: InheritanceClaim  # the heirs' claim, awaiting the shares: deciding it is a real write
     death_document: DeathDocument  # the evidence
+    dispute: Dispute  # the first person's dispute with the employer, about their bill
+    dispute_document: DisputeDocument  # a document of it
+    complaint: Complaint  # the first person's request that the agency intervene
     hr_user: Any
     person_user: Any
     markers: list[str] = field(default_factory=list)
@@ -281,6 +286,24 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
     finding.refresh_from_db()
     card.refresh_from_db()
     person.refresh_from_db()
+    dispute = case_disputes.dispute_open(
+        actor=SYSTEM,
+        employer_id=employer.pk,
+        person_id=person.pk,
+        subject_kind="bill",
+        subject_id=bill.pk,
+        claim=f"Claim{key}{key}D4 about the bill",
+    )
+    dispute_document = case_disputes.document_add(
+        actor=SYSTEM, dispute_id=dispute.pk, title=f"Award{key}{key}D5", data=b"%PDF-1.4 iso"
+    )
+    complaint = case_complaints.complaint_file(
+        actor=Actor("employee", person_user.pk, "iso", person_id=person.pk),
+        kind="intervention",
+        employer_id=employer.pk,
+        subject=f"Complaint{key}{key}C6",
+        details="Contributions unpaid",
+    )
     tenant = Tenant(
         key=key,
         region=region,
@@ -309,6 +332,9 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         death=death,
         claim=claim,
         death_document=death_document,
+        dispute=dispute,
+        dispute_document=dispute_document,
+        complaint=complaint,
         hr_user=hr_user,
         person_user=person_user,
         application_document=application_document,
@@ -338,6 +364,11 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         case.number,
         f"Heir{key}{key}W4",
         f"Kin{key}{key}V6",
+        dispute.number,
+        f"Claim{key}{key}D4",
+        f"Award{key}{key}D5",
+        complaint.number,
+        f"Complaint{key}{key}C6",
     ]
     return tenant
 

@@ -71,7 +71,19 @@ from expatsi.benefits.models import (
 )
 from expatsi.billing.models import Allocation, BaseDeclaration, Bill, BillingRun, BillLine, Payment
 from expatsi.cards.models import ApplicationDocument, Card, CardApplication, CardToken
-from expatsi.cases.models import Case, CaseEvent, Finding, FineProposal, OptOut
+from expatsi.cases.models import (
+    Case,
+    CaseEvent,
+    Complaint,
+    ComplaintEvent,
+    Dispute,
+    DisputeCorrection,
+    DisputeDocument,
+    DisputeEvent,
+    Finding,
+    FineProposal,
+    OptOut,
+)
 from expatsi.employers.models import ApiToken, Employer, HrMembership, WorkInjuryRating
 from expatsi.insurance import imports as hire_imports
 from expatsi.insurance.models import CoverageCertificate, Employment, Registration
@@ -135,6 +147,9 @@ OBJECT_PARAMS = {
     "document_id": "application_document",
     "doc_pk": "application_document",
     "membership_pk": "membership",  # an HR user's access to an employer
+    "dispute_id": "dispute",
+    "dispute_document_id": "dispute_document",
+    "complaint_id": "complaint",
 }
 # ``pk`` names a different object under each path prefix (the path without its language prefix).
 PK_BY_PREFIX = {
@@ -316,6 +331,9 @@ def object_id(t: Tenant, kind: str) -> str:
         "application_document": lambda: t.application_document.pk,  # type: ignore[union-attr]
         "membership": lambda: HrMembership.objects.get(user=t.hr_user, employer=t.employer).pk,
         "staff": lambda: AgencyStaff.objects.order_by("pk").values_list("pk", flat=True)[0],
+        "dispute": lambda: t.dispute.pk,
+        "dispute_document": lambda: t.dispute_document.pk,
+        "complaint": lambda: t.complaint.pk,
     }
     return str(ids[kind]())
 
@@ -728,6 +746,12 @@ def _snapshot_queries(t: Tenant) -> dict[str, QuerySet[Any]]:
         "inheritance claims": InheritanceClaim.objects.filter(person_id__in=people),
         "heirs": Heir.objects.filter(claim__person_id__in=people),
         "death documents": DeathDocument.objects.filter(death__person_id__in=people),
+        "disputes": Dispute.objects.filter(of_tenant),
+        "dispute documents": DisputeDocument.objects.filter(dispute__employer=e),
+        "dispute corrections": DisputeCorrection.objects.filter(dispute__employer=e),
+        "dispute history": DisputeEvent.objects.filter(dispute__employer=e),
+        "complaints": Complaint.objects.filter(of_tenant),
+        "complaint history": ComplaintEvent.objects.filter(complaint__employer=e),
         "billing jobs queued": DBTaskResult.objects.filter(
             args_kwargs__kwargs__region_code=t.region
         ),
@@ -769,6 +793,8 @@ def audit_about(t: Tenant, after: int) -> list[str]:
         ("payment_run", t.payment_run.pk),
         ("finding", t.finding.pk),
         ("case", t.case.pk),
+        ("dispute", t.dispute.pk),
+        ("complaint", t.complaint.pk),
     }
     found = []
     for event in AuditEvent.objects.filter(id__gt=after):
@@ -914,6 +940,14 @@ OWNER_READ_STATUS = {
     "cards/applications/<int:app_pk>/documents/": 405,
     "administration/employers/<int:pk>/hr/<int:membership_pk>/revoke/": 405,
     "administration/staff/<int:pk>/regions/": 405,
+    "cases/disputes/<int:dispute_id>/stage/": 405,  # the dispute's steps: POST only
+    "cases/disputes/<int:dispute_id>/documents/": 405,
+    "cases/disputes/<int:dispute_id>/decision/": 405,
+    "cases/disputes/<int:dispute_id>/correction/": 405,
+    "cases/disputes/<int:dispute_id>/close/": 405,
+    "cases/complaints/<int:complaint_id>/reply/": 405,
+    "cases/complaints/<int:complaint_id>/close/": 405,
+    "cases/complaints/<int:complaint_id>/finding/": 405,
 }
 CONTROL_ROUTES = [
     r for r in ROUTES if r.names_an_object and r.path == r.bare and "GET" in r.methods

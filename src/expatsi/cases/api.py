@@ -25,6 +25,8 @@ from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import Day, Id, Identifier, Text
 from expatsi.cases import notice, permissions, selectors, services, withdrawals
+from expatsi.cases.api_disputes import complaints_router, disputes_router
+from expatsi.cases.complaints import REPORTED_LABELS, REPORTED_RULE
 from expatsi.cases.models import Case, Finding, FineProposal, OptOut, ProposalStatus, Scan
 from expatsi.cases.permissions import Act
 from expatsi.cases.registry import registry
@@ -127,6 +129,8 @@ class FindingOut(Schema):
     @staticmethod
     def resolve_rule_label(obj: Finding) -> str:
         found = registry().rules.get(obj.rule)
+        if found is None and obj.rule == REPORTED_RULE:
+            return REPORTED_LABELS[0]
         return found.label if found else obj.rule
 
     @staticmethod
@@ -468,13 +472,13 @@ def case_open(request: HttpRequest, payload: CaseOpenIn) -> Status[dict[str, Any
     return Status(201, _case_out(actor, case))
 
 
-@router.get("/{case_id}", response=CaseOut)
+@router.get("/{int:case_id}", response=CaseOut)
 def case_detail(request: HttpRequest, case_id: int) -> dict[str, Any]:
     actor = request_actor(request)
     return _case_out(actor, selectors.case_get(actor=actor, case_id=case_id))
 
 
-@router.get("/{case_id}/order.pdf")
+@router.get("/{int:case_id}/order.pdf")
 def case_order_pdf(request: HttpRequest, case_id: int) -> HttpResponse:
     """The order to rectify in English and Chinese (PDF), once issued."""
     case = selectors.case_get(actor=request_actor(request), case_id=case_id)
@@ -486,7 +490,7 @@ def case_order_pdf(request: HttpRequest, case_id: int) -> HttpResponse:
     return response
 
 
-@router.post("/{case_id}/order", response=CaseOut)
+@router.post("/{int:case_id}/order", response=CaseOut)
 @idempotent()
 def case_order(request: HttpRequest, case_id: int, payload: OrderIn) -> dict[str, Any]:
     """Issue the order to rectify by ``deadline`` (after today, at most a year ahead); the
@@ -498,7 +502,7 @@ def case_order(request: HttpRequest, case_id: int, payload: OrderIn) -> dict[str
     return _case_out(actor, case)
 
 
-@router.post("/{case_id}/fine-proposals", response={201: ProposalOut})
+@router.post("/{int:case_id}/fine-proposals", response={201: ProposalOut})
 @idempotent()
 def case_fine_propose(request: HttpRequest, case_id: int, payload: FineIn) -> Status[FineProposal]:
     """Propose a fine once the deadline has passed, within the legal range for its kind (see
@@ -516,7 +520,7 @@ def case_fine_propose(request: HttpRequest, case_id: int, payload: FineIn) -> St
     return Status(201, proposal)
 
 
-@router.post("/{case_id}/decision", response=CaseOut)
+@router.post("/{int:case_id}/decision", response=CaseOut)
 @idempotent()
 def case_decide(request: HttpRequest, case_id: int, payload: CaseDecisionIn) -> dict[str, Any]:
     actor = request_actor(request)
@@ -526,7 +530,7 @@ def case_decide(request: HttpRequest, case_id: int, payload: CaseDecisionIn) -> 
     return _case_out(actor, case)
 
 
-@router.post("/{case_id}/close", response=CaseOut)
+@router.post("/{int:case_id}/close", response=CaseOut)
 @idempotent()
 def case_close(request: HttpRequest, case_id: int, payload: CloseIn) -> dict[str, Any]:
     actor = request_actor(request)
@@ -542,7 +546,7 @@ class FineWithdrawIn(Schema):
     reason: Annotated[str, Text(500, multiline=True)]
 
 
-@router.post("/{case_id}/fine-proposals/withdraw", response=ProposalOut)
+@router.post("/{int:case_id}/fine-proposals/withdraw", response=ProposalOut)
 @idempotent()
 def case_fine_withdraw(request: HttpRequest, case_id: int, payload: FineWithdrawIn) -> FineProposal:
     """Withdraw one fine proposal before the decision, with the reason (agency staff of the
@@ -551,3 +555,9 @@ def case_fine_withdraw(request: HttpRequest, case_id: int, payload: FineWithdraw
     return withdrawals.fine_withdraw(
         actor=actor, case_id=case_id, proposal_id=payload.proposal_id, reason=payload.reason
     )
+
+
+# --- disputes, complaints and reports (api_disputes.py) ------------------------------------------
+
+router.add_router("/disputes", disputes_router)
+router.add_router("/complaints", complaints_router)

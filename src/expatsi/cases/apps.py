@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 
+from expatsi.cases.dispute_messages import NOTICES as DISPUTE_NOTICES
 from expatsi.cases.messages import NOTICES
 from expatsi.notify.messages import TEMPLATES
 
@@ -19,3 +20,4 @@ class CasesConfig(AppConfig):
         # The inbox messages this context sends, rendered by notify in each reader's language:
         # handed to the lower layer at start instead of notify importing upwards.
         TEMPLATES.update(NOTICES)
+        TEMPLATES.update(DISPUTE_NOTICES)

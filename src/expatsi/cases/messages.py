@@ -101,6 +101,11 @@ EVIDENCE_LABELS: dict[str, Promise] = {
     "late_fee_fen": _("Late fee accrued"),
     "days_abroad": _("Days abroad"),
     "rate_ppm": _("Combined rate"),
+    "complaint": _("Complaint or report"),
+    "complaint_kind": _("Kind"),
+    "received_on": _("Received on"),
+    "subject": _("Subject"),
+    "details": _("Details"),
 }
 SIGNS: dict[str, Promise] = {
     "other_employer": _("works for an employer other than the card's"),

@@ -199,3 +199,207 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+# --- disputes, complaints and reports (issue #12) ---------------------------------------------------
+# A dispute between a foreign employee and their employer (SIL Art. 83: mediation, arbitration,
+# lawsuit) and a complaint or report to the agency (SIL Art. 82 and 83). Services in disputes.py and
+# complaints.py; every change is a row of DisputeEvent / ComplaintEvent and an audit event.
+
+
+class DisputeStage(models.TextChoices):
+    MEDIATION = "mediation", _("Mediation")
+    ARBITRATION = "arbitration", _("Arbitration")
+    LITIGATION = "litigation", _("Litigation")
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", _("In progress")
+    DECIDED = "decided", _("Decided")
+    CLOSED = "closed", _("Closed")
+
+
+class DisputeOutcome(models.TextChoices):
+    FOR_EMPLOYEE = "for_employee", _("Decided for the employee")
+    FOR_EMPLOYER = "for_employer", _("Decided for the employer")
+    PARTLY = "partly", _("Decided partly for each party")
+    SETTLED = "settled", _("Settled by agreement")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class DisputeSubject(models.TextChoices):
+    BILL = "bill", _("A bill")
+    BILL_LINE = "bill_line", _("A line of a bill")
+    REGISTRATION = "registration", _("A registration decision")
+    CARD_APPLICATION = "card_application", _("A card decision")
+    OTHER = "other", _("Something else")
+
+
+class Dispute(models.Model):
+    """A dispute between a foreign employee and their employer over social insurance: what it is
+    about (a bill, a line of a bill or a decision), the stage it has reached with the day each
+    began, its documents, the outcome, and the corrections in billing that followed a decision."""
+
+    number = models.CharField(max_length=30, unique=True)
+    region_code = models.CharField(max_length=6)
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="disputes")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="disputes")
+    opened_as = models.CharField(max_length=10)  # employee | hr | agency
+    opened_by = models.CharField(max_length=200)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    subject_kind = models.CharField(max_length=16, choices=DisputeSubject.choices)
+    bill = models.ForeignKey(
+        "billing.Bill", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    bill_line = models.ForeignKey(
+        "billing.BillLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+    )
+    registration = models.ForeignKey(
+        "insurance.Registration",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    card_application = models.ForeignKey(
+        "cards.CardApplication",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    claim = models.TextField()
+    stage = models.CharField(max_length=12, choices=DisputeStage.choices)
+    mediation_on = models.DateField(null=True, blank=True)
+    arbitration_on = models.DateField(null=True, blank=True)
+    litigation_on = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=8, choices=DisputeStatus.choices, default=DisputeStatus.OPEN
+    )
+    outcome = models.CharField(max_length=14, choices=DisputeOutcome.choices, blank=True)
+    outcome_text = models.TextField(blank=True)
+    decided_on = models.DateField(null=True, blank=True)
+    decided_stage = models.CharField(max_length=12, choices=DisputeStage.choices, blank=True)
+    closed_on = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [
+            models.Index(fields=["region_code", "status"]),
+            models.Index(fields=["employer", "status"]),
+        ]
+
+
+class DisputeDocument(models.Model):
+    """A document of a dispute (a mediation agreement, an arbitration award, a judgment…): the
+    file as uploaded, PDF, JPEG or PNG, kept in the database like other signed forms."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=40)
+    data = models.BinaryField()
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_as = models.CharField(max_length=10)
+    uploaded_by = models.CharField(max_length=200)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+
+class DisputeCorrection(models.Model):
+    """A correction in billing that follows a dispute's decision: the adjustment bill holding a
+    reversing entry and a new entry for each line corrected (never an edit of the line)."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="corrections")
+    bill = models.ForeignKey("billing.Bill", on_delete=models.PROTECT, related_name="+")
+    line_ids = models.JSONField(default=list)  # the bill lines reversed and entered again
+    net_fen = models.BigIntegerField()  # what the correction adds to the bills (negative: less)
+    reason = models.TextField()
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class DisputeEvent(models.Model):
+    """The history of a dispute: every change, who made it and what changed."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=30)
+    from_stage = models.CharField(max_length=12, blank=True)
+    to_stage = models.CharField(max_length=12, blank=True)
+    actor_label = models.CharField(max_length=200)
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class ComplaintKind(models.TextChoices):
+    INTERVENTION = "intervention", _("Request to intervene")
+    REPORT = "report", _("Report about an employer")
+
+
+class ComplaintStatus(models.TextChoices):
+    RECEIVED = "received", _("Awaiting the agency's reply")
+    ANSWERED = "answered", _("Answered")
+    CLOSED = "closed", _("Closed")
+
+
+class Complaint(models.Model):
+    """A foreign employee's request that the agency intervene with their employer, or anyone's
+    report about an employer; the agency owes a reply by ``reply_due`` (the ``complaint_reply``
+    clock of rules/policies/national/deadlines.toml)."""
+
+    number = models.CharField(max_length=30, unique=True)
+    kind = models.CharField(max_length=12, choices=ComplaintKind.choices)
+    region_code = models.CharField(max_length=6)
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="complaints")
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="complaints"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_as = models.CharField(max_length=10)  # employee | hr | public | agency
+    complainant_label = models.CharField(max_length=200)
+    subject = models.CharField(max_length=200)
+    details = models.TextField()
+    received_on = models.DateField()
+    reply_due = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=ComplaintStatus.choices, default=ComplaintStatus.RECEIVED
+    )
+    reply = models.TextField(blank=True)
+    replied_on = models.DateField(null=True, blank=True)
+    replied_by = models.CharField(max_length=200, blank=True)
+    finding = models.ForeignKey(
+        Finding, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        indexes = [models.Index(fields=["region_code", "status", "reply_due"])]
+
+
+class ComplaintEvent(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=30)
+    actor_label = models.CharField(max_length=200)
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["at", "id"]

@@ -14,6 +14,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from expatsi.cases.complaints import REPORTED_LABELS, REPORTED_RULE
 from expatsi.cases.models import Case, Finding
 from expatsi.cases.registry import registry
 from expatsi.rules.money import format_yuan
@@ -77,6 +78,11 @@ class Line:
     amount: str
 
 
+def _unlisted(key: str) -> tuple[str, str]:
+    """A finding's rule that is no compliance check: one made from a complaint or report."""
+    return REPORTED_LABELS if key == REPORTED_RULE else (key, "")
+
+
 def _line(f: Finding) -> Line:
     rule = registry().rules.get(f.rule)
     if f.person is not None:
@@ -96,8 +102,8 @@ def _line(f: Finding) -> Line:
         detail_en = f"due on {f.evidence['due_date']}"
         detail_zh = f"缴费期限 {f.evidence['due_date']}"
     return Line(
-        rule_en=rule.label if rule else f.rule,
-        rule_zh=rule.label_zh if rule else "",
+        rule_en=rule.label if rule else _unlisted(f.rule)[0],
+        rule_zh=rule.label_zh if rule else _unlisted(f.rule)[1],
         subject=subject,
         period=f.period,
         detail_en=detail_en,

@@ -115,3 +115,89 @@ def case_scope(actor: Actor) -> Q | None:
     if actor.kind == "hr":
         return Q(employer_id__in=actor.employer_ids) & ~Q(status=CaseStatus.OPEN)
     return region_scope(actor)
+
+
+# --- disputes, complaints and reports -------------------------------------------------------------
+# Disputes: the two parties (the foreign employee, their employer's HR and tokens) and agency staff
+# of the employer's region see a dispute; anyone else is not shown it (404). The parties and staff
+# open one, add documents and record that it moved to the next stage; staff record the outcome,
+# post the corrections in billing that follow it, and close it.
+# Complaints and reports: the person who filed one sees it and the reply; agency staff of the
+# employer's region see every one there, answer it (the reply clock runs for them), and turn it
+# into a finding. The employer is not shown who complained.
+
+
+def dispute_scope(actor: Actor) -> Q | None:
+    """The disputes ``actor`` may see (None: every one)."""
+    if actor.covers_every_region:
+        return None
+    if actor.kind == "agency":
+        return Q(region_code__in=actor.regions or ())
+    if actor.kind == "hr":
+        return Q(employer_id__in=actor.employer_ids)
+    if actor.kind == "employee" and actor.person_id is not None:
+        return Q(person_id=actor.person_id)
+    return Q(pk__in=[])
+
+
+def may_see_disputes(actor: Actor) -> bool:
+    """The disputes list (menu, page, API): staff, jobs, employer HR and foreign employees."""
+    return actor.kind in ("agency", "system", "hr", "employee")
+
+
+def require_see_disputes(actor: Actor) -> None:
+    if not may_see_disputes(actor):
+        raise Forbidden("forbidden", "only the parties and agency staff see disputes", "")
+
+
+def is_party_or_staff(actor: Actor, *, region_code: str, employer_id: int, person_id: int) -> bool:
+    """Open a dispute between this employer and this person, add a document, record the next
+    stage: the person themself, the employer's HR, or staff of the employer's region."""
+    return (
+        actor.covers_region(region_code)
+        or actor.is_hr_of(employer_id)
+        or actor.is_person(person_id)
+    )
+
+
+def may_decide_dispute(actor: Actor, region_code: str) -> bool:
+    """Record the outcome, post a correction, close: agency staff of the employer's region."""
+    return actor.covers_region(region_code)
+
+
+def complaint_scope(actor: Actor) -> Q | None:
+    """The complaints and reports ``actor`` may see (None: every one): staff those of their
+    regions; anyone else signed in, those they filed themself."""
+    if actor.covers_every_region:
+        return None
+    if actor.kind == "agency":
+        return Q(region_code__in=actor.regions or ())
+    if actor.user_id is not None:
+        return Q(submitted_by_id=actor.user_id)
+    return Q(pk__in=[])
+
+
+def may_use_complaints(actor: Actor) -> bool:
+    """The complaints page and API: staff, and anyone signed in with an account (who may file a
+    report, and see their own); not an API token (nobody to answer) nor an anonymous visitor."""
+    return actor.kind in ("agency", "system") or (actor.user_id is not None)
+
+
+def require_use_complaints(actor: Actor) -> None:
+    if not may_use_complaints(actor):
+        raise Forbidden("forbidden", "sign in to file or follow a complaint", "")
+
+
+def may_request_intervention(actor: Actor) -> bool:
+    """Ask the agency to intervene with one's own employer: a foreign employee."""
+    return actor.kind == "employee" and actor.person_id is not None and actor.user_id is not None
+
+
+def may_file_report(actor: Actor) -> bool:
+    """Report an employer: anyone signed in with an account."""
+    return actor.user_id is not None and actor.kind != "system"
+
+
+def may_answer_complaint(actor: Actor, region_code: str) -> bool:
+    """Reply, close, turn into a finding: agency staff of the employer's region."""
+    return actor.covers_region(region_code)

@@ -22,6 +22,7 @@ from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
 from expatsi.cases import permissions, scan, selectors, states
 from expatsi.cases.checks import Scope
+from expatsi.cases.complaints import REPORTED_LABELS, REPORTED_RULE
 from expatsi.cases.models import (
     Case,
     CaseEvent,
@@ -286,13 +287,21 @@ def case_open(*, actor: Actor, finding_ids: Sequence[int]) -> Case:
     return case
 
 
+def _unlisted_rule(key: str, language: str) -> str:
+    """A finding's rule that is no compliance check: one made from a complaint or report."""
+    if key != REPORTED_RULE:
+        return key
+    return REPORTED_LABELS[1] if language.startswith("zh") else REPORTED_LABELS[0]
+
+
 def _summary(case: Case, language: str = "en") -> str:
     counts: dict[str, int] = {}
     for f in case.findings.all():
         counts[f.rule] = counts.get(f.rule, 0) + 1
     reg = registry().rules
     return "; ".join(
-        f"{reg[k].display(language) if k in reg else k} ({n})" for k, n in sorted(counts.items())
+        f"{reg[k].display(language) if k in reg else _unlisted_rule(k, language)} ({n})"
+        for k, n in sorted(counts.items())
     )
 
 

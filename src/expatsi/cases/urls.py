@@ -1,6 +1,6 @@
 from django.urls import path
 
-from expatsi.cases import views, views_dashboard, views_fines
+from expatsi.cases import views, views_dashboard, views_disputes, views_fines
 
 app_name = "cases"
 urlpatterns = [
@@ -18,4 +18,49 @@ urlpatterns = [
     path("dashboard/", views_dashboard.dashboard_page, name="dashboard"),
     path("dashboard/export/", views_dashboard.dashboard_csv, name="dashboard_csv"),
     path("<int:case_id>/fines/withdraw/", views_fines.withdraw_fine, name="withdraw_fine"),
+]
+
+# Disputes, complaints and reports (views_disputes.py).
+urlpatterns += [
+    path("disputes/", views_disputes.dispute_list, name="disputes"),
+    path("disputes/new/", views_disputes.dispute_new, name="dispute_new"),
+    path("disputes/<int:dispute_id>/", views_disputes.dispute_detail, name="dispute"),
+    path("disputes/<int:dispute_id>/stage/", views_disputes.dispute_stage, name="dispute_stage"),
+    path(
+        "disputes/<int:dispute_id>/documents/",
+        views_disputes.dispute_document_add,
+        name="dispute_document_add",
+    ),
+    path(
+        "disputes/<int:dispute_id>/documents/<int:dispute_document_id>/",
+        views_disputes.dispute_document,
+        name="dispute_document",
+    ),
+    path(
+        "disputes/<int:dispute_id>/decision/", views_disputes.dispute_decide, name="dispute_decide"
+    ),
+    path(
+        "disputes/<int:dispute_id>/correction/",
+        views_disputes.dispute_correct,
+        name="dispute_correct",
+    ),
+    path("disputes/<int:dispute_id>/close/", views_disputes.dispute_close, name="dispute_close"),
+    path("complaints/", views_disputes.complaint_list, name="complaints"),
+    path("complaints/new/", views_disputes.complaint_new, name="complaint_new"),
+    path("complaints/<int:complaint_id>/", views_disputes.complaint_detail, name="complaint"),
+    path(
+        "complaints/<int:complaint_id>/reply/",
+        views_disputes.complaint_reply,
+        name="complaint_reply",
+    ),
+    path(
+        "complaints/<int:complaint_id>/close/",
+        views_disputes.complaint_close,
+        name="complaint_close",
+    ),
+    path(
+        "complaints/<int:complaint_id>/finding/",
+        views_disputes.complaint_finding,
+        name="complaint_finding",
+    ),
 ]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from expatsi.cards.models import ApplicationKind, CardStatus, Category
 from expatsi.cards.models import DocumentKind as ApplicationDocumentKind
+from expatsi.cases.models import ComplaintKind, DisputeOutcome, DisputeStage, DisputeSubject
 from expatsi.people.models import DocumentKind
 from expatsi.rules.money import format_yuan
 
@@ -110,6 +111,21 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "employer.hr_revoke": _("HR access revoked"),
     "access.staff_regions": _("Agency staff's regions set"),
     "registration.clock": _("Registration deadline set from the card's issue date"),
+    "bill.correction": _("Correction posted as reversing and new entries"),
+    "dispute.read": _("Dispute viewed"),
+    "dispute.opened": _("Dispute recorded"),
+    "dispute.escalated": _("Dispute taken to the next stage"),
+    "dispute.decided": _("Dispute outcome recorded"),
+    "dispute.closed": _("Dispute closed"),
+    "dispute.document_added": _("Dispute document added"),
+    "dispute.document_read": _("Dispute document downloaded"),
+    "dispute.corrected": _("Correction after a dispute posted"),
+    "complaint.read": _("Complaint viewed"),
+    "complaint.filed": _("Complaint or report received"),
+    "complaint.answered": _("Complaint answered"),
+    "complaint.closed": _("Complaint closed"),
+    "complaint.finding_created": _("Complaint turned into a finding"),
+    "finding.from_complaint": _("Finding made from a complaint"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {
@@ -172,6 +188,17 @@ FIELDS: dict[str, Promise] = {
     "fine_total": _("Fines in total"),
     "late_fees": _("Late fees"),
     "size": _("Size"),
+    "subject": _("Subject"),
+    "since": _("Since"),
+    "bill": _("Bill"),
+    "title": _("Title"),
+    "document": _("Document"),
+    "number": _("Number"),
+    "reply_due": _("Reply due by"),
+    "days_late": _("Days late"),
+    "finding": _("Finding"),
+    "complaint": _("Complaint or report"),
+    "lines": _("Bill lines"),
 }
 
 FEN_KEYS = frozenset({"amount", "wage", "principal", "late_fee", "credit", "contract_wage"})
@@ -186,6 +213,10 @@ _VALUES: dict[str, Any] = {
     **dict(CardStatus.choices),
     **dict(ApplicationDocumentKind.choices),  # an application document's kind (card.document_read)
     **dict(DocumentKind.choices),  # a person's document (the card on file)
+    **dict(DisputeOutcome.choices),
+    **{k: v for k, v in DisputeSubject.choices if k != "other"},  # "other": a reason above
+    **dict(DisputeStage.choices),
+    **dict(ComplaintKind.choices),
 }
 
 

@@ -48,6 +48,10 @@ def menu(actor: Actor) -> list[tuple[str, str]]:
         ]
     elif cases.may_see_orders(actor):
         items.append(("cases:list", _("Orders to rectify")))
+    if cases.may_see_disputes(actor):
+        items.append(("cases:disputes", _("Disputes")))
+    if cases.may_use_complaints(actor):
+        items.append(("cases:complaints", _("Complaints and reports")))
     items.append(("notify:inbox", _("Inbox")))
     if may_administer(actor):
         # Not "Administration": that is the Django admin's link beside the user's name.

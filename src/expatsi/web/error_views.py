@@ -30,7 +30,8 @@ def _is_api(request: HttpRequest) -> bool:
 
 def _api_error(status: int) -> JsonResponse:
     code, message = _API_ERRORS[status]
-    return JsonResponse({"code": code, "message": message, "field": None}, status=status)
+    # ``field`` is a string ("" when no input is at fault), as the API documents it everywhere.
+    return JsonResponse({"code": code, "message": message, "field": ""}, status=status)
 
 
 _FAVICON = (Path(__file__).parent / "static" / "web" / "favicon.svg").read_bytes()

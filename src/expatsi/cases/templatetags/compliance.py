@@ -10,8 +10,9 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from expatsi.cases.complaints import REPORTED_RULE
 from expatsi.cases.messages import EVIDENCE_LABELS, SIGNS
-from expatsi.cases.models import Finding
+from expatsi.cases.models import ComplaintKind, Finding
 from expatsi.cases.notice import FINES
 from expatsi.cases.registry import registry
 from expatsi.employers.display import display_name
@@ -27,6 +28,8 @@ HIDDEN = {"bill_id", "estimated_on", "per", "fixture", "person_ids"}
 @register.filter
 def rule_label(key: str) -> str:
     found = registry().rules.get(key)
+    if found is None and key == REPORTED_RULE:
+        return _("Reported to the agency")
     return found.display() if found else key
 
 
@@ -43,6 +46,8 @@ def _value(key: str, value: Any) -> str:
         return yuan(int(value))
     if key == "sign":
         return str(SIGNS.get(str(value), value))
+    if key == "complaint_kind" and value in ComplaintKind.values:
+        return str(ComplaintKind(value).label)
     if key == "rate_ppm":
         return f"{int(value) / 10_000:g}%"
     if key == "card_region":
@@ -106,5 +111,6 @@ def event_label(action: str) -> str:
         "decide": _("Decided"),
         "close": _("Closed"),
         "withdraw_fine": _("Fine proposal withdrawn"),
+        "from_complaint": _("Made from a complaint or report"),
     }
     return str(labels.get(action, action))
