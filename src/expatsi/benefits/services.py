@@ -48,6 +48,7 @@ from expatsi.benefits.models import (
 )
 from expatsi.benefits.permissions import Act, allowed, require, require_open_departure_on
 from expatsi.benefits.selectors import application_get, case_get, departure_found
+from expatsi.billing.services import account_close
 from expatsi.insurance.models import Employment
 from expatsi.insurance.selectors import persons_visible
 from expatsi.people.models import Person
@@ -712,6 +713,16 @@ def _settle_paid(actor: Actor, payout: Payout, day: date) -> None:
             "closed_month": str(Month.of(app.closing_date)),
             "amount": app.amount,
         },
+    )
+    # The closing entry in billing's ledger: its statement, months counted and pension outlook
+    # start a new account after this month (same social security number).
+    account_close(
+        actor=actor,
+        person_id=app.person_id,
+        closed_on=app.closing_date,
+        amount=app.amount,
+        reference=f"termination:{app.pk}",
+        region_code=payout.region_code,
     )
     audit_record(
         actor=actor,

@@ -72,6 +72,7 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "registration.submit": _("Registration submitted"),
     "token.create": _("API token created"),
     "token.revoke": _("API token revoked"),
+    "account.close": _("Individual account closed (lump sum paid)"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {
