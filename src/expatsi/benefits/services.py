@@ -29,7 +29,7 @@ from django.utils import timezone
 from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
-from expatsi.benefits import bank, ledger, pain001
+from expatsi.benefits import bank, ledger, notices, pain001
 from expatsi.benefits.models import (
     LIVE_APPLICATION,
     LIVE_CASE,
@@ -136,6 +136,7 @@ def departure_open(
             person_id=person.pk,
             detail={"trigger": trigger, "departure_date": departure_date, "region": region},
         )
+        notices.departure_opened(case)
     return case, True
 
 
@@ -367,6 +368,7 @@ def termination_apply(
                 "currency": checked.currency,
             },
         )
+        notices.application_received(app)
     return app
 
 
@@ -462,6 +464,7 @@ def termination_decide(
                 person_id=app.person_id,
                 detail={"reason": text, "stage": "second" if second else "first"},
             )
+            notices.application_rejected(app)
             return app
         if not identity_checked:
             raise RuleError(
@@ -514,6 +517,7 @@ def termination_decide(
         )
         if app.status == ApplicationStatus.APPROVED:
             _issue_payout(actor, app)
+            notices.application_approved(app)
     return app
 
 
@@ -601,6 +605,8 @@ def payment_run(
                 "sha256": run.sha256,
             },
         )
+        for p in payouts:
+            notices.payout_sent(p, day.isoformat())
     return run
 
 
@@ -732,6 +738,7 @@ def _settle_paid(actor: Actor, payout: Payout, day: date) -> None:
         person_id=payout.person_id,
         detail={"end_to_end_id": payout.end_to_end_id, "amount": payout.amount, "on": day},
     )
+    notices.payout_paid(payout, day.isoformat())
 
 
 def _settle_rejected(actor: Actor, payout: Payout, day: date, reason: str) -> None:
@@ -766,6 +773,7 @@ def _settle_rejected(actor: Actor, payout: Payout, day: date, reason: str) -> No
             "on": day,
         },
     )
+    notices.payout_returned(payout, reason)
 
 
 def payout_reissue(*, actor: Actor, termination_id: int) -> Payout:
