@@ -89,10 +89,13 @@ def test_rejection_in_chinese(departed: Departed, django_capture_on_commit_callb
 def test_a_rolled_back_decision_tells_nobody(
     departed: Departed, django_capture_on_commit_callbacks
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
+    def failing_request() -> None:
+        with transaction.atomic():
             apply(departed)
             raise RuntimeError("the request failed later")
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        failing_request()
     assert kinds(departed) == []
 
 
