@@ -20,7 +20,7 @@ from expatsi.access.actors import Actor
 from expatsi.access.auth import api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import Day, Id, Identifier, Text
-from expatsi.benefits import permissions, selectors, services
+from expatsi.benefits import downloads, permissions, selectors, services
 from expatsi.benefits.models import (
     BankAccount,
     DepartureCase,
@@ -450,3 +450,23 @@ def run_return(request: HttpRequest, file: File[UploadedFile]) -> Any:
 
 def _row(e: RowError) -> dict[str, Any]:
     return {"row": e.row, "column": e.column, "message": e.message, "code": e.code}
+
+
+@router.get(
+    "/terminations/{termination_id}/signed-form",
+    response={200: str},
+    openapi_extra={
+        "responses": {
+            200: {
+                "content": {
+                    kind: {"schema": {"type": "string", "format": "binary"}}
+                    for kind in ("application/pdf", "image/jpeg", "image/png")
+                }
+            }
+        }
+    },
+)
+def termination_signed_form(request: HttpRequest, termination_id: int) -> HttpResponse:
+    """The uploaded signed application form (agency staff who may review it; audited)."""
+    form = selectors.signed_form_get(actor=_caller(request), termination_id=termination_id)
+    return downloads.signed_form_response(form)

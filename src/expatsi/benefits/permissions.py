@@ -150,3 +150,10 @@ def case_scope(actor: Actor) -> Q | None:
         regions = region_scope(actor)
         return people if regions is None else regions & people
     return Q(pk__in=[])
+
+
+def may_read_signed_form(actor: Actor, region_code: str) -> bool:
+    """Download the signed termination form a person or the counter uploaded: agency staff who may
+    review the application (the case's region). It carries a signature and passport details, so
+    nobody else is served it; each download is audited."""
+    return allowed(actor, Act.REVIEW, region_code=region_code)

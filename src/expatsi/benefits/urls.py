@@ -14,4 +14,9 @@ urlpatterns = [
     path("payments/run/", views.run, name="run"),
     path("payments/return/", views.reconcile, name="reconcile"),
     path("payments/runs/<int:payment_run_id>/pain001.xml", views.run_file, name="run_file"),
+    path(
+        "applications/<int:termination_id>/signed-form/",
+        views.signed_form,
+        name="signed_form",
+    ),
 ]

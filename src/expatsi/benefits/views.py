@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from expatsi.access.actors import Actor
-from expatsi.benefits import ledger, permissions, selectors, services
+from expatsi.benefits import downloads, ledger, permissions, selectors, services
 from expatsi.benefits.forms import (
     DecisionForm,
     DeclareForm,
@@ -391,3 +391,14 @@ def run_file(request: HttpRequest, payment_run_id: int) -> HttpResponse:
     response = HttpResponse(made.xml, content_type="application/xml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{made.message_id}.xml"'
     return response
+
+
+@login_required
+def signed_form(request: HttpRequest, termination_id: int) -> HttpResponse:
+    """The uploaded signed form, for agency staff who may review the application (audited)."""
+    actor = _staff_actor(request)
+    try:
+        form = selectors.signed_form_get(actor=actor, termination_id=termination_id)
+    except NotFound:
+        raise Http404 from None
+    return downloads.signed_form_response(form)

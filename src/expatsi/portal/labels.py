@@ -73,6 +73,7 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "token.create": _("API token created"),
     "token.revoke": _("API token revoked"),
     "account.close": _("Individual account closed (lump sum paid)"),
+    "termination.form_read": _("Signed termination form downloaded"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {
