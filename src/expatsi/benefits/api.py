@@ -470,3 +470,18 @@ def termination_signed_form(request: HttpRequest, termination_id: int) -> HttpRe
     """The uploaded signed application form (agency staff who may review it; audited)."""
     form = selectors.signed_form_get(actor=_caller(request), termination_id=termination_id)
     return downloads.signed_form_response(form)
+
+
+@router.post("/terminations/{termination_id}/bank", response={201: PayoutOut})
+def termination_bank_correct(
+    request: HttpRequest, termination_id: int, payload: BankIn
+) -> Status[Any]:
+    """Corrected bank details after the bank returned the payout (RJCT), by the person or agency
+    staff of the region: a new payout to the new account waits for the next payment run. Nothing
+    returned → 409 ``no_returned_payout``."""
+    payout = services.payout_bank_correct(
+        actor=_caller(request),
+        termination_id=termination_id,
+        bank_details=services.BankDetails(**payload.model_dump()),
+    )
+    return Status(201, payout)

@@ -68,6 +68,7 @@ BENEFIT_MESSAGES: dict[str, Promise] = {
     "nothing_to_pay_run": _("No approved payout is waiting for a payment run."),
     "payout_in_flight": _("A payout of this application is already under way."),
     "not_approved": _("Only an approved application is paid."),
+    "no_returned_payout": _("Bank details are corrected only after the bank returned the payout."),
 }
 
 

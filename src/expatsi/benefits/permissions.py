@@ -157,3 +157,13 @@ def may_read_signed_form(actor: Actor, region_code: str) -> bool:
     review the application (the case's region). It carries a signature and passport details, so
     nobody else is served it; each download is audited."""
     return allowed(actor, Act.REVIEW, region_code=region_code)
+
+
+def may_correct_bank(actor: Actor, *, person_id: int, region_code: str) -> bool:
+    """Give corrected bank details after the bank returned a payout: the person (their own) and
+    agency staff of the case's region (at the counter, with the person's written instruction)."""
+    if actor.kind == "employee":
+        return actor.person_id == person_id
+    if actor.kind == "agency":
+        return actor.covers_region(region_code)
+    return False

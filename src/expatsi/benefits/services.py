@@ -29,7 +29,7 @@ from django.utils import timezone
 from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
-from expatsi.benefits import bank, ledger, notices, pain001
+from expatsi.benefits import bank, ledger, notices, pain001, permissions
 from expatsi.benefits.models import (
     LIVE_APPLICATION,
     LIVE_CASE,
@@ -384,15 +384,19 @@ def _lock_application(actor: Actor, termination_id: int) -> TerminationApplicati
     )
 
 
-def _issue_payout(actor: Actor, app: TerminationApplication) -> Payout:
+def _issue_payout(
+    actor: Actor, app: TerminationApplication, account: BankAccount | None = None
+) -> Payout:
+    """A new payout of the application's amount, to ``account`` (default: the one signed for)."""
+    account = account or app.bank_account
     n = Payout.objects.filter(application=app, kind=PayoutKind.PAYOUT).count() + 1
     payout = Payout.objects.create(
         application=app,
         person=app.person,
         region_code=app.case.region_code,
         amount=app.amount,
-        currency=app.bank_account.currency,
-        bank_account=app.bank_account,
+        currency=account.currency,
+        bank_account=account,
         end_to_end_id=f"LS{app.pk:010d}N{n:03d}",
         created_by=actor.label[:200],
     )
@@ -792,3 +796,63 @@ def payout_reissue(*, actor: Actor, termination_id: int) -> Payout:
                 "payout_in_flight", "a payout of this application is under way", "termination_id"
             )
         return _issue_payout(actor, app)
+
+
+def payout_bank_correct(*, actor: Actor, termination_id: int, bank_details: BankDetails) -> Payout:
+    """After the bank returned the last payout (RJCT), the person (or agency staff of the region)
+    gives corrected bank details: a NEW payout to the new account waits for the next payment run.
+    The returned payout and its reversing entry stay as they are; the application keeps the account
+    it was signed with, the new payout names the new one."""
+    holder = validation.required_text(bank_details.holder, "holder", max_length=140)
+    with transaction.atomic():
+        app = _lock_application(actor, termination_id)
+        if not permissions.may_correct_bank(
+            actor, person_id=app.person_id, region_code=app.case.region_code
+        ):
+            raise Forbidden("forbidden", "you may not correct these bank details", "")
+        if app.status != ApplicationStatus.APPROVED:
+            raise Conflict("not_approved", "only an approved application is paid", "termination_id")
+        payouts = Payout.objects.filter(application=app, kind=PayoutKind.PAYOUT)
+        if payouts.filter(status__in=[PayoutStatus.PENDING, PayoutStatus.SENT]).exists():
+            raise Conflict(
+                "payout_in_flight", "a payout of this application is under way", "termination_id"
+            )
+        last = payouts.order_by("-pk").first()
+        if last is None or last.status != PayoutStatus.REJECTED:
+            raise Conflict(
+                "no_returned_payout",
+                "bank details are corrected only after the bank returned the payout",
+                "termination_id",
+            )
+        checked = bank.validate(
+            country=bank_details.country,
+            iban=bank_details.iban,
+            account_number=bank_details.account_number,
+            bank_code=bank_details.bank_code,
+            bic=bank_details.bic,
+            currency=bank_details.currency,
+        )
+        account = BankAccount.objects.create(
+            person_id=app.person_id,
+            holder=holder,
+            country=checked.country,
+            iban=checked.iban,
+            account_number=checked.account_number,
+            bank_code=checked.bank_code,
+            bic=checked.bic,
+            currency=checked.currency,
+        )
+        audit_record(
+            actor=actor,
+            action="payout.bank_corrected",
+            object_type="termination",
+            object_id=app.pk,
+            person_id=app.person_id,
+            detail={
+                "returned": last.end_to_end_id,
+                "old_account": last.bank_account.masked_number,
+                "account": account.masked_number,
+                "currency": checked.currency,
+            },
+        )
+        return _issue_payout(actor, app, account)

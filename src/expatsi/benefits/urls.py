@@ -19,4 +19,5 @@ urlpatterns = [
         views.signed_form,
         name="signed_form",
     ),
+    path("applications/<int:termination_id>/bank/", views.correct_bank, name="correct_bank"),
 ]

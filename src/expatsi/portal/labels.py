@@ -74,6 +74,7 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "token.revoke": _("API token revoked"),
     "account.close": _("Individual account closed (lump sum paid)"),
     "termination.form_read": _("Signed termination form downloaded"),
+    "payout.bank_corrected": _("Bank details corrected after a returned payout"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {
