@@ -128,7 +128,8 @@ class BankOut(Schema):
 
 class PayoutOut(Schema):
     id: int
-    termination_id: int
+    termination_id: int | None  # a lump sum's application
+    programme_application_id: int | None  # or a benefit programme's
     end_to_end_id: str
     kind: str
     amount: str
@@ -140,7 +141,7 @@ class PayoutOut(Schema):
     bank_reason: str
 
     @staticmethod
-    def resolve_termination_id(obj: Payout) -> int:
+    def resolve_termination_id(obj: Payout) -> int | None:
         return obj.application_id
 
     @staticmethod
@@ -485,3 +486,10 @@ def termination_bank_correct(
         bank_details=services.BankDetails(**payload.model_dump()),
     )
     return Status(201, payout)
+
+
+# --- benefit programmes (benefits/api_programmes.py) ----------------------------------------------
+
+from expatsi.benefits.api_programmes import router as programmes_router  # noqa: E402
+
+router.add_router("", programmes_router)

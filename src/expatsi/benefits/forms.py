@@ -139,3 +139,26 @@ class BankForm(BenefitForm):
         country = self.fields["country"]
         assert isinstance(country, forms.ChoiceField)
         country.choices = country_choices(str(_("Choose a country")))
+
+
+class ProgrammeApplyForm(BankForm):
+    """Apply for a benefit programme: which one, and the account to pay into."""
+
+    programme = forms.ChoiceField(label=_("Programme"), choices=())
+
+    def __init__(self, *args: Any, programmes: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["programme"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = programmes
+        self.order_fields(["programme"])
+
+
+class ProgrammeDecisionForm(BenefitForm):
+    note = forms.CharField(
+        label=_("Note on the review"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    reason = forms.CharField(label=_("Reason (when rejecting)"), max_length=500, required=False)

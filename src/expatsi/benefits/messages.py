@@ -69,6 +69,15 @@ BENEFIT_MESSAGES: dict[str, Promise] = {
     "payout_in_flight": _("A payout of this application is already under way."),
     "not_approved": _("Only an approved application is paid."),
     "no_returned_payout": _("Bank details are corrected only after the bank returned the payout."),
+    "programme_closed": _("This programme takes applications from %(start)s to %(end)s only."),
+    "programme_no_card": _("Only holders of an active Integrated Card may apply."),
+    "programme_not_employed": _("You qualify only while you are employed in China."),
+    "programme_region": _("This programme is for people employed in another region."),
+    "programme_months": _(
+        "You have %(have)s contribution months; this programme needs %(need)s (%(missing)s more)."
+    ),
+    "programme_applied": _("You have already applied for this programme."),
+    "unknown_programme": _("No such programme."),
 }
 
 

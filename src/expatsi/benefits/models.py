@@ -157,6 +157,10 @@ class TerminationApplication(models.Model):
 class PayoutKind(models.TextChoices):
     PAYOUT = "payout", _("Payout")
     REVERSAL = "reversal", _("Reversal")
+    SUBSIDY = "subsidy", _("Benefit programme payment")
+
+
+SENT_KINDS = (PayoutKind.PAYOUT, PayoutKind.SUBSIDY)  # what a payment run sends
 
 
 class PayoutStatus(models.TextChoices):
@@ -190,7 +194,19 @@ class Payout(models.Model):
     converts it to). Written once; a reversal is a second row with the opposite amount."""
 
     application = models.ForeignKey(
-        TerminationApplication, on_delete=models.PROTECT, related_name="payouts"
+        TerminationApplication,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payouts",
+    )
+    # A benefit programme's payment (kind ``subsidy``, or its reversal) instead of a lump sum.
+    programme_application = models.ForeignKey(
+        "ProgrammeApplication",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payouts",
     )
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="payouts")
     region_code = models.CharField(max_length=6)
@@ -216,9 +232,20 @@ class Payout(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=(Q(kind="payout") & Q(amount__gt=0))
+                condition=(Q(kind__in=["payout", "subsidy"]) & Q(amount__gt=0))
                 | (Q(kind="reversal") & Q(amount__lt=0)),
                 name="payout_sign_by_kind",
+            ),
+            # Paid for exactly one thing: a termination application or a programme application.
+            models.CheckConstraint(
+                condition=(Q(application__isnull=False) & Q(programme_application__isnull=True))
+                | (Q(application__isnull=True) & Q(programme_application__isnull=False)),
+                name="payout_for_one_thing",
+            ),
+            models.UniqueConstraint(
+                fields=["programme_application"],
+                condition=Q(kind="subsidy", status__in=["pending", "sent"]),
+                name="payout_one_subsidy_in_flight",
             ),
             # At most one payout of an application in flight (pending or sent) at a time.
             models.UniqueConstraint(
@@ -245,3 +272,55 @@ class AccountClosure(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["person", "-closed_month"])]
+
+
+# --- benefit programmes (subsidies) ---------------------------------------------------------------
+
+
+class ProgrammeStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Awaiting review")
+    APPROVED = "approved", _("Approved: payout under way")
+    PAID = "paid", _("Paid")
+    REJECTED = "rejected", _("Rejected")
+
+
+LIVE_PROGRAMME = (ProgrammeStatus.SUBMITTED, ProgrammeStatus.APPROVED, ProgrammeStatus.PAID)
+
+
+class ProgrammeApplication(models.Model):
+    """A card holder's application for a benefit programme (benefits/policies/programmes.toml).
+    The programme's code, amount and the months counted are fixed when applying: what the person
+    saw is what is reviewed and paid. At most one application per person and programme that is
+    under way or paid (a rejected one may be followed by a new one)."""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="programme_applications"
+    )
+    programme = models.CharField(_("programme"), max_length=40)
+    region_code = models.CharField(max_length=6)
+    amount = models.BigIntegerField(_("amount (fen)"))
+    months_counted = models.PositiveIntegerField()
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=ProgrammeStatus.choices, default=ProgrammeStatus.SUBMITTED
+    )
+    applied_at = models.DateTimeField(auto_now_add=True)
+    applied_by = models.CharField(max_length=200)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_by_label = models.CharField(max_length=200, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "programme"],
+                condition=Q(status__in=["submitted", "approved", "paid"]),
+                name="programme_once_per_person",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="programme_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["region_code", "status"])]

@@ -13,7 +13,13 @@ from typing import Any
 
 from django.db import transaction
 
-from expatsi.benefits.models import DepartureCase, Payout, TerminationApplication
+from expatsi.benefits.models import (
+    DepartureCase,
+    Payout,
+    ProgrammeApplication,
+    ProgrammeStatus,
+    TerminationApplication,
+)
 from expatsi.notify.services import notify_user
 from expatsi.people.models import Person
 from expatsi.rules.money import format_yuan
@@ -81,6 +87,8 @@ def application_rejected(app: TerminationApplication) -> None:
 
 
 def payout_sent(payout: Payout, execution_date: str) -> None:
+    if payout.programme_application_id is not None:
+        return  # a programme's payment is told when paid or returned
     _later(
         payout.person,
         "payout_sent",
@@ -104,6 +112,18 @@ def payout_paid(payout: Payout, on: str) -> None:
 
 
 def payout_returned(payout: Payout, reason: str) -> None:
+    if payout.programme_application_id is not None:
+        _later(
+            payout.person,
+            "programme_returned",
+            f"payout:{payout.pk}:returned",
+            {
+                "amount": yuan(payout.amount),
+                "account": payout.bank_account.masked_number,
+                "reason": reason or "—",
+            },
+        )
+        return
     _later(
         payout.person,
         "payout_returned",
@@ -113,4 +133,31 @@ def payout_returned(payout: Payout, reason: str) -> None:
             "account": payout.bank_account.masked_number,
             "reason": reason or "—",
         },
+    )
+
+
+# --- benefit programmes ---------------------------------------------------------------------------
+
+
+def programme_decided(app: ProgrammeApplication, name: str) -> None:
+    approved = app.status == ProgrammeStatus.APPROVED
+    _later(
+        app.person,
+        "programme_approved" if approved else "programme_rejected",
+        f"programme:{app.pk}:{app.status}",
+        {
+            "programme": name,
+            "amount": yuan(app.amount),
+            "account": app.bank_account.masked_number,
+            "reason": app.rejection_reason or "—",
+        },
+    )
+
+
+def programme_paid(payout: Payout, on: str) -> None:
+    _later(
+        payout.person,
+        "programme_paid",
+        f"payout:{payout.pk}:paid",
+        {"amount": yuan(payout.amount), "account": payout.bank_account.masked_number, "date": on},
     )

@@ -167,3 +167,26 @@ def may_correct_bank(actor: Actor, *, person_id: int, region_code: str) -> bool:
     if actor.kind == "agency":
         return actor.covers_region(region_code)
     return False
+
+
+# --- benefit programmes (benefits/programmes.py) -------------------------------------------------
+
+
+def may_apply_programmes(actor: Actor) -> bool:
+    """Apply for a benefit programme: the card holder, signed in as themself (for themself)."""
+    return is_person(actor)
+
+
+def may_use_programmes(actor: Actor) -> bool:
+    """Call the programmes API and pages at all: the person and agency staff (HR, tokens: no)."""
+    return actor.kind in ("employee", "agency")
+
+
+def may_review_programmes(actor: Actor) -> bool:
+    """See the queue of programme applications awaiting review: agency staff."""
+    return is_staff(actor)
+
+
+def may_review_programme(actor: Actor, region_code: str) -> bool:
+    """Decide a programme application: agency staff of the holder's region."""
+    return is_staff(actor) and actor.covers_region(region_code)

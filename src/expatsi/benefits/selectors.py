@@ -17,11 +17,11 @@ from expatsi.audit.services import audit_record
 from expatsi.benefits import ledger, permissions
 from expatsi.benefits.models import (
     LIVE_CASE,
+    SENT_KINDS,
     ApplicationStatus,
     DepartureCase,
     PaymentRun,
     Payout,
-    PayoutKind,
     PayoutStatus,
     TerminationApplication,
     Trigger,
@@ -105,7 +105,7 @@ def payouts_visible(actor: Actor) -> QuerySet[Payout]:
 
 def payouts_pending(actor: Actor, region_code: str = "") -> QuerySet[Payout]:
     qs = payouts_visible(actor).filter(
-        kind=PayoutKind.PAYOUT, status=PayoutStatus.PENDING, run__isnull=True
+        kind__in=SENT_KINDS, status=PayoutStatus.PENDING, run__isnull=True
     )
     return (qs.filter(region_code=region_code) if region_code else qs).order_by("pk")
 

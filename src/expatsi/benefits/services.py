@@ -33,6 +33,7 @@ from expatsi.benefits import bank, ledger, notices, pain001, permissions
 from expatsi.benefits.models import (
     LIVE_APPLICATION,
     LIVE_CASE,
+    SENT_KINDS,
     AccountClosure,
     ApplicationStatus,
     BankAccount,
@@ -42,6 +43,8 @@ from expatsi.benefits.models import (
     Payout,
     PayoutKind,
     PayoutStatus,
+    ProgrammeApplication,
+    ProgrammeStatus,
     SignedVia,
     TerminationApplication,
     Trigger,
@@ -544,6 +547,9 @@ def _transfer(p: Payout) -> pain001.Transfer:
         remittance=(
             f"Social insurance lump sum {p.end_to_end_id} "
             f"(termination {p.application_id}, closing {p.application.closing_date})"
+            if p.application is not None
+            else f"Social insurance benefit {p.end_to_end_id} "
+            f"(programme {p.programme_application.programme if p.programme_application else ''})"
         ),
     )
 
@@ -559,10 +565,10 @@ def payment_run(
     with transaction.atomic():
         payouts = list(
             Payout.objects.select_for_update()
-            .select_related("bank_account", "application")
+            .select_related("bank_account", "application", "programme_application")
             .filter(
                 region_code=region_code,
-                kind=PayoutKind.PAYOUT,
+                kind__in=SENT_KINDS,
                 status=PayoutStatus.PENDING,
                 run__isnull=True,
             )
@@ -667,7 +673,7 @@ def payments_reconcile(*, actor: Actor, text: str) -> Reconciliation:
             day = parse_date(row.get("date") or "", field="date")
             payout = (
                 Payout.objects.select_related("application", "person")
-                .filter(end_to_end_id=e2e, kind=PayoutKind.PAYOUT)
+                .filter(end_to_end_id=e2e, kind__in=SENT_KINDS)
                 .first()
             )
             if payout is None or not allowed(actor, Act.PAY, region_code=payout.region_code):
@@ -711,6 +717,21 @@ def payments_reconcile(*, actor: Actor, text: str) -> Reconciliation:
 
 def _settle_paid(actor: Actor, payout: Payout, day: date) -> None:
     Payout.objects.filter(pk=payout.pk).update(status=PayoutStatus.PAID, settled_on=day)
+    if payout.programme_application_id is not None:  # a benefit programme's payment
+        ProgrammeApplication.objects.filter(pk=payout.programme_application_id).update(
+            status=ProgrammeStatus.PAID
+        )
+        audit_record(
+            actor=actor,
+            action="payout.paid",
+            object_type="payout",
+            object_id=payout.pk,
+            person_id=payout.person_id,
+            detail={"end_to_end_id": payout.end_to_end_id, "amount": payout.amount, "on": day},
+        )
+        notices.programme_paid(payout, day.isoformat())
+        return
+    assert payout.application_id is not None  # a payout is for one thing (a check constraint)
     app = TerminationApplication.objects.select_for_update().get(pk=payout.application_id)
     app.status = ApplicationStatus.PAID
     app.save(update_fields=["status"])
@@ -751,6 +772,7 @@ def _settle_rejected(actor: Actor, payout: Payout, day: date, reason: str) -> No
     )
     reversal = Payout.objects.create(
         application_id=payout.application_id,
+        programme_application_id=payout.programme_application_id,
         person_id=payout.person_id,
         region_code=payout.region_code,
         kind=PayoutKind.REVERSAL,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from expatsi.benefits import views
+from expatsi.benefits import views, views_programmes
 
 app_name = "benefits"
 urlpatterns = [
@@ -20,4 +20,16 @@ urlpatterns = [
         name="signed_form",
     ),
     path("applications/<int:termination_id>/bank/", views.correct_bank, name="correct_bank"),
+    path("programmes/", views_programmes.programmes_page, name="programmes"),
+    path("programme-applications/", views_programmes.queue, name="programme_queue"),
+    path(
+        "programme-applications/<int:programme_application_id>/",
+        views_programmes.application,
+        name="programme_application",
+    ),
+    path(
+        "programme-applications/<int:programme_application_id>/decide/",
+        views_programmes.decide,
+        name="programme_decide",
+    ),
 ]

@@ -138,6 +138,28 @@ TEMPLATES: dict[str, tuple[Promise, Promise]] = {
             "sent again in the next payment run."
         ),
     ),
+    "programme_approved": (
+        _("Your application is approved: %(programme)s"),
+        _(
+            "Your application for %(programme)s is approved. %(amount)s is paid to the account %(account)s in "
+            "the next payment run."
+        ),
+    ),
+    "programme_rejected": (
+        _("Your application is rejected: %(programme)s"),
+        _("Your application for %(programme)s was rejected. Reason: %(reason)s."),
+    ),
+    "programme_paid": (
+        _("Your benefit is paid"),
+        _("Your bank confirmed the payment of %(amount)s to the account %(account)s on %(date)s."),
+    ),
+    "programme_returned": (
+        _("Your benefit was returned by the bank"),
+        _(
+            "Your bank returned the payment of %(amount)s sent to the account %(account)s (reason: "
+            "%(reason)s). Contact the agency to correct your bank details."
+        ),
+    ),
 }
 
 

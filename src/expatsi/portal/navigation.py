@@ -33,6 +33,10 @@ def menu(actor: Actor) -> list[tuple[str, str]]:
         items.append(("benefits:queue", _("Lump sums")))
     if benefits.is_person(actor):
         items.append(("benefits:leaving", _("Leaving China")))
+    if benefits.may_review_programmes(actor):
+        items.append(("benefits:programme_queue", _("Benefit programmes")))
+    elif benefits.may_apply_programmes(actor):
+        items.append(("benefits:programmes", _("Benefit programmes")))
     if cases.is_staff(actor):
         items += [("cases:findings", _("Compliance")), ("cases:list", _("Enforcement cases"))]
     elif cases.may_see_orders(actor):
