@@ -301,11 +301,11 @@ PROGRAMME_CASES = [
 )
 def test_role_matrix(
     holder: Any,
-    beijing: Employer,
+    beijing: Employer,  # noqa: F811 - the fixture imported above
     method: str,
     path: str,
     body: Any,
-    expect: tuple[int, ...],  # noqa: F811
+    expect: tuple[int, ...],
 ) -> None:
     from tests.portal.factories import make_hr
 
