@@ -89,7 +89,7 @@ API = "/api/v1/benefits"
 
 
 @pytest.fixture(autouse=True)
-def test_programmes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def sample_programmes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "programmes.toml"
     path.write_text(PROGRAMMES, encoding="utf-8")
     loaded = programmes.load(path)

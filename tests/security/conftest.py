@@ -43,6 +43,7 @@ from expatsi.benefits.models import (
     DepartureCase,
     PaymentRun,
     Payout,
+    ProgrammeApplication,
     TerminationApplication,
 )
 from expatsi.billing.declarations import declaration_set
@@ -121,6 +122,8 @@ class Tenant:
     hr_user: Any
     person_user: Any
     markers: list[str] = field(default_factory=list)
+    # the first person's benefit programme application, awaiting review
+    programme_application: ProgrammeApplication | None = None
 
     @property
     def person_ids(self) -> list[int]:
@@ -287,6 +290,15 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         hr_user=hr_user,
         person_user=person_user,
     )
+    tenant.programme_application = ProgrammeApplication.objects.create(
+        person=person,
+        programme="isolation",
+        region_code=region,
+        amount=80_000,
+        months_counted=3,
+        bank_account=BankAccount.objects.filter(person=person).first(),
+        applied_by="system",
+    )
     assert card.card_number and person.ssn, "the world needs a card number and an SSN"
     tenant.markers = [
         f1,
@@ -349,7 +361,12 @@ def _benefits(
             amount=1_234_500,
             statement={"years": [], "explanation": []},
             bank_account=account,
-            signed_via="portal",
+            signed_via="upload" if status == "submitted" else "portal",
+            # the signed form carries the holder's name: served only to the region's reviewers
+            signed_form=f"%PDF-1.4\n% Holder{key}{key}K5 signed form\n".encode()
+            if status == "submitted"
+            else None,
+            signed_form_type="application/pdf" if status == "submitted" else "",
             status=status,
         )
         made.append((case, app, account))

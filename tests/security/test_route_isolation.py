@@ -60,6 +60,7 @@ from expatsi.benefits.models import (
     DepartureCase,
     PaymentRun,
     Payout,
+    ProgrammeApplication,
     TerminationApplication,
 )
 from expatsi.billing.models import Allocation, BaseDeclaration, Bill, BillingRun, BillLine, Payment
@@ -118,6 +119,7 @@ OBJECT_PARAMS = {
     "departure_id": "departure",
     "termination_id": "termination",
     "payment_run_id": "payment_run",
+    "programme_application_id": "programme_application",
     "finding_id": "finding",
     "case_id": "case",
 }
@@ -288,6 +290,7 @@ def object_id(t: Tenant, kind: str) -> str:
         "payment_run": lambda: t.payment_run.pk,
         "finding": lambda: t.finding.pk,
         "case": lambda: t.case.pk,
+        "programme_application": lambda: t.programme_application.pk,  # type: ignore[union-attr]
     }
     return str(ids[kind]())
 
@@ -686,6 +689,7 @@ def _snapshot_queries(t: Tenant) -> dict[str, QuerySet[Any]]:
         "bank accounts abroad": BankAccount.objects.filter(person_id__in=people),
         "payouts": Payout.objects.filter(Q(person_id__in=people) | Q(region_code=t.region)),
         "payment runs": PaymentRun.objects.filter(region_code=t.region),
+        "programme applications": ProgrammeApplication.objects.filter(person_id__in=people),
         "compliance findings": Finding.objects.filter(employer=e),
         "enforcement cases": Case.objects.filter(employer=e),
         "fine proposals": FineProposal.objects.filter(case__employer=e),
@@ -730,6 +734,7 @@ def audit_about(t: Tenant, after: int) -> list[str]:
         ("departure", t.departure.pk),
         ("termination", t.termination.pk),
         ("payment_run", t.payment_run.pk),
+        ("programme_application", t.programme_application.pk),  # type: ignore[union-attr]
         ("finding", t.finding.pk),
         ("case", t.case.pk),
     }
@@ -863,6 +868,8 @@ OWNER_READ_STATUS = {
     "billing/runs/jobs/<str:key>/resume/": 405,  # POST only; the job page itself is checked
     "benefits/leaving/<int:departure_id>/keep/": 405,
     "benefits/applications/<int:termination_id>/decide/": 405,
+    "benefits/applications/<int:termination_id>/bank/": 405,
+    "benefits/programme-applications/<int:programme_application_id>/decide/": 405,
     "cases/findings/<int:finding_id>/open-case/": 405,  # POST only, like the case's steps
     "cases/<int:case_id>/order/": 405,
     "cases/<int:case_id>/fines/": 405,
