@@ -564,7 +564,9 @@ def payment_run(
     validation.plausible_date(day, "execution_date")
     with transaction.atomic():
         payouts = list(
-            Payout.objects.select_for_update()
+            # of=self: the application and the programme application are outer joins (a payout
+            # is for one or the other), which PostgreSQL does not lock
+            Payout.objects.select_for_update(of=("self",))
             .select_related("bank_account", "application", "programme_application")
             .filter(
                 region_code=region_code,
