@@ -178,6 +178,10 @@ CASES = [
     ("POST", "/payment-runs", {"region_code": "110000"}, (409, 403, 403, 403, 403, 403, 401)),
     ("GET", "/payment-runs/999999", None, (404, 404, 403, 403, 403, 403, 401)),
     ("GET", "/payment-runs/999999/pain001", None, (404, 404, 403, 403, 403, 403, 401)),
+    # signed in the portal: no form to download (the download itself: test_signed_form.py)
+    ("GET", "/terminations/{app}/signed-form", None, (404, 404, 403, 403, 404, 404, 401)),
+    # not approved yet: nothing returned to correct (the flow: test_bank_correction.py)
+    ("POST", "/terminations/{app}/bank", BANK, (409, 404, 403, 403, 409, 404, 401)),
 ]
 
 
@@ -224,5 +228,8 @@ def test_the_matrix_covers_every_benefits_operation(departed: Departed) -> None:
     covered.add(("POST", "/payment-returns"))  # multipart: tested in the flow above
     covered |= pension_operations()  # pensions and proofs of life: test_pension_api.py
     covered |= DEATH_OPS  # tests/benefits/test_death_api.py
+    from tests.benefits.test_programmes import PROGRAMME_CASES  # their own matrix
+
+    covered |= {(m, p) for m, p, _b, _e in PROGRAMME_CASES}
     assert ops <= covered, sorted(ops - covered)
     assert PaymentRun.objects.count() == 0 and TerminationApplication.objects.count() == 0

@@ -48,6 +48,7 @@ from expatsi.benefits.models import (
     PaymentRun,
     Payout,
     Pension,
+    ProgrammeApplication,
     ProofOfLife,
     TerminationApplication,
 )
@@ -140,6 +141,8 @@ class Tenant:
     proof: ProofOfLife | None = None  # a certificate awaiting review: deciding it would be a write
     # the card application's passport scan (cards/documents.py): reading it is audited
     application_document: ApplicationDocument | None = None
+    # the first person's benefit programme application, awaiting review
+    programme_application: ProgrammeApplication | None = None
 
     @property
     def person_ids(self) -> list[int]:
@@ -339,6 +342,15 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         person_user=person_user,
         application_document=application_document,
     )
+    tenant.programme_application = ProgrammeApplication.objects.create(
+        person=person,
+        programme="isolation",
+        region_code=region,
+        amount=80_000,
+        months_counted=3,
+        bank_account=BankAccount.objects.filter(person=person).first(),
+        applied_by="system",
+    )
     assert card.card_number and person.ssn, "the world needs a card number and an SSN"
     tenant.pension, tenant.proof = _pension(key, region, person)
     tenant.markers = [
@@ -409,7 +421,12 @@ def _benefits(
             amount=1_234_500,
             statement={"years": [], "explanation": []},
             bank_account=account,
-            signed_via="portal",
+            signed_via="upload" if status == "submitted" else "portal",
+            # the signed form carries the holder's name: served only to the region's reviewers
+            signed_form=f"%PDF-1.4\n% Holder{key}{key}K5 signed form\n".encode()
+            if status == "submitted"
+            else None,
+            signed_form_type="application/pdf" if status == "submitted" else "",
             status=status,
         )
         made.append((case, app, account))

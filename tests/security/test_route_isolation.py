@@ -66,6 +66,7 @@ from expatsi.benefits.models import (
     PaymentRun,
     Payout,
     Pension,
+    ProgrammeApplication,
     ProofOfLife,
     TerminationApplication,
 )
@@ -137,6 +138,7 @@ OBJECT_PARAMS = {
     "departure_id": "departure",
     "termination_id": "termination",
     "payment_run_id": "payment_run",
+    "programme_application_id": "programme_application",
     "finding_id": "finding",
     "case_id": "case",
     "pension_id": "pension",
@@ -334,6 +336,7 @@ def object_id(t: Tenant, kind: str) -> str:
         "dispute": lambda: t.dispute.pk,
         "dispute_document": lambda: t.dispute_document.pk,
         "complaint": lambda: t.complaint.pk,
+        "programme_application": lambda: t.programme_application.pk,  # type: ignore[union-attr]
     }
     return str(ids[kind]())
 
@@ -737,6 +740,7 @@ def _snapshot_queries(t: Tenant) -> dict[str, QuerySet[Any]]:
         "payment runs": PaymentRun.objects.filter(region_code=t.region),
         "pensions": Pension.objects.filter(person_id__in=people),
         "proofs of life": ProofOfLife.objects.filter(person_id__in=people),
+        "programme applications": ProgrammeApplication.objects.filter(person_id__in=people),
         "compliance findings": Finding.objects.filter(employer=e),
         "enforcement cases": Case.objects.filter(employer=e),
         "fine proposals": FineProposal.objects.filter(case__employer=e),
@@ -791,6 +795,7 @@ def audit_about(t: Tenant, after: int) -> list[str]:
         ("departure", t.departure.pk),
         ("termination", t.termination.pk),
         ("payment_run", t.payment_run.pk),
+        ("programme_application", t.programme_application.pk),  # type: ignore[union-attr]
         ("finding", t.finding.pk),
         ("case", t.case.pk),
         ("dispute", t.dispute.pk),
@@ -926,6 +931,8 @@ OWNER_READ_STATUS = {
     "billing/runs/jobs/<str:key>/resume/": 405,  # POST only; the job page itself is checked
     "benefits/leaving/<int:departure_id>/keep/": 405,
     "benefits/applications/<int:termination_id>/decide/": 405,
+    "benefits/applications/<int:termination_id>/bank/": 405,
+    "benefits/programme-applications/<int:programme_application_id>/decide/": 405,
     "cases/findings/<int:finding_id>/open-case/": 405,  # POST only, like the case's steps
     "cases/<int:case_id>/order/": 405,
     "cases/<int:case_id>/fines/": 405,

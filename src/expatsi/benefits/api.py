@@ -20,9 +20,10 @@ from expatsi.access.actors import Actor
 from expatsi.access.auth import api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import Day, Id, Identifier, Text
-from expatsi.benefits import permissions, selectors, services
+from expatsi.benefits import downloads, permissions, selectors, services
 from expatsi.benefits.api_death import router as death_router
 from expatsi.benefits.api_pension import router as pension_router
+from expatsi.benefits.api_programmes import router as programmes_router
 from expatsi.benefits.models import (
     BankAccount,
     DepartureCase,
@@ -130,10 +131,11 @@ class BankOut(Schema):
 
 class PayoutOut(Schema):
     id: int
-    termination_id: int | None  # a lump sum's
+    termination_id: int | None  # a lump sum's application
     pension_id: int | None  # a monthly pension's (kind "pension")
     month: str
     heir_id: int | None  # an heir's share (kind "inherit")
+    programme_application_id: int | None  # a benefit programme's (kind "subsidy")
     end_to_end_id: str
     kind: str
     amount: str
@@ -457,5 +459,41 @@ def _row(e: RowError) -> dict[str, Any]:
     return {"row": e.row, "column": e.column, "message": e.message, "code": e.code}
 
 
+@router.get(
+    "/terminations/{termination_id}/signed-form",
+    response={200: str},
+    openapi_extra={
+        "responses": {
+            200: {
+                "content": {
+                    kind: {"schema": {"type": "string", "format": "binary"}}
+                    for kind in ("application/pdf", "image/jpeg", "image/png")
+                }
+            }
+        }
+    },
+)
+def termination_signed_form(request: HttpRequest, termination_id: int) -> HttpResponse:
+    """The uploaded signed application form (agency staff who may review it; audited)."""
+    form = selectors.signed_form_get(actor=_caller(request), termination_id=termination_id)
+    return downloads.signed_form_response(form)
+
+
+@router.post("/terminations/{termination_id}/bank", response={201: PayoutOut})
+def termination_bank_correct(
+    request: HttpRequest, termination_id: int, payload: BankIn
+) -> Status[Any]:
+    """Corrected bank details after the bank returned the payout (RJCT), by the person or agency
+    staff of the region: a new payout to the new account waits for the next payment run. Nothing
+    returned → 409 ``no_returned_payout``."""
+    payout = services.payout_bank_correct(
+        actor=_caller(request),
+        termination_id=termination_id,
+        bank_details=services.BankDetails(**payload.model_dump()),
+    )
+    return Status(201, payout)
+
+
 router.add_router("", pension_router)  # pensions paid abroad and the annual proof of life
-router.add_router("/deaths", death_router)
+router.add_router("/deaths", death_router)  # deaths and inheritance
+router.add_router("", programmes_router)  # benefit programmes (subsidies)

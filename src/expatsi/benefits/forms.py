@@ -119,3 +119,46 @@ class ReturnFileForm(BenefitForm):
     file = forms.FileField(
         label=_("The bank's return file (CSV: end_to_end_id,status,date,reason)"),
     )
+
+
+class BankForm(BenefitForm):
+    """Corrected bank details after the bank returned a payout: the same fields as the
+    application's, without the declaration and the signature (the application stands)."""
+
+    identifier_fields = TerminationForm.identifier_fields
+    holder = TerminationForm.base_fields["holder"]
+    country = TerminationForm.base_fields["country"]
+    iban = TerminationForm.base_fields["iban"]
+    account_number = TerminationForm.base_fields["account_number"]
+    bank_code = TerminationForm.base_fields["bank_code"]
+    bic = TerminationForm.base_fields["bic"]
+    currency = TerminationForm.base_fields["currency"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        country = self.fields["country"]
+        assert isinstance(country, forms.ChoiceField)
+        country.choices = country_choices(str(_("Choose a country")))
+
+
+class ProgrammeApplyForm(BankForm):
+    """Apply for a benefit programme: which one, and the account to pay into."""
+
+    programme = forms.ChoiceField(label=_("Programme"), choices=())
+
+    def __init__(self, *args: Any, programmes: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["programme"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = programmes
+        self.order_fields(["programme"])
+
+
+class ProgrammeDecisionForm(BenefitForm):
+    note = forms.CharField(
+        label=_("Note on the review"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    reason = forms.CharField(label=_("Reason (when rejecting)"), max_length=500, required=False)

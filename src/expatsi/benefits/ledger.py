@@ -2,7 +2,8 @@
 to settle, and whether the person is still before the statutory pension age.
 
 An account is keyed by person in billing (one row per credited month): after a lump sum is paid,
-the months up to the closing month belong to the closed account (``AccountClosure``), and credits
+the months up to the closing month belong to the closed account (billing's ``AccountClosing``,
+written with benefits' ``AccountClosure``), and credits
 for later months — a return to work in China — make a new account under the same social security
 number. Reads only; the services decide.
 """
@@ -14,7 +15,7 @@ from datetime import date
 
 from expatsi.benefits.models import AccountClosure
 from expatsi.billing.models import Bill, BillingRun, BillKind, BillLine
-from expatsi.billing.payments import account_credits, bill_state
+from expatsi.billing.payments import account_credits, bill_state, last_closing
 from expatsi.billing.retirement import WOMAN_ORIGINAL_AGE
 from expatsi.insurance.models import Employment
 from expatsi.people.models import Person
@@ -28,13 +29,9 @@ def last_closure(person_id: int) -> AccountClosure | None:
 
 
 def current_credits(person_id: int) -> list[Credit]:
-    """Credits of the account now open: those after the last closed month, if any."""
-    closure = last_closure(person_id)
-    credits = account_credits(person_id)
-    if closure is None:
-        return credits
-    closed = Month.parse(closure.closed_month)
-    return [(m, a) for m, a in credits if m > closed]
+    """Credits of the account now open: those after the last closed month, if any (billing's
+    closing entry, written when a lump sum is paid, is what its statement reads too)."""
+    return account_credits(person_id)
 
 
 def lump_sum_on(person_id: int, closing_date: date) -> LumpSum:
@@ -95,8 +92,8 @@ def _billing_began(employer_id: int, region_code: str) -> Month | None:
 def unsettled_months(person_id: int, closing_date: date) -> Unsettled:
     """Months of employment up to the closing month (after the last closed account) that are not
     billed, or whose bill is not fully paid: their contributions are not yet in the account."""
-    closure = last_closure(person_id)
-    after = Month.parse(closure.closed_month) if closure else None
+    closing = last_closing(person_id)
+    after = Month.parse(closing.closed_month) if closing else None
     last_month = Month.of(closing_date)
     expected: set[tuple[int, Month]] = set()
     for e in Employment.objects.filter(

@@ -96,6 +96,16 @@ BENEFIT_MESSAGES: dict[str, Promise] = {
         "This certificate is more than 12 months old: it proves nothing for this year."
     ),
     "invalid_route": _("Upload an embassy certificate or a notarised certificate."),
+    "no_returned_payout": _("Bank details are corrected only after the bank returned the payout."),
+    "programme_closed": _("This programme takes applications from %(start)s to %(end)s only."),
+    "programme_no_card": _("Only holders of an active Integrated Card may apply."),
+    "programme_not_employed": _("You qualify only while you are employed in China."),
+    "programme_region": _("This programme is for people employed in another region."),
+    "programme_months": _(
+        "You have %(have)s contribution months; this programme needs %(need)s (%(missing)s more)."
+    ),
+    "programme_applied": _("You have already applied for this programme."),
+    "unknown_programme": _("No such programme."),
 }
 BENEFIT_MESSAGES.update(DEATH_MESSAGES)  # deaths and inheritance (messages_death.py)
 

@@ -159,6 +159,11 @@ class PayoutKind(models.TextChoices):
     REVERSAL = "reversal", _("Reversal")
     PENSION = "pension", _("Monthly pension")
     INHERITANCE = "inherit", _("Inheritance")  # an heir's share of a deceased person's account
+    SUBSIDY = "subsidy", _("Benefit programme payment")
+
+
+# What a payment run sends (every kind but a reversal).
+SENT_KINDS = (PayoutKind.PAYOUT, PayoutKind.PENSION, PayoutKind.INHERITANCE, PayoutKind.SUBSIDY)
 
 
 class PayoutStatus(models.TextChoices):
@@ -202,6 +207,14 @@ class Payout(models.Model):
     heir = models.ForeignKey(
         "Heir", null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
     )
+    # A benefit programme's payment (kind ``subsidy``, or its reversal).
+    programme_application = models.ForeignKey(
+        "ProgrammeApplication",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payouts",
+    )
     # A monthly pension payment: the pension and the month it pays (YYYY-MM).
     pension = models.ForeignKey(
         "Pension", null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
@@ -231,7 +244,9 @@ class Payout(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=(Q(kind__in=["payout", "pension", "inherit"]) & Q(amount__gt=0))
+                condition=(
+                    Q(kind__in=["payout", "pension", "inherit", "subsidy"]) & Q(amount__gt=0)
+                )
                 | (Q(kind="reversal") & Q(amount__lt=0)),
                 name="payout_sign_by_kind",
             ),
@@ -252,15 +267,41 @@ class Payout(models.Model):
                 condition=Q(kind="inherit", status__in=["pending", "sent"]),
                 name="payout_one_in_flight_per_heir",
             ),
+            models.UniqueConstraint(
+                fields=["programme_application"],
+                condition=Q(kind="subsidy", status__in=["pending", "sent"]),
+                name="payout_one_subsidy_in_flight",
+            ),
+            # Paid for exactly one thing, as its kind says (a reversal: what it reverses).
             models.CheckConstraint(
                 condition=Q(kind="reversal")
-                | (Q(kind="inherit") & Q(heir__isnull=False) & Q(application__isnull=True))
-                | (Q(kind="payout") & Q(application__isnull=False) & Q(heir__isnull=True))
+                | (
+                    Q(kind="payout")
+                    & Q(application__isnull=False)
+                    & Q(heir__isnull=True)
+                    & Q(pension__isnull=True)
+                    & Q(programme_application__isnull=True)
+                )
+                | (
+                    Q(kind="inherit")
+                    & Q(heir__isnull=False)
+                    & Q(application__isnull=True)
+                    & Q(pension__isnull=True)
+                    & Q(programme_application__isnull=True)
+                )
                 | (
                     Q(kind="pension")
                     & Q(pension__isnull=False)
                     & Q(application__isnull=True)
                     & Q(heir__isnull=True)
+                    & Q(programme_application__isnull=True)
+                )
+                | (
+                    Q(kind="subsidy")
+                    & Q(programme_application__isnull=False)
+                    & Q(application__isnull=True)
+                    & Q(heir__isnull=True)
+                    & Q(pension__isnull=True)
                 ),
                 name="payout_owner_by_kind",
             ),
@@ -554,3 +595,55 @@ class DeathDocument(models.Model):
     size = models.PositiveIntegerField()
     uploaded_by_label = models.CharField(max_length=200)
     uploaded_at = models.DateTimeField(auto_now_add=True)
+
+
+# --- benefit programmes (subsidies) ---------------------------------------------------------------
+
+
+class ProgrammeStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Awaiting review")
+    APPROVED = "approved", _("Approved: payout under way")
+    PAID = "paid", _("Paid")
+    REJECTED = "rejected", _("Rejected")
+
+
+LIVE_PROGRAMME = (ProgrammeStatus.SUBMITTED, ProgrammeStatus.APPROVED, ProgrammeStatus.PAID)
+
+
+class ProgrammeApplication(models.Model):
+    """A card holder's application for a benefit programme (benefits/policies/programmes.toml).
+    The programme's code, amount and the months counted are fixed when applying: what the person
+    saw is what is reviewed and paid. At most one application per person and programme that is
+    under way or paid (a rejected one may be followed by a new one)."""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="programme_applications"
+    )
+    programme = models.CharField(_("programme"), max_length=40)
+    region_code = models.CharField(max_length=6)
+    amount = models.BigIntegerField(_("amount (fen)"))
+    months_counted = models.PositiveIntegerField()
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=ProgrammeStatus.choices, default=ProgrammeStatus.SUBMITTED
+    )
+    applied_at = models.DateTimeField(auto_now_add=True)
+    applied_by = models.CharField(max_length=200)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_by_label = models.CharField(max_length=200, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "programme"],
+                condition=Q(status__in=["submitted", "approved", "paid"]),
+                name="programme_once_per_person",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="programme_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["region_code", "status"])]

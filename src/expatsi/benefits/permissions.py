@@ -309,3 +309,43 @@ def death_scope(actor: Actor) -> Q | None:
         )
         return Q(Exists(employed))
     return Q(pk__in=[])
+
+
+def may_read_signed_form(actor: Actor, region_code: str) -> bool:
+    """Download the signed termination form a person or the counter uploaded: agency staff who may
+    review the application (the case's region). It carries a signature and passport details, so
+    nobody else is served it; each download is audited."""
+    return allowed(actor, Act.REVIEW, region_code=region_code)
+
+
+def may_correct_bank(actor: Actor, *, person_id: int, region_code: str) -> bool:
+    """Give corrected bank details after the bank returned a payout: the person (their own) and
+    agency staff of the case's region (at the counter, with the person's written instruction)."""
+    if actor.kind == "employee":
+        return actor.person_id == person_id
+    if actor.kind == "agency":
+        return actor.covers_region(region_code)
+    return False
+
+
+# --- benefit programmes (benefits/programmes.py) -------------------------------------------------
+
+
+def may_apply_programmes(actor: Actor) -> bool:
+    """Apply for a benefit programme: the card holder, signed in as themself (for themself)."""
+    return is_person(actor)
+
+
+def may_use_programmes(actor: Actor) -> bool:
+    """Call the programmes API and pages at all: the person and agency staff (HR, tokens: no)."""
+    return actor.kind in ("employee", "agency")
+
+
+def may_review_programmes(actor: Actor) -> bool:
+    """See the queue of programme applications awaiting review: agency staff."""
+    return is_staff(actor)
+
+
+def may_review_programme(actor: Actor, region_code: str) -> bool:
+    """Decide a programme application: agency staff of the holder's region."""
+    return is_staff(actor) and actor.covers_region(region_code)

@@ -17,11 +17,11 @@ from expatsi.audit.services import audit_record
 from expatsi.benefits import ledger, permissions
 from expatsi.benefits.models import (
     LIVE_CASE,
+    SENT_KINDS,
     ApplicationStatus,
     DepartureCase,
     PaymentRun,
     Payout,
-    PayoutKind,
     PayoutStatus,
     TerminationApplication,
     Trigger,
@@ -105,9 +105,7 @@ def payouts_visible(actor: Actor) -> QuerySet[Payout]:
 
 def payouts_pending(actor: Actor, region_code: str = "") -> QuerySet[Payout]:
     qs = payouts_visible(actor).filter(
-        kind__in=[PayoutKind.PAYOUT, PayoutKind.PENSION, PayoutKind.INHERITANCE],
-        status=PayoutStatus.PENDING,
-        run__isnull=True,
+        kind__in=SENT_KINDS, status=PayoutStatus.PENDING, run__isnull=True
     )
     return (qs.filter(region_code=region_code) if region_code else qs).order_by("pk")
 
@@ -212,3 +210,36 @@ def preview(person: Person, closing_date: date) -> Preview:
         pension_age=ledger.pension_age_reached(person, closing_date),
         unsettled=ledger.unsettled_months(person.pk, closing_date),
     )
+
+
+# --- the signed form -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignedForm:
+    termination_id: int
+    data: bytes
+    content_type: str
+
+
+def signed_form_get(*, actor: Actor, termination_id: int) -> SignedForm:
+    """The uploaded signed application form, for agency staff who may review it; the read is
+    audited. An application out of scope, or signed in the portal (no form), is not found."""
+    app = applications_visible(actor).filter(pk=termination_id).first()
+    if app is None or not permissions.may_read_signed_form(actor, app.case.region_code):
+        raise NotFound(
+            "not_found",
+            f"no signed form of termination application {termination_id} that you may see",
+            "termination_id",
+        )
+    if not app.signed_form:
+        raise NotFound("no_signed_form", "this application was signed in the portal", "")
+    audit_record(
+        actor=actor,
+        action="termination.form_read",
+        object_type="termination",
+        object_id=app.pk,
+        person_id=app.person_id,
+        detail={"content_type": app.signed_form_type, "bytes": len(app.signed_form)},
+    )
+    return SignedForm(app.pk, bytes(app.signed_form), app.signed_form_type)

@@ -29,10 +29,11 @@ from django.utils import timezone
 from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
-from expatsi.benefits import bank, ledger, pain001
+from expatsi.benefits import bank, ledger, notices, pain001, permissions
 from expatsi.benefits.models import (
     LIVE_APPLICATION,
     LIVE_CASE,
+    SENT_KINDS,
     AccountClosure,
     ApplicationStatus,
     BankAccount,
@@ -46,6 +47,8 @@ from expatsi.benefits.models import (
     Payout,
     PayoutKind,
     PayoutStatus,
+    ProgrammeApplication,
+    ProgrammeStatus,
     SignedVia,
     TerminationApplication,
     Trigger,
@@ -53,6 +56,7 @@ from expatsi.benefits.models import (
 from expatsi.benefits.permissions import Act, allowed, require, require_open_departure_on
 from expatsi.benefits.selectors import application_get, case_get, departure_found
 from expatsi.benefits.selectors_death import refuse_if_deceased
+from expatsi.billing.services import account_close
 from expatsi.insurance.models import Employment
 from expatsi.insurance.selectors import persons_visible
 from expatsi.people.models import Person
@@ -141,6 +145,7 @@ def departure_open(
             person_id=person.pk,
             detail={"trigger": trigger, "departure_date": departure_date, "region": region},
         )
+        notices.departure_opened(case)
     return case, True
 
 
@@ -374,6 +379,7 @@ def termination_apply(
                 "currency": checked.currency,
             },
         )
+        notices.application_received(app)
     return app
 
 
@@ -389,15 +395,19 @@ def _lock_application(actor: Actor, termination_id: int) -> TerminationApplicati
     )
 
 
-def _issue_payout(actor: Actor, app: TerminationApplication) -> Payout:
+def _issue_payout(
+    actor: Actor, app: TerminationApplication, account: BankAccount | None = None
+) -> Payout:
+    """A new payout of the application's amount, to ``account`` (default: the one signed for)."""
+    account = account or app.bank_account
     n = Payout.objects.filter(application=app, kind=PayoutKind.PAYOUT).count() + 1
     payout = Payout.objects.create(
         application=app,
         person=app.person,
         region_code=app.case.region_code,
         amount=app.amount,
-        currency=app.bank_account.currency,
-        bank_account=app.bank_account,
+        currency=account.currency,
+        bank_account=account,
         end_to_end_id=f"LS{app.pk:010d}N{n:03d}",
         created_by=actor.label[:200],
     )
@@ -469,6 +479,7 @@ def termination_decide(
                 person_id=app.person_id,
                 detail={"reason": text, "stage": "second" if second else "first"},
             )
+            notices.application_rejected(app)
             return app
         if not identity_checked:
             raise RuleError(
@@ -522,6 +533,7 @@ def termination_decide(
         )
         if app.status == ApplicationStatus.APPROVED:
             _issue_payout(actor, app)
+            notices.application_approved(app)
     return app
 
 
@@ -554,6 +566,11 @@ def _remittance(p: Payout) -> str:
             f"Inheritance of a social insurance account {p.end_to_end_id} "
             f"(claim {claim.pk}, died {claim.death.died_on})"
         )
+    if p.kind == PayoutKind.SUBSIDY and p.programme_application is not None:
+        return (
+            f"Social insurance benefit {p.end_to_end_id} "
+            f"(programme {p.programme_application.programme})"
+        )
     assert p.application is not None
     return (
         f"Social insurance lump sum {p.end_to_end_id} "
@@ -571,11 +588,15 @@ def payment_run(
     validation.plausible_date(day, "execution_date")
     with transaction.atomic():
         payouts = list(
-            Payout.objects.select_for_update()
-            .select_related("bank_account", "application", "heir__claim__death")
+            # of=self: what a payout is for is an outer join (an application, an heir, a pension
+            # or a programme application), which PostgreSQL does not lock
+            Payout.objects.select_for_update(of=("self",))
+            .select_related(
+                "bank_account", "application", "heir__claim__death", "programme_application"
+            )
             .filter(
                 region_code=region_code,
-                kind__in=[PayoutKind.PAYOUT, PayoutKind.PENSION, PayoutKind.INHERITANCE],
+                kind__in=SENT_KINDS,
                 status=PayoutStatus.PENDING,
                 run__isnull=True,
             )
@@ -622,6 +643,8 @@ def payment_run(
                 "sha256": run.sha256,
             },
         )
+        for p in payouts:
+            notices.payout_sent(p, day.isoformat())
     return run
 
 
@@ -678,10 +701,7 @@ def payments_reconcile(*, actor: Actor, text: str) -> Reconciliation:
             day = parse_date(row.get("date") or "", field="date")
             payout = (
                 Payout.objects.select_related("application", "person")
-                .filter(
-                    end_to_end_id=e2e,
-                    kind__in=[PayoutKind.PAYOUT, PayoutKind.PENSION, PayoutKind.INHERITANCE],
-                )
+                .filter(end_to_end_id=e2e, kind__in=SENT_KINDS)
                 .first()
             )
             if payout is None or not allowed(actor, Act.PAY, region_code=payout.region_code):
@@ -728,7 +748,11 @@ def _settle_paid(actor: Actor, payout: Payout, day: date) -> None:
     if payout.kind == PayoutKind.INHERITANCE:
         _settle_heir_paid(actor, payout, day)
         return
-    if payout.kind == PayoutKind.PENSION:  # a monthly pension: nothing else to close
+    if payout.kind == PayoutKind.SUBSIDY:  # a benefit programme's payment
+        ProgrammeApplication.objects.filter(pk=payout.programme_application_id).update(
+            status=ProgrammeStatus.PAID
+        )
+    if payout.kind in (PayoutKind.PENSION, PayoutKind.SUBSIDY):  # nothing else to close
         audit_record(
             actor=actor,
             action="payout.paid",
@@ -737,8 +761,10 @@ def _settle_paid(actor: Actor, payout: Payout, day: date) -> None:
             person_id=payout.person_id,
             detail={"end_to_end_id": payout.end_to_end_id, "amount": payout.amount, "on": day},
         )
+        if payout.kind == PayoutKind.SUBSIDY:
+            notices.programme_paid(payout, day.isoformat())
         return
-    assert payout.application_id is not None  # a lump sum's payout
+    assert payout.application_id is not None  # a lump sum's payout (a check constraint)
     app = TerminationApplication.objects.select_for_update().get(pk=payout.application_id)
     app.status = ApplicationStatus.PAID
     app.save(update_fields=["status"])
@@ -752,6 +778,16 @@ def _settle_paid(actor: Actor, payout: Payout, day: date) -> None:
             "amount": app.amount,
         },
     )
+    # The closing entry in billing's ledger: its statement, months counted and pension outlook
+    # start a new account after this month (same social security number).
+    account_close(
+        actor=actor,
+        person_id=app.person_id,
+        closed_on=app.closing_date,
+        amount=app.amount,
+        reference=f"termination:{app.pk}",
+        region_code=payout.region_code,
+    )
     audit_record(
         actor=actor,
         action="payout.paid",
@@ -760,6 +796,7 @@ def _settle_paid(actor: Actor, payout: Payout, day: date) -> None:
         person_id=payout.person_id,
         detail={"end_to_end_id": payout.end_to_end_id, "amount": payout.amount, "on": day},
     )
+    notices.payout_paid(payout, day.isoformat())
 
 
 def _settle_heir_paid(actor: Actor, payout: Payout, day: date) -> None:
@@ -798,6 +835,7 @@ def _settle_rejected(actor: Actor, payout: Payout, day: date, reason: str) -> No
         pension_id=payout.pension_id,
         month=payout.month,
         heir_id=payout.heir_id,
+        programme_application_id=payout.programme_application_id,
         person_id=payout.person_id,
         region_code=payout.region_code,
         kind=PayoutKind.REVERSAL,
@@ -824,6 +862,7 @@ def _settle_rejected(actor: Actor, payout: Payout, day: date, reason: str) -> No
             "on": day,
         },
     )
+    notices.payout_returned(payout, reason)
 
 
 def payout_reissue(*, actor: Actor, termination_id: int) -> Payout:
@@ -843,3 +882,63 @@ def payout_reissue(*, actor: Actor, termination_id: int) -> Payout:
                 "payout_in_flight", "a payout of this application is under way", "termination_id"
             )
         return _issue_payout(actor, app)
+
+
+def payout_bank_correct(*, actor: Actor, termination_id: int, bank_details: BankDetails) -> Payout:
+    """After the bank returned the last payout (RJCT), the person (or agency staff of the region)
+    gives corrected bank details: a NEW payout to the new account waits for the next payment run.
+    The returned payout and its reversing entry stay as they are; the application keeps the account
+    it was signed with, the new payout names the new one."""
+    holder = validation.required_text(bank_details.holder, "holder", max_length=140)
+    with transaction.atomic():
+        app = _lock_application(actor, termination_id)
+        if not permissions.may_correct_bank(
+            actor, person_id=app.person_id, region_code=app.case.region_code
+        ):
+            raise Forbidden("forbidden", "you may not correct these bank details", "")
+        if app.status != ApplicationStatus.APPROVED:
+            raise Conflict("not_approved", "only an approved application is paid", "termination_id")
+        payouts = Payout.objects.filter(application=app, kind=PayoutKind.PAYOUT)
+        if payouts.filter(status__in=[PayoutStatus.PENDING, PayoutStatus.SENT]).exists():
+            raise Conflict(
+                "payout_in_flight", "a payout of this application is under way", "termination_id"
+            )
+        last = payouts.order_by("-pk").first()
+        if last is None or last.status != PayoutStatus.REJECTED:
+            raise Conflict(
+                "no_returned_payout",
+                "bank details are corrected only after the bank returned the payout",
+                "termination_id",
+            )
+        checked = bank.validate(
+            country=bank_details.country,
+            iban=bank_details.iban,
+            account_number=bank_details.account_number,
+            bank_code=bank_details.bank_code,
+            bic=bank_details.bic,
+            currency=bank_details.currency,
+        )
+        account = BankAccount.objects.create(
+            person_id=app.person_id,
+            holder=holder,
+            country=checked.country,
+            iban=checked.iban,
+            account_number=checked.account_number,
+            bank_code=checked.bank_code,
+            bic=checked.bic,
+            currency=checked.currency,
+        )
+        audit_record(
+            actor=actor,
+            action="payout.bank_corrected",
+            object_type="termination",
+            object_id=app.pk,
+            person_id=app.person_id,
+            detail={
+                "returned": last.end_to_end_id,
+                "old_account": last.bank_account.masked_number,
+                "account": account.masked_number,
+                "currency": checked.currency,
+            },
+        )
+        return _issue_payout(actor, app, account)

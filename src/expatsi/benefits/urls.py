@@ -1,6 +1,6 @@
 from django.urls import path
 
-from expatsi.benefits import views, views_death, views_pension
+from expatsi.benefits import views, views_death, views_pension, views_programmes
 
 app_name = "benefits"
 urlpatterns = [
@@ -14,6 +14,24 @@ urlpatterns = [
     path("payments/run/", views.run, name="run"),
     path("payments/return/", views.reconcile, name="reconcile"),
     path("payments/runs/<int:payment_run_id>/pain001.xml", views.run_file, name="run_file"),
+    path(
+        "applications/<int:termination_id>/signed-form/",
+        views.signed_form,
+        name="signed_form",
+    ),
+    path("applications/<int:termination_id>/bank/", views.correct_bank, name="correct_bank"),
+    path("programmes/", views_programmes.programmes_page, name="programmes"),
+    path("programme-applications/", views_programmes.queue, name="programme_queue"),
+    path(
+        "programme-applications/<int:programme_application_id>/",
+        views_programmes.application,
+        name="programme_application",
+    ),
+    path(
+        "programme-applications/<int:programme_application_id>/decide/",
+        views_programmes.decide,
+        name="programme_decide",
+    ),
 ]
 
 # Pensions paid abroad and the annual proof of life (issue #11).

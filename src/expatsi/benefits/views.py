@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from expatsi.access.actors import Actor
-from expatsi.benefits import ledger, permissions, selectors, services
+from expatsi.benefits import downloads, ledger, permissions, selectors, services
 from expatsi.benefits.forms import (
+    BankForm,
     DecisionForm,
     DeclareForm,
     ReturnFileForm,
@@ -30,6 +31,8 @@ from expatsi.benefits.models import (
     ApplicationStatus,
     CaseStatus,
     DepartureCase,
+    PayoutKind,
+    PayoutStatus,
     TerminationApplication,
     Trigger,
 )
@@ -216,8 +219,16 @@ def _application(
     app: TerminationApplication,
     form: DecisionForm,
     status: int,
+    bank_form: BankForm | None = None,
 ) -> HttpResponse:
     staff = permissions.is_staff(actor)
+    payouts = list(app.payouts.order_by("pk"))
+    last = next((p for p in reversed(payouts) if p.kind == PayoutKind.PAYOUT), None)
+    returned = (
+        app.status == ApplicationStatus.APPROVED
+        and last is not None
+        and last.status == PayoutStatus.REJECTED
+    )
     decidable = staff and app.status in (
         ApplicationStatus.SUBMITTED,
         ApplicationStatus.SECOND_APPROVAL,
@@ -232,8 +243,10 @@ def _application(
             "staff": staff,
             "decidable": decidable,
             "unsettled": unsettled,
-            "payouts": list(app.payouts.order_by("pk")),
+            "payouts": payouts,
             "threshold": services.second_approval_above(),
+            "returned": returned,
+            "bank_form": bank_form or BankForm(),
         },
         status=status,
     )
@@ -391,3 +404,53 @@ def run_file(request: HttpRequest, payment_run_id: int) -> HttpResponse:
     response = HttpResponse(made.xml, content_type="application/xml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{made.message_id}.xml"'
     return response
+
+
+@login_required
+def signed_form(request: HttpRequest, termination_id: int) -> HttpResponse:
+    """The uploaded signed form, for agency staff who may review the application (audited)."""
+    actor = _staff_actor(request)
+    try:
+        form = selectors.signed_form_get(actor=actor, termination_id=termination_id)
+    except NotFound:
+        raise Http404 from None
+    return downloads.signed_form_response(form)
+
+
+@login_required
+@require_POST
+def correct_bank(request: HttpRequest, termination_id: int) -> HttpResponse:
+    """Corrected bank details after the bank returned the payout: a new payout in the next run."""
+    actor = request_actor(request)
+    if not permissions.may_see_applications(actor):
+        raise PermissionDenied
+    try:
+        app = selectors.application_get(actor=actor, termination_id=termination_id, audit=False)
+    except NotFound:
+        raise Http404 from None
+    form = BankForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.payout_bank_correct(
+                actor=actor,
+                termination_id=app.pk,
+                bank_details=services.BankDetails(
+                    holder=data["holder"],
+                    country=data["country"],
+                    iban=data["iban"],
+                    account_number=data["account_number"],
+                    bank_code=data["bank_code"],
+                    bic=data["bic"],
+                    currency=data["currency"],
+                ),
+            )
+        except RuleError as exc:
+            form.add_rule_error(exc)
+        else:
+            messages.success(
+                request,
+                _("Bank details corrected: the lump sum is sent again in the next payment run."),
+            )
+            return redirect("benefits:application", termination_id=app.pk)
+    return _application(request, actor, app, DecisionForm(), 400, bank_form=form)

@@ -295,3 +295,20 @@ class AccountYear(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "year"], name="account_year_once")]
+
+
+class AccountClosing(models.Model):
+    """The closing entry of an individual account paid out as a lump sum (written by benefits'
+    services when the bank confirms the payout). Credits for months up to ``closed_month`` belong
+    to the closed account; later months (a return to work in China) make a new account under the
+    same social security number, which starts from zero and counts its own months."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="account_closings")
+    closed_on = models.DateField()
+    closed_month = models.CharField(max_length=7)  # YYYY-MM
+    amount = models.BigIntegerField()  # fen paid out
+    reference = models.CharField(max_length=40, unique=True)  # what closed it, e.g. termination:7
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "-closed_month"])]

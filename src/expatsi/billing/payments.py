@@ -17,13 +17,21 @@ from datetime import date
 from itertools import groupby
 from operator import itemgetter
 
-from django.db.models import BigIntegerField, Exists, F, OuterRef, Subquery, Sum, Value
+from django.db.models import BigIntegerField, Exists, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from expatsi.access.actors import Actor
 from expatsi.billing import permissions
-from expatsi.billing.models import AccountCredit, AccountYear, Allocation, Bill, BillLine, Payment
+from expatsi.billing.models import (
+    AccountClosing,
+    AccountCredit,
+    AccountYear,
+    Allocation,
+    Bill,
+    BillLine,
+    Payment,
+)
 from expatsi.employers.models import Employer
 from expatsi.rules.accounts import statement
 from expatsi.rules.dates import Month, parse_date
@@ -215,17 +223,35 @@ def pension_credits_due(employer_ids: list[int] | None = None) -> tuple[list[Acc
     return credits, len({c.bill_id for c in credits})
 
 
+def last_closing(person_id: int) -> AccountClosing | None:
+    """The latest closing entry of the person's individual account (a lump sum paid), if any."""
+    return (
+        AccountClosing.objects.filter(person_id=person_id).order_by("-closed_month", "-pk").first()
+    )
+
+
+def _open_account_credits(person_id: int) -> QuerySet[AccountCredit]:
+    """The credits of the account open now: after the last closed month, if the account was ever
+    closed by a lump sum (Order No. 16 Art. 5: the periods of a terminated relationship do not add
+    up any more; a return to work in China starts a new account under the same number)."""
+    qs = AccountCredit.objects.filter(person_id=person_id)
+    closing = last_closing(person_id)
+    return qs if closing is None else qs.filter(month__gt=closing.closed_month)
+
+
 def account_credits(person_id: int) -> list[tuple[Month, int]]:
+    """The credits of the account open now (see :func:`_open_account_credits`)."""
     return [
         (Month.parse(m), a)
-        for m, a in AccountCredit.objects.filter(person_id=person_id).values_list("month", "amount")
+        for m, a in _open_account_credits(person_id).values_list("month", "amount")
     ]
 
 
 def contribution_months(person_id: int) -> int:
-    """Months with a net positive pension contribution, across every employer and every stay."""
+    """Months with a net positive pension contribution, across every employer and every stay of
+    the account open now (months of an account paid out as a lump sum no longer count)."""
     per_month: dict[str, int] = defaultdict(int)
-    for m, a in AccountCredit.objects.filter(person_id=person_id).values_list("month", "amount"):
+    for m, a in _open_account_credits(person_id).values_list("month", "amount"):
         per_month[m] += a
     return sum(1 for v in per_month.values() if v > 0)
 
@@ -238,9 +264,13 @@ def year_end_accounts(year: int) -> Iterator[AccountYear]:
     computed from their rows in memory. (Credits of later months do not change the year's figures,
     so they are not read.)"""
     closed = AccountYear.objects.filter(year=year, person_id=OuterRef("person_id"))
+    paid_out = AccountClosing.objects.filter(
+        person_id=OuterRef("person_id"), closed_month__gte=OuterRef("month")
+    )
     rows = (
         AccountCredit.objects.filter(month__lte=f"{year}-12")
         .filter(~Exists(closed))
+        .filter(~Exists(paid_out))  # months of an account paid out as a lump sum
         .order_by("person_id", "month", "id")
         .values_list("person_id", "month", "amount")
     )

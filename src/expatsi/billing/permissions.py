@@ -168,3 +168,10 @@ def may_see_others_records(actor: Actor) -> bool:
     staff, for the people in their scope (``insurance.selectors.person_get``); HR see their
     employees' lines on the employer's bills, not their accounts."""
     return actor.kind in AGENCY_SIDE
+
+
+def may_close_account(actor: Actor, region_code: str) -> bool:
+    """May the actor write the closing entry of an individual account paid out as a lump sum?
+    Agency staff of the region that paid it (benefits' reconciliation of the bank's return file),
+    and system jobs."""
+    return actor.kind in AGENCY_SIDE and actor.covers_region(region_code)

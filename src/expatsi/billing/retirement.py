@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from expatsi.access.actors import Actor
 from expatsi.billing import provenance, selectors
-from expatsi.billing.payments import account_credits, contribution_months
+from expatsi.billing.payments import account_credits, contribution_months, last_closing
 from expatsi.employers.models import Employer
 from expatsi.insurance.models import Employment
 from expatsi.people.models import Person
@@ -156,6 +156,16 @@ def projection(actor: Actor, on: date | None = None, person_id: int | None = Non
     credits = account_credits(pid)
     balance = statement(credits, day)
     so_far = contribution_months(pid)
+    months_text: tuple[str, ...] = (
+        "Months with a net positive pension credit on record, all employers and stays.",
+    )
+    closing = last_closing(pid)
+    if closing is not None:
+        months_text += (
+            f"The account was paid out as a lump sum on {closing.closed_on.isoformat()}: its "
+            f"months up to {closing.closed_month} no longer count (Order No. 16 Art. 5); this "
+            "account began after them.",
+        )
     minimum = ret.min_contribution_months
     still_needed = max(0, minimum - so_far)
     min_status = minimum_rules().provenance.status
@@ -221,7 +231,7 @@ def projection(actor: Actor, on: date | None = None, person_id: int | None = Non
             "months_so_far",
             _("Contribution months so far"),
             str(so_far),
-            ("Months with a net positive pension credit on record, all employers and stays.",),
+            months_text,
             Status.CONFIRMED,
         ),
         Line(

@@ -23,6 +23,7 @@ from expatsi.audit.services import audit_record
 from expatsi.billing import permissions, provenance
 from expatsi.billing.models import (
     INSURANCE_CODES,
+    AccountClosing,
     Allocation,
     Bill,
     BillingJob,
@@ -37,6 +38,7 @@ from expatsi.billing.payments import (
     bill_state,
     contribution_months,
     employer_balance,
+    last_closing,
 )
 from expatsi.employers.models import Employer
 from expatsi.employers.selectors import employer_get, employers_visible
@@ -417,3 +419,9 @@ def paid_total(employer_ids: list[int]) -> int:
     return int(
         Payment.objects.filter(employer_id__in=employer_ids).aggregate(s=Sum("amount"))["s"] or 0
     )
+
+
+def my_account_closing(actor: Actor, person_id: int | None = None) -> AccountClosing | None:
+    """The last closing of the account the actor reads (a lump sum paid out): the statement and
+    the months counted begin after it."""
+    return last_closing(_person_for(actor, person_id, audit=False))

@@ -25,7 +25,15 @@ from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
 from expatsi.billing import permissions
 from expatsi.billing import run as engine
-from expatsi.billing.models import AccountCredit, AccountYear, Allocation, Bill, BillingJob, Payment
+from expatsi.billing.models import (
+    AccountClosing,
+    AccountCredit,
+    AccountYear,
+    Allocation,
+    Bill,
+    BillingJob,
+    Payment,
+)
 from expatsi.billing.payments import (
     BankImport,
     bank_statement_check,
@@ -370,3 +378,43 @@ def accounts_year_end(*, actor: Actor, year: int) -> int:
                 detail={"accounts": closed, "interest": interest, "provisional": provisional},
             )
     return closed
+
+
+def account_close(
+    *,
+    actor: Actor,
+    person_id: int,
+    closed_on: date,
+    amount: int,
+    reference: str,
+    region_code: str,
+) -> AccountClosing:
+    """Write the closing entry of the person's individual account: the balance up to
+    ``closed_on`` was paid out (``amount`` fen) and the relationship terminated. From then on the
+    statement, the months counted and the pension outlook read only later credits. Idempotent by
+    ``reference`` (what closed it): a second call returns the entry already written.
+
+    Called by the layer above (benefits) inside its own transaction when the bank confirms the
+    lump sum: billing keeps the account, benefits decides when it closes."""
+    if not permissions.may_close_account(actor, region_code):
+        raise Forbidden("forbidden", "an account is closed by the agency that paid it out", "")
+    with transaction.atomic():
+        closing, created = AccountClosing.objects.get_or_create(
+            reference=reference,
+            defaults={
+                "person_id": person_id,
+                "closed_on": closed_on,
+                "closed_month": str(Month.of(closed_on)),
+                "amount": amount,
+            },
+        )
+        if created:
+            audit_record(
+                actor=actor,
+                action="account.close",
+                object_type="account_closing",
+                object_id=closing.pk,
+                person_id=person_id,
+                detail={"closed_on": closed_on, "amount": amount, "reference": reference},
+            )
+    return closing

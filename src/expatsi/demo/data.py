@@ -32,6 +32,7 @@ from expatsi.billing.services import billing_run, payment_record
 from expatsi.cards import services as cards
 from expatsi.cards.keys import keys_init
 from expatsi.cards.models import Card, CardStatus
+from expatsi.demo import departures
 from expatsi.demo.compliance import load_compliance
 from expatsi.employers.models import Employer, EmployerKind
 from expatsi.employers.services import employer_create, hr_user_add, work_injury_rating_set
@@ -546,7 +547,9 @@ def _load(
     _certificates(rng, today, accepted)
     _users(employers, accepted, password)
     _cards(rng, today, accepted)
+    leaving = departures.leavers(today, accepted)
     _bills(today, employers)
+    departures.applications(today, leaving, password)
 
     run_daily(today)
     load_compliance(today)

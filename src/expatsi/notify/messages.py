@@ -106,6 +106,82 @@ TEMPLATES: dict[str, tuple[Promise, Promise]] = {
             "next monthly run. Next proof of life due by %(due)s."
         ),
     ),
+    "departure_opened": (
+        _("Leaving China: your choice for your social insurance"),
+        _(
+            "A departure from China on %(date)s is recorded for %(person)s. In the portal, under Leaving "
+            "China, choose to keep your individual account (your contribution periods add up when you work in "
+            "China again) or apply in writing to terminate your social insurance relationship and receive the "
+            "balance as a lump sum."
+        ),
+    ),
+    "termination_received": (
+        _("Your termination application is received"),
+        _(
+            "Your application to terminate your social insurance relationship (closing date %(closing_date)s, "
+            "lump sum %(amount)s) is received. The agency checks your identity and reviews it; you will be told "
+            "of its decision."
+        ),
+    ),
+    "termination_approved": (
+        _("Your termination application is approved"),
+        _(
+            "Your application to terminate your social insurance relationship is approved. The lump sum of "
+            "%(amount)s is paid to the account %(account)s in the next payment run."
+        ),
+    ),
+    "termination_rejected": (
+        _("Your termination application is rejected"),
+        _(
+            "Your application to terminate your social insurance relationship was rejected. Reason: "
+            "%(reason)s. You may keep your account or apply again in the portal, under Leaving China."
+        ),
+    ),
+    "payout_sent": (
+        _("Your lump sum is sent to your bank"),
+        _(
+            "The lump sum of %(amount)s was sent to your bank on %(date)s, to the account %(account)s; your "
+            "bank converts it to %(currency)s."
+        ),
+    ),
+    "payout_paid": (
+        _("Your lump sum is paid: your account is closed"),
+        _(
+            "Your bank confirmed the payment of the lump sum of %(amount)s to the account %(account)s on "
+            "%(date)s. Your individual account is closed; if you work in China again, a new account starts "
+            "under the same social security number."
+        ),
+    ),
+    "payout_returned": (
+        _("Your lump sum was returned by the bank"),
+        _(
+            "Your bank returned the lump sum of %(amount)s sent to the account %(account)s (reason: "
+            "%(reason)s). Check and correct your bank details in the portal, under Leaving China: the amount is "
+            "sent again in the next payment run."
+        ),
+    ),
+    "programme_approved": (
+        _("Your application is approved: %(programme)s"),
+        _(
+            "Your application for %(programme)s is approved. %(amount)s is paid to the account %(account)s in "
+            "the next payment run."
+        ),
+    ),
+    "programme_rejected": (
+        _("Your application is rejected: %(programme)s"),
+        _("Your application for %(programme)s was rejected. Reason: %(reason)s."),
+    ),
+    "programme_paid": (
+        _("Your benefit is paid"),
+        _("Your bank confirmed the payment of %(amount)s to the account %(account)s on %(date)s."),
+    ),
+    "programme_returned": (
+        _("Your benefit was returned by the bank"),
+        _(
+            "Your bank returned the payment of %(amount)s sent to the account %(account)s (reason: "
+            "%(reason)s). Contact the agency to correct your bank details."
+        ),
+    ),
 }
 
 

@@ -126,6 +126,13 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "complaint.closed": _("Complaint closed"),
     "complaint.finding_created": _("Complaint turned into a finding"),
     "finding.from_complaint": _("Finding made from a complaint"),
+    "account.close": _("Individual account closed (lump sum paid)"),
+    "termination.form_read": _("Signed termination form downloaded"),
+    "payout.bank_corrected": _("Bank details corrected after a returned payout"),
+    "programme.apply": _("Programme application submitted"),
+    "programme.approve": _("Programme application approved"),
+    "programme.reject": _("Programme application rejected"),
+    "programme.read": _("Programme application viewed"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {

@@ -40,6 +40,10 @@ def menu(actor: Actor) -> list[tuple[str, str]]:
         items.append(("benefits:my_pension", _("My pension")))
     if benefits.may_use_deaths(actor):
         items.append(("benefits:deaths", _("Deaths and inheritance")))
+    if benefits.may_review_programmes(actor):
+        items.append(("benefits:programme_queue", _("Benefit programmes")))
+    elif benefits.may_apply_programmes(actor):
+        items.append(("benefits:programmes", _("Benefit programmes")))
     if cases.is_staff(actor):
         items += [
             ("cases:dashboard", _("Compliance")),

@@ -31,6 +31,7 @@ def me(request: HttpRequest) -> HttpResponse:
         {
             "contributions": selectors.my_contributions(actor),
             "months_counted": selectors.my_months_counted(actor),
+            "closing": selectors.my_account_closing(actor),
             "statement": statement,
             "years": [(y, format_rate(y.rate_ppm)) for y in statement.years] if statement else [],
             "statement_error": statement_error,

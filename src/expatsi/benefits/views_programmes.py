@@ -1,0 +1,179 @@
+"""Benefit programme pages. The card holder: the programmes, whether they qualify (and why not),
+the application and its payment. Agency staff: the queue and the review.
+
+Views are thin: build the actor, call one function of benefits/programmes.py, show a RuleError
+next to its field.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from expatsi.access.actors import Actor
+from expatsi.benefits import permissions, programmes, services
+from expatsi.benefits.forms import ProgrammeApplyForm, ProgrammeDecisionForm
+from expatsi.benefits.messages import message_for
+from expatsi.benefits.models import ProgrammeApplication, ProgrammeStatus
+from expatsi.billing.provenance import status_label
+from expatsi.people.models import Person
+from expatsi.rules.errors import NotFound, RuleError
+from expatsi.web.actors import request_actor
+
+
+def _actor(request: HttpRequest) -> Actor:
+    actor = request_actor(request)
+    if not permissions.may_use_programmes(actor):
+        raise PermissionDenied
+    return actor
+
+
+@login_required
+def programmes_page(request: HttpRequest) -> HttpResponse:
+    """The card holder's page: each programme, whether they qualify, the application form."""
+    actor = _actor(request)
+    if not permissions.may_apply_programmes(actor) or actor.person_id is None:
+        raise PermissionDenied
+    person = Person.objects.get(pk=actor.person_id)
+    found = programmes.my_programmes(person, timezone.localdate())
+    form = ProgrammeApplyForm(
+        request.POST or None,
+        programmes=[(f.programme.code, f.programme.title) for f in found if f.eligible],
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                app = programmes.programme_apply(
+                    actor=actor,
+                    programme=data["programme"],
+                    bank_details=services.BankDetails(
+                        holder=data["holder"],
+                        country=data["country"],
+                        iban=data["iban"],
+                        account_number=data["account_number"],
+                        bank_code=data["bank_code"],
+                        bic=data["bic"],
+                        currency=data["currency"],
+                    ),
+                )
+            except RuleError as exc:
+                form.add_rule_error(exc)
+            else:
+                messages.success(request, _("Your application is sent to the agency for review."))
+                return redirect("benefits:programme_application", programme_application_id=app.pk)
+        status = 400
+    rows = [
+        (
+            f,
+            [message_for(r.code, r.code, r.params) for r in f.reasons],
+            status_label(f.programme.status),
+        )
+        for f in found
+    ]
+    return render(
+        request,
+        "benefits/programmes.html",
+        {
+            "rows": rows,
+            "form": form,
+            "any_eligible": any(f.eligible for f in found),
+            "applications": list(
+                programmes.applications_visible(actor).order_by("-applied_at")[:50]
+            ),
+        },
+        status=status,
+    )
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if not permissions.may_review_programmes(actor):
+        raise PermissionDenied
+    return render(
+        request,
+        "benefits/programme_queue.html",
+        {
+            "rows": list(programmes.applications_queue(actor)[:200]),
+            "programmes": list(programmes.programmes().values()),
+        },
+    )
+
+
+def _page(
+    request: HttpRequest,
+    actor: Actor,
+    app: ProgrammeApplication,
+    form: ProgrammeDecisionForm,
+    status: int,
+) -> HttpResponse:
+    prog = programmes.programmes().get(app.programme)
+    return render(
+        request,
+        "benefits/programme_application.html",
+        {
+            "app": app,
+            "programme": prog,
+            "form": form,
+            "decidable": permissions.may_review_programme(actor, app.region_code)
+            and app.status == ProgrammeStatus.SUBMITTED,
+            "staff": permissions.is_staff(actor),
+            "payouts": list(app.payouts.order_by("pk")),
+        },
+        status=status,
+    )
+
+
+@login_required
+def application(request: HttpRequest, programme_application_id: int) -> HttpResponse:
+    actor = _actor(request)
+    try:
+        app = programmes.application_get(
+            actor=actor, programme_application_id=programme_application_id
+        )
+    except NotFound:
+        raise Http404 from None
+    return _page(request, actor, app, ProgrammeDecisionForm(), 200)
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, programme_application_id: int) -> HttpResponse:
+    actor = _actor(request)
+    if not permissions.is_staff(actor):
+        raise PermissionDenied
+    try:
+        app = programmes.application_get(
+            actor=actor, programme_application_id=programme_application_id, audit=False
+        )
+    except NotFound:
+        raise Http404 from None
+    form = ProgrammeDecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            app = programmes.programme_decide(
+                actor=actor,
+                programme_application_id=app.pk,
+                decision=request.POST.get("decision", ""),
+                note=form.cleaned_data["note"],
+                reason=form.cleaned_data["reason"],
+            )
+        except RuleError as exc:
+            form.add_rule_error(exc)
+        else:
+            messages.success(
+                request,
+                _("Approved: the payment waits for the next payment run.")
+                if app.status == ProgrammeStatus.APPROVED
+                else _("Rejected: the card holder is told why."),
+            )
+            return redirect("benefits:programme_application", programme_application_id=app.pk)
+    return _page(request, actor, app, form, 400)
