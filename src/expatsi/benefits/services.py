@@ -748,7 +748,7 @@ def _settle_paid(actor: Actor, payout: Payout, day: date) -> None:
     if payout.kind == PayoutKind.INHERITANCE:
         _settle_heir_paid(actor, payout, day)
         return
-    if payout.kind == PayoutKind.SUBSIDY:  # a benefit programme's payment
+    if payout.programme_application_id is not None:  # a benefit programme's payment
         ProgrammeApplication.objects.filter(pk=payout.programme_application_id).update(
             status=ProgrammeStatus.PAID
         )
