@@ -18,7 +18,7 @@ from expatsi.audit.models import AuditEvent
 from expatsi.audit.permissions import may_read_audit_trail
 from expatsi.audit.selectors import AuditFilter, audit_actions, audit_events
 from expatsi.audit.services import audit_check, audit_last_full_verification
-from expatsi.portal.labels import actor_kind, actor_name, audit_action, detail_items
+from expatsi.portal.labels import actor_kind, actor_name, audit_action, audit_object, detail_items
 from expatsi.portal.selectors import audit_people, audit_person_ids, audit_scope
 from expatsi.rules.errors import Forbidden
 from expatsi.web import lists
@@ -64,7 +64,7 @@ def _export_row(event: AuditEvent) -> list[spreadsheets.Cell]:
         actor_name(event.actor_label),
         actor_kind(event.actor_kind),
         audit_action(event.action),
-        f"{event.object_type} {event.object_id}",
+        f"{audit_object(event.object_type)} {event.object_id}",
         event.person_id,
         event.ip,
         _detail_words(event.detail),

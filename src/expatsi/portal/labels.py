@@ -227,6 +227,48 @@ _VALUES: dict[str, Any] = {
 }
 
 
+# What an audit event is about (``AuditEvent.object_type``), in words.
+OBJECT_TYPES: dict[str, Promise] = {
+    "termination": _("Termination application"),
+    "payout": _("Payout"),
+    "employer": _("Employer"),
+    "pension": _("Pension"),
+    "inheritance": _("Inheritance claim"),
+    "user": _("User"),
+    "registration": _("Registration"),
+    "person": _("Person"),
+    "card": _("Card"),
+    "proof_of_life": _("Proof of life"),
+    "programme_application": _("Programme application"),
+    "finding": _("Compliance finding"),
+    "employment": _("Employment"),
+    "dispute": _("Dispute"),
+    "departure": _("Departure"),
+    "death": _("Death record"),
+    "case": _("Enforcement case"),
+    "document": _("Document"),
+    "database": _("Database"),
+    "complaint": _("Complaint"),
+    "billing_job": _("Billing job"),
+    "bill": _("Bill"),
+    "api_token": _("API token"),
+    "scan": _("Compliance scan"),
+    "payment_run": _("Payment run"),
+    "payment": _("Payment"),
+    "optout": _("Contractual opt-out"),
+    "import": _("Import"),
+    "certificate": _("Certificate of coverage"),
+    "card_application": _("Card application"),
+    "billing_run": _("Billing run"),
+    "base_declaration": _("Base declaration"),
+    "bank_statement": _("Bank statement"),
+    "agency_staff": _("Agency staff"),
+    "account_year": _("Account year"),
+    "account_credit": _("Account credit"),
+    "account_closing": _("Account closing"),
+}
+
+
 def words(code: str) -> str:
     """A code without a label, as words: ``first_entry`` → ``first entry``."""
     return code.replace("_", " ").replace(".", ": ").strip()
@@ -251,6 +293,11 @@ def actor_name(label: str) -> str:
 
 def actor_kind(code: str) -> str:
     label = ACTOR_KINDS.get(code)
+    return str(label) if label is not None else words(code)
+
+
+def audit_object(code: str) -> str:
+    label = OBJECT_TYPES.get(code)
     return str(label) if label is not None else words(code)
 
 

@@ -20,6 +20,7 @@ register.filter("card_status", labels.card_status)
 register.filter("actor_name", labels.actor_name)
 register.filter("actor_kind", labels.actor_kind)
 register.filter("audit_action", labels.audit_action)
+register.filter("audit_object", labels.audit_object)
 register.filter("field_name", labels.field_name)
 
 
