@@ -170,7 +170,7 @@ def decide(request: HttpRequest, programme_application_id: int) -> HttpResponse:
         except RuleError as exc:
             form.add_rule_error(exc)
         else:
-            done = {
+            done: dict[str, str] = {
                 ProgrammeStatus.APPROVED: _(
                     "Approved: the payment waits for the next payment run."
                 ),
