@@ -121,3 +121,52 @@ def test_the_demo_authenticator_key_can_be_chosen_and_a_bad_one_stops_the_setup(
     device = TOTPDevice.objects.get(user__username="agency-officer")
     assert device.confirmed and device.key == key_from_base32("JBSWY3DPEHPK3PXPJBSWY3DP")
     assert not TOTPDevice.objects.filter(user__username__startswith="hr-").exists()
+
+
+def test_the_demo_fills_the_death_pension_and_programme_pages(django_capture_on_commit_callbacks):
+    """A reported death with the heirs' claim awaiting the shares, an awarded pension paid abroad
+    with the proof of life due within a month, a programme application awaiting review — and the
+    agency's pages and the pensioner's page show them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from expatsi.benefits.models import (
+        ClaimStatus,
+        InheritanceClaim,
+        Pension,
+        PensionStatus,
+        ProgrammeApplication,
+        ProgrammeStatus,
+    )
+    from expatsi.benefits.programmes import programmes
+
+    with django_capture_on_commit_callbacks(execute=True):  # the inbox is filled after commit
+        call_command("demo_setup", stdout=StringIO())
+    today = timezone.localdate()
+    claim = InheritanceClaim.objects.select_related("death__person").get()
+    assert claim.status == ClaimStatus.SUBMITTED and claim.heirs.count() == 2
+    pension = Pension.objects.select_related("person__user", "bank_account").get()
+    assert pension.status == PensionStatus.AWARDED and pension.bank_account.country != "CHN"
+    assert pension.proof_due is not None
+    assert today < pension.proof_due <= today + timedelta(days=30)
+    assert pension.person.user is not None and pension.person.user.username == "employee-pensioner"
+    assert Notification.objects.filter(user=pension.person.user, kind="proof_of_life_due").exists()
+    if any(p.open_on(today) for p in programmes().values()):  # the shipped programmes are dated
+        app = ProgrammeApplication.objects.get()
+        assert app.status == ProgrammeStatus.SUBMITTED
+
+    officer = Client()
+    assert officer.login(username="agency-officer", password=DEMO_PASSWORD)
+    demo_device = TOTPDevice(key=key_from_base32(DEMO_TOTP_SECRET))
+    assert officer.post("/login/verify/", {"code": code_at(demo_device)}).status_code == 302
+    deaths_page = officer.get("/benefits/deaths/")
+    assert deaths_page.status_code == 200
+    assert claim.death.person.family_name in deaths_page.content.decode()
+    if ProgrammeApplication.objects.exists():
+        queue = officer.get("/benefits/programme-applications/").content.decode()
+        assert ProgrammeApplication.objects.get().person.full_name in queue
+    pensioner = Client()
+    assert pensioner.login(username="employee-pensioner", password=DEMO_PASSWORD)
+    page = pensioner.get(f"/benefits/pensions/{pension.pk}/")
+    assert page.status_code == 200 and str(pension.proof_due.year) in page.content.decode()

@@ -245,6 +245,11 @@ except ArithmeticError:
 EXPATSI_PAYOUT_DEBTOR_NAME = os.environ.get("EXPATSI_PAYOUT_DEBTOR_NAME", "Social Insurance Agency")
 EXPATSI_PAYOUT_DEBTOR_ACCOUNT = os.environ.get("EXPATSI_PAYOUT_DEBTOR_ACCOUNT", "0000000000000000")
 EXPATSI_PAYOUT_DEBTOR_BIC = os.environ.get("EXPATSI_PAYOUT_DEBTOR_BIC", "BKCHCNBJXXX")
+# The daily job (expatsi jobs run-daily) runs the previous month's pensions on this day of the month
+# (1–28: every month has it); 0 turns the step off (run ``expatsi benefits pension-run`` by hand).
+EXPATSI_PENSION_RUN_DAY = env_int("EXPATSI_PENSION_RUN_DAY", 5)
+if not 0 <= EXPATSI_PENSION_RUN_DAY <= 28:
+    raise ImproperlyConfigured("EXPATSI_PENSION_RUN_DAY: a day of the month 1–28, or 0 for never")
 
 # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks): the client is the
 # right-most forwarded address that is not one of them (expatsi.access.clientip). Empty: REMOTE_ADDR.

@@ -98,6 +98,7 @@ class ProgrammeApplicationOut(Schema):
     currency: str
     status: str
     reviewed_by: str
+    second_by: str  # four eyes: the second approver above the threshold
     rejection_reason: str
     payouts: list[ProgrammePayoutOut]
 
@@ -120,6 +121,10 @@ class ProgrammeApplicationOut(Schema):
     @staticmethod
     def resolve_reviewed_by(obj: ProgrammeApplication) -> str:
         return obj.reviewed_by_label
+
+    @staticmethod
+    def resolve_second_by(obj: ProgrammeApplication) -> str:
+        return obj.second_by_label
 
     @staticmethod
     def resolve_payouts(obj: ProgrammeApplication) -> list[Payout]:
@@ -206,7 +211,9 @@ def programme_application_get(
 def programme_application_decision(
     request: HttpRequest, programme_application_id: int, payload: ProgrammeDecisionIn
 ) -> ProgrammeApplication:
-    """Agency staff of the holder's region: approve (paid in the next payment run) or reject."""
+    """Agency staff of the holder's region: approve (paid in the next payment run) or reject.
+    Above the four-eyes threshold the first approval gives ``second_approval``; a second,
+    different agency user decides then (403 ``four_eyes`` for the first one)."""
     return programmes.programme_decide(
         actor=_caller(request),
         programme_application_id=programme_application_id,

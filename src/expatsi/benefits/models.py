@@ -605,9 +605,17 @@ class ProgrammeStatus(models.TextChoices):
     APPROVED = "approved", _("Approved: payout under way")
     PAID = "paid", _("Paid")
     REJECTED = "rejected", _("Rejected")
+    SECOND_APPROVAL = "second_approval", _("Awaiting a second approval")
 
 
-LIVE_PROGRAMME = (ProgrammeStatus.SUBMITTED, ProgrammeStatus.APPROVED, ProgrammeStatus.PAID)
+LIVE_PROGRAMME = (
+    ProgrammeStatus.SUBMITTED,
+    ProgrammeStatus.APPROVED,
+    ProgrammeStatus.PAID,
+    ProgrammeStatus.SECOND_APPROVAL,
+)
+# awaiting a decision: the first review, or the second above the four-eyes threshold
+PROGRAMME_TO_DECIDE = (ProgrammeStatus.SUBMITTED, ProgrammeStatus.SECOND_APPROVAL)
 
 
 class ProgrammeApplication(models.Model):
@@ -625,7 +633,7 @@ class ProgrammeApplication(models.Model):
     months_counted = models.PositiveIntegerField()
     bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(
-        max_length=10, choices=ProgrammeStatus.choices, default=ProgrammeStatus.SUBMITTED
+        max_length=20, choices=ProgrammeStatus.choices, default=ProgrammeStatus.SUBMITTED
     )
     applied_at = models.DateTimeField(auto_now_add=True)
     applied_by = models.CharField(max_length=200)
@@ -636,12 +644,19 @@ class ProgrammeApplication(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.CharField(max_length=500, blank=True)
     rejection_reason = models.CharField(max_length=500, blank=True)
+    # four eyes: above EXPATSI_PAYOUT_SECOND_APPROVAL_ABOVE a second, different agency user
+    second_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    second_by_label = models.CharField(max_length=200, blank=True)
+    second_at = models.DateTimeField(null=True, blank=True)
+    second_note = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "programme"],
-                condition=Q(status__in=["submitted", "approved", "paid"]),
+                condition=Q(status__in=["submitted", "approved", "paid", "second_approval"]),
                 name="programme_once_per_person",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="programme_amount_positive"),

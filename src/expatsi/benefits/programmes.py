@@ -29,13 +29,14 @@ from expatsi.audit.services import audit_record
 from expatsi.benefits import bank, notices, permissions
 from expatsi.benefits.models import (
     LIVE_PROGRAMME,
+    PROGRAMME_TO_DECIDE,
     BankAccount,
     Payout,
     PayoutKind,
     ProgrammeApplication,
     ProgrammeStatus,
 )
-from expatsi.benefits.services import BankDetails
+from expatsi.benefits.services import BankDetails, second_approval_above
 from expatsi.billing.payments import contribution_months
 from expatsi.cards.models import Card, CardStatus
 from expatsi.insurance.models import Employment
@@ -281,7 +282,7 @@ def applications_queue(actor: Actor) -> QuerySet[ProgrammeApplication]:
         return ProgrammeApplication.objects.none()
     return (
         applications_visible(actor)
-        .filter(status=ProgrammeStatus.SUBMITTED)
+        .filter(status__in=PROGRAMME_TO_DECIDE)
         .order_by("applied_at", "pk")
     )
 
@@ -316,6 +317,7 @@ def programme_apply(
             bank_code=bank_details.bank_code,
             bic=bank_details.bic,
             currency=bank_details.currency,
+            in_china=True,  # the holder usually lives in China: a Chinese account is taken
         )
         account = BankAccount.objects.create(
             person=person,
@@ -367,7 +369,10 @@ def programme_decide(
     reason: str = "",
 ) -> ProgrammeApplication:
     """Agency staff of the holder's region approve (a ``subsidy`` payout waits for the next
-    payment run) or reject with a reason. Decided once."""
+    payment run) or reject with a reason. Above ``EXPATSI_PAYOUT_SECOND_APPROVAL_ABOVE`` the first
+    approval only moves the application to a second, different agency user, who approves (the
+    payout is created then) or rejects — four eyes, as for lump sums, pensions and inheritance.
+    Decided once."""
     if decision not in ("approve", "reject"):
         raise RuleError("invalid_decision", "decide approve or reject", "decision")
     note = validation.text(note, "note", max_length=500)
@@ -380,17 +385,30 @@ def programme_decide(
         )
         if not permissions.may_review_programme(actor, app.region_code):
             raise Forbidden("forbidden", "programme applications are reviewed by the agency", "")
-        if app.status != ProgrammeStatus.SUBMITTED:
+        if app.status not in PROGRAMME_TO_DECIDE:
             raise Conflict(
                 "already_decided", "this application has already been decided", "decision"
             )
-        app.reviewed_by_id = actor.user_id
-        app.reviewed_by_label = actor.label[:200]
-        app.reviewed_at = timezone.now()
-        app.review_note = note
+        second = app.status == ProgrammeStatus.SECOND_APPROVAL
+        if second and app.reviewed_by_id is not None and app.reviewed_by_id == actor.user_id:
+            raise Forbidden(
+                "four_eyes", "this payout needs a second approval by another agency user", ""
+            )
+        if second:
+            app.second_by_id = actor.user_id
+            app.second_by_label = actor.label[:200]
+            app.second_at = timezone.now()
+            app.second_note = note
+        else:
+            app.reviewed_by_id = actor.user_id
+            app.reviewed_by_label = actor.label[:200]
+            app.reviewed_at = timezone.now()
+            app.review_note = note
         if decision == "reject":
             app.rejection_reason = validation.required_text(reason, "reason", max_length=500)
             app.status = ProgrammeStatus.REJECTED
+        elif not second and app.amount > second_approval_above():
+            app.status = ProgrammeStatus.SECOND_APPROVAL
         else:
             app.status = ProgrammeStatus.APPROVED
         app.save()
@@ -419,9 +437,14 @@ def programme_decide(
                 "note": note,
                 "reason": app.rejection_reason,
                 "payout": payout.end_to_end_id if payout else "",
+                "stage": "second" if second else "first",
+                "status": app.status,
             },
         )
-        prog = programmes().get(app.programme)
-        # both names: the notice is rendered in the person's language, the name is data
-        notices.programme_decided(app, f"{prog.name} ({prog.name_zh})" if prog else app.programme)
+        if app.status != ProgrammeStatus.SECOND_APPROVAL:  # the person hears the final decision
+            prog = programmes().get(app.programme)
+            # both names: the notice is rendered in the person's language, the name is data
+            notices.programme_decided(
+                app, f"{prog.name} ({prog.name_zh})" if prog else app.programme
+            )
     return app

@@ -286,6 +286,16 @@ def proof_review(
                 person_id=pension.person_id,
                 detail={"reason": proof.rejection_reason},
             )
+            _notify_person(
+                pension,
+                "proof_of_life_rejected",
+                {
+                    "date": str(timezone.localtime(proof.submitted_at).date()),
+                    "reason": proof.rejection_reason,
+                    "due": str(pension.proof_due or "—"),
+                },
+                f"proof-rejected:{proof.pk}",
+            )
             return proof
         _refuse_unless_payable(pension)
         proof.status = ProofStatus.ACCEPTED

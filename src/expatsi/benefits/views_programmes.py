@@ -20,7 +20,7 @@ from expatsi.access.actors import Actor
 from expatsi.benefits import permissions, programmes, services
 from expatsi.benefits.forms import ProgrammeApplyForm, ProgrammeDecisionForm
 from expatsi.benefits.messages import message_for
-from expatsi.benefits.models import ProgrammeApplication, ProgrammeStatus
+from expatsi.benefits.models import PROGRAMME_TO_DECIDE, ProgrammeApplication, ProgrammeStatus
 from expatsi.billing.provenance import status_label
 from expatsi.people.models import Person
 from expatsi.rules.errors import NotFound, RuleError
@@ -124,7 +124,8 @@ def _page(
             "programme": prog,
             "form": form,
             "decidable": permissions.may_review_programme(actor, app.region_code)
-            and app.status == ProgrammeStatus.SUBMITTED,
+            and app.status in PROGRAMME_TO_DECIDE,
+            "threshold": services.second_approval_above(),
             "staff": permissions.is_staff(actor),
             "payouts": list(app.payouts.order_by("pk")),
         },
@@ -169,11 +170,16 @@ def decide(request: HttpRequest, programme_application_id: int) -> HttpResponse:
         except RuleError as exc:
             form.add_rule_error(exc)
         else:
+            done: dict[str, str] = {
+                ProgrammeStatus.APPROVED: _(
+                    "Approved: the payment waits for the next payment run."
+                ),
+                ProgrammeStatus.SECOND_APPROVAL: _(
+                    "Approved: a second agency user must approve this payout too."
+                ),
+            }
             messages.success(
-                request,
-                _("Approved: the payment waits for the next payment run.")
-                if app.status == ProgrammeStatus.APPROVED
-                else _("Rejected: the card holder is told why."),
+                request, done.get(app.status, _("Rejected: the card holder is told why."))
             )
             return redirect("benefits:programme_application", programme_application_id=app.pk)
     return _page(request, actor, app, form, 400)

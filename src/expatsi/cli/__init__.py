@@ -94,6 +94,7 @@ GROUP_HELP = {
     "audit": "the audit trail's hash chain",
     "data": "personal data at rest: encryption keys, re-encryption after a rotation",
     "access": "user accounts: two-step sign-in",
+    "benefits": "benefits: the monthly pension run",
 }
 
 

@@ -1,5 +1,6 @@
 """``expatsi jobs run-daily``: today's reminders to employers' HR (idempotent; see insurance/reminders.py),
-card expiries, departures to open (benefits), crediting of paid contributions, and purging of old
+card expiries, departures to open (benefits), the previous month's pensions on
+``EXPATSI_PENSION_RUN_DAY``, crediting of paid contributions, and purging of old
 idempotency records.
 
 Each step runs whatever the others do: a step that fails, a reminder that cannot be delivered or an
@@ -22,12 +23,14 @@ from django.utils import timezone
 
 from expatsi.access.actors import SYSTEM
 from expatsi.access.models import IdempotencyRecord
+from expatsi.benefits.pension_schedule import pensions_due
 from expatsi.benefits.proof_of_life import proofs_daily
 from expatsi.benefits.services import departures_detect
 from expatsi.billing.services import credit_paid_bills
 from expatsi.cards.services import cards_expire
 from expatsi.cases.services import compliance_scan
 from expatsi.cli import EXIT_FAILURE, Parser, add_command
+from expatsi.cli.benefits_pension import result_of
 from expatsi.insurance.reminders import run_daily
 from expatsi.rules.dates import parse_date
 
@@ -84,6 +87,9 @@ def _run_daily(args: argparse.Namespace) -> dict[str, Any]:
     proofs = step("proof_of_life", lambda: proofs_daily(actor=SYSTEM, today=day))
     result["proof_of_life_reminders"] = proofs.reminded if proofs else 0
     result["pensions_suspended"] = proofs.suspended if proofs else 0
+    # On EXPATSI_PENSION_RUN_DAY: the previous month's pensions in every region (idempotent).
+    paid = step("pension_run", lambda: pensions_due(actor=SYSTEM, today=day))
+    result["pension_run"] = result_of(paid) if paid is not None else None
     # Contributions paid since yesterday reach the individual accounts.
     result["account_credits"] = (
         step("account_credits", lambda: credit_paid_bills(actor=SYSTEM)) or 0
@@ -122,7 +128,13 @@ def _render(result: dict[str, Any]) -> str:
         f"{result['account_credits']} account credits; "
         f"{result['departures_opened']} departures opened; "
         f"{result['pensions_suspended']} pensions suspended (no proof of life); "
-        f"{result['idempotency_purged']} old idempotency records purged"
+        + (
+            f"pension run {result['pension_run']['month']}: {result['pension_run']['payouts']} "
+            f"payouts ({result['pension_run']['amount']}); "
+            if result.get("pension_run")
+            else ""
+        )
+        + f"{result['idempotency_purged']} old idempotency records purged"
     )
     if result["failures"]:
         lines.append(f"Failed: {result['failed']} (details in the log):")

@@ -32,7 +32,7 @@ from expatsi.billing.services import billing_run, payment_record
 from expatsi.cards import services as cards
 from expatsi.cards.keys import keys_init
 from expatsi.cards.models import Card, CardStatus
-from expatsi.demo import departures
+from expatsi.demo import benefits_more, departures
 from expatsi.demo.compliance import load_compliance
 from expatsi.employers.models import Employer, EmployerKind
 from expatsi.employers.services import employer_create, hr_user_add, work_injury_rating_set
@@ -548,8 +548,11 @@ def _load(
     _users(employers, accepted, password)
     _cards(rng, today, accepted)
     leaving = departures.leavers(today, accepted)
+    retired = benefits_more.retire(today, accepted, leaving)
     _bills(today, employers)
     departures.applications(today, leaving, password)
+    # deaths, pensions and benefit programmes (demo/benefits_more.py)
+    benefits_more.stories(today, accepted, retired, leaving, password)
 
     run_daily(today)
     load_compliance(today)

@@ -182,6 +182,14 @@ TEMPLATES: dict[str, tuple[Promise, Promise]] = {
             "%(reason)s). Contact the agency to correct your bank details."
         ),
     ),
+    "proof_of_life_rejected": (
+        _("Your life certificate was not accepted"),
+        _(
+            "The life certificate you sent on %(date)s was not accepted. Reason: %(reason)s. Send "
+            "another proof of life by %(due)s: online in the portal, with a new certificate, or in "
+            "person at an agency."
+        ),
+    ),
 }
 
 
