@@ -10,10 +10,13 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from expatsi.cards.models import ApplicationKind, CardStatus, Category
 from expatsi.cards.models import DocumentKind as ApplicationDocumentKind
+from expatsi.cases.complaints import REPORTED_RULE
 from expatsi.cases.models import ComplaintKind, DisputeOutcome, DisputeStage, DisputeSubject
+from expatsi.cases.registry import registry
 from expatsi.people.models import DocumentKind
 from expatsi.rules.money import format_yuan
 
@@ -206,6 +209,7 @@ FIELDS: dict[str, Promise] = {
     "finding": _("Finding"),
     "complaint": _("Complaint or report"),
     "lines": _("Bill lines"),
+    "counts": _("Findings by rule"),
 }
 
 FEN_KEYS = frozenset({"amount", "wage", "principal", "late_fee", "credit", "contract_wage"})
@@ -275,6 +279,8 @@ def value_text(key: str, value: Any) -> str:
             return f"¥{format_yuan(int(value), thousands=True)}"
         except (TypeError, ValueError):
             return str(value)
+    if key == "counts" and isinstance(value, Mapping):
+        return scan_counts(value)
     if key == "fields" and isinstance(value, str):
         return ", ".join(field_name(f) for f in value.split(",") if f)
     if isinstance(value, str) and value in _VALUES:
@@ -284,3 +290,38 @@ def value_text(key: str, value: Any) -> str:
 
 def detail_items(detail: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     return [(field_name(k), value_text(k, v)) for k, v in (detail or {}).items()]
+
+
+# What a compliance scan counted for each rule (``compliance.scan``: rule → {found, new, …}).
+SCAN_COUNTS: dict[str, Promise] = {
+    "found": pgettext_lazy("scan count", "found"),
+    "new": pgettext_lazy("scan count", "new"),
+    "changed": pgettext_lazy("scan count", "changed"),
+    "reopened": pgettext_lazy("scan count", "reopened"),
+    "resolved": pgettext_lazy("scan count", "resolved"),
+}
+
+
+def rule_name(key: str) -> str:
+    """A compliance rule's name in the reader's language (findings made from a complaint too)."""
+    found = registry().rules.get(key)
+    if found is not None:
+        return found.display()
+    if key == REPORTED_RULE:
+        return str(_("Reported to the agency"))
+    return words(key)
+
+
+def scan_counts(counts: Mapping[str, Any]) -> str:
+    """A scan's counts as one line a rule: ``Not registered …: found 3, new 2``."""
+    parts = []
+    for rule, figures in counts.items():
+        if isinstance(figures, Mapping):
+            shown = ", ".join(
+                f"{SCAN_COUNTS[k] if k in SCAN_COUNTS else words(k)} {n}"
+                for k, n in figures.items()
+            )
+        else:
+            shown = str(figures)
+        parts.append(f"{rule_name(rule)}: {shown}")
+    return "; ".join(parts)
