@@ -105,9 +105,9 @@ def test_the_audit_trail_shows_a_scans_counts_by_rule_in_words(sh: Employer, sta
         english = value_text(
             "counts", {"not_registered": {"found": 1, "new": 1}, "reported": {"new": 2}}
         )
-    assert english == f"{rule.display('en')}: found 1, new 1; Reported to the agency: new 2"
+    assert english == f"{rule.display('en')}: 1 found, 1 new; Reported to the agency: 2 new"
     page = staff.get("/zh-hans/audit/").content.decode()
-    assert f"{rule.display('zh-hans')}: 发现 1, 新增 1" in page
+    assert f"{rule.display('zh-hans')}：发现1项，新增1项" in page
     assert "not_registered" not in page
     assert "'found'" not in page and "{" not in _details(page)
 

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from expatsi.cards.models import ApplicationKind, CardStatus, Category
 from expatsi.cards.models import DocumentKind as ApplicationDocumentKind
@@ -294,11 +294,11 @@ def detail_items(detail: Mapping[str, Any] | None) -> list[tuple[str, str]]:
 
 # What a compliance scan counted for each rule (``compliance.scan``: rule → {found, new, …}).
 SCAN_COUNTS: dict[str, Promise] = {
-    "found": pgettext_lazy("scan count", "found"),
-    "new": pgettext_lazy("scan count", "new"),
-    "changed": pgettext_lazy("scan count", "changed"),
-    "reopened": pgettext_lazy("scan count", "reopened"),
-    "resolved": pgettext_lazy("scan count", "resolved"),
+    "found": _("%(n)s found"),
+    "new": _("%(n)s new"),
+    "changed": _("%(n)s with changed evidence"),
+    "reopened": _("%(n)s reopened"),
+    "resolved": _("%(n)s put right"),
 }
 
 
@@ -313,15 +313,64 @@ def rule_name(key: str) -> str:
 
 
 def scan_counts(counts: Mapping[str, Any]) -> str:
-    """A scan's counts as one line a rule: ``Not registered …: found 3, new 2``."""
+    """A scan's counts, a rule at a time: ``Not registered …: 3 found, 2 new``."""
+    chinese = (get_language() or "").startswith("zh")
+    comma, semicolon, colon = ("，", "；", "：") if chinese else (", ", "; ", ": ")
     parts = []
     for rule, figures in counts.items():
         if isinstance(figures, Mapping):
-            shown = ", ".join(
-                f"{SCAN_COUNTS[k] if k in SCAN_COUNTS else words(k)} {n}"
+            shown = comma.join(
+                str(SCAN_COUNTS[k]) % {"n": n} if k in SCAN_COUNTS else f"{words(k)} {n}"
                 for k, n in figures.items()
             )
         else:
             shown = str(figures)
-        parts.append(f"{rule_name(rule)}: {shown}")
-    return "; ".join(parts)
+        parts.append(f"{rule_name(rule)}{colon}{shown}")
+    return semicolon.join(parts)
+
+
+# What an audit event is about (``AuditEvent.object_type``), in the audit trail.
+OBJECT_TYPES: dict[str, Promise] = {
+    "account_closing": _("Individual account closing"),
+    "account_credit": _("Individual account credit"),
+    "account_year": _("Individual account year"),
+    "agency_staff": _("Agency staff"),
+    "api_token": _("API token"),
+    "bank_statement": _("Bank statement"),
+    "base_declaration": _("Base declaration"),
+    "bill": _("Bill"),
+    "billing_job": _("Billing job"),
+    "billing_run": _("Billing run"),
+    "card": _("Card"),
+    "card_application": _("Card application"),
+    "case": _("Enforcement case"),
+    "certificate": _("Certificate of coverage"),
+    "complaint": _("Complaint or report"),
+    "database": _("Database"),
+    "death": _("Death"),
+    "departure": _("Departure"),
+    "dispute": _("Dispute"),
+    "document": _("Document"),
+    "employer": _("Employer"),
+    "employment": _("Employment"),
+    "finding": _("Finding"),
+    "import": _("Import"),
+    "inheritance": _("Inheritance"),
+    "optout": _("Contractual opt-out"),
+    "payment": _("Payment"),
+    "payment_run": _("Payment run"),
+    "payout": _("Payout"),
+    "pension": _("Pension"),
+    "person": _("Person"),
+    "programme_application": _("Programme application"),
+    "proof_of_life": _("Proof of life"),
+    "registration": _("Registration"),
+    "scan": _("Compliance check run"),
+    "termination": _("Termination"),
+    "user": _("User account"),
+}
+
+
+def object_type(code: str) -> str:
+    label = OBJECT_TYPES.get(code)
+    return str(label) if label is not None else words(code)

@@ -21,6 +21,7 @@ register.filter("actor_name", labels.actor_name)
 register.filter("actor_kind", labels.actor_kind)
 register.filter("audit_action", labels.audit_action)
 register.filter("field_name", labels.field_name)
+register.filter("object_type", labels.object_type)
 
 
 @register.filter
