@@ -47,6 +47,7 @@ RuleKey = Literal[
     "base_below_lower_limit",
     "exemption_without_certificate",
     "illegal_employment",
+    "reported",  # findings made from a complaint or report (complaints.REPORTED_RULE)
 ]
 
 

@@ -19,6 +19,28 @@ NOTICES: dict[str, tuple[Promise, Promise]] = {
             "(%(subject)s) on %(replied_on)s: %(reply)s"
         ),
     ),
+    # To the other party of a dispute (dispute_notices.py).
+    "dispute_opened": (
+        _("A dispute was recorded: %(number)s"),
+        _(
+            "A dispute over social insurance with %(employer)s was recorded as %(number)s, "
+            "at the stage of %(stage)s. Open it under Disputes to read the claim and add documents."
+        ),
+    ),
+    "dispute_escalated": (
+        _("Dispute %(number)s went on to %(stage)s"),
+        _(
+            "The dispute %(number)s with %(employer)s was taken to the next stage: %(stage)s. "
+            "Open it under Disputes to see its history."
+        ),
+    ),
+    "dispute_decided": (
+        _("Outcome of dispute %(number)s"),
+        _(
+            "An outcome was recorded in the dispute %(number)s with %(employer)s at the stage of "
+            "%(stage)s: %(outcome)s. Open it under Disputes to read the decision."
+        ),
+    ),
 }
 
 MESSAGES: dict[str, Promise] = {

@@ -31,6 +31,7 @@ from expatsi.billing.corrections import LineCorrection, correction_post
 from expatsi.billing.models import Bill, BillLine
 from expatsi.cards.models import CardApplication
 from expatsi.cases import permissions
+from expatsi.cases.dispute_notices import notify_other_party
 from expatsi.cases.models import (
     Dispute,
     DisputeCorrection,
@@ -264,6 +265,7 @@ def dispute_open(
         dispute.number = f"DSP-{dispute.region_code}-{timezone.localdate().year}-{dispute.pk:06d}"
         dispute.save(update_fields=["number"])
         _event(dispute, actor, "opened", "", stage, subject=subject_kind, since=day.isoformat())
+        notify_other_party(dispute, actor, "opened")
     return dispute
 
 
@@ -331,6 +333,7 @@ def dispute_escalate(
         dispute.status = DisputeStatus.OPEN
         dispute.save()
         _event(dispute, actor, "escalated", before, stage, since=day.isoformat())
+        notify_other_party(dispute, actor, "escalated")
     return dispute
 
 
@@ -376,6 +379,7 @@ def dispute_decide(
             on=day.isoformat(),
             reason=words[:500],
         )
+        notify_other_party(dispute, actor, "decided")
     return dispute
 
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from expatsi.employers.models import Employer
 from expatsi.people.models import Person
@@ -29,9 +30,10 @@ class Severity(models.TextChoices):
 
 
 class FindingStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    CONFIRMED = "confirmed", _("Confirmed")
-    DISMISSED = "dismissed", _("Dismissed")
+    # In a context of their own: "Open" alone is a bill's status in the catalogue (待缴).
+    OPEN = "open", pgettext_lazy("finding status", "Open")
+    CONFIRMED = "confirmed", pgettext_lazy("finding status", "Confirmed")
+    DISMISSED = "dismissed", pgettext_lazy("finding status", "Dismissed")
 
 
 class Scan(models.Model):

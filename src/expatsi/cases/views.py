@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from expatsi.access.actors import Actor
 from expatsi.cases import notice, permissions, selectors, services
+from expatsi.cases.complaints import REPORTED_RULE
 from expatsi.cases.forms import (
     CasesForm,
     CloseForm,
@@ -35,7 +36,7 @@ from expatsi.cases.forms import (
 )
 from expatsi.cases.models import Case, CaseStatus, Finding, FindingStatus, ProposalStatus
 from expatsi.cases.registry import registry
-from expatsi.cases.templatetags.compliance import fine_label
+from expatsi.cases.templatetags.compliance import fine_label, rule_label
 from expatsi.employers.selectors import employers_visible
 from expatsi.rules.errors import NotFound, RuleError
 from expatsi.rules.penalties import penalty_rules
@@ -97,7 +98,8 @@ def _findings_page(
     request: HttpRequest, actor: Actor, form: ScanForm, status_code: int = 200
 ) -> HttpResponse:
     region_codes = dict(_region_choices(actor))
-    rules = registry().rules
+    # The compliance checks' rules, then the findings made from a complaint or report.
+    rules = {**{k: r.display() for k, r in registry().rules.items()}, REPORTED_RULE: ""}
     region = request.GET.get("region", "")
     rule = request.GET.get("rule", "")
     status = request.GET.get("status", "")
@@ -125,7 +127,7 @@ def _findings_page(
             "filters": filters,
             "query": query,
             "regions": sorted(region_codes.items()),
-            "rules": [(k, r.display()) for k, r in rules.items()],
+            "rules": [(k, label or rule_label(k)) for k, label in rules.items()],
             "statuses": FindingStatus.choices,
             "form": form,
             "last_scan": selectors.scans_visible(actor).first(),

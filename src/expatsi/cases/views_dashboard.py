@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext_lazy, pgettext
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from expatsi.access.actors import Actor
@@ -29,6 +29,7 @@ from expatsi.cases.charts import Category, Chart, Series
 from expatsi.cases.forms import CasesForm
 from expatsi.cases.models import FindingStatus
 from expatsi.cases.registry import registry
+from expatsi.cases.templatetags.compliance import rule_label
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import RuleError
 from expatsi.rules.money import format_yuan
@@ -178,15 +179,10 @@ def _status_series(
     for c in counts:
         k = (pick(c), c.status)
         table[k] = table.get(k, 0) + c.count
-    # The statuses in words of their own: "Open" alone is a bill's status in the catalogue too.
-    labels: dict[str, str] = {
-        FindingStatus.OPEN: pgettext("finding status", "Open"),
-        FindingStatus.CONFIRMED: _("Confirmed"),
-        FindingStatus.DISMISSED: _("Dismissed"),
-    }
+    # The statuses' own words (in the "finding status" context: "Open" is a bill's status too).
     return tuple(
-        Series(status, labels.get(status, status), tuple(table.get((k, status), 0) for k in keys))
-        for status in FindingStatus.values
+        Series(str(status), str(status.label), tuple(table.get((k, status), 0) for k in keys))
+        for status in FindingStatus
     )
 
 
@@ -206,7 +202,7 @@ def findings_rule_chart(
         ),
         category_header=_("Rule"),
         categories=tuple(
-            Category(k, rules[k].display() if k in rules else k.replace("_", " ")) for k in keys
+            Category(k, rules[k].display() if k in rules else rule_label(k)) for k in keys
         ),
         series=_status_series(counts, keys, lambda c: c.rule),
         kind="bars",

@@ -130,6 +130,9 @@ def dispute_new(request: HttpRequest) -> HttpResponse:
     initial = {
         "subject_kind": request.GET.get("subject_kind", "other"),
         "subject_id": request.GET.get("subject_id") or None,
+        # From a bill, registration or card page (templatetags/dispute_links.py): both parties.
+        "employer": request.GET.get("employer") or None,
+        "person": request.GET.get("person") or None,
         "stage": DisputeStage.MEDIATION,
     }
     form = DisputeOpenForm(

@@ -9,11 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from expatsi.cards.models import ApplicationKind, CardStatus, Category
 from expatsi.cards.models import DocumentKind as ApplicationDocumentKind
+from expatsi.cases.complaints import REPORTED_RULE
 from expatsi.cases.models import ComplaintKind, DisputeOutcome, DisputeStage, DisputeSubject
+from expatsi.cases.registry import registry
 from expatsi.people.models import DocumentKind
 from expatsi.rules.money import format_yuan
 
@@ -206,6 +209,7 @@ FIELDS: dict[str, Promise] = {
     "finding": _("Finding"),
     "complaint": _("Complaint or report"),
     "lines": _("Bill lines"),
+    "counts": _("Findings by rule"),
 }
 
 FEN_KEYS = frozenset({"amount", "wage", "principal", "late_fee", "credit", "contract_wage"})
@@ -322,6 +326,8 @@ def value_text(key: str, value: Any) -> str:
             return f"¥{format_yuan(int(value), thousands=True)}"
         except (TypeError, ValueError):
             return str(value)
+    if key == "counts" and isinstance(value, Mapping):
+        return scan_counts(value)
     if key == "fields" and isinstance(value, str):
         return ", ".join(field_name(f) for f in value.split(",") if f)
     if isinstance(value, str) and value in _VALUES:
@@ -331,3 +337,41 @@ def value_text(key: str, value: Any) -> str:
 
 def detail_items(detail: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     return [(field_name(k), value_text(k, v)) for k, v in (detail or {}).items()]
+
+
+# What a compliance scan counted for each rule (``compliance.scan``: rule → {found, new, …}).
+SCAN_COUNTS: dict[str, Promise] = {
+    "found": _("%(n)s found"),
+    "new": _("%(n)s new"),
+    "changed": _("%(n)s with changed evidence"),
+    "reopened": _("%(n)s reopened"),
+    "resolved": _("%(n)s put right"),
+}
+
+
+def rule_name(key: str) -> str:
+    """A compliance rule's name in the reader's language (findings made from a complaint too)."""
+    found = registry().rules.get(key)
+    if found is not None:
+        return found.display()
+    if key == REPORTED_RULE:
+        return str(_("Reported to the agency"))
+    return words(key)
+
+
+def scan_counts(counts: Mapping[str, Any]) -> str:
+    """A scan's counts, a rule at a time: ``Not registered …: 3 found, 2 new``."""
+    chinese = (get_language() or "").startswith("zh")
+    comma, semicolon, colon = ("，", "；", "：") if chinese else (", ", "; ", ": ")
+    parts = []
+    for rule, figures in counts.items():
+        if isinstance(figures, Mapping):
+            shown = comma.join(
+                str(SCAN_COUNTS[k]) % {"n": n} if k in SCAN_COUNTS else f"{words(k)} {n}"
+                for k, n in figures.items()
+            )
+        else:
+            shown = str(figures)
+        parts.append(f"{rule_name(rule)}{colon}{shown}")
+    return semicolon.join(parts)
+
