@@ -374,4 +374,3 @@ def scan_counts(counts: Mapping[str, Any]) -> str:
             shown = str(figures)
         parts.append(f"{rule_name(rule)}{colon}{shown}")
     return semicolon.join(parts)
-
