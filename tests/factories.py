@@ -365,8 +365,7 @@ def card_for(
     from ``issued`` (today by default) until ``valid_to`` (two years on); a physical work permit
     when ``legacy``. A row, written directly (no card history); the person is found or created
     through the people service as a hire would. A hire records the card on file, so a test of a
-    hire (marked ``cards_on_file``) brings it there first. An existing card of that number is
-    returned as it is."""
+    hire brings it there first. An existing card of that number is returned as it is."""
     number = number.replace(" ", "").upper()
     existing = Card.objects.filter(Q(card_number=number) | Q(permit_number=number)).first()
     if existing is not None:
@@ -426,9 +425,9 @@ def hire(employer: Employer, *, actor: Actor = SYSTEM, **overrides: Any) -> Regi
     """Register a hire through ``hire_register`` (person, documents, employment, registration,
     audit events), from :class:`HireDataFactory` with ``overrides`` (``person__family_name=...``).
 
-    Where hires name a card on file as in production (a test marked ``cards_on_file``, or a
-    process a test starts), the card is put on file first (:func:`card_on_file`); elsewhere the
-    hire files the typed number as test worlds used to (tests/conftest.py)."""
+    A hire names the person's card on file, as in production, so the card is put on file first
+    (:func:`card_on_file`) — except in the modules not yet moved onto cards on file
+    (``TYPED_CARD_MODULES`` in tests/conftest.py), where the hire files the typed number."""
     data = HireDataFactory(**overrides)
     if insurance_services.CARD_KINDS:
         card_on_file(employer, data)
