@@ -94,14 +94,6 @@ def _default_language():
 # strike it from this list. TODO(one card): empty this list, then delete it and the fixture.
 TYPED_CARD_MODULES: frozenset[str] = frozenset(
     {
-        "tests/api/test_bad_input.py",
-        "tests/api/test_hire_flow.py",
-        "tests/api/test_idempotency_and_tokens.py",
-        "tests/api/test_late_hire_employees.py",
-        "tests/api/test_lists.py",
-        "tests/api/test_role_matrix.py",
-        "tests/api/test_seconded_validation.py",
-        "tests/api/test_tenancy.py",
         "tests/cards/test_api.py",
         "tests/cards/test_first_entry_steps.py",
         "tests/cards/test_idempotency.py",
