@@ -120,7 +120,6 @@ TYPED_CARD_MODULES: frozenset[str] = frozenset(
         "tests/security/test_fuzz_api.py",
         "tests/security/test_hire_no_leak.py",
         "tests/security/test_hr_users.py",
-        "tests/security/test_route_isolation.py",
         "tests/test_demo.py",
     }
 )

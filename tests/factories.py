@@ -41,6 +41,7 @@ from factory.django import DjangoModelFactory
 from expatsi.access.actors import SYSTEM, Actor
 from expatsi.access.models import AgencyStaff
 from expatsi.billing.models import Bill, BillKind
+from expatsi.cards.card_document import APPLICATION_REFERENCE
 from expatsi.cards.models import Card, CardStatus, Category
 from expatsi.employers.models import Employer, EmployerKind, HrMembership, WorkInjuryRating
 from expatsi.employers.services import employer_create, hr_user_add
@@ -389,8 +390,11 @@ def card_for(
 
 def card_on_file(employer: Employer, data: HireData) -> Card | None:
     """The card a hire of ``data`` names (:func:`card_for` with the hire's number and dates);
-    nothing for a press card or permanent resident ID card, which the hire files itself."""
+    nothing for a press card or permanent resident ID card, which the hire files itself, nor for
+    a hire on a pending card application (``A`` and its number), which is on file already."""
     if data.permit_kind not in (DocumentKind.INTEGRATED_CARD, DocumentKind.WORK_PERMIT):
+        return None
+    if APPLICATION_REFERENCE.match(data.permit_number.strip().upper()):
         return None
     return card_for(
         employer,
