@@ -107,15 +107,9 @@ TYPED_CARD_MODULES: frozenset[str] = frozenset(
         "tests/cards/test_verify_photo.py",
         "tests/cards/test_verify_rate_limit.py",
         "tests/cards/test_views.py",
-        "tests/insurance/test_controls.py",
         "tests/insurance/test_import_reading.py",
         "tests/insurance/test_imports.py",
-        "tests/insurance/test_late_hire.py",
         "tests/insurance/test_services.py",
-        "tests/notify/test_daily_extras.py",
-        "tests/portal/test_chinese_names.py",
-        "tests/portal/test_lists.py",
-        "tests/security/test_fuzz_api.py",
     }
 )
 
