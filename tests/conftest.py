@@ -108,7 +108,6 @@ TYPED_CARD_MODULES: frozenset[str] = frozenset(
         "tests/cards/test_verify_rate_limit.py",
         "tests/cards/test_views.py",
         "tests/insurance/test_import_reading.py",
-        "tests/insurance/test_imports.py",
     }
 )
 
