@@ -107,7 +107,6 @@ TYPED_CARD_MODULES: frozenset[str] = frozenset(
         "tests/cards/test_verify_photo.py",
         "tests/cards/test_verify_rate_limit.py",
         "tests/cards/test_views.py",
-        "tests/insurance/test_import_reading.py",
     }
 )
 
