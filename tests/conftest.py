@@ -86,28 +86,58 @@ def _default_language():
     translation.deactivate()
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _typed_card_numbers():
-    """Test worlds written before hires recorded the card on file (issue #10) type an Integrated
-    Card number and its dates on the hire, and test other things with it (deadlines, eligibility,
-    imports, API shapes): for them — module- and session-wide worlds included — a hire files that
-    typed document as it used to. A test marked ``cards_on_file`` runs as production does: the
-    hire must name a card on file (``expatsi.cards.card_document``); so must every hire through the
-    form (it has no date fields any more) and every hire in a process a test starts.
+# Test modules whose worlds still hire with a typed Integrated Card number and its dates — a mode
+# production no longer has (issue #10: a hire names the card on file or its pending application).
+# Every other module runs as production does. Each listed module is marked ``typed_card_numbers``
+# (``pytest -m typed_card_numbers`` lists them); move its world onto cards on file
+# (``tests.factories.card_for`` / ``card_on_file``, ``tests.cards.helpers.active_card``) and
+# strike it from this list. TODO(one card): empty this list, then delete it and the fixture.
+TYPED_CARD_MODULES: frozenset[str] = frozenset(
+    {
+        "tests/browser/test_card_application_browser.py",
+        "tests/browser/test_cards_browser.py",
+        "tests/browser/test_proof_of_life_browser.py",
+        "tests/cards/test_api.py",
+        "tests/cards/test_first_entry_steps.py",
+        "tests/cards/test_idempotency.py",
+        "tests/cards/test_image_safety.py",
+        "tests/cards/test_legacy_import.py",
+        "tests/cards/test_legacy_permits.py",
+        "tests/cards/test_lists.py",
+        "tests/cards/test_passport_change.py",
+        "tests/cards/test_permissions.py",
+        "tests/cards/test_photo.py",
+        "tests/cards/test_verify_photo.py",
+        "tests/cards/test_verify_rate_limit.py",
+        "tests/cards/test_views.py",
+        "tests/test_query_counts.py",
+    }
+)
 
-    TODO(one card): move the remaining test worlds onto cards on file
-    (``tests.factories.card_for`` / ``card_on_file``) and drop this fixture."""
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.getparent(pytest.Module)
+        if module is None:
+            continue
+        relative = module.path.relative_to(config.rootpath).as_posix()
+        if relative in TYPED_CARD_MODULES:
+            item.add_marker(pytest.mark.typed_card_numbers)
+            if module.get_closest_marker("typed_card_numbers") is None:
+                module.add_marker(pytest.mark.typed_card_numbers)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _typed_card_numbers(request: pytest.FixtureRequest):
+    """Only in a module listed in ``TYPED_CARD_MODULES`` (module-wide, so that its module-scoped
+    worlds are built the same way): a hire files the typed card number as a document of its own,
+    as hires did before issue #10."""
+    if request.node.get_closest_marker("typed_card_numbers") is None:
+        yield
+        return
     from expatsi.insurance import services
 
     real = services.CARD_KINDS
     services.CARD_KINDS = frozenset()
     yield
     services.CARD_KINDS = real
-
-
-@pytest.fixture(autouse=True)
-def _cards_on_file(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
-    if request.node.get_closest_marker("cards_on_file") is not None:
-        from expatsi.insurance import cardlink, services
-
-        monkeypatch.setattr(services, "CARD_KINDS", cardlink.CARD_KINDS)

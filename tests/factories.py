@@ -41,6 +41,7 @@ from factory.django import DjangoModelFactory
 from expatsi.access.actors import SYSTEM, Actor
 from expatsi.access.models import AgencyStaff
 from expatsi.billing.models import Bill, BillKind
+from expatsi.cards.card_document import APPLICATION_REFERENCE
 from expatsi.cards.models import Card, CardStatus, Category
 from expatsi.employers.models import Employer, EmployerKind, HrMembership, WorkInjuryRating
 from expatsi.employers.services import employer_create, hr_user_add
@@ -365,8 +366,7 @@ def card_for(
     from ``issued`` (today by default) until ``valid_to`` (two years on); a physical work permit
     when ``legacy``. A row, written directly (no card history); the person is found or created
     through the people service as a hire would. A hire records the card on file, so a test of a
-    hire (marked ``cards_on_file``) brings it there first. An existing card of that number is
-    returned as it is."""
+    hire brings it there first. An existing card of that number is returned as it is."""
     number = number.replace(" ", "").upper()
     existing = Card.objects.filter(Q(card_number=number) | Q(permit_number=number)).first()
     if existing is not None:
@@ -390,8 +390,11 @@ def card_for(
 
 def card_on_file(employer: Employer, data: HireData) -> Card | None:
     """The card a hire of ``data`` names (:func:`card_for` with the hire's number and dates);
-    nothing for a press card or permanent resident ID card, which the hire files itself."""
+    nothing for a press card or permanent resident ID card, which the hire files itself, nor for
+    a hire on a pending card application (``A`` and its number), which is on file already."""
     if data.permit_kind not in (DocumentKind.INTEGRATED_CARD, DocumentKind.WORK_PERMIT):
+        return None
+    if APPLICATION_REFERENCE.match(data.permit_number.strip().upper()):
         return None
     return card_for(
         employer,
@@ -426,9 +429,9 @@ def hire(employer: Employer, *, actor: Actor = SYSTEM, **overrides: Any) -> Regi
     """Register a hire through ``hire_register`` (person, documents, employment, registration,
     audit events), from :class:`HireDataFactory` with ``overrides`` (``person__family_name=...``).
 
-    Where hires name a card on file as in production (a test marked ``cards_on_file``, or a
-    process a test starts), the card is put on file first (:func:`card_on_file`); elsewhere the
-    hire files the typed number as test worlds used to (tests/conftest.py)."""
+    A hire names the person's card on file, as in production, so the card is put on file first
+    (:func:`card_on_file`) — except in the modules not yet moved onto cards on file
+    (``TYPED_CARD_MODULES`` in tests/conftest.py), where the hire files the typed number."""
     data = HireDataFactory(**overrides)
     if insurance_services.CARD_KINDS:
         card_on_file(employer, data)

@@ -13,16 +13,20 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
 from expatsi.access.actors import SYSTEM
 from expatsi.employers.models import ApiToken, Employer
 from expatsi.employers.services import api_token_create
+from expatsi.insurance import services as insurance_services
+from expatsi.insurance.cardlink import CARD_KINDS
 from expatsi.insurance.models import Employment, Registration
 from expatsi.insurance.services import employment_start
 from expatsi.people.models import Person
-from expatsi.people.services import document_add, person_find_or_create
+from expatsi.people.services import PersonData, document_add, person_find_or_create
+from expatsi.rules.errors import RuleError
 from expatsi.rules.identifiers import uscc_check_char
 from tests.factories import (
     AgencyStaffFactory,
@@ -30,6 +34,7 @@ from tests.factories import (
     PersonDataFactory,
     RegisteredEmployerFactory,
     UserFactory,
+    card_for,
     hire,
 )
 from tests.twofactor import verified_login
@@ -55,9 +60,15 @@ def today() -> date:
 _serial = iter(range(100_000, 999_999))
 
 
-def hire_payload(employer_id: int, **overrides: Any) -> dict[str, Any]:
+def hire_payload(employer_id: int, *, on_file: bool = True, **overrides: Any) -> dict[str, Any]:
     """A valid body for ``POST /registrations/hire`` (and ``POST /employees``): a new person unless
-    ``person`` is overridden."""
+    ``person`` is overridden.
+
+    A hire names the person's card on file (issue #10), so with ``on_file`` the card the body names
+    is put on file first for the employer and person (:func:`tests.factories.card_for`, with the
+    body's dates) — as in production, where the card application brings the person on file
+    before the hire. Not when the employer does not exist or the person's details are not valid
+    (the hire is refused before it looks for the card)."""
     n = next(_serial)
     person = {
         "family_name": "Dubois",
@@ -83,7 +94,36 @@ def hire_payload(employer_id: int, **overrides: Any) -> dict[str, Any]:
         "contract_wage": "32000.00",
     }
     body.update(overrides)
+    if on_file:
+        _card_on_file(body)
     return body
+
+
+def _card_on_file(body: dict[str, Any]) -> None:
+    if body.get("permit_kind", "integrated_card") not in CARD_KINDS:
+        return
+    if not insurance_services.CARD_KINDS:  # a module in TYPED_CARD_MODULES (tests/conftest.py)
+        return
+    employer = Employer.objects.filter(pk=body.get("employer_id")).first()
+    if employer is None:
+        return
+    try:
+        person = PersonData(
+            **{**body["person"], "birth_date": date.fromisoformat(body["person"]["birth_date"])}
+        )
+        issued = date.fromisoformat(body["permit_issued_on"])
+        valid_to = date.fromisoformat(body["permit_valid_to"])
+        with transaction.atomic():
+            card_for(
+                employer,
+                person,
+                body["permit_number"],
+                issued=issued,
+                valid_to=valid_to,
+                legacy=body.get("permit_kind") == "work_permit",
+            )
+    except (TypeError, ValueError, KeyError, RuleError, IntegrityError):
+        return
 
 
 def _hire(

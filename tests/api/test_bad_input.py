@@ -145,12 +145,9 @@ def test_employment_start_with_end_before_start(world: World) -> None:
 
 @pytest.mark.parametrize("wage", ["30000.123", "abc", "-5"])
 def test_wage_must_be_yuan(world: World, wage: str) -> None:
+    body = hire_payload(world.a.pk, contract_wage=wage)  # the card on file first
     with nothing_written():
-        r = post(
-            world.client("hr_a"),
-            "/registrations/hire",
-            hire_payload(world.a.pk, contract_wage=wage),
-        )
+        r = post(world.client("hr_a"), "/registrations/hire", body)
     assert_error(r, 400, "contract_wage")
 
 

@@ -24,7 +24,8 @@ def test_hire_then_accept_gives_a_valid_ssn_kept_when_rehired_elsewhere(world: W
         "nationality": "CAN",
         "passport_number": "AB123456",
     }
-    r = post(world.client("hr_a"), "/registrations/hire", hire_payload(world.a.pk, person=person))
+    first = hire_payload(world.a.pk, person=person)
+    r = post(world.client("hr_a"), "/registrations/hire", first)
     assert r.status_code == 201, r.content
     reg = r.json()
     assert reg["status"] == "submitted"
@@ -52,7 +53,9 @@ def test_hire_then_accept_gives_a_valid_ssn_kept_when_rehired_elsewhere(world: W
         {"end_date": (today() - timedelta(days=1)).isoformat()},
     )
     assert end.status_code == 200, end.content
-    r2 = post(world.client("hr_b"), "/registrations/hire", hire_payload(world.b.pk, person=person))
+    # One card number: the hire at B names the card the person holds.
+    again = hire_payload(world.b.pk, person=person, permit_number=first["permit_number"])
+    r2 = post(world.client("hr_b"), "/registrations/hire", again)
     assert r2.status_code == 201, r2.content
     assert r2.json()["person_id"] == reg["person_id"]
     assert (

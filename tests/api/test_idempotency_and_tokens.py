@@ -10,6 +10,7 @@ from django.test import Client
 
 from expatsi.access.models import IdempotencyRecord
 from expatsi.employers.models import ApiToken, Employer
+from expatsi.insurance.models import Registration
 from expatsi.people.models import EntryExit, Person
 from tests.api.conftest import API, USCC_NEW_SH, World, hire_payload, today
 
@@ -71,20 +72,24 @@ def test_a_failed_request_does_not_burn_the_key(world: World) -> None:
     assert post(hr, "/registrations/hire", bad, key="k-4").status_code == 400
     assert not IdempotencyRecord.objects.filter(key="k-4").exists()
     good = {**bad, "contract_wage": "30000"}
-    people = Person.objects.count()
+    # The person is on file with their card before the hire (hire_payload): one registration, no
+    # second person.
+    people, registrations = Person.objects.count(), Registration.objects.count()
     assert post(hr, "/registrations/hire", good, key="k-4").status_code == 201
     assert post(hr, "/registrations/hire", good, key="k-4").status_code == 201
-    assert Person.objects.count() == people + 1
+    assert Person.objects.count() == people
+    assert Registration.objects.count() == registrations + 1
 
 
 def test_hire_replay_creates_one_person(world: World) -> None:
-    body = hire_payload(world.a.pk)
-    people = Person.objects.count()
+    body = hire_payload(world.a.pk)  # the person comes on file with their card, as in production
+    people, registrations = Person.objects.count(), Registration.objects.count()
     first = post(world.client("token_a"), "/employees", body, key="hire-1")
     again = post(world.client("token_a"), "/employees", body, key="hire-1")
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
-    assert Person.objects.count() == people + 1
+    assert Person.objects.count() == people
+    assert Registration.objects.count() == registrations + 1
 
 
 def test_csv_import_replay_and_reimport_add_nothing(world: World) -> None:

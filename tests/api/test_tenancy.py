@@ -138,6 +138,7 @@ def test_a_person_employed_by_both_shows_each_hr_only_its_own_employment(world: 
             "nationality": "DEU",
             "passport_number": "C01X00T47",
         },
+        permit_number="IC110001",  # the card she holds (one card number)
     )
     r = world.client("hr_b").post(f"{API}/employees", rehire, content_type="application/json")
     assert r.status_code == 201, r.content

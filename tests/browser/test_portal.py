@@ -37,7 +37,6 @@ def _hire_on_card(employer, hr, n: int, **over):
     return make_hire(employer, hr, n, **over)
 
 
-@pytest.mark.cards_on_file
 def test_hr_registers_a_hire_and_sees_its_deadline(page, live_server, hr_setup):
     employer, hr = hr_setup
     _hire_on_card(
@@ -98,7 +97,6 @@ def test_hr_registers_a_hire_and_sees_its_deadline(page, live_server, hr_setup):
     shot(page, "registration-en")
 
 
-@pytest.mark.cards_on_file
 def test_hr_bulk_import_dry_run_then_import(page, live_server, hr_setup):
     employer, _hr = hr_setup
     example_card_on_file(employer)  # the cards the two rows name

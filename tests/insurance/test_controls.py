@@ -9,6 +9,7 @@ from expatsi.access.actors import actor_for_user
 from expatsi.insurance.models import CoverageCertificate, Registration
 from expatsi.insurance.services import certificate_add, hire_register, hire_warnings
 from expatsi.rules.errors import RuleError
+from tests.factories import card_on_file
 from tests.portal.factories import hire_data, make_employer, make_hire, make_hr
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +111,7 @@ def test_a_late_hire_is_accepted_with_overdue_days_and_months_owed(setup):
     employer, hr = setup
     issued = date(2026, 9, 1)
     data = hire_data(issued=issued, start_date=date(2026, 9, 15))
+    card_on_file(employer, data)  # the card the hire names
     reg = hire_register(actor=actor_for_user(hr), employer=employer, data=data)
     assert reg.pk  # accepted
     (w,) = hire_warnings(employer=employer, data=data, today=date(2026, 11, 30))

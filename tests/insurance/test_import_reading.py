@@ -16,7 +16,7 @@ from expatsi.people import imports as people_imports
 from expatsi.rules.dates import parse_date
 from expatsi.rules.errors import RowError, RuleError
 from expatsi.web.templatetags.web import rule_error
-from tests.insurance.test_imports import row
+from tests.insurance.test_imports import on_file, row
 from tests.portal.factories import make_employer, make_hr
 
 GBK_CSV = "family_name,given_names,chinese_name\n王,小明,王小明\n李,四,李四\n".encode("gbk")
@@ -99,6 +99,7 @@ def test_hire_import_names_impossible_dates_and_passports_twice_in_the_file() ->
         row(3),
         row(4, passport_number="P0000001", family_name="Other"),  # row 1's passport
     ]
+    on_file(employer, [rows[0], rows[2]])  # the cards the good rows name
     report = hires_import(actor=actor, employer=employer, rows=rows, dry_run=True)
     found = {(e.row, e.column, e.code): e for e in report.errors}
     assert set(found) == {

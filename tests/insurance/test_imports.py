@@ -11,6 +11,8 @@ from openpyxl import Workbook
 from expatsi.access.actors import actor_for_user
 from expatsi.access.crypto import search_hashes
 from expatsi.audit.models import AuditEvent
+from expatsi.employers.models import Employer
+from expatsi.insurance.cardlink import CARD_KINDS
 from expatsi.insurance.imports import (
     COLUMN_NAMES,
     hires_import,
@@ -22,7 +24,9 @@ from expatsi.insurance.imports import (
 )
 from expatsi.insurance.models import Employment, Registration
 from expatsi.people.models import Document, Passport, Person
+from expatsi.people.services import PersonData
 from expatsi.rules.errors import NotFound, RuleError
+from tests.factories import card_for
 from tests.portal.factories import make_employer, make_hr
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +67,27 @@ def counts() -> tuple[int, int, int, int, int]:
     )
 
 
+def on_file(employer: Employer, rows: list[dict[str, str]]) -> None:
+    """The cards the rows name, on file (one card number, issue #10): a hire names the card."""
+    for r in rows:
+        if r["permit_kind"] not in CARD_KINDS:
+            continue
+        card_for(
+            employer,
+            PersonData(
+                family_name=r["family_name"],
+                given_names=r["given_names"],
+                sex=r["sex"],
+                birth_date=date.fromisoformat(r["birth_date"]),
+                nationality=r["nationality"],
+                passport_number=r["passport_number"],
+            ),
+            r["permit_number"],
+            issued=date.fromisoformat(r["permit_issued_on"]),
+            valid_to=date.fromisoformat(r["permit_valid_to"]),
+        )
+
+
 @pytest.fixture
 def setup():
     employer = make_employer()
@@ -77,13 +102,14 @@ def test_dry_run_lists_every_row_error_and_writes_nothing(setup):
         row(2, nationality="XXX"),
         row(3, birth_date="31/12/1980", monthly_wage="abc", sex="x"),
         row(4, passport_number="!!"),
-        row(5, permit_valid_to="2000-01-01"),
+        row(5, permit_kind="press_card", permit_valid_to="2000-01-01"),  # a document it files
         row(6, family_name=""),
         row(
             7, passport_number="P0000001", family_name="Impostor"
         ),  # passport of row 1, other person
     ]
-    audit_before = AuditEvent.objects.count()
+    on_file(employer, rows[:1])
+    before, audit_before = counts(), AuditEvent.objects.count()
     report = hires_import(actor=actor, employer=employer, rows=rows, dry_run=True)
     assert not report.ok and not report.committed
     found = {(e.row, e.column, e.code) for e in report.errors}
@@ -98,22 +124,25 @@ def test_dry_run_lists_every_row_error_and_writes_nothing(setup):
         (8, "passport_number", "duplicate_in_file"),  # not "registered to another person"
     }
     assert next(r.status for r in report.results) == "registered"
-    assert counts() == (0, 0, 0, 0, 0)
+    assert counts() == before
     assert AuditEvent.objects.count() == audit_before
 
 
 def test_a_clean_dry_run_writes_nothing_and_reports_deadlines(setup):
     employer, actor = setup
+    on_file(employer, [row(1), row(2)])
+    before = counts()
     report = hires_import(actor=actor, employer=employer, rows=[row(1), row(2)], dry_run=True)
     assert report.ok and not report.committed
     assert report.new_count == 2
     assert all(r.deadline == ISSUED + timedelta(days=30) for r in report.results)
-    assert counts() == (0, 0, 0, 0, 0)
+    assert counts() == before
 
 
 def test_corrected_file_imports_all_rows(setup):
     employer, actor = setup
     rows = [row(n) for n in range(1, 6)]
+    on_file(employer, rows)
     report = hires_import(actor=actor, employer=employer, rows=rows, dry_run=False)
     assert report.ok and report.committed
     assert report.new_count == 5
@@ -126,6 +155,7 @@ def test_corrected_file_imports_all_rows(setup):
 def test_re_import_is_a_no_op(setup):
     employer, actor = setup
     rows = [row(n) for n in range(1, 4)]
+    on_file(employer, [*rows, row(4)])
     hires_import(actor=actor, employer=employer, rows=rows, dry_run=False)
     before = counts()
     again = hires_import(actor=actor, employer=employer, rows=rows, dry_run=False)
@@ -140,6 +170,7 @@ def test_re_import_is_a_no_op(setup):
 
 def test_the_same_hire_twice_in_one_file_is_registered_once(setup):
     employer, actor = setup
+    on_file(employer, [row(1)])
     report = hires_import(actor=actor, employer=employer, rows=[row(1), row(1)], dry_run=False)
     assert report.ok
     assert [r.status for r in report.results] == ["registered", "already_registered"]
@@ -150,6 +181,8 @@ def test_one_bad_row_in_a_big_file_writes_nothing(setup):
     employer, actor = setup
     rows = [row(n) for n in range(1, 301)]
     rows[287] = row(288, start_date="not a date")
+    on_file(employer, rows)
+    before = counts()
     seen: list[tuple[int, int]] = []
     report = hires_import(
         actor=actor,
@@ -160,7 +193,7 @@ def test_one_bad_row_in_a_big_file_writes_nothing(setup):
     )
     assert not report.committed
     assert [(e.row, e.column) for e in report.errors] == [(289, "start_date")]
-    assert counts() == (0, 0, 0, 0, 0)
+    assert counts() == before
     assert seen[0] == (0, 300) and seen[-1] == (300, 300)
 
 
@@ -214,6 +247,7 @@ def test_csv_and_xlsx_files_and_templates_round_trip(setup):
     book.save(out)
     rows = rows_from_file("hires.XLSX", out.getvalue())
     assert rows == [data]
+    on_file(employer, rows)
     assert hires_import(actor=actor, employer=employer, rows=rows, dry_run=False).new_count == 1
     with pytest.raises(RuleError) as err:
         rows_from_file("hires.pdf", b"%PDF")

@@ -7,6 +7,8 @@ import pytest
 from expatsi.access.actors import actor_for_user
 from expatsi.insurance.imports import hires_import, template_csv
 from expatsi.insurance.services import hire_warnings
+from expatsi.people.services import PersonData
+from tests.factories import card_for
 from tests.portal.factories import hire_data, make_employer, make_hr
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +60,19 @@ def test_the_import_report_carries_each_late_rows_warning():
         start_date="2026-09-01",
         position="Engineer",
         monthly_wage="28500.00",
+    )
+    card_for(  # the card the row names, on file (one card number, issue #10)
+        employer,
+        PersonData(
+            family_name="Late",
+            given_names="Lena",
+            sex="female",
+            birth_date=date(1990, 1, 1),
+            nationality="DEU",
+            passport_number="C01LATE01",
+        ),
+        "IC1100202600991",
+        issued=date(2026, 9, 1),
     )
     report = hires_import(
         actor=actor_for_user(hr), employer=employer, rows=[row], dry_run=True, today=TODAY

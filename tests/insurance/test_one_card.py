@@ -31,7 +31,7 @@ from tests.factories import (
 )
 from tests.twofactor import verified_login
 
-pytestmark = [pytest.mark.django_db, pytest.mark.cards_on_file]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

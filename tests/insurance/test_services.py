@@ -9,6 +9,7 @@ import pytest
 
 from expatsi.access.actors import SYSTEM, Actor
 from expatsi.audit.models import AuditEvent
+from expatsi.cards.models import Card
 from expatsi.insurance import services
 from expatsi.insurance.models import Employment, Registration, RegistrationStatus
 from expatsi.insurance.selectors import registration_deadline_status
@@ -16,13 +17,13 @@ from expatsi.insurance.services import (
     HireData,
     employment_change,
     employment_end,
-    hire_register,
     registration_accept,
 )
 from expatsi.people.models import Document, DocumentKind, Passport, Person
 from expatsi.people.services import PersonData
 from expatsi.rules.errors import Conflict, Forbidden, NotFound, RuleError
 from expatsi.rules.identifiers import check_id
+from tests.factories import card_on_file
 from tests.notify.factories import employer, hire
 
 pytestmark = pytest.mark.django_db
@@ -61,9 +62,18 @@ def hire_data(**overrides) -> HireData:
     return HireData(**values)
 
 
+def hire_register(*, actor: Actor, employer, data: HireData) -> Registration:
+    """The hire, naming the person's card on file, put there first (one card number, issue #10)."""
+    if services.CARD_KINDS:
+        card_on_file(employer, data)
+    return services.hire_register(actor=actor, employer=employer, data=data)
+
+
 def nothing_written():
-    assert Person.objects.count() == 0
-    assert Passport.objects.count() == 0
+    """Nothing but the card holders on file before the hire (``hire_register`` above)."""
+    holders = Card.objects.count()
+    assert Person.objects.count() == holders
+    assert Passport.objects.count() == holders
     assert Document.objects.count() == 0
     assert Employment.objects.count() == 0
     assert Registration.objects.count() == 0
@@ -87,6 +97,8 @@ def test_hire_register_writes_everything():
 
 def test_hire_register_is_all_or_nothing_when_the_last_step_fails(monkeypatch):
     emp = employer()
+    data = hire_data()
+    card_on_file(emp, data)
     before = AuditEvent.objects.count()
 
     def fail(**kwargs):
@@ -94,7 +106,7 @@ def test_hire_register_is_all_or_nothing_when_the_last_step_fails(monkeypatch):
 
     monkeypatch.setattr(services, "registration_submit", fail)
     with pytest.raises(Conflict):
-        hire_register(actor=hr_of(emp), employer=emp, data=hire_data())
+        hire_register(actor=hr_of(emp), employer=emp, data=data)
     nothing_written()
     assert AuditEvent.objects.count() == before
 
@@ -165,9 +177,7 @@ def test_accept_assigns_a_valid_ssn_kept_when_the_person_is_rehired():
     again = hire_register(
         actor=hr_of(sh),
         employer=sh,
-        data=hire_data(
-            permit_number="IC310000202600001",
-            permit_issued_on=date(2026, 1, 5),
+        data=hire_data(  # the card she holds (one card number, issue #10)
             start_date=date(2026, 1, 10),
             residence_permit_number="",
         ),

@@ -32,7 +32,7 @@ def record(key: str, age_days: int) -> IdempotencyRecord:
 
 
 def test_run_daily_expires_cards_and_purges_old_idempotency_records(world: World, capsys) -> None:
-    card = active_card(world.a, world.pa, days=3)
+    card = active_card(world.a, world.pa2, days=3)  # pa2 holds no card (pa's is on file)
     old, fresh = record("old", 8), record("fresh", 1)
     day_after_expiry = (card.valid_to + timedelta(days=1)).isoformat()
     assert main(["jobs", "run-daily", "--today", day_after_expiry, "--json"]) == 0

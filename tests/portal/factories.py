@@ -9,6 +9,7 @@ from typing import Any
 from expatsi.access.actors import actor_for_user
 from expatsi.cards.models import Card
 from expatsi.employers.models import Employer
+from expatsi.insurance import services as insurance_services
 from expatsi.insurance.models import Registration
 from expatsi.insurance.services import HireData, hire_register
 from expatsi.people.models import Person
@@ -21,6 +22,7 @@ from tests.factories import (
     RegisteredEmployerFactory,
     UserFactory,
     card_for,
+    card_on_file,
 )
 from tests.twofactor import enrol
 
@@ -86,9 +88,12 @@ def hire_data(
 
 
 def make_hire(employer: Employer, hr_user: Any, n: int = 1, **over: Any) -> Registration:
-    return hire_register(
-        actor=actor_for_user(hr_user), employer=employer, data=hire_data(n, **over)
-    )
+    """A hire by ``hr_user``, naming the person's card on file (put there first, as
+    :func:`tests.factories.hire` does)."""
+    data = hire_data(n, **over)
+    if insurance_services.CARD_KINDS:
+        card_on_file(employer, data)
+    return hire_register(actor=actor_for_user(hr_user), employer=employer, data=data)
 
 
 def card_for_form(employer: Employer, post: dict[str, Any]) -> Card:

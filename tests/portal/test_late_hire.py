@@ -9,7 +9,7 @@ from expatsi.insurance.models import Registration
 from tests.portal.factories import card_for_form, make_employer, make_hr
 from tests.portal.test_views import hire_post, logged_in
 
-pytestmark = [pytest.mark.django_db, pytest.mark.cards_on_file]
+pytestmark = pytest.mark.django_db
 
 TODAY = date(2026, 11, 30)
 

@@ -19,7 +19,6 @@ from tests.portal.test_views import hire_post, logged_in
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.cards_on_file
 def test_the_hire_form_records_an_overseas_assignment():
     employer = make_employer()
     c = logged_in(make_hr(employer))
@@ -61,7 +60,6 @@ def test_the_import_template_has_the_assignment_columns():
     assert {"seconded_by", "seconded_by_country"} <= set(COLUMN_NAMES)
 
 
-@pytest.mark.cards_on_file
 def test_the_import_records_an_overseas_assignment():
     employer = make_employer()
     example_card_on_file(employer)
@@ -85,7 +83,6 @@ def test_the_import_records_an_overseas_assignment():
         ({"seconded_by_country": "DEU"}, "seconded_by", "required"),
     ],
 )
-@pytest.mark.cards_on_file
 def test_the_import_refuses_a_bad_assignment_on_its_column(over, column, code):
     employer = make_employer()
     example_card_on_file(employer)

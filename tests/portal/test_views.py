@@ -109,7 +109,6 @@ def test_hr_home_lists_employees_with_deadline_status_sorted(employer, hr):
     assert desc.index("FRESH") < desc.index("SOON") < desc.index("OVERDUE")
 
 
-@pytest.mark.cards_on_file
 def test_hr_registers_a_hire_and_sees_the_deadline(employer, hr):
     c = logged_in(hr)
     assert c.get("/hires/new/").status_code == 200
@@ -142,7 +141,6 @@ def test_hire_errors_appear_next_to_their_fields(employer, hr):
     assert r.content.decode().count('class="error-message"') >= 8
 
 
-@pytest.mark.cards_on_file
 def test_service_errors_map_to_fields(employer, hr):
     c = logged_in(hr)
     card_for_form(employer, hire_post(employer))
@@ -246,7 +244,6 @@ def test_employee_sees_their_own_record_only(employer, hr):
     assert c.get("/hires/new/").status_code == 403
 
 
-@pytest.mark.cards_on_file
 def test_import_page_dry_run_then_apply(employer, hr):
     c = logged_in(hr)
     example_card_on_file(employer)  # the template's example row names this card

@@ -68,14 +68,15 @@ from expatsi.insurance.models import CoverageCertificate, Employment, Registrati
 from expatsi.insurance.services import certificate_add, registration_accept
 from expatsi.notify.models import Notification
 from expatsi.people.models import Document, Person
+from expatsi.people.services import person_find_or_create
 from expatsi.rules.dates import Month
 from tests.api.conftest import USCC_A, USCC_B, as_role, world  # noqa: F401 - the API tests' world, by name
 from tests.billing.conftest import beijing, beijing_staff, shanghai  # noqa: F401 - fixtures by name
 from tests.billing.web.conftest import bworld  # noqa: F401 - the billing tests' two tenants
-from tests.cards.helpers import active_card
 from tests.factories import (
     AgencyStaffFactory,
     HrMembershipFactory,
+    PersonDataFactory,
     RegisteredEmployerFactory,
     UserFactory,
     hire,
@@ -169,25 +170,42 @@ class IsoWorld:
         return client
 
 
+def _person_data(employer: Employer, *, family: str, given: str, passport: str, email: str):
+    return PersonDataFactory(
+        family_name=family,
+        given_names=given,
+        sex="female",
+        birth_date=date(1984, 2, 11),
+        nationality="DEU" if employer.region_code == "110000" else "JPN",
+        passport_number=passport,
+        email=email,
+    )
+
+
 def _hire(
-    employer: Employer, *, family: str, given: str, passport: str, email: str, permit: str
+    employer: Employer,
+    *,
+    family: str,
+    given: str,
+    passport: str,
+    email: str,
+    permit: str,
+    residence: str = "",
+    start: date = START,
 ) -> Registration:
+    """A hire naming ``permit``: the card number on file (put there by ``hire``), or ``A`` and the
+    number of the person's pending card application (a hire on it starts no earlier than the
+    application was filed)."""
     return hire(
         employer,
-        person__family_name=family,
-        person__given_names=given,
-        person__sex="female",
-        person__birth_date=date(1984, 2, 11),
-        person__nationality="DEU" if employer.region_code == "110000" else "JPN",
-        person__passport_number=passport,
-        person__email=email,
+        person=_person_data(employer, family=family, given=given, passport=passport, email=email),
         permit_number=permit,
         permit_issued_on=START - timedelta(days=10),
         permit_valid_to=START + timedelta(days=3 * 365),
-        residence_permit_number="R" + permit,
+        residence_permit_number=residence or "R" + permit,
         residence_permit_issued_on=START - timedelta(days=8),
         residence_permit_valid_to=START + timedelta(days=3 * 365),
-        start_date=START,
+        start_date=start,
     )
 
 
@@ -214,10 +232,33 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
     HrMembershipFactory(user=hr_user, employer=employer)
     (f1, pp1, mail1, permit1), (f2, pp2, mail2, permit2) = PEOPLE[key]
     reg1 = _hire(employer, family=f1, given="Anna", passport=pp1, email=mail1, permit=permit1)
-    reg2 = _hire(employer, family=f2, given="Kai", passport=pp2, email=mail2, permit=permit2)
     registration_accept(actor=SYSTEM, registration_id=reg1.pk)
     person = Person.objects.get(pk=reg1.person_id)
-    person2 = Person.objects.get(pk=reg2.person_id)
+    # The second person is hired on their pending card application (one card number, issue #10):
+    # the employer applies, then names the application on the hire.
+    person2, _ = person_find_or_create(
+        actor=SYSTEM,
+        data=_person_data(employer, family=f2, given="Kai", passport=pp2, email=mail2),
+    )
+    application = card_services.card_apply(
+        actor=SYSTEM,
+        employer=employer,
+        person=person2,
+        category="B",
+        position="Engineer",
+        valid_to=today() + timedelta(days=365),
+    )
+    reg2 = _hire(
+        employer,
+        family=f2,
+        given="Kai",
+        passport=pp2,
+        email=mail2,
+        permit=f"A{application.pk}",
+        residence="R" + permit2,
+        start=today(),
+    )
+    assert reg2.person_id == person2.pk
     Person.objects.filter(pk=person.pk).update(user=person_user)
     certificate = certificate_add(
         actor=SYSTEM,
@@ -227,16 +268,8 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         valid_from=START,
         valid_to=START + timedelta(days=5 * 365),
     )
-    card = active_card(employer, person)
+    card = Card.objects.get(person=person)  # the card the hire named, on file
     card = card_services.card_photo_set(actor=SYSTEM, card_id=card.pk, photo=jpeg())
-    application = card_services.card_apply(
-        actor=SYSTEM,
-        employer=employer,
-        person=person2,
-        category="B",
-        position="Engineer",
-        valid_to=today() + timedelta(days=365),
-    )
     application_document = card_documents.document_attach(
         actor=SYSTEM,
         application_id=application.pk,

@@ -123,7 +123,13 @@ def test_implausible_dates_in_a_hire_are_refused(
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"permit_valid_to": (today() + timedelta(days=6 * 366)).isoformat()}, "permit_valid_to"),
+        (  # a document the hire files itself (a card's dates are the card's: issue #10)
+            {
+                "permit_kind": "press_card",
+                "permit_valid_to": (today() + timedelta(days=6 * 366)).isoformat(),
+            },
+            "permit_valid_to",
+        ),
         (
             {"residence_permit_valid_to": (today() + timedelta(days=6 * 366)).isoformat()},
             "residence_permit_valid_to",
@@ -137,7 +143,11 @@ def test_a_validity_beyond_the_legal_maximum_is_refused(
     r = _post(_quiet(world, "hr_a"), "/registrations/hire", hire_payload(world.a.pk, **overrides))
     assert_4xx(r, status=400)
     assert r.json()["code"] == "validity_too_long"
-    assert r.json()["field"] in (field, field.replace("permit_", "integrated_card_", 1))
+    assert r.json()["field"] in (
+        field,
+        field.replace("permit_", "integrated_card_", 1),
+        field.replace("permit_", "press_card_", 1),
+    )
     assert Registration.objects.count() == before
 
 

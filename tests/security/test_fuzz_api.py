@@ -42,12 +42,12 @@ from expatsi.billing.models import Bill, BillingRun
 from expatsi.billing.services import billing_run
 from expatsi.billing.tasks import billing_job_start
 from expatsi.cards import services as card_services
+from expatsi.cards.models import Card
 from expatsi.cases import services as case_services
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import RuleError
 from expatsi.wsgi import application
 from tests.api.conftest import USCC_A, USCC_NEW_SH, World, hire_payload, today
-from tests.cards.helpers import active_card
 from tests.cases.conftest import finding
 from tests.twofactor import verified_login
 
@@ -378,11 +378,13 @@ def _credentials(world: World, role: str) -> tuple[dict[str, str], dict[str, str
 
 def _ids(world: World) -> dict[str, list[Any]]:
     """Ids of existing objects, so that generated requests also reach them (not only 404s)."""
-    card = active_card(world.a, world.pa)
+    # One card per person (issue #10): pa's card is the one the hire named; the application is
+    # for pa2, who holds none.
+    card = Card.objects.get(person=world.pa)
     pending = card_services.card_apply(
         actor=SYSTEM,
-        employer=world.b,
-        person=world.pb,
+        employer=world.a,
+        person=world.pa2,
         category="B",
         position="Engineer",
         valid_to=today() + timedelta(days=300),

@@ -78,9 +78,11 @@ def test_api_hire_with_a_document_number_on_file_elsewhere_names_nothing(world) 
     r = _client(world["hr_b"]).post(
         f"{API}/registrations/hire", body, content_type="application/json"
     )
-    assert r.status_code == 409, r.content
-    assert r.json()["code"] == "document_unavailable"
-    assert r.json()["field"] == "integrated_card_number"
+    # One card number (issue #10): the hire names a card, and another person's card is refused
+    # on the number given, saying nothing of whose it is.
+    assert r.status_code == 400, r.content
+    assert r.json()["code"] == "card_of_another_person"
+    assert r.json()["field"] == "permit_number"
     _assert_neutral(r.content.decode(), world["a"], world["reg"])
 
 

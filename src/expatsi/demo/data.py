@@ -740,7 +740,10 @@ def _card_for_hire(
         valid_to=valid_to,
     )
     if pending:
-        return replace(data, permit_number=f"A{app.pk}")
+        # Work may not start before the permit is issued, and an application's document is dated
+        # the day it was filed (in Beijing): the hire on it starts that day at the earliest.
+        filed = timezone.localdate(Card.objects.get(pk=app.card_id).created_at)
+        return replace(data, permit_number=f"A{app.pk}", start_date=max(data.start_date, filed))
     cards.application_decide(actor=SYSTEM, application_id=app.pk, approve=True)
     # the notice is dated when it is approved: past midnight in Beijing that is the next day
     noticed = Card.objects.get(pk=app.card_id).notice_issued_on or today

@@ -30,6 +30,7 @@ from expatsi.insurance.api import (
     RegistrationOut,
     hire,
 )
+from expatsi.insurance.cardlink import CARD_KINDS
 from expatsi.insurance.models import CoverageCertificate, Employment, Registration
 from expatsi.insurance.services import certificate_add
 from expatsi.people import imports, services
@@ -266,8 +267,19 @@ def employee_detail(request: HttpRequest, person_id: int) -> Person:
 @router.post("/{person_id}/documents", response={201: DocumentOut})
 @idempotent()
 def document_add(request: HttpRequest, person_id: int, payload: DocumentIn) -> Status[Document]:
-    """File a work permit, Integrated Card, press card, residence permit or permanent resident ID card."""
+    """File a press card, residence permit or permanent resident ID card.
+
+    Not an Integrated Card or work permit: the person has one card number, the cards register's
+    (issue #10) — the card is applied for at /api/v1/cards, or the agency imports an older permit;
+    a typed second number here would stand beside it and drift from it."""
     person = _person(request, person_id, audit=False)
+    if payload.kind in CARD_KINDS:
+        raise RuleError(
+            "card_kind_by_register",
+            "an Integrated Card or work permit is recorded by the cards register: apply for the "
+            "card at /api/v1/cards, or the agency imports an older work permit",
+            "kind",
+        )
     return Status(
         201,
         services.document_add(actor=request_actor(request), person=person, **payload.model_dump()),

@@ -117,6 +117,10 @@ MESSAGES: dict[str, Promise] = {
         "This card is no longer in force (deregistered, expired, rejected or lapsed): a hire "
         "needs a card in force or an application awaiting a decision."
     ),
+    "card_kind_by_register": _(
+        "An Integrated Card or work permit is recorded by the cards register, not typed here: "
+        "apply for the card (/api/v1/cards), or the agency imports an older work permit."
+    ),
 }
 
 
