@@ -226,3 +226,31 @@ def test_agency_and_employee_pages_in_both_languages(page, live_server, hr_setup
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/zh-hans/me/")
     shot(page, "employee-zh-mobile")
+
+
+def test_hr_imports_a_gb18030_csv_saved_by_excel_on_chinese_windows(page, live_server, hr_setup):
+    """Excel on Chinese Windows saves CSV in GBK/GB18030, not UTF-8: the file is read as such
+    (charset detection), its Chinese position arrives intact, in the Chinese portal."""
+    employer, _hr = hr_setup
+    example_card_on_file(employer)  # the card the row names
+    lines = template_csv().splitlines()
+    row = lines[1].replace("Process engineer", "工艺工程师")
+    data = "\r\n".join([lines[0], row]).encode("gb18030")
+    try:
+        data.decode("utf-8")
+        raise AssertionError("the file must not be valid UTF-8")
+    except UnicodeDecodeError:
+        pass
+    login(page, live_server.url, "hr", PASSWORD)
+    page.goto(f"{live_server.url}/zh-hans/hires/import/")
+    page.set_input_files(
+        "#id_file", files=[{"name": "员工.csv", "mimeType": "text/csv", "buffer": data}]
+    )
+    page.locator("form[enctype='multipart/form-data'] button[type=submit]").click()
+    page.wait_for_selector("#dry-run-ok")
+    assert page.locator("#row-errors").count() == 0
+    page.locator("form.actions button[type=submit]").click()
+    page.wait_for_selector("#import-done")
+    reg = Registration.objects.get(employer=employer)
+    assert reg.employment.position == "工艺工程师"
+    shot(page, "import-gb18030-zh")
