@@ -169,7 +169,8 @@ class ImportForm(PortalForm):
     file = forms.FileField(
         label=_("File of new hires (.csv or .xlsx)"),
         help_text=_(
-            "UTF-8 CSV or an Excel workbook, first sheet, one hire per row, column names in the first row."
+            "CSV (UTF-8, or GBK/GB18030 as Excel on Chinese Windows saves it) or an Excel workbook, "
+            "first sheet, one hire per row, column names in the first row."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
