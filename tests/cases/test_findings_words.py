@@ -116,3 +116,12 @@ def _details(page: str) -> str:
     """The text of the audit table's cells (the page's scripts and styles left out)."""
     body = re.sub(r"<(script|style)\b.*?</\1>", "", page, flags=re.S)
     return re.sub(r"<[^>]+>", " ", body)
+
+
+def test_a_scans_counts_read_in_one_order_whatever_order_the_database_returns() -> None:
+    """PostgreSQL's jsonb hands the keys back sorted by length ("new" before "found"): the words
+    keep the order found, new, … (the Chinese audit page read 新增1项，发现1项 on PostgreSQL)."""
+    rule = registry().rules["not_registered"]
+    with translation.override("en"):
+        shown = value_text("counts", {"not_registered": {"new": 1, "found": 1}})
+    assert shown == f"{rule.display('en')}: 1 found, 1 new"

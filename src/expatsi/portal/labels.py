@@ -366,9 +366,15 @@ def scan_counts(counts: Mapping[str, Any]) -> str:
     parts = []
     for rule, figures in counts.items():
         if isinstance(figures, Mapping):
+            # in SCAN_COUNTS' order: PostgreSQL's jsonb keeps keys sorted by length, not as written
+            order = [k for k in SCAN_COUNTS if k in figures] + sorted(
+                k for k in figures if k not in SCAN_COUNTS
+            )
             shown = comma.join(
-                str(SCAN_COUNTS[k]) % {"n": n} if k in SCAN_COUNTS else f"{words(k)} {n}"
-                for k, n in figures.items()
+                str(SCAN_COUNTS[k]) % {"n": figures[k]}
+                if k in SCAN_COUNTS
+                else f"{words(k)} {figures[k]}"
+                for k in order
             )
         else:
             shown = str(figures)
