@@ -37,11 +37,10 @@ from django.utils import timezone
 from expatsi.access import validation
 from expatsi.access.actors import SYSTEM, Actor
 from expatsi.audit.services import audit_record
-from expatsi.benefits import bank, ledger
+from expatsi.benefits import ledger
 from expatsi.benefits.models import (
     LIVE_CLAIM,
     ApplicationStatus,
-    BankAccount,
     CaseStatus,
     ClaimStatus,
     DeathDocument,
@@ -58,7 +57,12 @@ from expatsi.benefits.models import (
 from expatsi.benefits.pensions import pension_stop_on_death
 from expatsi.benefits.permissions import DeathAct, death_require, reporter_of
 from expatsi.benefits.selectors_death import claim_get, death_get
-from expatsi.benefits.services import BankDetails, second_approval_above
+from expatsi.benefits.services import (
+    BankDetails,
+    bank_account_store,
+    bank_checked,
+    second_approval_above,
+)
 from expatsi.insurance.models import Employment
 from expatsi.insurance.selectors import persons_visible
 from expatsi.people.models import Person
@@ -315,15 +319,7 @@ def inheritance_claim_file(
         b = heir.bank
         validation.required_text(b.holder, prefix + "holder", max_length=140)
         try:
-            account = bank.validate(
-                country=b.country,
-                iban=b.iban,
-                account_number=b.account_number,
-                bank_code=b.bank_code,
-                bic=b.bic,
-                currency=b.currency,
-                in_china=True,
-            )
+            account = bank_checked(b, in_china=True)
         except RuleError as exc:
             raise RuleError(exc.code, exc.message, prefix + exc.field, exc.params) from None
         checked.append((name, relation, b.holder.strip(), account))
@@ -347,16 +343,8 @@ def inheritance_claim_file(
             filed_by_label=actor.label[:200],
         )
         for position, (name, relation, holder, acct) in enumerate(checked, start=1):
-            stored = BankAccount.objects.create(
-                person_id=death.person_id,  # the deceased's account being paid out; held by the heir
-                holder=holder,
-                country=acct.country,
-                iban=acct.iban,
-                account_number=acct.account_number,
-                bank_code=acct.bank_code,
-                bic=acct.bic,
-                currency=acct.currency,
-            )
+            # the deceased's account being paid out; held by the heir
+            stored = bank_account_store(death.person_id, holder, acct)
             Heir.objects.create(
                 claim=claim,
                 position=position,

@@ -30,11 +30,10 @@ from django.utils import timezone
 from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
-from expatsi.benefits import bank, ledger, services
+from expatsi.benefits import ledger, services
 from expatsi.benefits.models import (
     DECIDABLE_PENSION,
     LIVE_PENSION,
-    BankAccount,
     PaymentRun,
     Payout,
     PayoutKind,
@@ -320,23 +319,8 @@ def pension_apply(
                 "person_id",
             )
         draft = award_draft(person, on)
-        checked = bank.validate(
-            country=bank_details.country,
-            iban=bank_details.iban,
-            account_number=bank_details.account_number,
-            bank_code=bank_details.bank_code,
-            bic=bank_details.bic,
-            currency=bank_details.currency,
-        )
-        account = BankAccount.objects.create(
-            person=person,
-            holder=holder,
-            country=checked.country,
-            iban=checked.iban,
-            account_number=checked.account_number,
-            bank_code=checked.bank_code,
-            bic=checked.bic,
-            currency=checked.currency,
+        account = services.bank_account_store(
+            person.pk, holder, services.bank_checked(bank_details)
         )
         try:
             with transaction.atomic():

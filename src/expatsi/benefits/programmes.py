@@ -26,17 +26,21 @@ from django.utils import timezone, translation
 from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
-from expatsi.benefits import bank, notices, permissions
+from expatsi.benefits import notices, permissions
 from expatsi.benefits.models import (
     LIVE_PROGRAMME,
     PROGRAMME_TO_DECIDE,
-    BankAccount,
     Payout,
     PayoutKind,
     ProgrammeApplication,
     ProgrammeStatus,
 )
-from expatsi.benefits.services import BankDetails, second_approval_above
+from expatsi.benefits.services import (
+    BankDetails,
+    bank_account_store,
+    bank_checked,
+    second_approval_above,
+)
 from expatsi.billing.payments import contribution_months
 from expatsi.cards.models import Card, CardStatus
 from expatsi.insurance.models import Employment
@@ -310,25 +314,9 @@ def programme_apply(
                 "programme",
                 first.params,
             )
-        checked = bank.validate(
-            country=bank_details.country,
-            iban=bank_details.iban,
-            account_number=bank_details.account_number,
-            bank_code=bank_details.bank_code,
-            bic=bank_details.bic,
-            currency=bank_details.currency,
-            in_china=True,  # the holder usually lives in China: a Chinese account is taken
-        )
-        account = BankAccount.objects.create(
-            person=person,
-            holder=holder,
-            country=checked.country,
-            iban=checked.iban,
-            account_number=checked.account_number,
-            bank_code=checked.bank_code,
-            bic=checked.bic,
-            currency=checked.currency,
-        )
+        # the holder usually lives in China: a Chinese account is taken
+        checked = bank_checked(bank_details, in_china=True)
+        account = bank_account_store(person.pk, holder, checked)
         try:
             with transaction.atomic():
                 app = ProgrammeApplication.objects.create(

@@ -215,6 +215,34 @@ class BankDetails:
     currency: str = ""
 
 
+def bank_checked(details: BankDetails, *, in_china: bool = False) -> bank.CheckedAccount:
+    """The details in compact form, or the first problem as a RuleError naming its field."""
+    return bank.validate(
+        country=details.country,
+        iban=details.iban,
+        account_number=details.account_number,
+        bank_code=details.bank_code,
+        bic=details.bic,
+        currency=details.currency,
+        in_china=in_china,
+    )
+
+
+def bank_account_store(person_id: int, holder: str, checked: bank.CheckedAccount) -> BankAccount:
+    """A checked account, kept (encrypted, masked when shown) for the payouts to ``person_id``'s
+    account: the person's own, or an heir's share of a deceased person's."""
+    return BankAccount.objects.create(
+        person_id=person_id,
+        holder=holder,
+        country=checked.country,
+        iban=checked.iban,
+        account_number=checked.account_number,
+        bank_code=checked.bank_code,
+        bic=checked.bic,
+        currency=checked.currency,
+    )
+
+
 def _signed_form_type(data: bytes) -> str:
     if not data:
         raise RuleError("signed_form_required", "upload the signed application form", "signed_form")
@@ -318,24 +346,7 @@ def termination_apply(
                 "the individual account has no balance to pay out",
                 "closing_date",
             )
-        checked = bank.validate(
-            country=bank_details.country,
-            iban=bank_details.iban,
-            account_number=bank_details.account_number,
-            bank_code=bank_details.bank_code,
-            bic=bank_details.bic,
-            currency=bank_details.currency,
-        )
-        account = BankAccount.objects.create(
-            person=person,
-            holder=holder,
-            country=checked.country,
-            iban=checked.iban,
-            account_number=checked.account_number,
-            bank_code=checked.bank_code,
-            bic=checked.bic,
-            currency=checked.currency,
-        )
+        account = bank_account_store(person.pk, holder, bank_checked(bank_details))
         try:
             with transaction.atomic():
                 app = TerminationApplication.objects.create(
@@ -376,7 +387,7 @@ def termination_apply(
                 "closing_date": closing,
                 "signed_via": via,
                 "account": account.masked_number,
-                "currency": checked.currency,
+                "currency": account.currency,
             },
         )
         notices.application_received(app)
@@ -910,24 +921,7 @@ def payout_bank_correct(*, actor: Actor, termination_id: int, bank_details: Bank
                 "bank details are corrected only after the bank returned the payout",
                 "termination_id",
             )
-        checked = bank.validate(
-            country=bank_details.country,
-            iban=bank_details.iban,
-            account_number=bank_details.account_number,
-            bank_code=bank_details.bank_code,
-            bic=bank_details.bic,
-            currency=bank_details.currency,
-        )
-        account = BankAccount.objects.create(
-            person_id=app.person_id,
-            holder=holder,
-            country=checked.country,
-            iban=checked.iban,
-            account_number=checked.account_number,
-            bank_code=checked.bank_code,
-            bic=checked.bic,
-            currency=checked.currency,
-        )
+        account = bank_account_store(app.person_id, holder, bank_checked(bank_details))
         audit_record(
             actor=actor,
             action="payout.bank_corrected",
@@ -938,7 +932,7 @@ def payout_bank_correct(*, actor: Actor, termination_id: int, bank_details: Bank
                 "returned": last.end_to_end_id,
                 "old_account": last.bank_account.masked_number,
                 "account": account.masked_number,
-                "currency": checked.currency,
+                "currency": account.currency,
             },
         )
         return _issue_payout(actor, app, account)
