@@ -8,9 +8,12 @@ the correction adds (negative: what the employer is owed back); each entry's not
 reverses or replaces and why. The bill is due by the region's adjustment rule counted from the day
 it is issued, like the adjustments of a recalculation.
 
-A later recalculation compares what the bills say with what the declarations give; where a decision
-changed the amounts without the inputs changing (a wrong base corrected by a new declaration, say),
-the recalculation would bring the old amounts back, so the agency corrects the inputs too.
+What is reversed is what the month says **as it stands** for that person and insurance at that
+employer (the line and every later entry for it), not the line's own amounts: a second decision on
+the same line (an appeal after mediation) replaces the first instead of reversing the original a
+second time. Both entries carry ``BillLine.FLAG_DECIDED``: a later billing or recalculation run of
+the month leaves a decided person-insurance alone (the amounts of a decision change only by another
+decision) and still adjusts everything else the new inputs change.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
 from expatsi.billing import permissions
 from expatsi.billing.models import Bill, BillKind, BillLine
+from expatsi.employers.models import Employer
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import Forbidden, NotFound, RuleError
 from expatsi.rules.money import format_yuan
@@ -60,6 +64,30 @@ def _amount(value: int, field: str) -> int:
     return value
 
 
+def _standing(
+    employer_id: int, month: str, keys: set[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[int, int, int]]:
+    """(person, insurance) → (employer sum, employee sum, latest base) over every entry of the
+    employer's bills of ``month``: what the month says now, after earlier adjustments and decisions."""
+    out: dict[tuple[int, int], tuple[int, int, int]] = {}
+    entries = (
+        BillLine.objects.filter(
+            bill__employer_id=employer_id,
+            bill__month=month,
+            person_id__in={p for p, _ in keys},
+            insurance__in={i for _, i in keys},
+        )
+        .order_by("pk")
+        .values_list("person_id", "insurance", "employer_amount", "employee_amount", "base")
+    )
+    for person_id, insurance, er, ee, base in entries:
+        key = (person_id, insurance)
+        if key in keys:
+            old_er, old_ee, _ = out.get(key, (0, 0, 0))
+            out[key] = (old_er + er, old_ee + ee, base)
+    return out
+
+
 def correction_post(
     *,
     actor: Actor,
@@ -81,6 +109,8 @@ def correction_post(
         raise RuleError("reason_required", "give the reason", "reason")
     day = issued_on or timezone.localdate()
     with transaction.atomic():
+        # the employer's lock, as a billing run takes it: one writer of its month's position at a time
+        list(Employer.objects.select_for_update().filter(pk=employer_id).values_list("pk"))
         found = {
             line.pk: line
             for line in BillLine.objects.select_related("bill").filter(
@@ -96,14 +126,23 @@ def correction_post(
         months = {found[i].bill.month for i in ids}
         if len(months) != 1:
             raise RuleError("one_month", "the lines belong to more than one month", "lines")
+        keys = {(found[i].person_id, found[i].insurance) for i in ids}
+        if len(keys) != len(ids):
+            raise RuleError(
+                "duplicate_line",
+                "a person's insurance is corrected at most once at a time",
+                "lines",
+            )
+        standing = _standing(employer_id, first.month, keys)
         rows: list[BillLine] = []
         net_er = net_ee = 0
         for c in lines:
             line = found[c.line_id]
+            now_er, now_ee, now_base = standing[(line.person_id, line.insurance)]
             er = _amount(c.employer_amount, "employer_amount")
             ee = _amount(c.employee_amount, "employee_amount")
-            base = line.base if c.base is None else _amount(c.base, "base")
-            if er == line.employer_amount and ee == line.employee_amount and base == line.base:
+            base = now_base if c.base is None else _amount(c.base, "base")
+            if er == now_er and ee == now_ee and base == now_base:
                 raise RuleError(
                     "nothing_to_correct", f"line {line.pk} already says these amounts", "lines"
                 )
@@ -112,18 +151,17 @@ def correction_post(
                 "insurance": line.insurance,
                 "employer_rate": line.employer_rate,
                 "employee_rate": line.employee_rate,
-                "flags": line.flags,
+                "flags": line.flags | BillLine.FLAG_DECIDED,
             }
             rows.append(
                 BillLine(
                     **common,
-                    base=line.base,
-                    employer_amount=-line.employer_amount,
-                    employee_amount=-line.employee_amount,
+                    base=now_base,
+                    employer_amount=-now_er,
+                    employee_amount=-now_ee,
                     note=(
-                        f"Reversal of line {line.pk} of bill {line.bill.number}: employer "
-                        f"{format_yuan(line.employer_amount)}, employee "
-                        f"{format_yuan(line.employee_amount)}. {text}"
+                        f"Reversal of line {line.pk} of bill {line.bill.number} as it stands: "
+                        f"employer {format_yuan(now_er)}, employee {format_yuan(now_ee)}. {text}"
                     )[:300],
                 )
             )
@@ -140,8 +178,8 @@ def correction_post(
                     )[:300],
                 )
             )
-            net_er += er - line.employer_amount
-            net_ee += ee - line.employee_amount
+            net_er += er - now_er
+            net_ee += ee - now_ee
         month = Month.parse(first.month)
         prefix = f"{first.region_code}-{month}-{employer_id:08d}-C"
         count = Bill.objects.filter(number__startswith=prefix).count()

@@ -215,6 +215,9 @@ class BillLine(models.Model):
     # Work injury only: the employer had no rating on file, so the region's assumed rate was used
     # (a CONVENTION, see national/conventions.toml).
     FLAG_DEFAULT_WORK_INJURY = 16
+    # An entry of a correction a decision ordered (billing/corrections.py): billing and recalculation
+    # runs leave the decided person-insurance of that month alone.
+    FLAG_DECIDED = 32
 
     id = models.BigAutoField(primary_key=True)
     bill = models.ForeignKey(

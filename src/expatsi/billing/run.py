@@ -309,13 +309,15 @@ class RunResult:
 
 def _existing(
     employer_ids: list[int], month: Month
-) -> dict[tuple[int, int, int], tuple[int, int, int]]:
-    """(employer, person, insurance) → (employer sum, employee sum, last base) over issued bills."""
+) -> dict[tuple[int, int, int], tuple[int, int, int, bool]]:
+    """(employer, person, insurance) → (employer sum, employee sum, last base, decided) over issued
+    bills; ``decided``: a decision's correction fixed the amounts (BillLine.FLAG_DECIDED)."""
     if not employer_ids:
         return {}
     marks = ", ".join(["%s"] * len(employer_ids))
     sums_sql = f"""
-        SELECT b.employer_id, l.person_id, l.insurance, SUM(l.employer_amount), SUM(l.employee_amount), MAX(l.id)
+        SELECT b.employer_id, l.person_id, l.insurance, SUM(l.employer_amount), SUM(l.employee_amount), MAX(l.id),
+               MAX(l.flags & {BillLine.FLAG_DECIDED})
         FROM billing_billline l JOIN billing_bill b ON b.id = l.bill_id
         WHERE b.month = %s AND b.employer_id IN ({marks})
         GROUP BY b.employer_id, l.person_id, l.insurance
@@ -332,7 +334,7 @@ def _existing(
                 chunk,
             )
             bases.update(cursor.fetchall())
-    return {(r[0], r[1], r[2]): (int(r[3]), int(r[4]), bases[r[5]]) for r in sums}
+    return {(r[0], r[1], r[2]): (int(r[3]), int(r[4]), bases[r[5]], bool(r[6])) for r in sums}
 
 
 PolicyFields = Callable[[int, bool], dict[str, Any]]
@@ -493,12 +495,13 @@ def _adjust(
     due: date,
     run: BillingRun,
     lines: Lines,
-    existing: dict[tuple[int, int, int], tuple[int, int, int]],
+    existing: dict[tuple[int, int, int], tuple[int, int, int, bool]],
     employers: list[int],
     reason: str,
     fields: PolicyFields,
 ) -> tuple[int, int]:
-    """Adjustment bills holding only the differences, each line saying old → new and why."""
+    """Adjustment bills holding only the differences, each line saying old → new and why. A
+    person-insurance whose amounts a decision fixed is left as decided (billing/corrections.py)."""
     target: dict[tuple[int, int, int], int] = {}
     sel = np.isin(lines.employer, np.array(employers, dtype=np.int64))
     idx = np.nonzero(sel)[0]
@@ -508,7 +511,9 @@ def _adjust(
     rows: dict[int, list[tuple[int, int, int, int, int, int, int, int, str]]] = {}
     why = reason or "recalculated: inputs or policy figures changed since the last bill"
     for key in keys:
-        old_er, old_ee, old_base = existing.get(key, (0, 0, 0))
+        old_er, old_ee, old_base, decided = existing.get(key, (0, 0, 0, False))
+        if decided:
+            continue
         found = target.get(key)
         if found is None:
             new_er = new_ee = new_base = er_rate = ee_rate = flags = 0
