@@ -357,6 +357,7 @@ def termination_decision(
 
 
 @router.post("/terminations/{termination_id}/reissue", response={201: PayoutOut})
+@idempotent()
 def termination_reissue(request: HttpRequest, termination_id: int) -> Status[Any]:
     """A new payout after the bank rejected the last one."""
     return Status(
@@ -480,6 +481,7 @@ def termination_signed_form(request: HttpRequest, termination_id: int) -> HttpRe
 
 
 @router.post("/terminations/{termination_id}/bank", response={201: PayoutOut})
+@idempotent()
 def termination_bank_correct(
     request: HttpRequest, termination_id: int, payload: BankIn
 ) -> Status[Any]:

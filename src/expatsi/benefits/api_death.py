@@ -269,6 +269,7 @@ def death_list(request: HttpRequest) -> list[DeathReport]:
 
 
 @router.post("", response={201: DeathOut})
+@idempotent()
 def death_create(
     request: HttpRequest, payload: Form[DeathIn], evidence: File[UploadedFile]
 ) -> Status[Any]:
@@ -300,6 +301,7 @@ def claim_get(request: HttpRequest, claim_id: int) -> InheritanceClaim:
 
 
 @router.post("/claims/{claim_id}/documents", response={201: DeathDocumentOut})
+@idempotent()
 def claim_document(request: HttpRequest, claim_id: int, file: File[UploadedFile]) -> Status[Any]:
     """A document of the claim (PDF, JPEG or PNG): a notarised certificate of inheritance, a
     will, proof of kinship."""
@@ -328,6 +330,7 @@ def claim_decision(
 
 
 @router.post("/claims/{claim_id}/reissue", response={201: list[HeirPayoutOut]})
+@idempotent()
 def claim_reissue(request: HttpRequest, claim_id: int) -> Status[Any]:
     """A new payout for every heir whose last payout the bank rejected."""
     return Status(201, death.inheritance_reissue(actor=_staff(request), claim_id=claim_id))

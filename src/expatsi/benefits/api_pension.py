@@ -280,6 +280,7 @@ def proof_list(request: HttpRequest, pension_id: int) -> list[ProofOfLife]:
 
 
 @router.post("/pensions/{pension_id}/proofs-of-life/online", response={201: ProofOfLifeOut})
+@idempotent()
 def proof_online(
     request: HttpRequest, pension_id: int, payload: ProofOfLifeOnlineIn
 ) -> Status[Any]:
@@ -291,6 +292,7 @@ def proof_online(
 
 
 @router.post("/pensions/{pension_id}/proofs-of-life/in-person", response={201: ProofOfLifeOut})
+@idempotent()
 def proof_in_person(
     request: HttpRequest, pension_id: int, payload: ProofOfLifeInPersonIn
 ) -> Status[Any]:
@@ -302,6 +304,7 @@ def proof_in_person(
 
 
 @router.post("/pensions/{pension_id}/proofs-of-life/certificate", response={201: ProofOfLifeOut})
+@idempotent()
 def proof_certificate(
     request: HttpRequest,
     pension_id: int,
