@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.test import Client
 
 from expatsi.access.actors import SYSTEM, actor_for_user
 from expatsi.benefits import death, pain001, pensions, proof_of_life, services
@@ -25,6 +26,7 @@ from expatsi.rules.errors import Conflict, Forbidden, RuleError
 from expatsi.web.uploads import Upload
 from tests.benefits.pension_world import FRENCH, IBAN, pensioner, retiree
 from tests.portal.factories import PASSWORD, make_agency
+from tests.twofactor import verified_login
 
 APPLIED = date(2031, 1, 10)
 PDF = b"%PDF-1.4 life certificate"
@@ -408,7 +410,8 @@ def test_four_eyes_above_the_threshold(beijing, settings) -> None:
         today=APPLIED,
     )
     one = actor_for_user(make_agency("officer-one", regions="110000"))
-    two = actor_for_user(make_agency("officer-two", regions="110000"))
+    two_user = make_agency("officer-two", regions="110000")
+    two = actor_for_user(two_user)
     first = pensions.pension_decide(
         actor=one, pension_id=pension.pk, decision="approve", identity_checked=True, today=APPLIED
     )
@@ -418,10 +421,20 @@ def test_four_eyes_above_the_threshold(beijing, settings) -> None:
         pensions.pension_decide(actor=one, pension_id=pension.pk, decision="approve")
     assert err.value.code == "four_eyes"
     done = pensions.pension_decide(
-        actor=two, pension_id=pension.pk, decision="approve", today=APPLIED
+        actor=two,
+        pension_id=pension.pk,
+        decision="approve",
+        note="bank statement seen",
+        today=APPLIED,
     )
     assert done.status == PensionStatus.AWARDED
     assert done.second_by_label and done.proof_due == date(2032, 1, 10)
+    # the second approver's note is kept (it was dropped) and the page shows who approved twice
+    assert Pension.objects.get(pk=pension.pk).second_note == "bank statement seen"
+    page = verified_login(Client(), two_user).get(f"/zh-hans/benefits/pensions/{pension.pk}/")
+    second = page.content.decode().split('id="pension-second">', 1)[1].split("</dd>", 1)[0]
+    assert "officer-two" in second and "bank statement seen" in second
+    assert "复核" in page.content.decode()
 
 
 def test_a_reported_death_stops_the_pension(beijing) -> None:

@@ -37,7 +37,7 @@ from django.utils import timezone
 from expatsi.access import validation
 from expatsi.access.actors import SYSTEM, Actor
 from expatsi.audit.services import audit_record
-from expatsi.benefits import ledger
+from expatsi.benefits import approval, ledger
 from expatsi.benefits.models import (
     LIVE_CLAIM,
     ApplicationStatus,
@@ -66,7 +66,7 @@ from expatsi.benefits.services import (
 from expatsi.insurance.models import Employment
 from expatsi.insurance.selectors import persons_visible
 from expatsi.people.models import Person
-from expatsi.rules.errors import Conflict, Forbidden, NotFound, RuleError
+from expatsi.rules.errors import Conflict, NotFound, RuleError
 from expatsi.web.uploads import Upload
 
 DOCUMENT_TYPES = {
@@ -399,24 +399,6 @@ def _lock_claim(actor: Actor, claim_id: int) -> InheritanceClaim:
     )
 
 
-def _stamp(claim: InheritanceClaim, actor: Actor, second: bool, note: str) -> None:
-    now = timezone.now()
-    if second:
-        claim.second_by_id, claim.second_by_label, claim.second_at = (
-            actor.user_id,
-            actor.label[:200],
-            now,
-        )
-        claim.second_note = note
-    else:
-        claim.reviewed_by_id, claim.reviewed_by_label, claim.reviewed_at = (
-            actor.user_id,
-            actor.label[:200],
-            now,
-        )
-        claim.review_note = note
-
-
 def _shares(heirs: list[Heir], shares: dict[int, str]) -> list[Fraction]:
     """One share per heir of the claim (keyed by heir id), adding up to exactly 1."""
     ids = {h.pk for h in heirs}
@@ -461,18 +443,13 @@ def inheritance_decide(
         if claim.status not in (ClaimStatus.SUBMITTED, ClaimStatus.SECOND_APPROVAL):
             raise Conflict("already_decided", "this claim has already been decided", "decision")
         second = claim.status == ClaimStatus.SECOND_APPROVAL
-        if second and claim.reviewed_by_id is not None and claim.reviewed_by_id == actor.user_id:
-            raise Forbidden(
-                "four_eyes",
-                "this payout needs a second approval by another agency user",
-                "decision",
-            )
+        approval.refuse_same_reviewer(claim, actor, second=second)
         heirs = list(claim.heirs.select_for_update().order_by("position"))
         if decision == "reject":
             text = validation.required_text(reason, "reason", max_length=500)
             claim.status = ClaimStatus.REJECTED
             claim.rejection_reason = text
-            _stamp(claim, actor, second, note)
+            approval.stamp(claim, actor, second=second, note=note)
             claim.save()
             audit_record(
                 actor=actor,
@@ -485,7 +462,7 @@ def inheritance_decide(
             return claim
         if not second:
             _first_approval(claim, heirs, shares or {})
-        _stamp(claim, actor, second, note)
+        approval.stamp(claim, actor, second=second, note=note)
         assert claim.balance is not None
         if second or claim.balance <= second_approval_above():
             claim.status = ClaimStatus.APPROVED

@@ -383,6 +383,7 @@ class Pension(models.Model):
     )
     second_by_label = models.CharField(max_length=200, blank=True)
     second_at = models.DateTimeField(null=True, blank=True)
+    second_note = models.CharField(max_length=500, blank=True)
     rejection_reason = models.CharField(max_length=500, blank=True)
     verified_on = models.DateField(null=True, blank=True)  # the last accepted proof of life
     proof_due = models.DateField(null=True, blank=True)

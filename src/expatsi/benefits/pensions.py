@@ -30,7 +30,7 @@ from django.utils import timezone
 from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
-from expatsi.benefits import ledger, services
+from expatsi.benefits import approval, ledger, services
 from expatsi.benefits.models import (
     DECIDABLE_PENSION,
     LIVE_PENSION,
@@ -424,23 +424,8 @@ def pension_decide(
         if pension.status not in DECIDABLE_PENSION:
             raise Conflict("already_decided", "this application has already been decided", "")
         second = pension.status == PensionStatus.SECOND_APPROVAL
-        if (
-            second
-            and pension.reviewed_by_id is not None
-            and pension.reviewed_by_id == actor.user_id
-        ):
-            raise Forbidden(
-                "four_eyes", "this pension needs a second approval by another agency user", ""
-            )
-        if second:
-            pension.second_by_id = actor.user_id
-            pension.second_by_label = actor.label[:200]
-            pension.second_at = timezone.now()
-        else:
-            pension.reviewed_by_id = actor.user_id
-            pension.reviewed_by_label = actor.label[:200]
-            pension.reviewed_at = timezone.now()
-            pension.review_note = note
+        approval.refuse_same_reviewer(pension, actor, second=second, what="pension", field="")
+        approval.stamp(pension, actor, second=second, note=note)
         if decision == "reject":
             pension.rejection_reason = validation.required_text(reason, "reason", max_length=500)
             pension.status = PensionStatus.REJECTED

@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
-from expatsi.benefits import notices, permissions
+from expatsi.benefits import approval, notices, permissions
 from expatsi.benefits.models import (
     LIVE_PROGRAMME,
     PROGRAMME_TO_DECIDE,
@@ -378,20 +378,8 @@ def programme_decide(
                 "already_decided", "this application has already been decided", "decision"
             )
         second = app.status == ProgrammeStatus.SECOND_APPROVAL
-        if second and app.reviewed_by_id is not None and app.reviewed_by_id == actor.user_id:
-            raise Forbidden(
-                "four_eyes", "this payout needs a second approval by another agency user", ""
-            )
-        if second:
-            app.second_by_id = actor.user_id
-            app.second_by_label = actor.label[:200]
-            app.second_at = timezone.now()
-            app.second_note = note
-        else:
-            app.reviewed_by_id = actor.user_id
-            app.reviewed_by_label = actor.label[:200]
-            app.reviewed_at = timezone.now()
-            app.review_note = note
+        approval.refuse_same_reviewer(app, actor, second=second, field="")
+        approval.stamp(app, actor, second=second, note=note)
         if decision == "reject":
             app.rejection_reason = validation.required_text(reason, "reason", max_length=500)
             app.status = ProgrammeStatus.REJECTED

@@ -29,7 +29,7 @@ from django.utils import timezone
 from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.audit.services import audit_record
-from expatsi.benefits import bank, ledger, notices, pain001, permissions
+from expatsi.benefits import approval, bank, ledger, notices, pain001, permissions
 from expatsi.benefits.models import (
     LIVE_APPLICATION,
     LIVE_CASE,
@@ -455,31 +455,12 @@ def termination_decide(
                 "already_decided", "this application has already been decided", "decision"
             )
         second = app.status == ApplicationStatus.SECOND_APPROVAL
-        if second and app.reviewed_by_id is not None and app.reviewed_by_id == actor.user_id:
-            raise Forbidden(
-                "four_eyes",
-                "this payout needs a second approval by another agency user",
-                "decision",
-            )
-        now = timezone.now()
+        approval.refuse_same_reviewer(app, actor, second=second)
         if decision == "reject":
             text = validation.required_text(reason, "reason", max_length=500)
             app.status = ApplicationStatus.REJECTED
             app.rejection_reason = text
-            if second:
-                app.second_by_id, app.second_by_label, app.second_at = (
-                    actor.user_id,
-                    actor.label[:200],
-                    now,
-                )
-                app.second_note = note
-            else:
-                app.reviewed_by_id, app.reviewed_by_label, app.reviewed_at = (
-                    actor.user_id,
-                    actor.label[:200],
-                    now,
-                )
-                app.review_note = note
+            approval.stamp(app, actor, second=second, note=note)
             app.save()
             DepartureCase.objects.filter(pk=app.case_id).update(status=CaseStatus.OPEN)
             audit_record(
@@ -508,22 +489,11 @@ def termination_decide(
                 {"unbilled": ", ".join(unsettled.unbilled), "unpaid": ", ".join(unsettled.unpaid)},
             )
         needs_second = app.amount > second_approval_above()
+        approval.stamp(app, actor, second=second, note=note)
         if second:
-            app.second_by_id, app.second_by_label, app.second_at = (
-                actor.user_id,
-                actor.label[:200],
-                now,
-            )
-            app.second_note = note
             app.status = ApplicationStatus.APPROVED
         else:
             app.identity_checked = True
-            app.reviewed_by_id, app.reviewed_by_label, app.reviewed_at = (
-                actor.user_id,
-                actor.label[:200],
-                now,
-            )
-            app.review_note = note
             app.status = (
                 ApplicationStatus.SECOND_APPROVAL if needs_second else ApplicationStatus.APPROVED
             )
