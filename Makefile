@@ -49,6 +49,7 @@ lint: venv
 	$(PY) scripts/check-hidden-imports.py
 
 bench: venv
+	$(PY) -m pip install --quiet -e ".[dev,bench]"
 	$(PY) bench/run.py
 
 # The demo is local development: debug mode (the built-in secret, plain-HTTP cookies, static files
