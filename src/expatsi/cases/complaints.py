@@ -39,6 +39,7 @@ from expatsi.cases.models import (
     FindingStatus,
     Severity,
 )
+from expatsi.cases.report_mail import send_reply as send_reply_mail
 from expatsi.cases.scan import evidence_hash
 from expatsi.employers.models import Employer
 from expatsi.insurance.models import Employment
@@ -236,7 +237,10 @@ def _lock(actor: Actor, complaint_id: int) -> Complaint:
 
 
 def _send_reply(complaint: Complaint) -> None:
-    """Put the reply in the complainant's inbox, in their language (after commit)."""
+    """Put the reply in the complainant's inbox, in their language (after commit); to a report
+    from someone without an account, by e-mail to the address they gave (report_mail.py)."""
+    if complaint.contact_email:
+        send_reply_mail(complaint)
     if complaint.submitted_by_id is None:
         return
     user = get_user_model().objects.filter(pk=complaint.submitted_by_id).first()
