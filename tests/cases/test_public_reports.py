@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 PAGE = "/cases/report/"
 API = "/api/v1/reports"
 GOOD_USCC = "91310000MA1FL8X3P0"  # tests/cases/conftest.py ``sh``
-BAD_USCC = "91310000MA1FL8X3P1"  # the same with a wrong check character
+BAD_USCC = "91110000600037341A"  # 91110000600037341L with a wrong check character
 DESCRIPTION = "Three foreign engineers have worked here since March without social insurance."
 
 
@@ -190,7 +190,7 @@ def test_the_api_files_a_report_and_answers_400_on_its_field(
         ({"category": "bribery"}, "category", "invalid_category"),
         ({"email": "nope"}, "email", "invalid_email"),
         ({"region_code": "999999"}, "region_code", "invalid_region"),
-        ({"uscc": "91310000MA1FL8X3P0".replace("0MA", "1MA")}, "uscc", "invalid_uscc"),
+        ({"uscc": "91110000600037341L"}, "uscc", "unknown_employer"),  # valid, not on file
     ]:
         bad = post_api(Client(), {**body, **changes})
         assert bad.status_code == 400, (changes, bad.content)

@@ -1,9 +1,9 @@
 """Anyone reports an employer without an account (SIL Art. 82: "any organisation or individual has
 the right to report"): the public page and ``POST /api/v1/reports`` share this service.
 
-The report names a registered employer, by its unified social credit code (checked, check
-character included, before anything is looked up) or by its exact registered name when only one
-employer bears it: a finding, the agency's scope and the reply clock all hang on the employer. It
+The report names a registered employer, by its unified social credit code (one not on file is
+checked, check character included, to say what is wrong with it, like complaints.py does) or by its
+exact registered name when only one employer bears it: a finding, the agency's scope and the reply clock all hang on the employer. It
 says what happens (a word from :class:`ReportCategory`), where (a region on file, optional), and in
 the reporter's words. The reporter may leave an e-mail address for the acknowledgement and the
 reply, or ask to stay anonymous, which keeps no contact at all (and so sends nothing).
@@ -93,9 +93,10 @@ def rate_limit(ip: str) -> None:
 def _employer(name: str, uscc: str) -> Employer:
     code = uscc.replace(" ", "").replace("-", "").upper()
     if code:
-        code = validation.uscc(code, field="uscc")  # the check character, before any look-up
+        code = validation.identifier(code, "uscc", max_length=18)
         found = Employer.objects.filter(uscc=code).first()
         if found is None:
+            validation.uscc(code, field="uscc")  # a mistyped code: say what is wrong with it
             raise RuleError("unknown_employer", "no registered employer with this code", "uscc")
         return found
     if not name:
