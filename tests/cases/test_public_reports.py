@@ -5,6 +5,7 @@ by e-mail after commit and turns it into a finding; abuse stays out (honeypot, r
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -257,3 +258,31 @@ def test_nobody_but_agency_staff_of_the_region_sees_a_public_report(sh: Employer
 def test_the_sent_page_without_a_report_goes_back_to_the_form() -> None:
     assert Client().get("/cases/report/sent/")["Location"] == PAGE
     assert date.today()  # noqa: the page needs nothing else
+
+
+def test_chinese_report_pages_show_no_english_and_no_raw_code(sh: Employer, staff: Client) -> None:
+    from tests.security.test_chinese_pages_no_codes import codes, english_msgids, visible_text
+
+    public = Client()
+    refused = public.post("/zh-hans/cases/report/", form(uscc=BAD_USCC)).content.decode()
+    public.post("/zh-hans/cases/report/", form(category="illegal_employment"))
+    report = Complaint.objects.get()
+    msgids = english_msgids()
+    stored = codes() | {"illegal_employment", "no_insurance", "not_paid"}
+    pages = [
+        ("refused form", refused),
+        ("form", public.get("/zh-hans/cases/report/").content.decode()),
+        ("sent", public.get("/zh-hans/cases/report/sent/").content.decode()),
+        ("list", staff.get("/zh-hans/cases/complaints/").content.decode()),
+        ("report", staff.get(f"/zh-hans/cases/complaints/{report.pk}/").content.decode()),
+    ]
+    problems: list[str] = []
+    for name, page in pages:
+        text = "\n".join(visible_text(page))
+        problems += [f"{name}: English {m!r}" for m in msgids if m in text]
+        problems += [
+            f"{name}: code {c!r}"
+            for c in stored
+            if re.search(rf"(?<![\w.@/-]){re.escape(c)}(?![\w@/-])", text)
+        ]
+    assert not problems, "\n".join(problems)
