@@ -25,8 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def w(sh: Employer, sh2: Employer) -> dict[str, Any]:
     users = {
-        name: get_user_model().objects.create_user(username=name)
-        for name in ("keller", "okafor")
+        name: get_user_model().objects.create_user(username=name) for name in ("keller", "okafor")
     }
     keller, okafor = person("Keller", "DEU"), person("Okafor", "NGA")
     Person.objects.filter(pk=keller.pk).update(user=users["keller"])
@@ -131,11 +130,23 @@ def test_no_link_for_another_persons_lines(w: dict[str, Any]) -> None:
         '{% load dispute_links %}{% dispute_url "bill" bill employer person as url %}[{{ url }}]'
     )
     own = template.render(
-        Context({"request": request, "bill": w["september"].pk, "employer": w["sh"].pk,
-                 "person": w["keller"].pk})
+        Context(
+            {
+                "request": request,
+                "bill": w["september"].pk,
+                "employer": w["sh"].pk,
+                "person": w["keller"].pk,
+            }
+        )
     )
     other = template.render(
-        Context({"request": request, "bill": w["september"].pk, "employer": w["sh"].pk,
-                 "person": w["okafor"].pk})
+        Context(
+            {
+                "request": request,
+                "bill": w["september"].pk,
+                "employer": w["sh"].pk,
+                "person": w["okafor"].pk,
+            }
+        )
     )
     assert own != "[]" and other == "[]"

@@ -37,7 +37,9 @@ MESSAGES: dict[str, Promise] = {
     ),
     "description_too_short": _("Describe what happens in a few more words."),
     "required": _("Describe what happens."),
-    "honeypot": _("Your report could not be accepted. Send it again without filling in hidden fields."),
+    "honeypot": _(
+        "Your report could not be accepted. Send it again without filling in hidden fields."
+    ),
 }
 
 
@@ -46,7 +48,7 @@ def report_message(code: str, fallback: str) -> str:
     return str(found) if found is not None else message_for(code, fallback)
 
 
-def region_choices() -> list[tuple[str, str]]:
+def region_choices() -> list[tuple[str, Any]]:
     zh = (get_language() or "").startswith("zh")
     items = sorted(
         ((r.code, r.name_zh if zh else r.name) for r in regions().values()), key=lambda i: i[0]

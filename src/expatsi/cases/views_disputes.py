@@ -475,7 +475,9 @@ def complaint_reply(request: HttpRequest, complaint_id: int) -> HttpResponse:
         elif complaint.contact_email:
             messages.success(request, _("Reply sent by e-mail to the address the reporter gave."))
         else:
-            messages.success(request, _("Reply recorded: the reporter left no address to send it to."))
+            messages.success(
+                request, _("Reply recorded: the reporter left no address to send it to.")
+            )
 
     return _complaint_action(request, complaint_id, "reply", ReplyForm(request.POST), run)
 
