@@ -220,6 +220,7 @@ def test_the_agency_sees_replies_by_mail_after_commit_and_makes_a_finding(
     before = AuditEvent.objects.filter(action="complaint.read").count()
     page = staff.get(f"/cases/complaints/{report.pk}/").content.decode()
     assert "witness@example.org" in page and "Contributions not paid" in page
+    assert "the reply goes by e-mail to the address the reporter gave" in page
     assert AuditEvent.objects.filter(action="complaint.read").count() == before + 1
     detail = staff.get(f"/api/v1/cases/complaints/{report.pk}").json()
     assert detail["contact_email"] == "witness@example.org" and detail["category"] == "not_paid"
