@@ -1,6 +1,6 @@
 """Complaints and reports to the agency (SIL Art. 82 and 83): a foreign employee asks the agency to
-intervene with their employer, or anyone signed in reports an employer. Reads within the actor's
-scope, and the writes.
+intervene with their employer, or anyone signed in reports an employer (anyone without an account:
+public_reports.py, stored here too). Reads within the actor's scope, and the writes.
 
 The agency owes a first reply by ``reply_due``: the ``complaint_reply`` clock of
 ``rules/policies/national/deadlines.toml`` (5 working days from receipt, SECONDARY: acceptance under
