@@ -29,6 +29,7 @@ from expatsi.billing.api import router as billing_router
 from expatsi.cards.api import router as cards_router
 from expatsi.cards.api import verify_router
 from expatsi.cases.api import router as cases_router
+from expatsi.cases.api_reports import reports_router
 from expatsi.employers.api import router as employers_router
 from expatsi.insurance.api import employments_router, registrations_router
 from expatsi.insurance.employees_api import entry_exit_router
@@ -221,3 +222,4 @@ api.add_router("/verify", verify_router)
 api.add_router("/billing", billing_router)
 api.add_router("/benefits", benefits_router)
 api.add_router("/cases", cases_router)
+api.add_router("/reports", reports_router)

@@ -212,6 +212,10 @@ if EXPATSI_MAX_UPLOAD_BYTES < 1:
 # Online card checks per client address per minute (public page and POST /api/v1/verify).
 EXPATSI_VERIFY_RATE_PER_MINUTE = env_int("EXPATSI_VERIFY_RATE_PER_MINUTE", 30)
 
+# Reports of an employer from anyone without an account, per client address per hour (public page
+# and POST /api/v1/reports; cases/public_reports.py).
+EXPATSI_REPORT_RATE_PER_HOUR = env_int("EXPATSI_REPORT_RATE_PER_HOUR", 10)
+
 # Keys: the card and audit signing keys and the data and search keys are files in one directory
 # (expatsi.access.keystore), never in the database; with a password, new key files are encrypted.
 EXPATSI_KEY_DIR = Path(os.environ.get("EXPATSI_KEY_DIR") or VAR_DIR / "keys")

@@ -597,6 +597,29 @@ CASES = [
         lambda w: {},
         row(201, 404, 404, 403, 404, 404, 404, 401),
     ),
+    # --- reports from anyone, without an account (/reports): public, every role files one ----
+    Case(
+        "public report (about A)",
+        "POST",
+        lambda w: "/reports",
+        lambda w: {
+            "uscc": w.a.uscc,
+            "category": "no_insurance",
+            "description": "Foreign staff here have no social insurance at all.",
+        },
+        row(201, 201, 201, 201, 201, 201, 201, 201),
+    ),
+    Case(
+        "public report (a code with a wrong check character)",
+        "POST",
+        lambda w: "/reports",
+        lambda w: {
+            "uscc": w.a.uscc[:-1] + ("A" if w.a.uscc[-1] != "A" else "B"),
+            "category": "no_insurance",
+            "description": "Foreign staff here have no social insurance at all.",
+        },
+        row(400, 400, 400, 400, 400, 400, 400, 400),
+    ),
 ]
 
 
@@ -658,7 +681,7 @@ def test_matrix_covers_every_operation_of_its_routers(world: World) -> None:
 
 
 def test_matrix_covers_every_operation_of_the_cases_router(world: World) -> None:
-    """A new endpoint under /cases must get a row here too."""
+    """A new endpoint under /cases (or the public /reports) must get a row here too."""
     from expatsi.api import api
 
     paths = api.get_openapi_schema()["paths"]
@@ -666,7 +689,7 @@ def test_matrix_covers_every_operation_of_the_cases_router(world: World) -> None
         (method.upper(), re.sub(r"\{[a-z_]+\}", "{id}", path.removeprefix(API)))
         for path, methods in paths.items()
         for method in methods
-        if path.removeprefix(API).startswith("/cases")
+        if path.removeprefix(API).startswith(("/cases", "/reports"))
     }
     assert len(operations) >= 15
     covered = {(c.method, re.sub(r"/\d+", "/{id}", c.path(world))) for c in CASES}

@@ -156,3 +156,9 @@ def test_idempotent_operations_document_the_header() -> None:
     assert any(p["name"] == "Idempotency-Key" for p in cards.get("parameters", []))
     verify = document["paths"][f"{API}/verify"]["post"]  # a check, not a write: no key
     assert not any(p["name"] == "Idempotency-Key" for p in verify.get("parameters", []))
+
+
+def test_the_public_report_documents_400_and_429_without_credentials() -> None:
+    operation = _document()["paths"][f"{API}/reports"]["post"]
+    assert {201, 400, 429} <= {int(code) for code in operation["responses"]}
+    assert not operation.get("security")

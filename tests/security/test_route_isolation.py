@@ -754,8 +754,12 @@ def _snapshot_queries(t: Tenant) -> dict[str, QuerySet[Any]]:
         "dispute documents": DisputeDocument.objects.filter(dispute__employer=e),
         "dispute corrections": DisputeCorrection.objects.filter(dispute__employer=e),
         "dispute history": DisputeEvent.objects.filter(dispute__employer=e),
-        "complaints": Complaint.objects.filter(of_tenant),
-        "complaint history": ComplaintEvent.objects.filter(complaint__employer=e),
+        # A report from the public (cases/public_reports.py) about any employer is anyone's right
+        # and shows the reporter nothing: the probes may add one; they change no other complaint.
+        "complaints": Complaint.objects.filter(of_tenant).exclude(submitted_as="public"),
+        "complaint history": ComplaintEvent.objects.filter(complaint__employer=e).exclude(
+            complaint__submitted_as="public"
+        ),
         "billing jobs queued": DBTaskResult.objects.filter(
             args_kwargs__kwargs__region_code=t.region
         ),

@@ -272,6 +272,9 @@ class ContributionMonth:
     exempt: list[str] = field(default_factory=list)
     line_statuses: list[str] = field(default_factory=list)
     sources: list[provenance.Figure] = field(default_factory=list)
+    # The month's bill from this employer, the subject of a dispute about the month ("Dispute
+    # this" on My contributions): the regular bill, or the first adjustment bill if there is none.
+    bill_id: int = 0
 
     @property
     def status(self) -> str:
@@ -332,6 +335,7 @@ def my_contributions(
         _audit_read(actor, "contributions.read", pid)
     nationality = Person.objects.filter(pk=pid).values_list("nationality", flat=True).first() or ""
     rows: dict[tuple[str, int], ContributionMonth] = {}
+    regular: set[tuple[str, int]] = set()  # months whose regular (not adjustment) bill was seen
     lines = (
         BillLine.objects.filter(person_id=pid)
         .select_related("bill__employer")
@@ -345,6 +349,10 @@ def my_contributions(
             row = rows[key] = ContributionMonth(bill.month, bill.employer_id, bill.employer.name)
         if bill.kind == "adjustment":
             row.adjusted = True
+            row.bill_id = row.bill_id or bill.pk
+        elif key not in regular:
+            regular.add(key)
+            row.bill_id = bill.pk
         if line.insurance == 0:
             row.pension_employer += line.employer_amount
             row.pension_employee += line.employee_amount

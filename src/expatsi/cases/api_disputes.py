@@ -341,6 +341,9 @@ class ComplaintOut(Schema):
     finding_id: int | None
     complainant: str  # agency staff: who filed it ("" for anyone else)
     history: list[ComplaintEventOut]  # agency staff
+    submitted_as: str  # employee | hr | public (a report without an account) | agency
+    category: str  # a public report: what happens (ReportCategory), else ""
+    place: str  # a public report: the region code it gave, else ""
 
     @staticmethod
     def resolve_employer(obj: Complaint) -> str:
@@ -363,6 +366,20 @@ class ComplaintOut(Schema):
         if not permissions.may_answer_complaint(actor, obj.region_code):
             return []
         return list(complaints.complaint_history(obj))
+
+
+class ComplaintDetailOut(ComplaintOut):
+    """One complaint or report, with the reporter's address when a public report left one: for
+    agency staff only, on this audited read (``complaint.read``), never in the list."""
+
+    contact_email: str
+
+    @staticmethod
+    def resolve_contact_email(obj: Complaint, context: Any) -> str:
+        actor = request_actor(context["request"])
+        if not permissions.may_answer_complaint(actor, obj.region_code):
+            return ""
+        return obj.contact_email
 
 
 class ComplaintReplyIn(Schema):
@@ -409,7 +426,7 @@ def complaint_file(request: HttpRequest, payload: ComplaintIn) -> Status[Complai
     return Status(201, complaint)
 
 
-@complaints_router.get("/{int:complaint_id}", response=ComplaintOut)
+@complaints_router.get("/{int:complaint_id}", response=ComplaintDetailOut)
 def complaint_detail(request: HttpRequest, complaint_id: int) -> Complaint:
     return complaints.complaint_get(actor=_actor(request), complaint_id=complaint_id)
 

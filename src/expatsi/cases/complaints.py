@@ -1,6 +1,6 @@
 """Complaints and reports to the agency (SIL Art. 82 and 83): a foreign employee asks the agency to
-intervene with their employer, or anyone signed in reports an employer. Reads within the actor's
-scope, and the writes.
+intervene with their employer, or anyone signed in reports an employer (anyone without an account:
+public_reports.py, stored here too). Reads within the actor's scope, and the writes.
 
 The agency owes a first reply by ``reply_due``: the ``complaint_reply`` clock of
 ``rules/policies/national/deadlines.toml`` (5 working days from receipt, SECONDARY: acceptance under
@@ -39,6 +39,7 @@ from expatsi.cases.models import (
     FindingStatus,
     Severity,
 )
+from expatsi.cases.report_mail import send_reply as send_reply_mail
 from expatsi.cases.scan import evidence_hash
 from expatsi.employers.models import Employer
 from expatsi.insurance.models import Employment
@@ -236,7 +237,10 @@ def _lock(actor: Actor, complaint_id: int) -> Complaint:
 
 
 def _send_reply(complaint: Complaint) -> None:
-    """Put the reply in the complainant's inbox, in their language (after commit)."""
+    """Put the reply in the complainant's inbox, in their language (after commit); to a report
+    from someone without an account, by e-mail to the address they gave (report_mail.py)."""
+    if complaint.contact_email:
+        send_reply_mail(complaint)
     if complaint.submitted_by_id is None:
         return
     user = get_user_model().objects.filter(pk=complaint.submitted_by_id).first()

@@ -358,6 +358,15 @@ class ComplaintStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class ReportCategory(models.TextChoices):
+    """What a report from the public page says happens (public_reports.py)."""
+
+    NO_INSURANCE = "no_insurance", _("Working without social insurance")
+    NOT_PAID = "not_paid", _("Contributions not paid")
+    ILLEGAL_EMPLOYMENT = "illegal_employment", _("Illegal employment of foreigners")
+    OTHER = "other", _("Something else")
+
+
 class Complaint(models.Model):
     """A foreign employee's request that the agency intervene with their employer, or anyone's
     report about an employer; the agency owes a reply by ``reply_due`` (the ``complaint_reply``
@@ -390,6 +399,15 @@ class Complaint(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A report from someone without an account (the public page, POST /api/v1/reports;
+    # public_reports.py): what happens, where, and where to send the acknowledgement and the reply.
+    # The address is the reporter's personal data: agency staff see it on the report's page (an
+    # audited read); nobody else ever does. ``anonymous``: they asked to leave no contact.
+    category = models.CharField(max_length=24, choices=ReportCategory.choices, blank=True)
+    place = models.CharField(max_length=6, blank=True)  # a region code of the regions on file
+    contact_email = models.EmailField(max_length=254, blank=True)
+    anonymous = models.BooleanField(default=False)
+    language = models.CharField(max_length=8, blank=True)  # of the acknowledgement and the reply
 
     class Meta:
         ordering = ["-received_on", "-id"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from expatsi.cases import views, views_dashboard, views_disputes, views_fines
+from expatsi.cases import views, views_dashboard, views_disputes, views_fines, views_reports
 
 app_name = "cases"
 urlpatterns = [
@@ -63,4 +63,10 @@ urlpatterns += [
         views_disputes.complaint_finding,
         name="complaint_finding",
     ),
+]
+
+# Reports from anyone, without an account (views_reports.py).
+urlpatterns += [
+    path("report/", views_reports.report_public, name="report_public"),
+    path("report/sent/", views_reports.report_sent, name="report_sent"),
 ]

@@ -470,7 +470,14 @@ def _complaint_action(
 def complaint_reply(request: HttpRequest, complaint_id: int) -> HttpResponse:
     def run(actor: Actor, complaint: Complaint, d: dict[str, Any]) -> None:
         complaints.complaint_reply(actor=actor, complaint_id=complaint.pk, reply=d["reply"])
-        messages.success(request, _("Reply sent: the complainant has it in their inbox."))
+        if complaint.submitted_as != "public":
+            messages.success(request, _("Reply sent: the complainant has it in their inbox."))
+        elif complaint.contact_email:
+            messages.success(request, _("Reply sent by e-mail to the address the reporter gave."))
+        else:
+            messages.success(
+                request, _("Reply recorded: the reporter left no address to send it to.")
+            )
 
     return _complaint_action(request, complaint_id, "reply", ReplyForm(request.POST), run)
 

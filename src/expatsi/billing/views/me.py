@@ -37,6 +37,7 @@ def me(request: HttpRequest) -> HttpResponse:
             "statement_error": statement_error,
             "statement_sources": provenance.statement_sources(statement) if statement else [],
             "on": on,
+            "person_id": actor.person_id,  # the "Dispute this" links (cases' dispute_links)
         },
     )
 
