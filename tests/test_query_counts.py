@@ -58,6 +58,8 @@ AGENCY_PAGES = (
     "/cards/",
     "/cards/queue/",
     "/billing/collection/",
+    "/billing/",
+    "/billing/?q=Co&sort=employer",
     "/billing/payments/",
     "/administration/",
     "/administration/staff/",

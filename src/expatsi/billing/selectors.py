@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from expatsi.access.actors import Actor
@@ -413,6 +413,37 @@ def credits_by_year(actor: Actor, person_id: int | None = None) -> dict[int, int
 def employers_for(actor: Actor) -> list[Employer]:
     """The employers the actor may pick on the billing pages, by name."""
     return list(employers_visible(actor).order_by("name", "pk"))
+
+
+PICKABLE = 200  # employers a drop-down offers; past that, the reader searches
+
+
+def employers_pickable(actor: Actor) -> tuple[list[Employer], bool]:
+    """The actor's employers by name, at most :data:`PICKABLE`, and whether there are more (an
+    agency's region has tens of thousands: no page lists them all)."""
+    found = list(employers_visible(actor).order_by("name", "pk")[: PICKABLE + 1])
+    return found[:PICKABLE], len(found) > PICKABLE
+
+
+def employer_visible(actor: Actor, raw: str) -> Employer | None:
+    """The employer ``raw`` (an id from a link) names, if the actor may see it."""
+    try:
+        pk = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return employers_visible(actor).filter(pk=pk).first()
+
+
+def bill_search(qs: QuerySet[Bill], query: str) -> QuerySet[Bill]:
+    """Bills whose number starts with ``query``, or whose employer's name holds it or whose
+    unified social credit code starts with it."""
+    text = query.strip()
+    return qs.filter(
+        Q(number__istartswith=text)
+        | Q(employer__name__icontains=text)
+        | Q(employer__name_zh__icontains=text)
+        | Q(employer__uscc__istartswith=text.upper())
+    )
 
 
 def employee_of(employer: Employer, person_id: int) -> Person:

@@ -40,7 +40,7 @@ def payments(request: HttpRequest) -> HttpResponse:
     actor = page_actor(request)
     require(permissions.may_see_bills(actor))
     on = day_asked(request)
-    employers = selectors.employers_for(actor)
+    employers, more = selectors.employers_pickable(actor)
     employer = (
         pick(request.GET.get("employer"), employers) if one_employer_at_a_time(actor) else None
     )
@@ -55,7 +55,7 @@ def payments(request: HttpRequest) -> HttpResponse:
             "payments": [(p, list(selectors.payment_allocations(p))) for p in listed[:200]],
             "arrears": arrears,
             "employer": employer,
-            "employers": employers,
+            "employers": [] if more else employers,
             "balance": balance_on(actor, employer, on),
             "on": on,
             "actor": actor,
