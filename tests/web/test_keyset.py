@@ -234,6 +234,10 @@ def test_a_bad_cursor_shows_the_first_page_with_a_note(cards) -> None:
         found = _page(list_views.CARDS, qs, f"?per_page={PER_PAGE}&page=4&cursor={cursor}")
         assert found.state.cursor_invalid and found.state.page == 1, why
         assert [r.pk for r in found.rows] == [r.pk for r in first.rows], why
+    # Plain page numbers stay for the first pages only (an OFFSET that deep is cheap).
+    clamped = _page(list_views.CARDS, qs, f"?per_page={PER_PAGE}&page=50")
+    assert clamped.state.page == lists.OFFSET_PAGES and not clamped.state.cursor_invalid
+    assert clamped.first == (lists.OFFSET_PAGES - 1) * PER_PAGE + 1
     # A real cursor, but for another sort, page size or filter: not this list's.
     for other in ("sort=card", "per_page=25", "status=active", "q=adler"):
         found = _page(list_views.CARDS, qs, f"?per_page={PER_PAGE}&{other}&cursor={token}")
