@@ -95,6 +95,17 @@ class Card(models.Model):
         indexes = [
             models.Index(fields=["status", "valid_to"]),
             models.Index(fields=["employer", "status"]),
+            # The cards list's sorts (web.lists), each ending in id like the list's order; the
+            # default (last change, newest first) also by employer (an HR reader's scope) and by
+            # status (its filter). A nullable field's NULLs sit last, where the list puts them.
+            models.Index(fields=["updated_at", "id"], name="card_updated_sort"),
+            models.Index(
+                fields=["employer", "updated_at", "id"], name="card_employer_updated_sort"
+            ),
+            models.Index(fields=["status", "updated_at", "id"], name="card_status_updated_sort"),
+            models.Index(fields=["card_number", "id"], name="card_number_sort"),
+            models.Index(fields=["permit_number", "id"], name="card_permit_sort"),
+            models.Index(fields=["valid_to", "id"], name="card_valid_to_sort"),
         ]
 
     def __str__(self) -> str:
@@ -144,6 +155,10 @@ class CardApplication(models.Model):
             models.UniqueConstraint(
                 fields=["card"], condition=Q(status="submitted"), name="card_one_open_application"
             )
+        ]
+        # The decision queue (web.lists): always the submitted ones, oldest filed first.
+        indexes = [
+            models.Index(fields=["status", "filed_at", "id"], name="cardapp_status_filed_sort"),
         ]
 
 

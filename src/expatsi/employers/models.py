@@ -48,6 +48,14 @@ class Employer(models.Model):
                 name="employer_overseas_named",
             )
         ]
+        # The administration list's sorts (web.lists), each ending in id like the list's order,
+        # so a page — the first or the thousandth — is one index range, not a sort of the table.
+        indexes = [
+            models.Index(fields=["name", "id"], name="employer_name_sort"),
+            models.Index(fields=["uscc", "id"], name="employer_uscc_sort"),
+            models.Index(fields=["region_code", "name", "id"], name="employer_region_name_sort"),
+            models.Index(fields=["created_at", "id"], name="employer_created_sort"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -101,6 +101,11 @@ class Registration(models.Model):
             # then deadline, and every status by deadline, each page an index range, not a sort.
             models.Index(fields=["status", "deadline", "id"], name="registration_status_deadline"),
             models.Index(fields=["deadline", "id"], name="registration_deadline"),
+            # Sorted by submission: within the status filter the queue opens with, and without.
+            models.Index(
+                fields=["status", "submitted_at", "id"], name="registration_status_submitted"
+            ),
+            models.Index(fields=["submitted_at", "id"], name="registration_submitted"),
         ]
 
 

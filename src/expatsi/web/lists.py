@@ -8,7 +8,20 @@ to the reader. The toolkit never widens that queryset; it only narrows, orders a
 Why this shape, at a million rows:
 
 - **Sorting is whitelisted.** ``?sort=`` names a column key, never a field; an unknown key falls
-  back to the default. Each order ends in ``pk`` so paging is stable.
+  back to the default. Each order ends in ``pk`` so paging is stable, and a nullable field sorts
+  its empty values last ascending, first descending (PostgreSQL's own order, so one index serves
+  both directions, and SQLite follows it).
+- **Deep pages cost what the first page costs (keyset, "seek" paging).** "Next" and "Previous"
+  carry a cursor: the sort key and ``pk`` of the page's last (or first) row, signed. The next page
+  is the rows *after* that key — ``(sort fields…, pk) > (values…, id)``, a row comparison an index
+  on the same columns answers as a range — never ``OFFSET n``, which reads and throws away ``n``
+  rows. Plain page numbers (``?page=3``) still work for the first :data:`OFFSET_PAGES` pages, where
+  an offset costs at most a few thousand index entries; a deeper number is clamped there. Why keep
+  them at all: they are the addresses people bookmark and share for the top of a list, and the
+  status line keeps counting rows ("Rows 501–550") because the cursor carries its page number.
+  Why signed: a cursor goes into a ``WHERE`` through the ORM (never into SQL text), so a forged one
+  could only narrow the reader's own scoped rows — but a signature lets a garbled, edited or
+  outdated link be told apart and answered with the first page and a note, never an error.
 - **No COUNT(*) over the table.** A page fetches ``per_page + 1`` rows to know whether there is a
   next page, and the match count is bounded (``COUNT`` over at most :data:`COUNT_CAP` rows: "more
   than 1,000"). Both cost one query each, whatever the table's size.
@@ -19,14 +32,20 @@ Why this shape, at a million rows:
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import QuerySet
+from django.core import signing
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import BooleanField, Expression, F, Field, Q, QuerySet, Value
+from django.db.models.expressions import OrderBy
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -36,7 +55,9 @@ from expatsi import spreadsheets
 PER_PAGE = 50
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 COUNT_CAP = 1000
-MAX_PAGE = 10_000  # deeper than anyone reads; a narrower filter is the way there
+MAX_PAGE = 10_000_000  # a cursor's page number past this is not a link the portal made
+OFFSET_PAGES = 10  # plain ``?page=N`` (OFFSET) only this deep; further on, cursors
+CURSOR_SALT = "expatsi.web.lists.cursor"
 EXPORT_CHUNK = 2000
 QUERY_MAX = 100
 
@@ -91,7 +112,12 @@ class ListSpec:
 
 @dataclass(frozen=True, slots=True)
 class ListState:
-    """What the reader asked for, every value checked against the spec."""
+    """What the reader asked for, every value checked against the spec.
+
+    ``cursor`` is the signed token of a "Next"/"Previous" link, ``direction`` (``after`` or
+    ``before``) and ``key`` what it says, still as JSON values (:func:`paginate` types them
+    against the sort fields). ``cursor_invalid``: the request carried a cursor that was garbled,
+    edited or made for another sort, filter or page size — the first page is shown instead."""
 
     query: str = ""
     filters: Mapping[str, str] = field(default_factory=dict)
@@ -99,6 +125,10 @@ class ListState:
     page: int = 1
     per_page: int = PER_PAGE
     kept: Mapping[str, str] = field(default_factory=dict)
+    cursor: str = ""
+    direction: str = ""
+    key: tuple[Any, ...] = ()
+    cursor_invalid: bool = False
 
     @classmethod
     def from_request(cls, spec: ListSpec, request: HttpRequest) -> ListState:
@@ -116,7 +146,7 @@ class ListState:
         if spec.column(sort.removeprefix("-")) is None:
             sort = spec.default_sort
         try:
-            page = min(max(int(get.get("page", "1")), 1), MAX_PAGE)
+            page = min(max(int(get.get("page", "1")), 1), OFFSET_PAGES)
         except ValueError:
             page = 1
         try:
@@ -127,10 +157,27 @@ class ListState:
             per_page = PER_PAGE
         kept = {k: get[k][:50] for k in spec.keep if get.get(k)}
         query = get.get("q", "").strip()[:QUERY_MAX] if spec.search else ""
-        return cls(query, filters, sort, page, per_page, kept)
+        state = cls(query, filters, sort, page, per_page, kept)
+        token = get.get("cursor", "")
+        if not token:
+            return state
+        payload = _read_cursor(token, state)
+        if payload is None:
+            return replace(state, page=1, cursor_invalid=True)
+        page, direction, key = payload
+        return replace(state, page=page, cursor=token, direction=direction, key=key)
+
+    @property
+    def scope_digest(self) -> str:
+        """What a cursor is only valid for besides its sort and page size: the search, the
+        filters and the kept parameters (a cursor into one filter's rows means nothing in
+        another's)."""
+        text = json.dumps([self.query, dict(self.filters), dict(self.kept)], sort_keys=True)
+        return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
     def params(self, **changes: Any) -> dict[str, str]:
-        """The query parameters of this state, with ``changes`` (None drops one)."""
+        """The query parameters of this state, with ``changes`` (None drops one). The current
+        cursor stays only while the page does: any change of page drops it."""
         out: dict[str, str] = dict(self.kept)
         if self.query:
             out["q"] = self.query
@@ -140,6 +187,8 @@ class ListState:
             out["per_page"] = str(self.per_page)
         if self.page != 1:
             out["page"] = str(self.page)
+        if self.cursor and "page" not in changes:
+            out["cursor"] = self.cursor
         for key, value in changes.items():
             if value is None:
                 out.pop(key, None)
@@ -151,6 +200,239 @@ class ListState:
         return "?" + urlencode(self.params(**changes))
 
 
+# --- cursors --------------------------------------------------------------------------------------
+
+
+def _read_cursor(token: str, state: ListState) -> tuple[int, str, tuple[Any, ...]] | None:
+    """The cursor's page, direction and key if it is one this portal signed for this very sort,
+    page size and filters; None for anything else (the first page is shown, with a note)."""
+    if len(token) > 2000:
+        return None
+    try:
+        data = signing.loads(token, salt=CURSOR_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    page, direction, key = data.get("p"), data.get("d"), data.get("k")
+    if (
+        data.get("s") != state.sort
+        or data.get("n") != state.per_page
+        or data.get("f") != state.scope_digest
+        or not isinstance(page, int)
+        or isinstance(page, bool)
+        or not 2 <= page <= MAX_PAGE
+        or direction not in ("after", "before")
+        or not isinstance(key, list)
+        or not all(v is None or isinstance(v, str | int | float | bool) for v in key)
+    ):
+        return None
+    return page, direction, tuple(key)
+
+
+def _json_value(value: Any) -> Any:
+    """A sort value as JSON, exactly: datetimes keep their microseconds and offset (a key cut to
+    milliseconds would repeat or skip rows)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)  # Decimal, UUID: their exact text
+
+
+def _make_cursor(state: ListState, page: int, direction: str, key: Sequence[Any]) -> str:
+    payload = {
+        "s": state.sort,
+        "n": state.per_page,
+        "f": state.scope_digest,
+        "p": page,
+        "d": direction,
+        "k": [_json_value(v) for v in key],
+    }
+    return signing.dumps(payload, salt=CURSOR_SALT, compress=True)
+
+
+# --- ordering and seeking -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    """One field of a list's order: its ORM path (or annotation name), direction, whether it can
+    be NULL (a nullable field or one reached through a nullable relation) and the field that types
+    a cursor's JSON value back."""
+
+    path: str
+    descending: bool
+    nullable: bool
+    field: Field[Any, Any]
+
+    def flipped(self) -> _Key:
+        return replace(self, descending=not self.descending)
+
+    def order(self) -> OrderBy | str:
+        if not self.nullable:
+            return f"-{self.path}" if self.descending else self.path
+        if self.descending:
+            return F(self.path).desc(nulls_first=True)
+        return F(self.path).asc(nulls_last=True)
+
+
+def _resolve(qs: QuerySet[Any], path: str) -> tuple[Field[Any, Any], bool]:
+    """The field behind an order path and whether its value can be NULL."""
+    annotation = qs.query.annotations.get(path)
+    if annotation is not None:
+        out: Field[Any, Any] = annotation.output_field
+        return out, bool(getattr(out, "null", True))
+    model: Any = qs.model
+    nullable = False
+    parts = path.split("__")
+    for i, part in enumerate(parts):
+        found: Any = model._meta.pk if part == "pk" else model._meta.get_field(part)
+        nullable = nullable or bool(getattr(found, "null", False))
+        if i < len(parts) - 1:
+            model = found.related_model
+    return found, nullable
+
+
+def _keys(spec: ListSpec, state: ListState, qs: QuerySet[Any]) -> list[_Key]:
+    """The full order of the state's sort on ``qs``, ``pk`` last (the tiebreaker)."""
+    column = spec.column(state.sort.removeprefix("-"))
+    assert column is not None  # ListState.from_request whitelisted it
+    descending = state.sort.startswith("-")
+    keys: list[_Key] = []
+    for raw in (*column.order, "pk"):
+        path = raw.removeprefix("-")
+        try:
+            found, nullable = _resolve(qs, path)
+        except (FieldDoesNotExist, AttributeError) as exc:  # a spec's mistake, not the reader's
+            raise ValueError(f"list column {column.key!r}: cannot order by {raw!r}") from exc
+        keys.append(_Key(path, raw.startswith("-") != descending, nullable, found))
+    return keys
+
+
+class _RowCompare(Expression):
+    """``(a, b, …) > (x, y, …)`` (or ``<``): the row comparison PostgreSQL answers with one index
+    range over ``(a, b, …)`` — an ``OR`` of the same conditions would be filtered row by row. SQLite
+    has row values since 3.15. The caller makes sure no side can be NULL."""
+
+    output_field = BooleanField()
+
+    def __init__(self, keys: Sequence[_Key], values: Sequence[Any], op: str) -> None:
+        super().__init__(output_field=BooleanField())
+        self.left: list[Any] = [F(k.path) for k in keys]
+        self.right: list[Any] = [
+            Value(v, output_field=k.field) for k, v in zip(keys, values, strict=True)
+        ]
+        self.op = op
+
+    def get_source_expressions(self) -> list[Any]:
+        return [*self.left, *self.right]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        n = len(self.left)
+        self.left, self.right = list(exprs[:n]), list(exprs[n:])
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        sides: list[str] = []
+        params: list[Any] = []
+        for side in (self.left, self.right):
+            parts = []
+            for expr in side:
+                sql, p = compiler.compile(expr)
+                parts.append(sql)
+                params.extend(p)
+            sides.append("(" + ", ".join(parts) + ")")
+        return f"{sides[0]} {self.op} {sides[1]}", params
+
+
+def _uniform(keys: Sequence[_Key]) -> bool:
+    return len({k.descending for k in keys}) == 1 and not any(k.nullable for k in keys)
+
+
+def _row_after(keys: Sequence[_Key], values: Sequence[Any]) -> Any:
+    """Rows after ``values`` in an order of non-null fields all in one direction."""
+    if len(keys) == 1:
+        lookup = "lt" if keys[0].descending else "gt"
+        return Q(**{f"{keys[0].path}__{lookup}": values[0]})
+    return _RowCompare(keys, values, "<" if keys[0].descending else ">")
+
+
+def _step_after(key: _Key, value: Any) -> Q | None:
+    """Rows strictly after ``value`` in this one field (NULLs are the largest values)."""
+    if value is None:
+        return Q(**{f"{key.path}__isnull": False}) if key.descending else None
+    if key.descending:
+        return Q(**{f"{key.path}__lt": value})
+    after = Q(**{f"{key.path}__gt": value})
+    return after | Q(**{f"{key.path}__isnull": True}) if key.nullable else after
+
+
+def _equal(key: _Key, value: Any) -> Q:
+    return Q(**{f"{key.path}__isnull": True}) if value is None else Q(**{key.path: value})
+
+
+def _expanded_after(keys: Sequence[_Key], values: Sequence[Any]) -> Q:
+    """Rows after ``values`` for any order (mixed directions, NULLs anywhere): ``a > x OR (a = x
+    AND b > y) OR …``. Correct everywhere; the lists' own orders take the faster paths."""
+    out = Q(pk__in=[])
+    for i, (key, value) in enumerate(zip(keys, values, strict=True)):
+        step = _step_after(key, value)
+        if step is None:
+            continue
+        for k, v in zip(keys[:i], values[:i], strict=True):
+            step &= _equal(k, v)
+        out |= step
+    return out
+
+
+def _segments(keys: Sequence[_Key], values: Sequence[Any]) -> list[list[Any]]:
+    """The rows after ``values`` as consecutive runs in the order, each one index range: the
+    filters of each run. A nullable leading field (a card without a number yet) splits its
+    non-null range from its NULLs; asked one after the other, they need a second query only on
+    the page where the one runs into the other."""
+    if _uniform(keys):
+        return [[_row_after(keys, values)]]
+    first, rest = keys[0], keys[1:]
+    if first.nullable and _uniform(rest):
+        isnull = Q(**{f"{first.path}__isnull": True})
+        within_nulls = [isnull, _row_after(rest, values[1:])]
+        if values[0] is None:
+            if first.descending:  # NULLs first: the rest of the NULLs, then every value
+                return [within_nulls, [Q(**{f"{first.path}__isnull": False})]]
+            return [within_nulls]
+        row = _RowCompare(keys, values, "<" if first.descending else ">")
+        return [[row]] if first.descending else [[row], [isnull]]
+    return [[_expanded_after(keys, values)]]
+
+
+def _key_values(row: Any, keys: Sequence[_Key]) -> list[Any]:
+    return [getattr(row, _alias(i, k)) for i, k in enumerate(keys)]
+
+
+def _alias(i: int, key: _Key) -> str:
+    """Where a row carries its sort value: the field itself, or an annotation for a related
+    field (read from the row's own query, never from a related object it may not have loaded)."""
+    return key.path if "__" not in key.path else f"_list_key_{i}"
+
+
+def _typed(keys: Sequence[_Key], raw: Sequence[Any]) -> list[Any] | None:
+    """A cursor's JSON values as the sort fields' Python values, or None if they do not fit."""
+    if len(raw) != len(keys):
+        return None
+    out: list[Any] = []
+    for key, value in zip(keys, raw, strict=True):
+        if value is None:
+            if not key.nullable:
+                return None
+            out.append(None)
+            continue
+        try:
+            out.append(key.field.to_python(value))
+        except (ValidationError, TypeError, ValueError):
+            return None
+    return out
+
+
 def apply(spec: ListSpec, state: ListState, qs: QuerySet[Any]) -> QuerySet[Any]:
     """The reader's search, filters and order on ``qs`` (already scoped by its selector)."""
     if state.query and spec.search is not None:
@@ -159,13 +441,7 @@ def apply(spec: ListSpec, state: ListState, qs: QuerySet[Any]) -> QuerySet[Any]:
         value = state.filters.get(f.name)
         if value:
             qs = f.apply(qs, value)
-    column = spec.column(state.sort.removeprefix("-"))
-    assert column is not None  # ListState.from_request whitelisted it
-    descending = state.sort.startswith("-")
-    reverse = [o[1:] if o.startswith("-") else f"-{o}" for o in column.order]
-    fields = reverse if descending else list(column.order)
-    tie = "-pk" if descending else "pk"
-    return qs.order_by(*fields, tie)
+    return qs.order_by(*(k.order() for k in _keys(spec, state, qs)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +465,9 @@ class ListPage:
     count: int  # bounded: at most COUNT_CAP + 1
     headers: list[Header]
     export: bool = True
+    # Signed cursors of the rows after the last and before the first row shown.
+    next_cursor: str = ""
+    previous_cursor: str = ""
 
     @property
     def searchable(self) -> bool:
@@ -217,11 +496,13 @@ class ListPage:
 
     @property
     def next_url(self) -> str:
-        return self.state.url(page=self.state.page + 1)
+        return self.state.url(page=self.state.page + 1, cursor=self.next_cursor or None)
 
     @property
     def previous_url(self) -> str:
-        return self.state.url(page=self.state.page - 1 if self.state.page > 2 else None)
+        if self.state.page <= 2 or not self.previous_cursor:
+            return self.state.url(page=None)  # the first page: its plain address
+        return self.state.url(page=self.state.page - 1, cursor=self.previous_cursor)
 
     @property
     def filtered(self) -> bool:
@@ -289,21 +570,63 @@ def _headers(spec: ListSpec, state: ListState) -> list[Header]:
     return out
 
 
+def _seek(qs: QuerySet[Any], keys: Sequence[_Key], values: Sequence[Any], limit: int) -> list[Any]:
+    """Up to ``limit`` rows after ``values`` in the order of ``keys``: one query per run of
+    :func:`_segments`, the next asked only if the one before ran out."""
+    ordered = qs.order_by(*(k.order() for k in keys))
+    rows: list[Any] = []
+    for filters in _segments(keys, values):
+        rows.extend(ordered.filter(*filters)[: limit - len(rows)])
+        if len(rows) >= limit:
+            break
+    return rows
+
+
 def paginate(spec: ListSpec, state: ListState, qs: QuerySet[Any]) -> ListPage:
-    """One page of ``qs`` (already through :func:`apply`): ``per_page + 1`` rows fetched, and a
-    count bounded by :data:`COUNT_CAP` — two queries, whatever the size of the table."""
-    start = (state.page - 1) * state.per_page
-    rows = list(qs[start : start + state.per_page + 1])
-    has_next = len(rows) > state.per_page
+    """One page of ``qs`` (already through :func:`apply`): ``per_page + 1`` rows fetched — after
+    or before a cursor's key, or from an offset on the first pages — and a count bounded by
+    :data:`COUNT_CAP`: two queries, whatever the size of the table or the depth of the page."""
+    keys = _keys(spec, state, qs)
+    related = {_alias(i, k): F(k.path) for i, k in enumerate(keys) if "__" in k.path}
+    if related:
+        qs = qs.annotate(**related)
+    size = state.per_page
+    values = _typed(keys, state.key) if state.direction else None
+    if state.direction and values is None:
+        state = replace(state, page=1, cursor="", direction="", key=(), cursor_invalid=True)
+    if values is not None and state.direction == "before":
+        back = _seek(qs, [k.flipped() for k in keys], values, size + 1)
+        rows = back[:size][::-1]
+        has_next = True  # the row the cursor was made from follows
+        if len(back) <= size:  # nothing before these: this is the first page after all
+            state = replace(state, page=1, cursor="", direction="", key=())
+    elif values is not None:
+        rows = _seek(qs, keys, values, size + 1)
+        has_next = len(rows) > size
+        rows = rows[:size]
+    else:
+        start = (state.page - 1) * size
+        rows = list(qs[start : start + size + 1])
+        has_next = len(rows) > size
+        rows = rows[:size]
     count = qs.order_by()[: COUNT_CAP + 1].count()
+    next_cursor = previous_cursor = ""
+    if rows:
+        next_cursor = _make_cursor(state, state.page + 1, "after", _key_values(rows[-1], keys))
+        if state.page > 2:
+            previous_cursor = _make_cursor(
+                state, state.page - 1, "before", _key_values(rows[0], keys)
+            )
     return ListPage(
         spec,
         state,
-        rows[: state.per_page],
+        rows,
         has_next,
         count,
         _headers(spec, state),
         export=bool(spec.export_name and spec.export_row),
+        next_cursor=next_cursor,
+        previous_cursor=previous_cursor,
     )
 
 
