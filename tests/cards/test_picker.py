@@ -252,3 +252,10 @@ def test_a_name_search_is_answered_from_an_index(world: World, query: str, index
         plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
     assert index in plan, plan
     assert "SCAN people_person" not in plan, plan  # not a read of every row (nor index entry)
+
+
+def test_letters_beyond_ascii_are_found_in_either_case(world: World) -> None:
+    mueller = EmploymentFactory(employer=world.a, person__family_name="Müller").person
+    hr = world.client("hr_a")
+    for typed in ("mü", "Mü", "MÜ", "müll"):
+        assert option_ids(hr.get(PEOPLE, {"q": typed}).content.decode()) == [mueller.pk], typed

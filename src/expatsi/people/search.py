@@ -9,7 +9,8 @@ form its index understands, and the two databases expatsi runs on see it differe
 * SQLite uses an index for ``LIKE`` only on a plain column with a NOCASE collation, and never on an
   expression; it does use an index on ``UPPER(family_name)`` for a range ``>= 'ABC' AND <
   'ABC\\U0010FFFF'`` (its strings compare as bytes: everything that starts with ``ABC`` lies there).
-  SQLite's ``UPPER`` folds only ASCII letters, so the query is folded the same way.
+  SQLite's ``UPPER`` folds only ASCII letters, so the query is folded the same way (and its other
+  letters tried in both cases).
 
 The indexes are created per database by ``people/migrations/0006_picker_search.py``; the
 expressions here must stay the ones indexed there.
@@ -18,6 +19,8 @@ expressions here must stay the ones indexed there.
 from __future__ import annotations
 
 import re
+from functools import reduce
+from operator import or_
 
 from django.db import connection
 from django.db.models import F, Q
@@ -59,7 +62,10 @@ def name_prefix(field: str, text: str) -> Q:
     """``field`` (a name column, case ignored) starts with ``text``."""
     if _postgres():
         return Q(**{f"{field}__istartswith": text})
-    return _range(Upper(field), text.translate(_ASCII_UPPER))
+    # SQLite leaves letters beyond ASCII as stored: "Müller" is "MüLLER" to it. The query's own
+    # letters beyond ASCII are tried as typed, in small and in capital letters.
+    variants = {v.translate(_ASCII_UPPER) for v in (text, text.lower(), text.upper())}
+    return reduce(or_, (_range(Upper(field), v) for v in sorted(variants)))
 
 
 def exact_prefix(field: str, text: str) -> Q:
