@@ -259,3 +259,26 @@ def test_letters_beyond_ascii_are_found_in_either_case(world: World) -> None:
     hr = world.client("hr_a")
     for typed in ("mü", "Mü", "MÜ", "müll"):
         assert option_ids(hr.get(PEOPLE, {"q": typed}).content.decode()) == [mueller.pk], typed
+
+
+# --- the API (for HR systems) ---------------------------------------------------------------------
+
+
+def test_the_api_answers_the_same_people_as_the_picker(world: World) -> None:
+    url = "/api/v1/cards/applications/candidates"
+    body = world.client("token_a").get(url, {"q": "smith j"}).json()
+    assert body == [
+        {
+            "id": world.pa2.pk,
+            "family_name": "Smith",
+            "given_names": "John",
+            "chinese_name": "",
+            "ssn": None,
+        }
+    ]
+    assert world.client("hr_b").get(url, {"q": "smi"}).json() == []
+    r = world.client("hr_b").get(url, {"q": "smi", "employer_id": world.a.pk})
+    assert r.status_code == 404 and r.json()["field"] == "employer_id"
+    staff(world, 25)
+    assert len(world.client("agency").get(url, {"q": "smi"}).json()) == 20
+    assert world.client("self").get(url, {"q": "smi"}).status_code == 403

@@ -23,6 +23,7 @@ from expatsi.insurance.models import Employment
 from expatsi.insurance.selectors import persons_visible
 from expatsi.people.models import Person
 from expatsi.people.search import long_enough, normalise, person_match
+from expatsi.rules.errors import NotFound
 
 # A picker shows at most this many matches: enough to choose from, few enough to read.
 CAP = 20
@@ -67,22 +68,23 @@ def person_label(person: Person) -> str:
     return f"{person.full_name} · {person.ssn}" if person.ssn else person.full_name
 
 
-def people_find(
+def people_search(
     *, actor: Actor, query: str, employer_id: int | None = None, limit: int = CAP
-) -> Found:
+) -> tuple[list[Person], bool, bool]:
     """At most ``limit`` candidates matching ``query``, by name; without a query, the first
-    ``limit`` by name (an employer with a handful of staff need not type). A search is audited
-    with the people it showed."""
+    ``limit`` by name (an employer with a handful of staff need not type). Also answers whether
+    the query was long enough to search and whether more matched. A search that shows people is
+    audited with the people it showed."""
     q = normalise(query)
     qs = candidates(actor, employer_id)
     searched = long_enough(q)
     if q and not searched:
-        return Found([], False, False)
+        return [], False, False
     if searched:
         qs = qs.filter(person_match(q))
     rows = list(
         qs.order_by("family_name", "given_names", "pk").only(
-            "pk", "family_name", "given_names", "ssn"
+            "pk", "family_name", "given_names", "chinese_name", "ssn"
         )[: limit + 1]
     )
     shown = rows[:limit]
@@ -94,7 +96,17 @@ def people_find(
             object_id="",
             detail={"shown": [p.pk for p in shown], "employer": employer_id},
         )
-    return Found([Choice(str(p.pk), person_label(p)) for p in shown], searched, len(rows) > limit)
+    return shown, searched, len(rows) > limit
+
+
+def people_find(
+    *, actor: Actor, query: str, employer_id: int | None = None, limit: int = CAP
+) -> Found:
+    """:func:`people_search` as a picker's choices."""
+    shown, searched, more = people_search(
+        actor=actor, query=query, employer_id=employer_id, limit=limit
+    )
+    return Found([Choice(str(p.pk), person_label(p)) for p in shown], searched, more)
 
 
 def person_choice(actor: Actor, person_id: str, employer_id: int | None = None) -> Choice | None:
@@ -128,3 +140,11 @@ def employer_choice(actor: Actor, employer_id: str) -> Choice | None:
         return None
     employer = employers_applicable(actor).filter(pk=int(employer_id)).first()
     return Choice(str(employer.pk), display_name(employer)) if employer else None
+
+
+def applicable_employer(actor: Actor, employer_id: int) -> int:
+    """``employer_id`` if the actor may apply for that employer; otherwise not found (an employer
+    one may not act for is not told apart from one that does not exist)."""
+    if not employers_applicable(actor).filter(pk=employer_id).exists():
+        raise NotFound("not_found", f"no employer {employer_id} you may apply for", "employer_id")
+    return employer_id

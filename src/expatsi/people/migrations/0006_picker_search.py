@@ -6,7 +6,9 @@ index for ``LIKE`` on an expression). Neither form exists in Django's model stat
 with an operator class is PostgreSQL-only), hence SQL per vendor.
 """
 
+from django.apps.registry import Apps
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 POSTGRES = (
     "CREATE INDEX IF NOT EXISTS person_family_prefix "
@@ -34,13 +36,13 @@ NAMES = (
 )
 
 
-def create(apps, schema_editor):
+def create(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     vendor = schema_editor.connection.vendor
     for sql in POSTGRES if vendor == "postgresql" else SQLITE if vendor == "sqlite" else ():
         schema_editor.execute(sql)
 
 
-def drop(apps, schema_editor):
+def drop(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     for name in NAMES:
         schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 
