@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -48,8 +47,9 @@ def test_type_part_of_a_name_pick_with_the_keyboard_and_send(
     for i in range(30):  # more than a list shows at once
         EmploymentFactory(employer=employer, person__family_name=f"Adams{i:02d}")
     wanted = [
-        EmploymentFactory(employer=employer, person__family_name=name, person__given_names=given)
-        .person
+        EmploymentFactory(
+            employer=employer, person__family_name=name, person__given_names=given
+        ).person
         for name, given in (("Okafor", "Chidi"), ("Okonkwo", "Ada"), ("Okoye", "Ngozi"))
     ]
     contract = tmp_path / "contract.pdf"
