@@ -22,7 +22,7 @@ from expatsi.people.models import Person
 from expatsi.people.search import person_match
 from expatsi.portal.labels import audit_action
 from tests.api.conftest import World
-from tests.factories import EmploymentFactory
+from tests.factories import EmployerFactory, EmploymentFactory
 
 from .helpers import today
 
@@ -282,3 +282,24 @@ def test_the_api_answers_the_same_people_as_the_picker(world: World) -> None:
     staff(world, 25)
     assert len(world.client("agency").get(url, {"q": "smi"}).json()) == 20
     assert world.client("self").get(url, {"q": "smi"}).status_code == 403
+
+
+def test_agency_staff_without_a_script_find_the_employer_then_the_person(world: World) -> None:
+    for _ in range(25):  # more employers than a select shows
+        EmployerFactory()
+    agency = world.client("agency")
+    page = agency.get("/cards/apply/").content.decode()
+    assert 'name="employer_q"' in page and "Find the employer" in page
+    r = agency.post("/cards/apply/", {"find": "employer", "employer_q": "rheinmetall"})
+    html = r.content.decode()
+    employers = html.split('id="id_employer"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="(\d+)"', employers) == [str(world.a.pk)]
+    # the employer chosen, the person searched among its staff only
+    other = EmploymentFactory(employer=world.b, person__family_name="Smithson").person
+    r = agency.post(
+        "/cards/apply/",
+        {"find": "person", "employer_q": "rheinmetall", "employer": world.a.pk, "person_q": "smi"},
+    )
+    people = r.content.decode().split('id="id_person"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="(\d+)"', people) == [str(world.pa2.pk)]
+    assert str(other.pk) not in people
