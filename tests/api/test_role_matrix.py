@@ -620,6 +620,22 @@ CASES = [
         },
         row(400, 400, 400, 400, 400, 400, 400, 400),
     ),
+    # The application form's person picker as data (cards/picker.py): HR and agency only; another
+    # tenant's employer is not found (what each sees: tests/cards/test_picker.py).
+    Case(
+        "card application candidates",
+        "GET",
+        lambda w: "/cards/applications/candidates?q=smi",
+        None,
+        row(200, 200, 200, 200, 200, 403, 403, 401),
+    ),
+    Case(
+        "card application candidates of employer A",
+        "GET",
+        lambda w: f"/cards/applications/candidates?q=smi&employer_id={w.a.pk}",
+        None,
+        row(200, 404, 200, 404, 200, 403, 403, 401),
+    ),
 ]
 
 

@@ -69,7 +69,12 @@ def test_first_application_with_documents_to_approval(
     hr.goto(f"{base}{prefix}/cards/")
     hr.click("#apply-link")
     hr.wait_for_selector("#application-form")
-    hr.select_option("#id_person", str(person.pk))
+    # the person picker: type the start of the name, take the match with the keyboard
+    hr.locator("#id_person_q").press_sequentially(person.family_name[:3], delay=40)
+    hr.wait_for_selector(f"#person-option-{person.pk}")
+    hr.keyboard.press("ArrowDown")
+    hr.keyboard.press("Enter")
+    assert hr.input_value("#id_person") == str(person.pk)
     hr.select_option("#id_category", "B")
     hr.fill("#id_position", "Process engineer")
     hr.fill("#id_valid_to", (today() + timedelta(days=700)).isoformat())

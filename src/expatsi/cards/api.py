@@ -21,12 +21,21 @@ from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.access.openapi import ErrorOut
 from expatsi.access.validation import Day, Text
-from expatsi.cards import documents, keys, permissions, selectors, services, verification
+from expatsi.cards import (
+    documents,
+    keys,
+    permissions,
+    picker,
+    selectors,
+    services,
+    verification,
+)
 from expatsi.cards.models import ApplicationDocument, Card, CardApplication, CardEvent
 from expatsi.credentials import qr
 from expatsi.employers.selectors import employer_get
 from expatsi.insurance.selectors import person_get
-from expatsi.rules.errors import NotFound, RuleError
+from expatsi.people.models import Person
+from expatsi.rules.errors import Forbidden, NotFound, RuleError
 
 router = Router(tags=["cards"], auth=api_auth)
 verify_router = Router(tags=["verify"])
@@ -496,3 +505,34 @@ def application_document_download(
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- the application form's person picker, for HR systems (cards/picker.py) ---------------------
+
+
+class ApplicationCandidateOut(Schema):
+    """A person one may file a first card application for: employed (now or from a later date)
+    by the employer, with no card in progress or in force."""
+
+    id: int
+    family_name: str
+    given_names: str
+    chinese_name: str
+    ssn: str | None
+
+
+@router.get("/applications/candidates", response=list[ApplicationCandidateOut])
+def application_candidates(
+    request: HttpRequest, q: str = "", employer_id: int | None = None
+) -> list[Person]:
+    """At most 20 people a first application may be filed for, in the caller's scope, whose
+    family, given or Chinese name, social security number or document number starts with ``q``
+    (or whose passport number is ``q``): the portal's picker as data. Each search that finds
+    someone is audited."""
+    actor = request_actor(request)
+    if not permissions.may_open_application_form(actor):
+        raise Forbidden("forbidden", "only an employer's HR and agency staff apply for cards", "")
+    if employer_id is not None:
+        employer_id = picker.applicable_employer(actor, employer_id)
+    shown, _searched, _more = picker.people_search(actor=actor, query=q, employer_id=employer_id)
+    return shown

@@ -66,12 +66,26 @@ def read_documents(form: forms.Form, kinds: tuple[str, ...]) -> dict[str, tuple[
 
 
 class CardApplicationForm(CardForm):
-    employer = forms.ChoiceField(label=_("Employer"))
+    employer = forms.ChoiceField(
+        label=_("Employer"),
+        error_messages={
+            "required": _("Choose the employer."),
+            "invalid_choice": _("Choose an employer you may apply for."),
+        },
+    )
+    # The choices are the picker's matches and the person already chosen; a person outside them
+    # (not employed by the chosen employer, not visible, with a live card) is refused here.
     person = forms.ChoiceField(
         label=_("Foreign employee"),
         help_text=_(
             "People your employer has registered who have no card in progress or in force."
         ),
+        error_messages={
+            "required": _("Choose the foreign employee."),
+            "invalid_choice": _(
+                "Choose a person the employer employs who has no card in progress or in force."
+            ),
+        },
     )
     category = forms.ChoiceField(label=_("Category"), choices=[("", "—"), *Category.choices])
     position = forms.CharField(label=_("Position"), max_length=200)
@@ -102,6 +116,8 @@ class CardApplicationForm(CardForm):
         assert isinstance(person, forms.ChoiceField)
         employer.choices = employers if len(employers) == 1 else [("", "—"), *employers]
         person.choices = [("", "—"), *people]
+        employer.widget.attrs["data-picker-select"] = "employer"
+        person.widget.attrs["data-picker-select"] = "person"
         set_size_hints(self, self.document_kinds)
         self.document_files: dict[str, tuple[str, bytes]] = {}
 

@@ -41,3 +41,9 @@ urlpatterns += [
         name="document",
     ),
 ]
+
+# The application form's searchable pickers (cards/picker.py): fragments the script asks as one types.
+urlpatterns += [
+    path("apply/people/", views_application.apply_people, name="apply_people"),
+    path("apply/employers/", views_application.apply_employers, name="apply_employers"),
+]

@@ -75,6 +75,7 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "person.document": _("Document filed"),
     "person.passport": _("Passport filed"),
     "person.read": _("Personal record viewed"),
+    "person.search": _("People searched"),
     "registration.accept": _("Registration accepted"),
     "registration.reject": _("Registration rejected"),
     "registration.submit": _("Registration submitted"),
