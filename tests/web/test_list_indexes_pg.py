@@ -144,3 +144,18 @@ def test_every_sort_of_the_employers_list_is_an_index_range(world, no_sorting) -
     spec = employers_spec(SYSTEM)
     for sort in _sorts(spec, set()):
         _assert_indexed(_plans(spec, Employer.objects.all(), sort), f"employers {sort}")
+
+
+def test_a_card_check_finds_the_photo_by_index(world: None) -> None:
+    """Each valid check of a card's code asks whether a card with its photo hash has a photo
+    (cards/verification.py ``_photo_url``): an index lookup, not a scan of every card."""
+    query = Card.objects.filter(photo_hash="ab" * 16, photo__isnull=False).values("pk")[:1]
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            sql, params = query.query.sql_with_params()
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    assert "card_photo_hash" in plan, plan

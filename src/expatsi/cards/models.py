@@ -105,6 +105,9 @@ class Card(models.Model):
             models.Index(fields=["status", "updated_at", "id"], name="card_status_updated_sort"),
             models.Index(fields=["card_number", "id"], name="card_number_sort"),
             models.Index(fields=["permit_number", "id"], name="card_permit_sort"),
+            # every valid check of a card's code asks whether the card has a photo to show by
+            # this hash (cards/verification.py): without it, a scan of the card table per check
+            models.Index(fields=["photo_hash"], name="card_photo_hash"),
             models.Index(fields=["valid_to", "id"], name="card_valid_to_sort"),
         ]
 
