@@ -201,6 +201,17 @@ def _watch_to_the_end(page: Any, demo: Demo, label: str) -> None:
     expect(page.locator("#job-resume")).to_be_hidden()
 
 
+def _no_english_and_no_codes(page: Any) -> None:
+    """A Chinese page's visible text: no English sentence of the catalogue, no stored code (a job's
+    status among them)."""
+    text = visible_text(page.content())
+    english = [m for m in english_msgids() if any(m in node for node in text)]
+    assert english == [], (page.url, english)
+    raw = codes() | {"queued", "running", "done", "failed", "interrupted"}
+    shown = {w for node in text for w in re.findall(r"[A-Za-z_.]+", node)} & raw
+    assert shown == set(), (page.url, shown)
+
+
 def _context(browser: Any, locale: str) -> tuple[Any, Any, list[str]]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
     page = context.new_page()
@@ -250,13 +261,13 @@ def test_the_demo_billing_run_in_chinese_says_so_in_chinese(browser: Any, demo: 
         _watch_to_the_end(page, demo, "已完成")
         summary = page.inner_text("#job-summary")
         assert re.fullmatch(r"已完成 2 / 2 家单位 · \d+ 人 · 已写入 \d+ 条明细", summary), summary
-        text = visible_text(page.content())
-        english = [m for m in english_msgids() if any(m in node for node in text)]
-        assert english == [], english
-        raw = codes() | {"queued", "running", "done", "failed", "interrupted"}
-        shown = {w for node in text for w in re.findall(r"[A-Za-z_.]+", node)} & raw
-        assert shown == set(), shown
+        _no_english_and_no_codes(page)
         shot(page, "demo-billing-run-zh")
+
+        page.get_by_role("link", name="返回征收情况").click()
+        page.wait_for_url("**/zh-hans/billing/collection/")
+        assert "已完成" in page.locator("table.table-compact tbody tr").first.inner_text()
+        _no_english_and_no_codes(page)
 
         page.goto(f"{demo.url}/zh-hans/billing/?month={_this_month()}")
         rows = page.locator("#bills tbody tr")
@@ -266,6 +277,7 @@ def test_the_demo_billing_run_in_chinese_says_so_in_chinese(browser: Any, demo: 
             assert cells.nth(2).inner_text() == "月度账单"
             total = cells.nth(4).inner_text()
             assert re.fullmatch(r"[1-9][\d,]*\.\d\d 元", total), total
+        _no_english_and_no_codes(page)
     finally:
         context.close()
     assert violations == [], "the page broke the Content-Security-Policy"
