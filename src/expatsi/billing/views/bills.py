@@ -53,6 +53,7 @@ def bill_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "employer": employer,
             "employers": employers,
+            "any_employer": not one_employer_at_a_time(actor),  # the picker offers "all"
             "balance": balance,
             "month": month,
             "on": on,
