@@ -415,7 +415,8 @@ def demo_load(
     usccs = {e["key"]: _uscc(rng, e["district"]) for e in EMPLOYERS}
     existing = Employer.objects.filter(uscc__in=usccs.values()).exists()
     result = DemoResult(created=not existing)
-    with transaction.atomic(), _no_email():
+    # No e-mail until after the commit: the notifications' e-mails are sent then (on_commit).
+    with _no_email(), transaction.atomic():
         if not existing:
             _load(rng, usccs, today, people, password, result)
         _authenticators(totp_key)

@@ -138,6 +138,7 @@ def bill_list(request: HttpRequest) -> HttpResponseBase:
             "rows": selectors.bill_rows(found.rows, on),
             "employer": employer,
             "employers": employers if not more else [],
+            "any_employer": not one_employer_at_a_time(actor),  # the picker offers "all"
             "balance": balance_on(actor, employer, on),
             "on": on,
             "actor": actor,

@@ -26,6 +26,7 @@ from expatsi.billing.views.common import (
     require,
 )
 from expatsi.employers.display import display_name
+from expatsi.employers.models import Employer
 from expatsi.rules.errors import RuleError
 from expatsi.web.errors import rule_message
 from expatsi.web.formatting import yuan
@@ -41,9 +42,11 @@ def payments(request: HttpRequest) -> HttpResponse:
     require(permissions.may_see_bills(actor))
     on = day_asked(request)
     employers, more = selectors.employers_pickable(actor)
-    employer = (
-        pick(request.GET.get("employer"), employers) if one_employer_at_a_time(actor) else None
-    )
+    employer: Employer | None = None
+    if one_employer_at_a_time(actor):
+        employer = pick(request.GET.get("employer"), employers)
+    elif request.GET.get("employer"):  # agency staff: every employer unless they pick one
+        employer = selectors.employer_visible(actor, request.GET["employer"])
     listed = selectors.payments_visible(actor, employer_id=employer.pk if employer else None)
     arrears = selectors.arrears(actor, on)
     if employer is not None:
@@ -56,6 +59,7 @@ def payments(request: HttpRequest) -> HttpResponse:
             "arrears": arrears,
             "employer": employer,
             "employers": [] if more else employers,
+            "any_employer": not one_employer_at_a_time(actor),  # the picker offers "all"
             "balance": balance_on(actor, employer, on),
             "on": on,
             "actor": actor,
