@@ -159,3 +159,41 @@ def test_a_card_check_finds_the_photo_by_index(world: None) -> None:
         finally:
             cursor.execute("RESET enable_seqscan")
     assert "card_photo_hash" in plan, plan
+
+
+def test_every_own_column_sort_of_the_bills_list_is_an_index_range(world, no_sorting) -> None:
+    """The bills list (billing/views/bills.py) for an agency of every region, of one region, and
+    for one employer's HR: newest month first by default, and each of its own columns."""
+    from expatsi.billing.models import Bill, BillKind
+    from expatsi.billing.views.bills import BILLS
+
+    employers = list(Employer.objects.order_by("pk"))
+    Bill.objects.bulk_create(
+        Bill(
+            employer=e,
+            region_code=e.region_code,
+            month=f"2025-{m:02d}",
+            kind=BillKind.REGULAR,
+            number=f"{e.region_code}-2025-{m:02d}-{e.pk:08d}",
+            policy_version="test",
+            employer_total=100,
+            employee_total=50,
+            due_date=date(2025, m + 1, 15),
+        )
+        for e in employers
+        for m in range(1, 10)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE billing_bill")
+    qs = Bill.objects.select_related("employer")
+    for sort in _sorts(BILLS, JOINED):
+        _assert_indexed(_plans(BILLS, qs, sort), f"bills {sort}")
+    for sort in ("-month", "month"):
+        _assert_indexed(_plans(BILLS, qs.filter(region_code="110000"), sort), f"region {sort}")
+        hr = qs.filter(employer=employers[0])  # nine bills: the first page is the whole list
+        with CaptureQueriesContext(connection) as asked:
+            lists.list_page(BILLS, RequestFactory().get(f"/x/?sort={sort}&per_page=25"), hr)
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + asked.captured_queries[0]["sql"])
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        _assert_indexed([plan], f"HR {sort}")

@@ -190,9 +190,15 @@ class Bill(models.Model):
                 name="bill_one_regular_per_month",
             )
         ]
+        # The bills list's sorts (web.lists, newest month first by default), each ending in id
+        # like the list's order: led by employer (HR's scope) and by region (an agency's), and
+        # alone (an agency of every region). They also serve the run's look-ups by month.
         indexes = [
-            models.Index(fields=["employer", "month"]),
-            models.Index(fields=["region_code", "month"]),
+            models.Index(fields=["employer", "month", "id"], name="bill_employer_month_sort"),
+            models.Index(fields=["region_code", "month", "id"], name="bill_region_month_sort"),
+            models.Index(fields=["month", "id"], name="bill_month_sort"),
+            models.Index(fields=["due_date", "id"], name="bill_due_sort"),
+            models.Index(fields=["number", "id"], name="bill_number_sort"),
         ]
 
     @property
