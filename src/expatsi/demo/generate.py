@@ -23,6 +23,7 @@ alone unless ``append`` is asked for.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import time as clock
 import unicodedata
@@ -158,6 +159,8 @@ _PG_TYPES: dict[str, str] = {
     "EmailField": "text",
     "TextField": "text",
     "BigAutoField": "int8",
+    "AutoField": "int4",
+    "BinaryField": "bytea",
     "BigIntegerField": "int8",
     "IntegerField": "int4",
     "PositiveIntegerField": "int4",
@@ -295,6 +298,11 @@ class _Sequences:
         return value
 
 
+def _search_hash(key: bytes, value: str) -> str:
+    """:func:`expatsi.access.crypto.search_hash` with the key read once."""
+    return hmac.new(key, crypto.normalise(value).encode(), hashlib.sha256).hexdigest()
+
+
 @cache
 def _deadline(kind: str, start: date) -> date:
     return deadline(kind, start).due
@@ -427,7 +435,7 @@ def _population(params: Params, batch: int, actor: Actor, progress: Progress) ->
     prev_emp = np.where(prev_emp == cur_emp, (prev_emp + 1) % E, prev_emp)
     if E == 1:
         changed[:] = False
-    since_change = (today - date(2024, 12, 15)).days
+    since_change = (today - date(2025, 1, 1)).days  # a change of employer: a new Integrated Card
     tenure = np.where(
         changed,
         rng.integers(20, max(since_change, 21), size=N),
@@ -438,9 +446,8 @@ def _population(params: Params, batch: int, actor: Actor, progress: Progress) ->
     ended_ago = rng.integers(1, 400, size=N)
     wage = np.clip(rng.lognormal(np.log(25_000), 0.55, size=N), 6_000, 300_000)
     wage_fen = (np.round(wage / 100) * 100 * 100).astype(np.int64)
-    prev_wage_fen = (np.round(wage * rng.uniform(0.75, 1.0, size=N) / 100) * 100 * 100).astype(
-        np.int64
-    )
+    prev_wage = np.clip(wage * rng.uniform(0.75, 1.0, size=N), 6_000, 300_000)
+    prev_wage_fen = (np.round(prev_wage / 100) * 100 * 100).astype(np.int64)
     position = rng.integers(0, len(POSITIONS), size=(N, 2))
     permit_lead = rng.integers(5, 20, size=(N, 2))
     validity = rng.integers(365, FIVE_YEARS - 1, size=(N, 2))
@@ -463,6 +470,9 @@ def _population(params: Params, batch: int, actor: Actor, progress: Progress) ->
     e_id0 = first_employer
     scheme = ConventionSsnScheme()
     seqs = _Sequences()
+    # the newest keys, read once (crypto.encrypt and crypto.search_hash look them up per value)
+    ring = crypto.keyring()
+    fernet, search_key = ring.fernet, ring.search_keys[0]
 
     people: list[tuple[Any, ...]] = []
     passports: list[tuple[Any, ...]] = []
@@ -641,7 +651,7 @@ def _population(params: Params, batch: int, actor: Actor, progress: Progress) ->
         )
         number = f"G{batch:02d}{i:07d}"
         passports.append(
-            (ids[Passport] + i, pid, nat, crypto.encrypt(number), crypto.search_hash(number), None, None, True, stamp)
+            (ids[Passport] + i, pid, nat, fernet.encrypt(number.encode()).decode(), _search_hash(search_key, number), None, None, True, stamp)
         )
         # the residence permit of the latest employment
         last_start, last_end = spans[-1][1], spans[-1][2]
