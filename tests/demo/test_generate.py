@@ -98,7 +98,10 @@ def test_data_passes_the_systems_own_checks():
             assert card.card_number is None and card.document.kind == DocumentKind.WORK_PERMIT
             assert card.document.number == card.permit_number
         else:
-            assert card.card_number == f"{card.employer.region_code[:2]}{card.valid_from:%y}{card.pk:010d}"
+            assert (
+                card.card_number
+                == f"{card.employer.region_code[:2]}{card.valid_from:%y}{card.pk:010d}"
+            )
             assert card.document.kind == DocumentKind.INTEGRATED_CARD
             assert card.document.number == card.card_number
     # one live card per person at most (the database says so too), on the current employment
@@ -119,7 +122,11 @@ def test_data_passes_the_systems_own_checks():
     for bill in Bill.objects.all():
         assert sums[bill.pk] == (bill.employer_total, bill.employee_total)
     # payments: most on time, some late (late fees), some unpaid (arrears)
-    states = [bill_state(b, TODAY) for b in Bill.objects.prefetch_related("allocations") if b.due_date <= TODAY]
+    states = [
+        bill_state(b, TODAY)
+        for b in Bill.objects.prefetch_related("allocations")
+        if b.due_date <= TODAY
+    ]
     paid_late = [s for s in states if s.outstanding == 0 and s.late_fee > 0]
     unpaid = [s for s in states if s.outstanding > 0]
     on_time = [s for s in states if s.outstanding == 0 and s.late_fee == 0]
@@ -133,7 +140,9 @@ def test_generated_data_works_with_the_services():
     """A registration left waiting is accepted by the real service: the SSN sequences continue
     where the generated numbers stopped."""
     run()
-    waiting = Registration.objects.filter(status=RegistrationStatus.SUBMITTED).select_related("person")
+    waiting = Registration.objects.filter(status=RegistrationStatus.SUBMITTED).select_related(
+        "person"
+    )
     waiting = [r for r in waiting if not r.person.ssn]
     assert waiting
     reg = registration_accept(actor=SYSTEM, registration_id=waiting[0].pk, registered_on=TODAY)
@@ -169,11 +178,15 @@ def test_refuses_a_database_with_other_data(capsys):
 @pytest.mark.django_db
 def test_second_run_does_nothing_and_says_so(capsys):
     assert cli() == 0
-    before = {m.__name__: m.objects.count() for m in (Person, Card, Bill, BillLine, Payment, EntryExit)}
+    before = {
+        m.__name__: m.objects.count() for m in (Person, Card, Bill, BillLine, Payment, EntryExit)
+    }
     capsys.readouterr()
     assert cli() == 0
     assert "nothing to do" in capsys.readouterr().out
-    assert {m.__name__: m.objects.count() for m in (Person, Card, Bill, BillLine, Payment, EntryExit)} == before
+    assert {
+        m.__name__: m.objects.count() for m in (Person, Card, Bill, BillLine, Payment, EntryExit)
+    } == before
     # other parameters on generated data: refused, exit code 2
     assert cli("--seed", "9") == 2
 
@@ -183,5 +196,12 @@ def test_appending_a_second_batch_keeps_identifiers_unique():
     run()
     run(seed=2, append=True)
     assert Employer.objects.count() == 24
-    assert Person.objects.values("ssn").exclude(ssn=None).annotate(n=Count("id")).filter(n__gt=1).count() == 0
+    assert (
+        Person.objects.values("ssn")
+        .exclude(ssn=None)
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+        == 0
+    )
     assert Passport.objects.count() == 600

@@ -1,74 +1,35 @@
-"""``expatsi demo generate``: synthetic data at national scale (see :mod:`expatsi.demo.generate`)."""
+"""``expatsi demo generate``: synthetic data at national scale (``expatsi.demo.generate``).
+
+The ``cli`` layer may not import ``demo`` (independent layers), so this runs the ``demo_generate``
+management command by name and reads back its JSON report."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-import time
-from datetime import date
+import json
+from io import StringIO
 from typing import Any
 
-from django.utils import timezone
+from django.core.management import call_command
 
-from expatsi.access.actors import operator_actor
 from expatsi.cli import Parser, add_command
-from expatsi.demo.generate import generate
-from expatsi.rules.dates import parse_date
-
-
-class PhaseBar:
-    """One progress bar on stderr per phase (a line per update when stderr is not a terminal,
-    only the phase's start and end then, so logs stay short)."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.label = ""
-        self.started = time.monotonic()
-
-    def __call__(self, label: str, done: int, total: int) -> None:
-        if label != self.label:
-            self.label, self.started = label, time.monotonic()
-        if not self.tty and 0 < done < total:
-            return
-        width = 30
-        filled = width * done // total if total else width
-        rate = done / max(time.monotonic() - self.started, 1e-9)
-        text = (
-            f"{label:<22} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} ({rate:,.0f}/s)"
-        )
-        sys.stderr.write(("\r" + text) if self.tty else text + "\n")
-        if self.tty and done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    today: date = parse_date(args.today, field="today") if args.today else timezone.localdate()
-    started = time.perf_counter()
-    report = generate(
-        actor=operator_actor("demo generate"),
-        employees=args.employees,
-        employers=args.employers,
-        months=args.months,
-        seed=args.seed,
-        today=today,
-        append=args.append,
-        credits=not args.no_credits,
-        progress=None if args.quiet else PhaseBar(),
-    )
-    if not report.phases:
-        outcome = "already generated with these parameters: nothing to do"
-    elif report.skipped:
-        outcome = "resumed: finished the phases an earlier run had not"
-    else:
-        outcome = "generated"
-    return {
-        "outcome": outcome,
-        "batch": report.batch,
-        "seconds": round(time.perf_counter() - started, 1),
-        "phases": [{"phase": name, **values} for name, values in report.phases.items()],
-        "skipped": len(report.skipped),
+    out = StringIO()
+    options: dict[str, Any] = {
+        "employees": args.employees,
+        "employers": args.employers,
+        "months": args.months,
+        "seed": args.seed,
+        "today": args.today or "",
+        "append": args.append,
+        "no_credits": args.no_credits,
+        "quiet": args.quiet,
     }
+    call_command("demo_generate", stdout=out, **options)
+    result: dict[str, Any] = json.loads(out.getvalue())
+    return result
 
 
 def register(sub: argparse._SubParsersAction[Parser]) -> None:
@@ -93,6 +54,8 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
         help="generate a further batch even though the database holds other data",
     )
     p.add_argument(
-        "--no-credits", action="store_true", help="skip crediting paid pensions to accounts"
+        "--no-credits",
+        action="store_true",
+        help="do not credit paid pension contributions to individual accounts",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
