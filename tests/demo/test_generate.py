@@ -218,3 +218,37 @@ def test_appending_a_second_batch_keeps_identifiers_unique():
         == 0
     )
     assert Passport.objects.count() == 600
+
+
+@pytest.mark.django_db
+def test_an_interrupted_run_resumes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed during the payments of the second month: the phases done stay done, starting again
+    finishes the rest and writes nothing twice."""
+    from expatsi.demo import generate as module
+
+    real = module._payments
+
+    def dies_in_september(params, batch, month, actor):  # type: ignore[no-untyped-def]
+        if str(month) == "2026-09":
+            raise KeyboardInterrupt
+        return real(params, batch, month, actor)
+
+    monkeypatch.setattr(module, "_payments", dies_in_september)
+    with pytest.raises(KeyboardInterrupt):
+        run()
+    assert Person.objects.count() == 300
+    assert not Payment.objects.filter(allocations__bill__month="2026-09").exists()
+    monkeypatch.setattr(module, "_payments", real)
+    report = run()
+    assert "population" in report.skipped and "payments 2026-08" in report.skipped
+    assert {"payments 2026-09", "payments 2026-10"} <= set(report.phases)
+    assert not any(phase.endswith("2026-08") for phase in report.phases)
+    assert Person.objects.count() == 300
+    assert Payment.objects.filter(allocations__bill__month="2026-09").exists()
+    assert (
+        Bill.objects.values("employer", "month", "kind")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+        == 0
+    )

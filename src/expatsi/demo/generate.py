@@ -537,7 +537,7 @@ def _population(params: Params, batch: int, actor: Actor, progress: Progress) ->
     step = max(n_people // 50, 1)
     for i in range(n_people):
         if i % step == 0:
-            progress("people", i, n_people)
+            progress("computing rows", i, n_people)
         nat = nats[p_nat[i]]
         family_names, male, female, cities = NAMES.get(nat, NAMES["USA"])
         sex: Literal["male", "female"] = "male" if p_male[i] else "female"
@@ -788,7 +788,7 @@ def _population(params: Params, batch: int, actor: Actor, progress: Progress) ->
                 Direction.EXIT,
                 int(port[i, 9]),
             )
-    progress("people", n_people, n_people)
+    progress("computing rows", n_people, n_people)
 
     def put(
         label: str, model: type[models.Model], columns: Sequence[str], rows: list[tuple[Any, ...]]
