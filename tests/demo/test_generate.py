@@ -252,3 +252,30 @@ def test_an_interrupted_run_resumes(monkeypatch: pytest.MonkeyPatch) -> None:
         .count()
         == 0
     )
+
+
+@pytest.mark.django_db
+def test_active_cards_carry_a_qr_token_that_verifies() -> None:
+    """Each active Integrated Card gets one signed token, as token_issue signs it; the card
+    verification accepts it and reads the card's own data back."""
+    from expatsi.cards.models import CardToken
+    from expatsi.cards.verification import verify_text
+
+    run()
+    active = Card.objects.filter(status=CardStatus.ACTIVE, legacy=False)
+    assert CardToken.objects.count() == active.count() > 0
+    for token in CardToken.objects.select_related("card__person")[:25]:
+        answer = verify_text(token.text)
+        assert answer.result in ("valid", "expired"), answer.message  # expired: years from now
+        assert answer.card is not None
+        assert answer.card["card_number"] == token.card.card_number
+        assert answer.card["permit_number"] == token.card.permit_number
+
+
+@pytest.mark.django_db
+def test_without_tokens_when_asked() -> None:
+    from expatsi.cards.models import CardToken
+
+    run(tokens=False)
+    assert Card.objects.filter(status=CardStatus.ACTIVE).exists()
+    assert not CardToken.objects.exists()

@@ -53,7 +53,10 @@ from expatsi.billing.models import (
 )
 from expatsi.billing.payments import PENSION
 from expatsi.billing.services import billing_run
-from expatsi.cards.models import Card, CardStatus, PermitNumber
+from expatsi.cards import keys
+from expatsi.cards.models import Card, CardStatus, CardToken, PermitNumber
+from expatsi.credentials import token as qr_token
+from expatsi.credentials.trust import revocation_hash
 from expatsi.demo.data import NAMES, POSITIONS
 from expatsi.employers.models import Employer, EmployerKind
 from expatsi.insurance.models import Employment, Registration, RegistrationStatus, SsnSequence
@@ -387,7 +390,9 @@ def _mark(actor: Actor, params: Params, batch: int, phase: str, **detail: Any) -
 # --- the population -------------------------------------------------------------------------
 
 
-def _population(params: Params, batch: int, actor: Actor, progress: Progress) -> dict[str, int]:
+def _population(
+    params: Params, batch: int, actor: Actor, progress: Progress, *, tokens: bool
+) -> dict[str, int]:
     """Employers, people, passports, permit numbers, cards and their documents, residence
     permits, employments, registrations, SSN sequences and border crossings: one transaction."""
     rng = np.random.default_rng([params.seed, batch])
@@ -414,6 +419,7 @@ def _population(params: Params, batch: int, actor: Actor, progress: Progress) ->
     first_employer = _next_id(Employer)
     employer_rows = []
     e_overseas: list[str] = []
+    e_names: list[str] = []
     for i in range(n_emp):
         w1, w2 = NAME_WORDS[e_words[i, 0]], NAME_WORDS[e_words[i, 1]]
         trade = NAME_TRADES[e_trade[i]]
@@ -426,6 +432,7 @@ def _population(params: Params, batch: int, actor: Actor, progress: Progress) ->
             name = f"{overseas} {regions()[region].name} Branch"
         elif kind == EmployerKind.REPRESENTATIVE_OFFICE:
             name = f"{overseas} {regions()[region].name} Representative Office"
+        e_names.append(name)
         employer_rows.append(
             (
                 first_employer + i,
@@ -513,6 +520,7 @@ def _population(params: Params, batch: int, actor: Actor, progress: Progress) ->
             PermitNumber,
             Document,
             Card,
+            CardToken,
             Employment,
             Registration,
             EntryExit,
@@ -523,6 +531,7 @@ def _population(params: Params, batch: int, actor: Actor, progress: Progress) ->
     seqs = _Sequences()
     # the newest keys, read once (crypto.encrypt and crypto.search_hash look them up per value)
     ring = crypto.keyring()
+    signer = keys.keyring().current if tokens else None
     fernet, search_key = ring.fernet, ring.search_keys[0]
 
     people: list[tuple[Any, ...]] = []
@@ -533,6 +542,7 @@ def _population(params: Params, batch: int, actor: Actor, progress: Progress) ->
     employments: list[tuple[Any, ...]] = []
     registrations: list[tuple[Any, ...]] = []
     crossings: list[tuple[Any, ...]] = []
+    card_tokens: list[tuple[Any, ...]] = []
     cat = "ABC"
     step = max(n_people // 50, 1)
     for i in range(n_people):
@@ -582,6 +592,7 @@ def _population(params: Params, batch: int, actor: Actor, progress: Progress) ->
         permit_numbers.append((pn_id, pid, permit_no, stamp))
 
         ssn: str | None = None
+        live: tuple[int, str, str, int, date, date] | None = None
         ssn_at: datetime | None = None
         first_entry: date | None = None
         for k, (e, start, end, reason, wage_k) in enumerate(spans):
@@ -599,6 +610,8 @@ def _population(params: Params, batch: int, actor: Actor, progress: Progress) ->
             status = CardStatus.ACTIVE if end is None else CardStatus.DEREGISTERED
             if end is None and valid_to < today:
                 status = CardStatus.EXPIRED
+            if status == CardStatus.ACTIVE and card_no:
+                live = (card_id, card_no, cat[category[i, k]], e, issued, valid_to)
             doc_id = ids[Document] + len(documents)
             doc_to = valid_to if end is None else min(valid_to, end)
             doc_to = max(doc_to, issued)
@@ -729,6 +742,36 @@ def _population(params: Params, batch: int, actor: Actor, progress: Progress) ->
                 stamp,
             )
         )
+        if signer is not None and live is not None:
+            # the card's QR token, as token_issue signs it when the card becomes active
+            card_id, card_no, category_k, e, valid_from, valid_to = live
+            claims = qr_token.CardClaims(
+                card_number=card_no,
+                permit_number=permit_no,
+                ssn=ssn or "",
+                name=f"{family.upper()} {given}".strip(),
+                nationality=nat,
+                category=category_k,
+                employer=e_names[e],
+                valid_from=valid_from,
+                valid_to=valid_to,
+            )
+            issued_at = _at(valid_from)
+            text, signature = qr_token.issue(
+                claims, signer, issued_at=int(issued_at.timestamp()), serial=1
+            )
+            card_tokens.append(
+                (
+                    ids[CardToken] + len(card_tokens),
+                    card_id,
+                    text,
+                    signer.kid.hex(),
+                    revocation_hash(signature).hex(),
+                    issued_at,
+                    None,
+                    "",
+                )
+            )
         # the residence permit of the latest employment
         last_start, last_end = spans[-1][1], spans[-1][2]
         res_issued = min(last_start + timedelta(days=int(res_days[i])), today)
@@ -925,6 +968,21 @@ def _population(params: Params, batch: int, actor: Actor, progress: Progress) ->
         registrations,
     )
     put(
+        "card_tokens",
+        CardToken,
+        (
+            "id",
+            "card_id",
+            "text",
+            "kid",
+            "revocation_hash",
+            "issued_at",
+            "revoked_at",
+            "revoked_reason",
+        ),
+        card_tokens,
+    )
+    put(
         "crossings",
         EntryExit,
         ("id", "person_id", "date", "direction", "port", "import_batch", "created_at"),
@@ -945,6 +1003,7 @@ def _population(params: Params, batch: int, actor: Actor, progress: Progress) ->
             PermitNumber,
             Document,
             Card,
+            CardToken,
             Employment,
             Registration,
             EntryExit,
@@ -1104,6 +1163,7 @@ def generate(
     today: date,
     append: bool = False,
     credits: bool = True,
+    tokens: bool = True,
     progress: Progress | None = None,
 ) -> Report:
     """Generate (or finish generating) the data set; see the module's docstring."""
@@ -1152,7 +1212,7 @@ def generate(
             "rows_per_s": round(rows / max(seconds, 1e-9)),
         }
 
-    timed("population", lambda: _population(params, batch, actor, progress))
+    timed("population", lambda: _population(params, batch, actor, progress, tokens=tokens))
     mine_qs = Employer.objects.filter(email__startswith=f"hr{batch}-", email__endswith=f"@{DOMAIN}")
     used_regions = sorted(set(mine_qs.values_list("region_code", flat=True)))
     for month in params.billed_months():
@@ -1190,6 +1250,7 @@ def generate(
 # --- for tests and checks: a digest of what was generated --------------------------------------
 
 DIGEST_MODELS: tuple[type[models.Model], ...] = (
+    CardToken,
     Employer,
     Person,
     Passport,

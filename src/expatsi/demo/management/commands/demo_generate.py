@@ -52,6 +52,7 @@ class Command(BaseCommand):
         parser.add_argument("--today", default="")
         parser.add_argument("--append", action="store_true")
         parser.add_argument("--no-credits", dest="no_credits", action="store_true")
+        parser.add_argument("--no-tokens", dest="no_tokens", action="store_true")
         parser.add_argument("--quiet", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> str:
@@ -70,6 +71,7 @@ class Command(BaseCommand):
             today=today,
             append=options["append"],
             credits=not options["no_credits"],
+            tokens=not options["no_tokens"],
             progress=None if options["quiet"] else PhaseBar(),
         )
         if not report.phases:
