@@ -10,8 +10,10 @@ sequence table, permit numbers with their Luhn digit, each card's document as
 :mod:`expatsi.cards.card_document` derives it, registrations with the deadline of the rules). Bills
 are not computed here: the real billing run bills every region and month, and payments are the
 rows ``payment_record`` would write (a payment, an allocation of the whole bill) followed by the
-real pension crediting. Cards are written without signed QR tokens (a token is signed when a card
-is next issued or changed); everything else a card needs is there.
+pension crediting of fully paid bills, as one set-based statement. Each active Integrated Card gets
+its signed QR token as ``token_issue`` signs it (about 0.1 ms of CPU a card; ``tokens=False``
+skips them). Not generated: card applications and card events (the cards arrive as issued), HR and
+holder user accounts, declarations of bases, certificates of coverage.
 
 Deterministic: the same seed, sizes and ``today`` give the same rows (timestamps and encrypted
 passport numbers aside — encryption is salted). Each phase commits with an audit event naming it,
