@@ -95,6 +95,7 @@ GROUP_HELP = {
     "data": "personal data at rest: encryption keys, re-encryption after a rotation",
     "access": "user accounts: two-step sign-in",
     "benefits": "benefits: the monthly pension run",
+    "demo": "demo and synthetic data at scale",
 }
 
 
