@@ -283,4 +283,7 @@ def test_navigation_offers_the_pages_to_the_right_roles(users: dict[str, Any]) -
     employee = client_for(users["employee"]).get("/").text
     # a signed-in user without a role: only the page to report an employer (issue #12)
     assert 'href="/cases/complaints/"' in employee
-    assert 'href="/cases/' not in employee.replace('href="/cases/complaints/"', "")
+    # ... and the footer's public report form, which every page offers to anyone
+    assert 'href="/cases/report/"' in employee
+    rest = employee.replace('href="/cases/complaints/"', "").replace('href="/cases/report/"', "")
+    assert 'href="/cases/' not in rest

@@ -12,10 +12,13 @@ Reads of personal data are audited as card and person reads are: a bill with its
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import overload
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import F, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from expatsi.access.actors import Actor
@@ -180,11 +183,48 @@ def balance_get(*, actor: Actor, employer_id: int, on: date | None = None) -> Ba
     return Balance(employer, on, employer_balance(employer, on))
 
 
-def arrears(actor: Actor, on: date | None = None) -> list[BillRow]:
+def arrears_bills(
+    actor: Actor, on: date | None = None, *, employer_id: int | None = None
+) -> QuerySet[Bill]:
+    """Bills with principal outstanding after their due date, oldest first — chosen in the
+    database (total less the principal allocated to them, as :func:`bill_state` reckons it), so a
+    region's thousands of past bills are not each read to find the few unpaid."""
+    on = on or timezone.localdate()
+    qs = bills_visible(actor).filter(due_date__lt=on)
+    if employer_id is not None:
+        qs = qs.filter(employer_id=employer_id)
+    paid = Coalesce(Sum("allocations__principal"), Value(0))
+    return (
+        qs.annotate(principal_paid=paid)
+        .filter(principal_paid__lt=F("employer_total") + F("employee_total"))
+        .order_by("due_date", "id")
+    )
+
+
+class ArrearsRows(Sequence[BillRow]):
+    """The arrears as rows, worked out only for the slice that is shown (a page of the API, the
+    first rows of the payments page); its length is one COUNT."""
+
+    def __init__(self, bills: QuerySet[Bill], on: date) -> None:
+        self.bills, self.on = bills, on
+
+    def __len__(self) -> int:
+        return self.bills.count()
+
+    @overload
+    def __getitem__(self, index: int) -> BillRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[BillRow]: ...
+    def __getitem__(self, index: int | slice) -> BillRow | list[BillRow]:
+        if isinstance(index, slice):
+            return bill_rows(self.bills.select_related("employer")[index], self.on)
+        return bill_rows(self.bills.select_related("employer")[index : index + 1], self.on)[0]
+
+
+def arrears(actor: Actor, on: date | None = None, *, employer_id: int | None = None) -> ArrearsRows:
     """Bills with principal outstanding after their due date, oldest first."""
     on = on or timezone.localdate()
-    rows = bill_rows(bills_visible(actor).filter(due_date__lt=on).order_by("due_date", "id"), on)
-    return [r for r in rows if r.state.outstanding > 0]
+    return ArrearsRows(arrears_bills(actor, on, employer_id=employer_id), on)
 
 
 # --- collection (agency) --------------------------------------------------------------------------

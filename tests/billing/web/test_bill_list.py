@@ -9,8 +9,10 @@ from datetime import date
 
 import pytest
 
+from expatsi.access.actors import SYSTEM
 from expatsi.billing import selectors
 from expatsi.billing.models import Bill
+from expatsi.billing.services import payment_record
 from tests.factories import BillFactory, EmployerFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +84,30 @@ def test_the_chinese_list_says_kinds_and_months_in_words(many) -> None:
     assert "没有匹配的账单" in page
     listed = many.client("agency").get("/zh-hans/billing/").text
     assert "月度账单" in listed and ">adjustment<" not in listed and ">regular<" not in listed
+
+
+def test_the_payments_page_shows_the_oldest_arrears_and_says_how_many(bworld, monkeypatch) -> None:
+    """Both August bills are unpaid on 1 Oct 2025; with one shown, the page says which part."""
+    from expatsi.billing.views import payments
+
+    agency = bworld.client("agency")
+    both = agency.get("/billing/payments/?on=2025-10-01").text
+    assert bworld.bill_a.number in both and bworld.bill_b.number in both
+    assert 'id="arrears-more"' not in both
+    monkeypatch.setattr(payments, "ARREARS_SHOWN", 1)
+    one = agency.get("/billing/payments/?on=2025-10-01").text
+    note = one.split('id="arrears-more">', 1)[1].split("</p>", 1)[0]
+    assert "The 1 oldest of 2 bills in arrears" in note
+    chinese = agency.get("/zh-hans/billing/payments/?on=2025-10-01").text
+    assert "共 2 张欠费账单" in chinese
+    # a bill paid in full is no longer in arrears, whoever reads
+    payment_record(
+        actor=SYSTEM,
+        employer=bworld.a,
+        amount=bworld.bill_a.total,
+        received_on=date(2025, 9, 10),
+        reference=bworld.bill_a.number,
+    )
+    after = agency.get("/billing/payments/?on=2025-10-01").text
+    arrears = after.split('id="arrears"', 1)[1].split("</table>", 1)[0]
+    assert bworld.bill_a.number not in arrears and bworld.bill_b.number in arrears

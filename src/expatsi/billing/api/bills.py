@@ -3,6 +3,7 @@ region and month."""
 
 # No ``from __future__ import annotations``: ninja reads the query parameters of paginated views
 # through a wrapper living in another module, where string annotations would not resolve.
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from django.http import HttpRequest
@@ -188,7 +189,7 @@ def bill_detail(request: HttpRequest, bill_id: int, on: date | None = None) -> s
 
 @router.get("/arrears", response=list[BillOut])
 @paginate(Pagination)
-def arrears_list(request: HttpRequest, on: date | None = None) -> list[selectors.BillRow]:
+def arrears_list(request: HttpRequest, on: date | None = None) -> Sequence[selectors.BillRow]:
     """Bills past their due date with principal outstanding, oldest first."""
     return selectors.arrears(request_actor(request), on or timezone.localdate())
 

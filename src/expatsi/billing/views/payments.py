@@ -33,6 +33,7 @@ from expatsi.web.formatting import yuan
 from expatsi.web.uploads import PendingUpload, Upload, upload_check
 
 BANK_PENDING = PendingUpload("billing_bank_pending")
+ARREARS_SHOWN = 200  # the oldest first; the API pages through all of them
 
 
 @login_required
@@ -48,15 +49,16 @@ def payments(request: HttpRequest) -> HttpResponse:
     elif request.GET.get("employer"):  # agency staff: every employer unless they pick one
         employer = selectors.employer_visible(actor, request.GET["employer"])
     listed = selectors.payments_visible(actor, employer_id=employer.pk if employer else None)
-    arrears = selectors.arrears(actor, on)
-    if employer is not None:
-        arrears = [r for r in arrears if r.bill.employer_id == employer.pk]
+    arrears = selectors.arrears(actor, on, employer_id=employer.pk if employer else None)
+    shown = arrears[:ARREARS_SHOWN]
     return render(
         request,
         "billing/payments.html",
         {
             "payments": [(p, list(selectors.payment_allocations(p))) for p in listed[:200]],
-            "arrears": arrears,
+            "arrears": shown,
+            # the whole count only when the page shows part: a region's arrears run to thousands
+            "arrears_count": len(arrears) if len(shown) == ARREARS_SHOWN else len(shown),
             "employer": employer,
             "employers": [] if more else employers,
             "any_employer": not one_employer_at_a_time(actor),  # the picker offers "all"
