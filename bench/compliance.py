@@ -24,16 +24,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("EXPATSI_BILLING_BATCH", "2000")  # as bench/billing.py's run
 
-# Generates people, employers and employments by binary COPY (and sets up Django).
-from billing import PER_EMPLOYER, generate  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.core.management import call_command
+from django.db import connection
 
-from expatsi.access.actors import SYSTEM  # noqa: E402
-from expatsi.billing.services import billing_run  # noqa: E402
-from expatsi.cases.services import compliance_scan  # noqa: E402
-from expatsi.rules.dates import Month  # noqa: E402
-from expatsi.rules.regions import region  # noqa: E402
+# Generates people, employers and employments by binary COPY (and sets up Django).
+from billing import PER_EMPLOYER, generate
+from expatsi.access.actors import SYSTEM
+from expatsi.billing.services import billing_run
+from expatsi.cases.services import compliance_scan
+from expatsi.rules.dates import Month
+from expatsi.rules.regions import region
 
 REGION = "110000"
 MONTHS = [Month(2025, m) for m in range(1, 13)]
@@ -208,16 +208,22 @@ def planted() -> dict[str, int]:
     e0 = int(one("SELECT MIN(id) FROM employers_employer"))
     people = {
         r: int(
-            one(f"SELECT COUNT(*) FROM insurance_employment e WHERE (e.person_id - {p0}) % 100 = {r}")
+            one(
+                f"SELECT COUNT(*) FROM insurance_employment e WHERE (e.person_id - {p0}) % 100 = {r}"
+            )
         )
         for r in (1, 4, 7, 8, 9)
     }
-    cut = int(one("SELECT COUNT(*) FROM insurance_coveragecertificate WHERE valid_to = '2025-06-30'"))
+    cut = int(
+        one("SELECT COUNT(*) FROM insurance_coveragecertificate WHERE valid_to = '2025-06-30'")
+    )
     months_after = {"exit": 6, "deregistered": 3, "certificate": 6}  # 07–12, 10–12, 07–12
     expected = {
         "not_registered": people[1],
         "months_not_billed": int(
-            one(f"SELECT COUNT(DISTINCT e.employer_id) FROM insurance_employment e WHERE {missed(p0, e0)}")
+            one(
+                f"SELECT COUNT(DISTINCT e.employer_id) FROM insurance_employment e WHERE {missed(p0, e0)}"
+            )
         ),
         "unpaid_past_due": int(
             one(f"SELECT COUNT(*) FROM billing_bill b WHERE {unpaid(e0)} OR {partly(e0)}")
@@ -237,7 +243,7 @@ def ceiling() -> tuple[float, dict[str, int]]:
     best, rows = float("inf"), {}
     for _ in range(2):
         t0 = time.perf_counter()
-        rows = {t: int(one(f"SELECT COUNT(*) FROM {t}")) for t in SCANNED}  # noqa: S608
+        rows = {t: int(one(f"SELECT COUNT(*) FROM {t}")) for t in SCANNED}
         best = min(best, time.perf_counter() - t0)
     return best, rows
 
@@ -254,7 +260,7 @@ def main() -> None:
     t_setup = time.perf_counter()
     if args.scan_only:  # the data of an earlier run: forget its scans, time them again
         for table in ("cases_caseevent", "cases_finding", "cases_scan"):
-            sql(f"DELETE FROM {table}")  # noqa: S608
+            sql(f"DELETE FROM {table}")
         sql("VACUUM ANALYZE")
         args.people = int(one("SELECT COUNT(*) FROM people_person"))
     else:
