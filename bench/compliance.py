@@ -25,12 +25,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("EXPATSI_BILLING_BATCH", "2000")  # as bench/billing.py's run
 
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 # Generates people, employers and employments by binary COPY (and sets up Django).
 from billing import PER_EMPLOYER, generate
 from expatsi.access.actors import SYSTEM
 from expatsi.billing.services import billing_run
+from expatsi.cases.checks import CHECKS, Scope
+from expatsi.cases.permissions import regions_to_scan
+from expatsi.cases.registry import registry
 from expatsi.cases.services import compliance_scan
 from expatsi.rules.dates import Month
 from expatsi.rules.regions import region
@@ -248,6 +251,20 @@ def ceiling() -> tuple[float, dict[str, int]]:
     return best, rows
 
 
+def per_rule() -> dict[str, float]:
+    """Each rule's query alone (what it finds, not stored), as the scan runs it: where the time goes."""
+    reg = registry()
+    scope = Scope(as_of=AS_OF, regions=regions_to_scan(SYSTEM))
+    out = {}
+    for key, rule in reg.rules.items():
+        with transaction.atomic():
+            sql("SET LOCAL jit = off")
+            t0 = time.perf_counter()
+            CHECKS[key].run(scope, rule, reg.legacy_for(key))
+            out[key] = round(time.perf_counter() - t0, 3)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=1_000_000)
@@ -289,6 +306,7 @@ def main() -> None:
     for key, counts in second.counts.items():
         moved = {k: v for k, v in counts.items() if k != "found" and v}
         assert not moved, f"second scan of {key} changed findings: {moved}"
+    rules = per_rule()
     print(
         json.dumps(
             {
@@ -303,6 +321,7 @@ def main() -> None:
                 "ceiling_seconds": t_ceiling,
                 "first_seconds": t_first,
                 "second_seconds": t_second,
+                "rule_seconds": rules,
             }
         )
     )
