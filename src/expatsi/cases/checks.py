@@ -343,7 +343,8 @@ def not_registered(scope: Scope, rule: ComplianceRule, legacy: list[LegacyRule])
 # per row before the grouping, so only the few unbilled rows are grouped. Measured (bench/
 # compliance.py, twelve billed months, shared machine): at 100,000 people 14.8 s before (a
 # DISTINCT of every person-month billed, anti-joined to every person-month expected), 5.3 s with
-# the masks; at 1,000,000, 86 s with the masks unmaterialized, 43–55 s as here.
+# the masks; at 1,000,000, back to back, 55.8 s before and 28.9 s as here (17–55 s as the load
+# varied; 86 s with the registrations not materialized).
 _NOT_BILLED = """
 WITH months(m, first_day, last_day, bit) AS (VALUES {months}),
 billed AS (
