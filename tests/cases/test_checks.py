@@ -115,6 +115,18 @@ def test_months_billed_or_not_registered_are_not_found(sh: Employer, sh2: Employ
     assert found("months_not_billed") == []
 
 
+def test_a_month_on_two_bills_counts_once(sh: Employer) -> None:
+    """September on the regular bill and on an adjustment beside it is billed (once), and the
+    unbilled October next to it is still found: a billed month is a bit of a mask per person."""
+    p = person("Adjusted")
+    register(employ(p, sh, date(2025, 9, 1)))
+    line = {"person": p, "insurance": 1, "employer_amount": 100}
+    bill(sh, "2025-09", date(2025, 10, 15), [line])
+    bill(sh, "2025-09", date(2025, 10, 15), [line], kind="adjustment")
+    scan()
+    assert [f.period for f in found("months_not_billed")] == ["2025-10"]
+
+
 def test_months_billed_by_the_billing_run_are_not_found(sh: Employer) -> None:
     """The check reads what the real run writes (exempted insurances included)."""
     p = person("Exempted", "DEU")  # pension and unemployment exempted under the agreement

@@ -20,7 +20,7 @@ from expatsi.cases.models import Case, CaseEvent, Finding, OptOut
 from expatsi.employers.models import Employer, HrMembership
 from expatsi.notify.models import Notification
 from expatsi.rules.errors import Conflict, Forbidden, NotFound, RuleError
-from tests.cases.conftest import bill, employ, finding, pay, permit, person
+from tests.cases.conftest import bill, employ, finding, pay, permit, person, register
 
 pytestmark = pytest.mark.django_db
 AS_OF = date(2025, 11, 20)
@@ -131,6 +131,26 @@ def test_shanghai_opt_out_no_finding_until_15_august_2021(sh: Employer) -> None:
     assert f.evidence["clock_starts"] == "2021-08-16"
     assert f.evidence["deadline"] == "2021-09-15"
     assert f.figures["months"] == 2  # August and September 2021
+
+
+def test_months_before_the_obligation_are_not_unbilled_for_the_opted_out(sh: Employer) -> None:
+    """Registered from June 2021 and never billed: for the opted-out, June and July ended
+    before the obligation began (16 August 2021); August to October are unbilled for both."""
+    opted = _opted_out_foreigner(sh, opt_out=True)
+    other = _opted_out_foreigner(sh, opt_out=False)
+    for p in (opted, other):
+        register(p.employments.get(), insured_from=date(2021, 6, 1))
+    scan(date(2021, 11, 20))  # October is due 15 November
+    people = {
+        f.period: f.evidence["person_ids"] for f in Finding.objects.filter(rule="months_not_billed")
+    }
+    assert people == {
+        "2021-06": [other.pk],
+        "2021-07": [other.pk],
+        "2021-08": sorted([opted.pk, other.pk]),
+        "2021-09": sorted([opted.pk, other.pk]),
+        "2021-10": sorted([opted.pk, other.pk]),
+    }
 
 
 def test_the_legacy_rule_is_shanghais_and_the_opt_out_must_predate_its_expiry(
