@@ -429,6 +429,44 @@ def bench_compliance(people: int) -> tuple[list[Row], str]:
     return rows, verdict
 
 
+def bench_load_rows(people: int, seconds: int) -> tuple[list[Row], str]:
+    """The API and pages under concurrent load as served in production (bench/load.py), each
+    endpoint against /healthz of the same app in the same run."""
+    from load import bench_load  # bench/load.py: needs locust (make bench installs it)
+
+    with throwaway_postgres() as pg:
+        if not pg:
+            return [], "PostgreSQL not available: load not measured"
+        measured = bench_load(pg, people, seconds=seconds)
+    base = measured[0]
+    rows: list[Row] = []
+    for m in measured:
+        share = m.rps / base.rps if base.rps else 0.0
+        failed = f", {m.failures} FAILED" if m.failures else ""
+        rows.append(
+            (
+                f"load: {m.name}",
+                m.requests,
+                float(seconds),
+                m.rps,
+                f"{share:.0%} of /healthz · p50 {m.p50:.0f} / p95 {m.p95:.0f} / "
+                f"p99 {m.p99:.0f} ms{failed}",
+            )
+        )
+    verify = next(m for m in measured if "verify" in m.name)
+    slow = [m for m in measured[1:] if m.p95 > 200]
+    share = verify.rps / base.rps if base.rps else 0.0
+    verdict = (
+        f"Goal: verify ≥ 50% of the trivial endpoint's throughput with p99 ≤ 50 ms — "
+        f"{'meets' if share >= 0.5 and verify.p99 <= 50 else 'MISSES'} "
+        f"({share:.0%}, p99 {verify.p99:.0f} ms).\n"
+        f"Goal: every page and API p95 ≤ 200 ms at {people:,} employees — "
+        f"{'meets' if not slow else 'MISSES'}"
+        + (f" ({', '.join(f'{m.name}: {m.p95:.0f} ms' for m in slow)})." if slow else ".")
+    )
+    return rows, verdict
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
@@ -439,10 +477,13 @@ def main() -> None:
     base45_rows = bench_base45(500 if args.quick else 5000, repeats)
     billing_rows, billing_verdict = bench_billing(20_000 if args.quick else 1_000_000)
     compliance_rows, compliance_verdict = bench_compliance(20_000 if args.quick else 1_000_000)
+    load_rows, load_verdict = bench_load_rows(
+        20_000 if args.quick else 1_000_000, 5 if args.quick else 15
+    )
     print("| benchmark | items | best time (s) | items / s | vs baseline |")
     print("|---|---:|---:|---:|---:|")
     for name, count, seconds, rate, note in (
-        rows + verify_rows + base45_rows + billing_rows + compliance_rows
+        rows + verify_rows + base45_rows + billing_rows + compliance_rows + load_rows
     ):
         print(f"| {name} | {count:,} | {seconds:.4f} | {rate:,.0f} | {note} |")
     goal = 20_000_000
@@ -456,6 +497,7 @@ def main() -> None:
     print(f"Goal: offline QR verification ≥ 70% of raw Ed25519 verify — {verdict} ({share:.0%}).")
     print(billing_verdict)
     print(compliance_verdict)
+    print(load_verdict)
 
 
 if __name__ == "__main__":
