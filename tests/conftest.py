@@ -97,7 +97,6 @@ TYPED_CARD_MODULES: frozenset[str] = frozenset(
         "tests/browser/test_card_application_browser.py",
         "tests/browser/test_cards_browser.py",
         "tests/browser/test_proof_of_life_browser.py",
-        "tests/test_query_counts.py",
     }
 )
 
