@@ -46,7 +46,6 @@ from expatsi.cards.card_document import APPLICATION_REFERENCE
 from expatsi.cards.models import Card, CardStatus, Category
 from expatsi.employers.models import Employer, EmployerKind, HrMembership, WorkInjuryRating
 from expatsi.employers.services import employer_create, hr_user_add
-from expatsi.insurance import services as insurance_services
 from expatsi.insurance.models import (
     CoverageCertificate,
     Employment,
@@ -484,9 +483,7 @@ def hire(employer: Employer, *, actor: Actor = SYSTEM, **overrides: Any) -> Regi
     audit events), from :class:`HireDataFactory` with ``overrides`` (``person__family_name=...``).
 
     A hire names the person's card on file, as in production, so the card is put on file first
-    (:func:`card_on_file`) — except in the modules not yet moved onto cards on file
-    (``TYPED_CARD_MODULES`` in tests/conftest.py), where the hire files the typed number."""
+    (:func:`card_on_file`, through the card steps)."""
     data = HireDataFactory(**overrides)
-    if insurance_services.CARD_KINDS:
-        card_on_file(employer, data)
+    card_on_file(employer, data)
     return hire_register(actor=actor, employer=employer, data=data)
