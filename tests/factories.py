@@ -41,11 +41,11 @@ from factory.django import DjangoModelFactory
 from expatsi.access.actors import SYSTEM, Actor
 from expatsi.access.models import AgencyStaff
 from expatsi.billing.models import Bill, BillKind
+from expatsi.cards import services as cards_services
 from expatsi.cards.card_document import APPLICATION_REFERENCE
 from expatsi.cards.models import Card, CardStatus, Category
 from expatsi.employers.models import Employer, EmployerKind, HrMembership, WorkInjuryRating
 from expatsi.employers.services import employer_create, hr_user_add
-from expatsi.insurance import services as insurance_services
 from expatsi.insurance.models import (
     CoverageCertificate,
     Employment,
@@ -362,17 +362,28 @@ def card_for(
     valid_to: date | None = None,
     legacy: bool = False,
 ) -> Card:
-    """The card ``number``, on file for ``person`` as the exit-entry authority issued it: in force
-    from ``issued`` (today by default) until ``valid_to`` (two years on); a physical work permit
-    when ``legacy``. A row, written directly (no card history); the person is found or created
-    through the people service as a hire would. A hire records the card on file, so a test of a
-    hire brings it there first. An existing card of that number is returned as it is."""
+    """The card ``number``, on file for ``person``: in force from ``issued`` (today by default)
+    until ``valid_to`` (two years on); a physical work permit when ``legacy``. The person is found
+    or created through the people service as a hire would; a card of that number, or the card the
+    person already holds, is returned as it is (one live card a person).
+
+    An Integrated Card is built through the steps production takes (:func:`card_through_steps`),
+    so it has its application, history and QR code. A physical permit, or a card whose validity
+    already ended, is a row written directly: production brings neither about through steps (a
+    physical permit is imported with an 18-digit number, which these worlds do not spell; the
+    steps refuse a validity in the past)."""
     number = number.replace(" ", "").upper()
     existing = Card.objects.filter(Q(card_number=number) | Q(permit_number=number)).first()
     if existing is not None:
         return existing
     holder, _ = person_find_or_create(actor=SYSTEM, data=person)
+    held = Card.objects.filter(person=holder, status__in=LIVE_CARD_STATUSES).first()
+    if held is not None:
+        return held
     issued = issued or today()
+    valid_to = valid_to or issued + timedelta(days=730)
+    if not legacy and valid_to > today() and issued <= today():
+        return card_through_steps(employer, holder, number, issued=issued, valid_to=valid_to)
     return Card.objects.create(
         person=holder,
         employer=employer,
@@ -382,10 +393,52 @@ def card_for(
         position="Engineer",
         notice_issued_on=issued,
         valid_from=issued,
-        valid_to=valid_to or issued + timedelta(days=730),
+        valid_to=valid_to,
         status=CardStatus.ACTIVE,
         legacy=legacy,
     )
+
+
+# The card statuses a person may hold only one of (``card_one_live_per_person``).
+LIVE_CARD_STATUSES = (CardStatus.APPLIED, CardStatus.NOTICE_ISSUED, CardStatus.ACTIVE)
+
+
+def card_through_steps(
+    employer: Employer,
+    person: Person,
+    number: str | None = None,
+    *,
+    issued: date | None = None,
+    valid_to: date,
+    actor: Actor = SYSTEM,
+) -> Card:
+    """A card as production makes one: the employer's application (``card_apply``), the
+    agency's approval (``application_decide``, which issues the work permit notice and the
+    numbers) and the holder's entry (``card_record_entry``, which makes the card active and issues
+    its QR code) — each with its history event — by ``actor`` (the system, an agency actor).
+
+    Only the authority's own outputs are pinned, between approval and entry, so that a world's
+    golden values stay fixed: the notice date (``issued``; the approval dates it today) and, when
+    given, the card ``number`` (the approval draws one). The entry is on ``issued``; the QR code is
+    issued after the pin, so it carries the number on the card."""
+    issued = issued or today()
+    app = cards_services.card_apply(
+        actor=actor,
+        employer=employer,
+        person=person,
+        category=Category.B,
+        position="Engineer",
+        valid_to=valid_to,
+    )
+    cards_services.application_decide(actor=actor, application_id=app.pk, approve=True)
+    pinned: dict[str, Any] = {
+        "notice_issued_on": issued,
+        "notice_valid_to": deadline("work_permit_notice_validity", issued).due,
+    }
+    if number:
+        pinned["card_number"] = number
+    Card.objects.filter(pk=app.card_id).update(**pinned)
+    return cards_services.card_record_entry(actor=actor, card_id=app.card_id, entry_date=issued)
 
 
 def card_on_file(employer: Employer, data: HireData) -> Card | None:
@@ -430,9 +483,7 @@ def hire(employer: Employer, *, actor: Actor = SYSTEM, **overrides: Any) -> Regi
     audit events), from :class:`HireDataFactory` with ``overrides`` (``person__family_name=...``).
 
     A hire names the person's card on file, as in production, so the card is put on file first
-    (:func:`card_on_file`) — except in the modules not yet moved onto cards on file
-    (``TYPED_CARD_MODULES`` in tests/conftest.py), where the hire files the typed number."""
+    (:func:`card_on_file`, through the card steps)."""
     data = HireDataFactory(**overrides)
-    if insurance_services.CARD_KINDS:
-        card_on_file(employer, data)
+    card_on_file(employer, data)
     return hire_register(actor=actor, employer=employer, data=data)

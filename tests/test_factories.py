@@ -56,7 +56,11 @@ def test_rows_leave_no_audit_event_and_a_hire_leaves_the_services() -> None:
     factories.RegistrationFactory(employment__employer=employer)
     assert not AuditEvent.objects.exists()
     factories.hire(employer)
+    # the card the hire names is put on file through the card steps: apply, approve, enter
     assert set(AuditEvent.objects.values_list("action", flat=True)) == {
+        "card.apply",
+        "card.approve_first_entry",
+        "card.enter",
         "person.create",
         "person.document",
         "employment.start",

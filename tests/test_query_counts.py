@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from expatsi.access.actors import SYSTEM
 from expatsi.billing.models import BillingRun, Payment
-from expatsi.cards.models import ApplicationKind, CardApplication
+from expatsi.cards.models import Card
+from expatsi.cards.services import card_change_request
 from expatsi.cases.models import Case, Finding
 from expatsi.cases.scan import evidence_hash
 from expatsi.employers.models import Employer
@@ -31,7 +32,6 @@ from expatsi.notify.models import Notification
 from tests.factories import (
     AgencyStaffFactory,
     BillFactory,
-    CardFactory,
     CoverageCertificateFactory,
     EmployerFactory,
     HrMembershipFactory,
@@ -140,9 +140,13 @@ def build(n: int) -> World:
         )
         CoverageCertificateFactory(person=first, number=f"COC-{w}-{i}")
         BillingRun.objects.create(region_code="110000", month=f"{1990 + i}-01", status="done")
-        card = CardFactory(person=reg.person, employer=employer)
-        CardApplication.objects.create(
-            card=card, kind=ApplicationKind.FIRST_ENTRY, filed_as="employer", request={}
+        # The hire put the person's card on file through the card steps (its first-entry
+        # application decided); a change of position leaves one application awaiting a decision.
+        card_change_request(
+            actor=SYSTEM,
+            card_id=Card.objects.get(person=reg.person).pk,
+            changes={"position": "Lead engineer"},
+            change_date=timezone.localdate(),
         )
         other: Employer = EmployerFactory()
         BillFactory(employer=other, employer_total=10_000, employee_total=5_000)

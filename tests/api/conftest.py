@@ -20,7 +20,6 @@ from django.utils import timezone
 from expatsi.access.actors import SYSTEM
 from expatsi.employers.models import ApiToken, Employer
 from expatsi.employers.services import api_token_create
-from expatsi.insurance import services as insurance_services
 from expatsi.insurance.cardlink import CARD_KINDS
 from expatsi.insurance.models import Employment, Registration
 from expatsi.insurance.services import employment_start
@@ -101,8 +100,6 @@ def hire_payload(employer_id: int, *, on_file: bool = True, **overrides: Any) ->
 
 def _card_on_file(body: dict[str, Any]) -> None:
     if body.get("permit_kind", "integrated_card") not in CARD_KINDS:
-        return
-    if not insurance_services.CARD_KINDS:  # a module in TYPED_CARD_MODULES (tests/conftest.py)
         return
     employer = Employer.objects.filter(pk=body.get("employer_id")).first()
     if employer is None:

@@ -13,12 +13,34 @@ from django.core.cache import cache
 from PIL import Image
 
 from expatsi.access import crypto
+from expatsi.access.actors import SYSTEM
 from expatsi.audit.models import AuditEvent
 from expatsi.cards import keys
 from expatsi.cards.models import CardApplication
+from expatsi.employers.models import Employer
+from expatsi.insurance.services import employment_start
+from expatsi.people.models import Person
+from expatsi.people.services import person_find_or_create
 from tests.browser.conftest import login, shot
 from tests.cards.helpers import today
-from tests.portal.factories import PASSWORD, make_agency, make_employer, make_hire, make_hr
+from tests.portal.factories import PASSWORD, hire_data, make_agency, make_employer, make_hr
+
+
+def new_to_china(employer: Employer) -> Person:
+    """A person the employer has taken on who holds no card yet: the one a first application is
+    for (a hire names the card on file, so this person is on file through the employment)."""
+    data = hire_data(1)
+    person, _ = person_find_or_create(actor=SYSTEM, data=data.person)
+    employment_start(
+        actor=SYSTEM,
+        person=person,
+        employer=employer,
+        start_date=data.start_date,
+        position=data.position,
+        contract_wage=data.contract_wage,
+    )
+    return person
+
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,9 +76,9 @@ def test_first_application_with_documents_to_approval(
     browser, live_server, tmp_path, prefix: str, locale: str, approved: str
 ) -> None:
     employer = make_employer()
-    hr_user = make_hr(employer, "hr")
+    make_hr(employer, "hr")
     make_agency("officer")
-    person = make_hire(employer, hr_user, 1).person
+    person = new_to_china(employer)
     base = live_server.url
     scan = tmp_path / "passport.png"
     Image.new("RGB", (300, 200), (20, 60, 160)).save(scan, format="PNG")

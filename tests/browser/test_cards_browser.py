@@ -14,7 +14,7 @@ from expatsi.access import crypto
 from expatsi.cards import keys
 from expatsi.cards.models import CardApplication
 from tests.browser.conftest import login, shot
-from tests.cards.helpers import active_card
+from tests.cards.helpers import active_card, today
 from tests.portal.factories import (
     PASSWORD,
     make_agency,
@@ -52,9 +52,10 @@ def test_extension_approval_pdf_and_public_verification(browser, live_server, tm
     employer = make_employer()
     hr_user = make_hr(employer, "hr")
     make_agency("officer")
-    registration = make_hire(employer, hr_user, 1)
+    # the card the hire rests on ends in 20 days: inside the 30-day extension window
+    registration = make_hire(employer, hr_user, 1, permit_valid_to=today() + timedelta(days=20))
     make_employee(registration, "holder")
-    card = active_card(employer, registration.person, days=20)
+    card = active_card(employer, registration.person)
     base = live_server.url
 
     # the employer's HR files an extension, with an error shown next to the field first

@@ -8,31 +8,35 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from expatsi.access.actors import SYSTEM
 from expatsi.cards import keys, services
-from expatsi.cards.models import Card
+from expatsi.cards.models import Card, CardStatus
 from expatsi.credentials import base45
 from expatsi.credentials import token as qr_token
 from expatsi.credentials.keys import LocalSigner
 from expatsi.employers.models import Employer
 from expatsi.people.models import Person
+from tests.factories import LIVE_CARD_STATUSES, card_through_steps
 
 
 def today() -> date:
     return timezone.localdate()
 
 
-def active_card(employer: Employer, person: Person, *, days: int = 365) -> Card:
-    app = services.card_apply(
-        actor=SYSTEM,
-        employer=employer,
-        person=person,
-        category="B",
-        position="Engineer",
-        valid_to=today() + timedelta(days=days),
-    )
-    services.application_decide(actor=SYSTEM, application_id=app.pk, approve=True)
-    return services.card_record_entry(actor=SYSTEM, card_id=app.card_id, entry_date=today())
+def active_card(employer: Employer, person: Person, *, days: int | None = None) -> Card:
+    """The person's card in force: the one they already hold when a world's hire put it on file
+    (a person holds one live card, as in production), else one built through the card steps —
+    application, approval, entry — valid ``days`` (365 by default) from today.
+
+    A card already held keeps its own validity, so asking for ``days`` of a person who holds one
+    is a mistake in the test (take a person without a card, such as the API world's ``pa2``)."""
+    held = Card.objects.filter(person=person, status__in=LIVE_CARD_STATUSES).first()
+    if held is not None:
+        assert held.employer_id == employer.pk and held.status == CardStatus.ACTIVE, (
+            f"{person} already holds card {held.pk} ({held.status}) at another employer"
+        )
+        assert days is None, f"{person} already holds card {held.pk}, valid to {held.valid_to}"
+        return held
+    return card_through_steps(employer, person, valid_to=today() + timedelta(days=days or 365))
 
 
 def claims(valid_from: date, valid_to: date) -> qr_token.CardClaims:

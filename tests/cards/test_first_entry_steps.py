@@ -26,7 +26,7 @@ def card(world: World):
     app = services.card_apply(
         actor=SYSTEM,
         employer=world.a,
-        person=world.pa,
+        person=world.pa2,  # new to China: no card yet (pa holds one from the hire)
         category="B",
         position="Engineer",
         valid_to=date(2028, 3, 1),
@@ -74,7 +74,7 @@ def test_before_entry_the_z_visa_is_due_while_the_notice_is_valid(world: World) 
     app = services.card_apply(
         actor=SYSTEM,
         employer=world.a,
-        person=world.pa,
+        person=world.pa2,  # new to China: no card yet (pa holds one from the hire)
         category="B",
         position="Engineer",
         valid_to=date(2028, 3, 1),

@@ -39,7 +39,7 @@ def _run(capsys, *argv: str) -> tuple[int, dict]:
 def test_import_dry_run_then_import_then_again(world: World, tmp_path: Path, capsys) -> None:
     f = tmp_path / "permits.csv"
     f.write_text(
-        "\n".join([HEADER, _row(world, world.pa, "110000201700012345"), ""]), encoding="utf-8"
+        "\n".join([HEADER, _row(world, world.pa2, "110000201700012345"), ""]), encoding="utf-8"
     )
     code, dry = _run(capsys, str(f), "--dry-run")
     assert code == 0 and dry["imported"] == 1 and not dry["committed"]
@@ -66,7 +66,7 @@ def test_one_bad_row_refuses_the_file_with_row_and_column(
         "\n".join(
             [
                 HEADER,
-                _row(world, world.pa, "110000201700012345"),
+                _row(world, world.pa2, "110000201700012345"),
                 _row(world, world.pb, "12345", category="Z"),
                 "110000201700099999,DEU,X1234567,91110000XXXXXXXXXX,B,Teacher,2023-07-01,2022-01-01",
             ]
@@ -86,7 +86,7 @@ def test_xlsx_is_read_too(world: World, tmp_path: Path, capsys) -> None:
     book = Workbook()
     sheet = book.active
     sheet.append(HEADER.split(","))
-    sheet.append(_row(world, world.pa, "110000201700012345").split(","))
+    sheet.append(_row(world, world.pa2, "110000201700012345").split(","))
     buf = io.BytesIO()
     book.save(buf)
     f = tmp_path / "permits.xlsx"

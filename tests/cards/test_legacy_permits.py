@@ -15,7 +15,7 @@ from tests.api.conftest import World
 
 pytestmark = pytest.mark.django_db
 
-PERMIT = "110000201700012345"
+PERMIT = "110000201700012345"  # for pa2, who holds no card (pa holds one from the hire)
 
 
 def legacy(world: World, valid_to: date) -> Card:
@@ -23,7 +23,7 @@ def legacy(world: World, valid_to: date) -> Card:
         actor=SYSTEM,
         permit=services.LegacyPermit(
             permit_number=PERMIT,
-            person=world.pa,
+            person=world.pa2,
             employer=world.a,
             category="B",
             position="Teacher",
@@ -56,7 +56,7 @@ def test_the_card_page_of_a_physical_permit_says_what_it_is_and_what_comes_next(
 def _one(world: World, **over: str) -> dict[str, str]:
     from expatsi.people.models import Passport
 
-    passport = Passport.objects.get(person=world.pa, is_current=True)
+    passport = Passport.objects.get(person=world.pa2, is_current=True)
     data = {
         "permit_number": PERMIT,
         "passport_country": passport.country,

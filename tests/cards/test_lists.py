@@ -25,11 +25,14 @@ def apps(world: World) -> tuple[CardApplication, CardApplication]:
     """Two extension applications: the Beijing employee's and the Shanghai one's."""
     out = []
     for employer, person, hr in ((world.a, world.pa, "hr_a"), (world.b, world.pb, "hr_b")):
-        card = active_card(employer, person, days=20)
+        card = active_card(employer, person)  # the card on file from the world's hire
         actor = actor_for_user(world.users[hr])
         out.append(
             card_extend_request(
-                actor=actor, card_id=card.pk, new_valid_to=card.valid_to + timedelta(days=365)
+                actor=actor,
+                card_id=card.pk,
+                new_valid_to=card.valid_to + timedelta(days=365),
+                today=card.valid_to - timedelta(days=20),  # filed inside the 30-day window
             )
         )
     return out[0], out[1]

@@ -22,7 +22,7 @@ NOW = 1_800_000_042.0  # 42 seconds into a minute: 18 seconds left of it
 
 @pytest.fixture
 def text(world: World) -> str:
-    return active_card(world.a, world.pa, days=20).tokens.get().text
+    return active_card(world.a, world.pa).tokens.get().text
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def card(world: World):
-    return active_card(world.a, world.pa, days=20)
+    return active_card(world.a, world.pa)
+
+
+@pytest.fixture
+def expiring_card(world: World):
+    """A card of A's that ends in 20 days, inside the 30-day extension window: for ``pa2``, who
+    holds no card yet (``pa``'s, from the world's hire, runs 600 days)."""
+    return active_card(world.a, world.pa2, days=20)
 
 
 def test_verify_page_text_and_photo(card) -> None:
@@ -79,7 +86,10 @@ def test_pdf_download(world: World, card) -> None:
     assert r.content.startswith(b"%PDF")
 
 
-def test_filing_errors_shown_next_to_fields_then_agency_decides(world: World, card) -> None:
+def test_filing_errors_shown_next_to_fields_then_agency_decides(
+    world: World, expiring_card
+) -> None:
+    card = expiring_card
     hr = world.client("hr_a")
     url = f"/cards/{card.pk}/extension/"
     r = hr.post(url, {"new_valid_to": ""})

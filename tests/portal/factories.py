@@ -9,7 +9,6 @@ from typing import Any
 from expatsi.access.actors import actor_for_user
 from expatsi.cards.models import Card
 from expatsi.employers.models import Employer
-from expatsi.insurance import services as insurance_services
 from expatsi.insurance.models import Registration
 from expatsi.insurance.services import HireData, hire_register
 from expatsi.people.models import Person
@@ -91,8 +90,7 @@ def make_hire(employer: Employer, hr_user: Any, n: int = 1, **over: Any) -> Regi
     """A hire by ``hr_user``, naming the person's card on file (put there first, as
     :func:`tests.factories.hire` does)."""
     data = hire_data(n, **over)
-    if insurance_services.CARD_KINDS:
-        card_on_file(employer, data)
+    card_on_file(employer, data)
     return hire_register(actor=actor_for_user(hr_user), employer=employer, data=data)
 
 
