@@ -111,3 +111,31 @@ def test_the_payments_page_shows_the_oldest_arrears_and_says_how_many(bworld, mo
     after = agency.get("/billing/payments/?on=2025-10-01").text
     arrears = after.split('id="arrears"', 1)[1].split("</table>", 1)[0]
     assert bworld.bill_a.number not in arrears and bworld.bill_b.number in arrears
+
+
+def test_payments_received_page_search_and_export(bworld) -> None:
+    for i in range(30):
+        payment_record(
+            actor=SYSTEM,
+            employer=bworld.a,
+            amount=100 + i,
+            received_on=date(2025, 9, 1),
+            reference=f"REF-{i:03d}",
+        )
+    agency = bworld.client("agency")
+
+    def references(html: str) -> list[str]:
+        table = html.split('id="payments"', 1)[1].split("</table>", 1)[0]
+        return [c.split("<", 1)[0] for c in table.split('<td class="mono">')[1:]]
+
+    first = references(agency.get("/billing/payments/?per_page=25&sort=amount").text)
+    assert first == [f"REF-{i:03d}" for i in range(25)]
+    rest = references(agency.get("/billing/payments/?per_page=25&sort=amount&page=2").text)
+    assert rest == [f"REF-{i:03d}" for i in range(25, 30)]
+    assert references(agency.get("/billing/payments/?q=REF-017").text) == ["REF-017"]
+    assert "No payment matches." in agency.get("/billing/payments/?q=nothing-like-it").text
+    sent = agency.get("/billing/payments/?export=csv&q=REF-02")
+    rows = list(csv.reader(io.StringIO(b"".join(sent.streaming_content).decode("utf-8-sig"))))
+    assert sorted(r[4] for r in rows[1:]) == [f"REF-{i:03d}" for i in range(20, 30)]
+    # HR of the other employer sees none of them, however it searches
+    assert "REF-0" not in bworld.client("hr_b").get("/billing/payments/?q=REF").text

@@ -3,18 +3,23 @@ payment entered by agency staff; a bank statement imported by them (preview, the
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from expatsi import tabular
+from expatsi import spreadsheets, tabular
 from expatsi.billing import permissions, selectors
 from expatsi.billing.forms import BankStatementForm, PaymentForm
+from expatsi.billing.models import Payment
 from expatsi.billing.payments import BankImport
 from expatsi.billing.services import bank_statement_import, payment_for_bill, payment_record
 from expatsi.billing.views.common import (
@@ -28,6 +33,7 @@ from expatsi.billing.views.common import (
 from expatsi.employers.display import display_name
 from expatsi.employers.models import Employer
 from expatsi.rules.errors import RuleError
+from expatsi.web import lists
 from expatsi.web.errors import rule_message
 from expatsi.web.formatting import yuan
 from expatsi.web.uploads import PendingUpload, Upload, upload_check
@@ -36,8 +42,50 @@ BANK_PENDING = PendingUpload("billing_bank_pending")
 ARREARS_SHOWN = 200  # the oldest first; the API pages through all of them
 
 
+def _payment_search(qs: QuerySet[Any], query: str) -> QuerySet[Any]:
+    text = query.strip()
+    return qs.filter(
+        Q(reference__icontains=text)
+        | Q(employer__name__icontains=text)
+        | Q(employer__name_zh__icontains=text)
+        | Q(employer__uscc__istartswith=text.upper())
+    )
+
+
+def _payment_row(payment: Payment) -> list[spreadsheets.Cell]:
+    return [
+        payment.received_on,
+        display_name(payment.employer),
+        payment.employer.uscc,
+        Decimal(payment.amount) / 100,
+        payment.reference,
+        payment.source,
+    ]
+
+
+PAYMENTS = lists.ListSpec(
+    columns=(
+        lists.Column("received", gettext_lazy("Received on"), ("received_on",)),
+        lists.Column("employer", gettext_lazy("Employer"), ("employer__name",)),
+        lists.Column("amount", gettext_lazy("Amount"), ("amount",)),
+        lists.Column("reference", gettext_lazy("Bank reference")),
+        lists.Column("source", gettext_lazy("Source")),
+        lists.Column("applied", gettext_lazy("Applied to")),
+    ),
+    default_sort="-received",
+    search=_payment_search,
+    search_label=gettext_lazy("Bank reference, employer name or unified social credit code"),
+    export_name="payments",
+    export_header=("received_on", "employer", "uscc", "amount_yuan", "reference", "source"),
+    export_row=_payment_row,
+    keep=("employer", "on"),
+)
+
+
 @login_required
-def payments(request: HttpRequest) -> HttpResponse:
+def payments(request: HttpRequest) -> HttpResponseBase:
+    """Arrears (the oldest, picked in SQL) and the payments received on the list toolkit (a
+    region receives thousands a month; the page showed the newest 200)."""
     """Payments received and bills in arrears, with the employer's balance (HR: its own)."""
     actor = page_actor(request)
     require(permissions.may_see_bills(actor))
@@ -48,14 +96,21 @@ def payments(request: HttpRequest) -> HttpResponse:
         employer = pick(request.GET.get("employer"), employers)
     elif request.GET.get("employer"):  # agency staff: every employer unless they pick one
         employer = selectors.employer_visible(actor, request.GET["employer"])
-    listed = selectors.payments_visible(actor, employer_id=employer.pk if employer else None)
+    found = lists.response_or_page(
+        PAYMENTS,
+        request,
+        selectors.payments_visible(actor, employer_id=employer.pk if employer else None),
+    )
+    if not isinstance(found, lists.ListPage):
+        return found
     arrears = selectors.arrears(actor, on, employer_id=employer.pk if employer else None)
     shown = arrears[:ARREARS_SHOWN]
     return render(
         request,
         "billing/payments.html",
         {
-            "payments": [(p, list(selectors.payment_allocations(p))) for p in listed[:200]],
+            "list": found,
+            "payments": [(p, list(selectors.payment_allocations(p))) for p in found.rows],
             "arrears": shown,
             # the whole count only when the page shows part: a region's arrears run to thousands
             "arrears_count": len(arrears) if len(shown) == ARREARS_SHOWN else len(shown),
