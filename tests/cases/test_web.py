@@ -287,3 +287,30 @@ def test_navigation_offers_the_pages_to_the_right_roles(users: dict[str, Any]) -
     assert 'href="/cases/report/"' in employee
     rest = employee.replace('href="/cases/complaints/"', "").replace('href="/cases/report/"', "")
     assert 'href="/cases/' not in rest
+
+
+def test_past_the_drop_down_the_scan_takes_the_employers_credit_code(
+    sh: Employer, bj: Employer, users: dict[str, Any], monkeypatch: Any
+) -> None:
+    """A region has tens of thousands of employers: the scan form listed the first 500 by name
+    and no other could be scanned alone. Past the list, the credit code is typed."""
+    from expatsi.cases import views
+
+    _world(sh)
+    monkeypatch.setattr(views, "SCAN_PICKABLE", 0)
+    staff = client_for(users["agency"])
+    form = staff.get("/cases/findings/").text
+    assert "Employer&#x27;s unified social credit code" in form or "Employer's unified" in form
+    assert '<select name="employer"' not in form
+    response = staff.post("/cases/findings/scan/", {"employer": sh.uscc.lower()})
+    assert response.status_code == 302
+    assert Finding.objects.filter(employer=sh).exists()
+    assert not Finding.objects.exclude(employer=sh).exists()
+    unknown = staff.post("/cases/findings/scan/", {"employer": "91310000MA1FL0000X"})
+    assert unknown.status_code == 400
+    assert "No employer with this code in your regions." in unknown.text
+    chinese = staff.post("/zh-hans/cases/findings/scan/", {"employer": "91310000MA1FL0000X"})
+    assert "您负责的地区内没有此代码的用人单位。" in chinese.text
+    # Beijing staff cannot name a Shanghai employer's code
+    beijing = client_for(users["agency_bj"])
+    assert beijing.post("/cases/findings/scan/", {"employer": sh.uscc}).status_code == 400

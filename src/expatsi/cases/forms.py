@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -46,9 +47,10 @@ class ScanForm(CasesForm):
     }
 
     region = forms.ChoiceField(label=_("Region"), required=False)
-    employer = forms.TypedChoiceField(
-        label=_("Employer"), required=False, coerce=int, empty_value=None
-    )
+    # A drop-down while the reader's employers fit in one; past that (a region has tens of
+    # thousands) the unified social credit code is typed. Either way the view's ``lookup`` turns
+    # the value into an employer the reader may scan, or the field says there is none.
+    employer = forms.CharField(label=_("Employer"), required=False, max_length=18)
     as_of = forms.DateField(
         label=_("As of"),
         required=False,
@@ -61,15 +63,34 @@ class ScanForm(CasesForm):
         *args: Any,
         regions: list[tuple[str, str]],
         employers: list[Any],
+        more: bool = False,
+        lookup: Callable[[str], int | None] = lambda raw: None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.lookup = lookup
         region = self.fields["region"]
         assert isinstance(region, forms.ChoiceField)
         region.choices = [("", _("All my regions")), *regions]
         employer = self.fields["employer"]
-        assert isinstance(employer, forms.TypedChoiceField)
-        employer.choices = [("", _("All employers")), *((e.pk, display_name(e)) for e in employers)]
+        if more:
+            employer.label = _("Employer's unified social credit code")
+            employer.help_text = _("Leave empty for every employer of the region.")
+        else:
+            employer.widget = forms.Select(
+                choices=[("", _("All employers")), *((e.pk, display_name(e)) for e in employers)]
+            )
+
+    def clean_employer(self) -> int | None:
+        raw = str(self.cleaned_data.get("employer") or "").strip()
+        if not raw:
+            return None
+        found = self.lookup(raw)
+        if found is None:
+            raise forms.ValidationError(
+                _("No employer with this code in your regions."), code="unknown_employer"
+            )
+        return found
 
 
 class ReviewForm(CasesForm):

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -80,11 +81,23 @@ def _case(actor: Actor, case_id: int, *, audit: bool = True) -> Case:
 # --- findings -------------------------------------------------------------------------------------
 
 
+SCAN_PICKABLE = 200  # employers the scan form lists; past that, the credit code is typed
+
+
 def _scan_form(actor: Actor, data: Any = None) -> ScanForm:
+    visible = employers_visible(actor)
+    listed = list(visible.order_by("name", "pk")[: SCAN_PICKABLE + 1])
+
+    def lookup(raw: str) -> int | None:
+        by = Q(pk=int(raw)) if raw.isdigit() and len(raw) < 18 else Q(uscc=raw.upper())
+        return visible.filter(by).values_list("pk", flat=True).first()
+
     return ScanForm(
         data,
         regions=_region_choices(actor),
-        employers=list(employers_visible(actor).order_by("name", "pk")[:500]),
+        employers=listed[:SCAN_PICKABLE],
+        more=len(listed) > SCAN_PICKABLE,
+        lookup=lookup,
     )
 
 
