@@ -338,3 +338,29 @@ def test_role_matrix(
         assert response.status_code == status, (role, response.content)
         if status >= 400:
             assert {"code", "message", "field"} <= set(response.json())
+
+
+def test_the_review_queue_pages_filters_and_names_the_programme(holder: Any) -> None:
+    """The queue names the programme by its title in the reader's language (it showed the code),
+    and is searched, filtered by programme and exported like every list."""
+    from django.test import Client
+
+    from tests.twofactor import verified_login
+
+    programmes.programme_apply(
+        actor=actor_for_user(holder), programme="newcomer", bank_details=bank()
+    )
+    staff = verified_login(Client(), make_agency("officer-bp", regions="110000"))
+    page = staff.get("/benefits/programme-applications/").content.decode()
+    row = page.split('id="programme-queue"', 1)[1].split("</table>", 1)[0]
+    assert "Newcomer allowance" in row and ">newcomer<" not in row
+    assert (
+        "新来华人员补助" in staff.get("/zh-hans/benefits/programme-applications/").content.decode()
+    )
+    found = staff.get("/benefits/programme-applications/?q=Sil").content.decode()
+    assert "programme-application-" in found
+    other = staff.get("/benefits/programme-applications/?programme=veteran").content.decode()
+    assert "No application matches." in other and "programme-application-" not in other
+    sent = staff.get("/benefits/programme-applications/?export=csv")
+    text = b"".join(sent.streaming_content).decode("utf-8-sig")
+    assert "newcomer" in text.splitlines()[1] and "Silva" in text.splitlines()[1]

@@ -7,15 +7,23 @@ next to its field.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from expatsi import spreadsheets
 from expatsi.access.actors import Actor
 from expatsi.benefits import permissions, programmes, services
 from expatsi.benefits.forms import ProgrammeApplyForm, ProgrammeDecisionForm
@@ -24,6 +32,7 @@ from expatsi.benefits.models import PROGRAMME_TO_DECIDE, ProgrammeApplication, P
 from expatsi.billing.provenance import status_label
 from expatsi.people.models import Person
 from expatsi.rules.errors import NotFound, RuleError
+from expatsi.web import lists
 from expatsi.web.actors import request_actor
 
 
@@ -93,17 +102,89 @@ def programmes_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _by_programme(qs: QuerySet[Any], value: str) -> QuerySet[Any]:
+    return qs.filter(programme=value)
+
+
+def _queue_search(qs: QuerySet[Any], query: str) -> QuerySet[Any]:
+    text = query.strip()
+    return qs.filter(
+        Q(person__family_name__istartswith=text)
+        | Q(person__given_names__istartswith=text)
+        | Q(person__chinese_name__startswith=text)
+    )
+
+
+def _queue_row(app: ProgrammeApplication) -> list[spreadsheets.Cell]:
+    return [
+        app.pk,
+        app.person.family_name,
+        app.person.given_names,
+        app.programme,
+        app.region_code,
+        Decimal(app.amount) / 100,
+        app.applied_at.date() if app.applied_at else None,
+    ]
+
+
+QUEUE = lists.ListSpec(
+    columns=(
+        lists.Column(
+            "person", gettext_lazy("Person"), ("person__family_name", "person__given_names")
+        ),
+        lists.Column("programme", gettext_lazy("Programme"), ("programme",)),
+        lists.Column("region", gettext_lazy("Region"), ("region_code",)),
+        lists.Column("amount", gettext_lazy("Amount"), ("amount",)),
+        lists.Column("applied", gettext_lazy("Applied"), ("applied_at",)),
+    ),
+    default_sort="applied",  # oldest first
+    filters=(
+        lists.Filter(
+            "programme",
+            gettext_lazy("Programme"),
+            (),
+            _by_programme,
+            any_label=gettext_lazy("Any programme"),
+        ),
+    ),
+    search=_queue_search,
+    search_label=gettext_lazy("Family, given or Chinese name"),
+    export_name="programme-applications",
+    export_header=(
+        "id",
+        "family_name",
+        "given_names",
+        "programme",
+        "region",
+        "amount_yuan",
+        "applied_on",
+    ),
+    export_row=_queue_row,
+)
+
+
 @login_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: HttpRequest) -> HttpResponseBase:
+    """Applications awaiting review on the list toolkit (the page rendered the oldest 200), each
+    with its programme's title, not its code."""
     actor = _actor(request)
     if not permissions.may_review_programmes(actor):
         raise PermissionDenied
+    offered = programmes.programmes()
+    titles = {code: p.title for code, p in offered.items()}
+    spec = replace(QUEUE, filters=(replace(QUEUE.filters[0], choices=sorted(titles.items())),))
+    found = lists.response_or_page(
+        spec, request, programmes.applications_queue(actor).select_related("person")
+    )
+    if not isinstance(found, lists.ListPage):
+        return found
     return render(
         request,
         "benefits/programme_queue.html",
         {
-            "rows": list(programmes.applications_queue(actor)[:200]),
-            "programmes": list(programmes.programmes().values()),
+            "list": found,
+            "rows": [(a, titles.get(a.programme, a.programme)) for a in found.rows],
+            "programmes": list(offered.values()),
         },
     )
 
