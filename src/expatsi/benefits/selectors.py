@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -29,6 +30,7 @@ from expatsi.benefits.models import (
 from expatsi.cards.models import Card
 from expatsi.insurance.models import Employment
 from expatsi.people.models import Direction, EntryExit, Person
+from expatsi.people.search import person_match
 from expatsi.rules.accounts import LumpSum
 from expatsi.rules.errors import NotFound, RuleError
 from expatsi.rules.retirement import RetirementAge
@@ -243,3 +245,10 @@ def signed_form_get(*, actor: Actor, termination_id: int) -> SignedForm:
         detail={"content_type": app.signed_form_type, "bytes": len(app.signed_form)},
     )
     return SignedForm(app.pk, bytes(app.signed_form), app.signed_form_type)
+
+
+def by_person(qs: QuerySet[Any], query: str) -> QuerySet[Any]:
+    """A benefit list's rows whose person matches ``query`` as the person search matches people
+    (names' starts, "FAMILY Given", social security or document number): one search for every
+    list of the agency's queues."""
+    return qs.filter(person__in=Person.objects.filter(person_match(query)))

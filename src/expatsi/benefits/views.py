@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -304,15 +304,6 @@ def _by_stage(qs: QuerySet[Any], value: str) -> QuerySet[Any]:
     return qs.filter(status=value)
 
 
-def _queue_search(qs: QuerySet[Any], query: str) -> QuerySet[Any]:
-    text = query.strip()
-    return qs.filter(
-        Q(person__family_name__istartswith=text)
-        | Q(person__given_names__istartswith=text)
-        | Q(person__chinese_name__startswith=text)
-    )
-
-
 def _queue_row(app: TerminationApplication) -> list[spreadsheets.Cell]:
     return [
         app.pk,
@@ -348,8 +339,8 @@ QUEUE = lists.ListSpec(
             any_label=gettext_lazy("Any stage"),
         ),
     ),
-    search=_queue_search,
-    search_label=gettext_lazy("Family, given or Chinese name"),
+    search=selectors.by_person,
+    search_label=gettext_lazy("Name, social security number or document number"),
     export_name="termination-applications",
     export_header=(
         "id",

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from expatsi import spreadsheets
 from expatsi.access.actors import Actor
-from expatsi.benefits import permissions, programmes, services
+from expatsi.benefits import permissions, programmes, selectors, services
 from expatsi.benefits.forms import ProgrammeApplyForm, ProgrammeDecisionForm
 from expatsi.benefits.messages import message_for
 from expatsi.benefits.models import PROGRAMME_TO_DECIDE, ProgrammeApplication, ProgrammeStatus
@@ -106,15 +106,6 @@ def _by_programme(qs: QuerySet[Any], value: str) -> QuerySet[Any]:
     return qs.filter(programme=value)
 
 
-def _queue_search(qs: QuerySet[Any], query: str) -> QuerySet[Any]:
-    text = query.strip()
-    return qs.filter(
-        Q(person__family_name__istartswith=text)
-        | Q(person__given_names__istartswith=text)
-        | Q(person__chinese_name__startswith=text)
-    )
-
-
 def _queue_row(app: ProgrammeApplication) -> list[spreadsheets.Cell]:
     return [
         app.pk,
@@ -147,8 +138,8 @@ QUEUE = lists.ListSpec(
             any_label=gettext_lazy("Any programme"),
         ),
     ),
-    search=_queue_search,
-    search_label=gettext_lazy("Family, given or Chinese name"),
+    search=selectors.by_person,
+    search_label=gettext_lazy("Name, social security number or document number"),
     export_name="programme-applications",
     export_header=(
         "id",
