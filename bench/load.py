@@ -144,7 +144,7 @@ def run_locust(base: str, target: dict[str, Any], seconds: int, users: int) -> M
                 "--exit-code-on-error",
                 "0",
             ],
-            env={**os.environ, "EXPATSI_LOAD_TARGET": json.dumps(target)},
+            env={**os.environ, "BENCH_LOAD_TARGET": json.dumps(target)},
             check=True,
             capture_output=True,
         )

@@ -1,5 +1,5 @@
 """One kind of request, sent as fast as the simulated users can (no think time): the load benchmark
-(bench/load.py) runs locust once per endpoint with the request in ``EXPATSI_LOAD_TARGET`` (JSON:
+(bench/load.py) runs locust once per endpoint with the request in ``BENCH_LOAD_TARGET`` (JSON:
 method, path, headers, body), so that each endpoint's throughput and latency are measured alone."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from locust import FastHttpUser, constant, task
 
-TARGET: dict[str, Any] = json.loads(os.environ.get("EXPATSI_LOAD_TARGET", "{}") or "{}")
+TARGET: dict[str, Any] = json.loads(os.environ.get("BENCH_LOAD_TARGET", "{}") or "{}")
 
 
 class Caller(FastHttpUser):

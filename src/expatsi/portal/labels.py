@@ -44,6 +44,7 @@ CARD_ACTIONS: dict[str, Promise] = {
 }
 
 AUDIT_ACTIONS: dict[str, Promise] = {
+    "demo.generate": _("Demonstration data generated"),
     "access.recovery_code_used": _("Recovery code used"),
     "account.credit": _("Paid contributions credited to accounts"),
     "account.read": _("Account statement viewed"),
@@ -271,6 +272,7 @@ OBJECT_TYPES: dict[str, Promise] = {
     "account_year": _("Account year"),
     "account_credit": _("Account credit"),
     "account_closing": _("Account closing"),
+    "demo": _("Generated demonstration data"),
 }
 
 
