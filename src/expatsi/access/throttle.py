@@ -103,6 +103,24 @@ def _count(key: str, window: int) -> int:
     return count + int(cache.get(previous) or 0)
 
 
+def fixed_window(key: str, window: int) -> tuple[int, int]:
+    """Count one use of ``key`` in the current fixed window of ``window`` seconds: (the uses in it,
+    this one included; the seconds until the next window). The per-address limits of card checks
+    and public reports count this way; a counter in Django's cache, shared by all app servers
+    when the cache is."""
+    now = int(_now())
+    current = f"{key}:{now // window}"
+    if cache.add(current, 1, 2 * window):
+        count = 1
+    else:
+        try:
+            count = cache.incr(current)
+        except ValueError:  # evicted between add and incr
+            cache.set(current, 1, 2 * window)
+            count = 1
+    return count, window - now % window
+
+
 def _peek(key: str, window: int) -> int:
     return sum(int(v or 0) for v in cache.get_many(list(_windows(key, window))).values())
 

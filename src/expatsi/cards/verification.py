@@ -9,20 +9,19 @@ logged without the code's text; each client address gets a limited number of che
 
 from __future__ import annotations
 
-import time
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from expatsi import images
 from expatsi.access.crypto import masked
+from expatsi.access.throttle import fixed_window
 from expatsi.cards import keys
 from expatsi.cards.models import Card, CardToken, VerificationLog
 from expatsi.credentials import base45, cose, qr
@@ -47,21 +46,14 @@ def rate_per_minute() -> int:
 def rate_limit(ip: str) -> None:
     """A counter per client address and minute in Django's cache (shared by all app servers when the
     cache is)."""
-    now = int(time.time())
-    key = f"expatsi:verify-rate:{ip}:{now // 60}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=120)
-        count = 1
+    count, retry_after = fixed_window(f"expatsi:verify-rate:{ip}", 60)
     if count > rate_per_minute():
         error = RateLimitedError(
             "rate_limited",
             _("Too many checks from your address: wait a minute and try again."),
             "",
         )
-        error.retry_after = 60 - now % 60
+        error.retry_after = retry_after
         raise error
 
 

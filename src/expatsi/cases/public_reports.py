@@ -20,11 +20,9 @@ hidden field that people leave empty (the page's honeypot) and limits on every t
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -35,6 +33,7 @@ from django.utils.translation import gettext as _
 from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.access.clientip import address_bucket
+from expatsi.access.throttle import fixed_window
 from expatsi.cards.verification import RateLimitedError
 from expatsi.cases.complaints import _event, reply_deadline
 from expatsi.cases.models import Complaint, ComplaintKind, ReportCategory
@@ -72,21 +71,16 @@ def rate_limit(ip: str) -> None:
     """Count one attempt from this client address (IPv6: per /64) in the current hour; refuse once
     the hour's budget is spent. Counted before the report is checked, so that guessing names or
     codes costs the same budget as reporting."""
-    now = int(time.time())
-    key = f"expatsi:report-rate:{address_bucket(ip) if ip else '-'}:{now // 3600}"
-    cache.add(key, 0, timeout=7200)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=7200)
-        count = 1
+    count, retry_after = fixed_window(
+        f"expatsi:report-rate:{address_bucket(ip) if ip else '-'}", 3600
+    )
     if count > rate_per_hour():
         error = RateLimitedError(
             "rate_limited",
             _("Too many reports from your address: try again in an hour."),
             "",
         )
-        error.retry_after = 3600 - now % 3600
+        error.retry_after = retry_after
         raise error
 
 
