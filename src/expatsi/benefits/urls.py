@@ -1,6 +1,6 @@
 from django.urls import path
 
-from expatsi.benefits import views, views_death, views_pension, views_programmes
+from expatsi.benefits import views, views_death, views_lists, views_pension, views_programmes
 
 app_name = "benefits"
 urlpatterns = [
@@ -62,4 +62,14 @@ urlpatterns += [
     path(
         "inheritance/<int:claim_id>/documents/", views_death.claim_document, name="claim_document"
     ),
+]
+
+# The benefit lists at volume, each on the list toolkit (views_lists.py, issue #13).
+urlpatterns += [
+    path("deaths/all/", views_lists.deaths_all, name="deaths_all"),
+    path("inheritance/", views_lists.claims_all, name="claims_all"),
+    path("pensions/waiting/", views_lists.pensions_waiting_all, name="pensions_waiting"),
+    path("pensions/paid/", views_lists.pensions_running_all, name="pensions_paid"),
+    path("proofs/", views_lists.proofs_all, name="proofs"),
+    path("payments/pending/", views_lists.payouts_pending_all, name="payouts_pending"),
 ]

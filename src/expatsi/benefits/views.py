@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from expatsi import spreadsheets
 from expatsi.access.actors import Actor
-from expatsi.benefits import downloads, ledger, permissions, selectors, services
+from expatsi.benefits import downloads, ledger, permissions, selectors, services, views_lists
 from expatsi.benefits.forms import (
     BankForm,
     DecisionForm,
@@ -388,11 +388,16 @@ def _payments(
     report: services.Reconciliation | None,
     status: int,
 ) -> HttpResponse:
+    # The oldest payouts and how many wait; the whole list, searched, sorted and paged, is on
+    # its own page (views_lists.py).
+    pending, pending_total = views_lists.preview(views_lists.PENDING, actor)
     return render(
         request,
         "benefits/payments.html",
         {
-            "pending": list(selectors.payouts_pending(actor)[:500]),
+            "pending": pending,
+            "pending_total": pending_total,
+            "cap": views_lists.CAP,
             "runs": list(selectors.runs_visible(actor)[:50]),
             "run_form": run_form,
             "return_form": return_form,

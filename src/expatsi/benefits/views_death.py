@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from expatsi.access.actors import Actor
-from expatsi.benefits import death, ledger, permissions, selectors_death, services
+from expatsi.benefits import death, ledger, permissions, selectors_death, services, views_lists
 from expatsi.benefits.forms_death import (
     ClaimDecisionForm,
     ClaimDocumentForm,
@@ -111,12 +111,19 @@ def deaths(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("benefits:death", death_id=made.pk)
         status = 400
+    # The first rows of each list and how many there are; the whole lists, searched, sorted and
+    # paged, are on their own pages (views_lists.py).
+    rows, rows_total = views_lists.preview(views_lists.DEATHS, actor)
+    claims, claims_total = views_lists.preview(views_lists.CLAIMS, actor) if staff else ([], 0)
     return render(
         request,
         "benefits/deaths.html",
         {
-            "rows": list(selectors_death.deaths_list(actor)[:200]),
-            "claims": list(selectors_death.claims_queue(actor)[:200]) if staff else [],
+            "rows": rows,
+            "rows_total": rows_total,
+            "claims": claims,
+            "claims_total": claims_total,
+            "cap": views_lists.CAP,
             "staff": staff,
             "form": form,
         },

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from expatsi.access.actors import Actor
-from expatsi.benefits import pensions, permissions, proof_of_life, services
+from expatsi.benefits import pensions, permissions, proof_of_life, services, views_lists
 from expatsi.benefits.forms_pension import (
     CertificateForm,
     InPersonForm,
@@ -35,7 +35,6 @@ from expatsi.benefits.forms_pension import (
 from expatsi.benefits.messages import benefit_message
 from expatsi.benefits.models import (
     DECIDABLE_PENSION,
-    LIVE_PENSION,
     PayoutKind,
     Pension,
     PensionStatus,
@@ -262,18 +261,22 @@ def pension_list(request: HttpRequest) -> HttpResponse:
 def _list(
     request: HttpRequest, actor: Actor, run_form: PensionRunForm, status: int
 ) -> HttpResponse:
-    visible = pensions.pensions_visible(actor)
+    # The first rows of each list and how many there are; the whole lists, searched, sorted and
+    # paged, are on their own pages (views_lists.py).
+    waiting, waiting_total = views_lists.preview(views_lists.WAITING, actor)
+    proofs, proofs_total = views_lists.preview(views_lists.PROOFS, actor)
+    running, running_total = views_lists.preview(views_lists.RUNNING, actor)
     return render(
         request,
         "benefits/pensions.html",
         {
-            "waiting": list(visible.filter(status__in=DECIDABLE_PENSION).order_by("pk")[:200]),
-            "proofs": list(proof_of_life.proofs_to_review(actor)[:200]),
-            "running": list(
-                visible.filter(status__in=LIVE_PENSION)
-                .exclude(status__in=DECIDABLE_PENSION)
-                .order_by("proof_due", "pk")[:500]
-            ),
+            "waiting": waiting,
+            "waiting_total": waiting_total,
+            "proofs": proofs,
+            "proofs_total": proofs_total,
+            "running": running,
+            "running_total": running_total,
+            "cap": views_lists.CAP,
             "run_form": run_form,
         },
         status=status,

@@ -138,6 +138,7 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "programme.approve": _("Programme application approved"),
     "programme.reject": _("Programme application rejected"),
     "programme.read": _("Programme application viewed"),
+    "benefits.list_export": _("Benefit list downloaded"),
 }
 
 ACTOR_KINDS: dict[str, Promise] = {
@@ -212,6 +213,8 @@ FIELDS: dict[str, Promise] = {
     "complaint": _("Complaint or report"),
     "lines": _("Bill lines"),
     "counts": _("Findings by rule"),
+    "download_format": _("File format"),
+    "search": _("Search"),
 }
 
 FEN_KEYS = frozenset({"amount", "wage", "principal", "late_fee", "credit", "contract_wage"})
@@ -273,6 +276,7 @@ OBJECT_TYPES: dict[str, Promise] = {
     "account_credit": _("Account credit"),
     "account_closing": _("Account closing"),
     "demo": _("Generated demonstration data"),
+    "benefit_list": _("Benefit list"),
 }
 
 
