@@ -66,6 +66,16 @@ AGENCY_PAGES = (
     "/cases/",
     "/cases/findings/",
     "/administration/employers/{e}/",
+    # the benefit lists (their own 3-vs-30 worlds: tests/benefits/test_benefit_lists.py)
+    "/benefits/deaths/",
+    "/benefits/deaths/all/",
+    "/benefits/inheritance/",
+    "/benefits/pensions/",
+    "/benefits/pensions/waiting/",
+    "/benefits/pensions/paid/",
+    "/benefits/proofs/",
+    "/benefits/payments/",
+    "/benefits/payments/pending/",
 )
 HR_PAGES = (
     "/",
@@ -75,6 +85,7 @@ HR_PAGES = (
     "/billing/payments/",
     "/billing/declarations/",
     "/inbox/",
+    "/benefits/deaths/all/",
 )
 AGENCY_API = (
     "/employees?limit=100",
