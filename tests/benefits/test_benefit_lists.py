@@ -35,6 +35,7 @@ from expatsi.people.models import Person
 from tests.billing.conftest import employ, make_person
 from tests.factories import EmployerFactory
 from tests.portal.factories import make_agency, make_hr
+from tests.security.test_chinese_pages_no_codes import codes, english_msgids, visible_text
 from tests.twofactor import verified_login
 
 pytestmark = pytest.mark.django_db
@@ -360,14 +361,33 @@ def test_hr_see_their_staffs_deaths_only_and_no_other_list(
 
 
 def test_the_chinese_lists_say_words_not_codes(world: tuple[Employer, Client]) -> None:
+    """The Chinese-page check of tests/security over these lists, full of rows: no English
+    sentence of the catalogue and no stored code in the visible text (the audit trail included,
+    after each list's download)."""
     _employer, staff = world
+    msgids, stored = english_msgids(), codes()
+    problems = []
+    urls = [f"/zh-hans{spec.url}" for spec in LISTS.values()]
+    urls += [f"/zh-hans{u}" for u in ("/benefits/deaths/", "/benefits/pensions/")]
+    urls += ["/zh-hans/benefits/payments/", "/zh-hans/benefits/pensions/paid/?due=overdue"]
     for spec in LISTS.values():
-        html = staff.get(f"/zh-hans{spec.url}").content.decode()
-        for code in ("second_approval", "submitted", "suspended", "embassy", "notarised"):
-            assert f">{code}<" not in html and f"> {code}<" not in html
-        assert "任何地区" in html or "任何" in html
+        b"".join(staff.get(f"{spec.url}?export=csv&q=B").streaming_content)
+    urls.append("/zh-hans/audit/")
+    for url in urls:
+        page = staff.get(url)
+        assert page.status_code == 200, url
+        text = "\n".join(visible_text(page.content.decode()))
+        problems += [f"{url}: English {m!r}" for m in msgids if m in text]
+        problems += [
+            f"{url}: code {c!r}"
+            for c in stored
+            if re.search(rf"(?<![\w.@/-]){re.escape(c)}(?![\w@/-])", text)
+        ]
+    assert not problems, "\n".join(problems)
     waiting = staff.get("/zh-hans/benefits/pensions/waiting/?q=nobody").content.decode()
-    assert "没有匹配的申请。" in waiting
+    assert "没有匹配的申请。" in waiting and "任何地区" in waiting
+    audit = staff.get("/zh-hans/audit/").content.decode()
+    assert "已下载待遇清单" in audit and "待遇清单" in audit
 
 
 def _count(client: Client, url: str) -> int:
