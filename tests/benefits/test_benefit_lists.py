@@ -255,6 +255,13 @@ def test_each_list_pages_searches_filters_sorts_and_exports(
     assert names(kept, spec.table) == expected(spec.who, spec.kept)
     newest = names(staff.get(f"{spec.url}?{spec.newest}").content.decode(), spec.table)
     assert newest[:2] == expected(spec.who, [29, 28])
+    # sorted by name (through the person), paged on by the cursor of that order
+    by_name = staff.get(f"{spec.url}?sort=-person&per_page=25").content.decode()
+    assert names(by_name, spec.table) == expected(spec.who, range(29, 4, -1))
+    nxt = re.search(r'href="(\?[^"]*cursor=[^"]+)" rel="next"', by_name)
+    assert nxt is not None
+    rest = staff.get(spec.url + nxt.group(1).replace("&amp;", "&")).content.decode()
+    assert names(rest, spec.table) == expected(spec.who, range(4, -1, -1))
     # the export: every row the filter keeps, in the page's order, no other region's
     person_column = 2 if key in ("proofs", "pending") else 1
     rows = export_names(staff.get(f"{spec.url}?export=csv&{spec.filter}"), person_column)
