@@ -42,6 +42,7 @@ from expatsi.audit.services import audit_record
 from expatsi.billing.models import (
     Bill,
     BillingJob,
+    BillingPartition,
     BillingRun,
     BillKind,
     BillLine,
@@ -68,6 +69,10 @@ REASON_CODES = {"within_limits": 0, "raised_to_lower_limit": 1, "capped_at_upper
 
 def batch_size() -> int:
     return max(1, int(settings.EXPATSI_BILLING_BATCH))
+
+
+def partition_count() -> int:
+    return max(1, int(settings.EXPATSI_BILLING_PARTITIONS))
 
 
 @cache
@@ -207,13 +212,26 @@ def load_cohort(month: Month, period: Period, employer_ids: list[int]) -> Cohort
     )
 
 
-def employers_to_bill(code: str, month: Month) -> list[int]:
-
+def employers_to_bill(
+    code: str, month: Month, lowest: int | None = None, highest: int | None = None
+) -> list[int]:
+    """The employers to bill (or to check for adjustments), in id order; ``lowest``/``highest``
+    bound the ids (a partition's range)."""
     first, last = month.first_day(), month.last_day()
     billable = Employment.objects.filter(employer__region_code=code, start_date__lte=last).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=first)
     )
     billed = Bill.objects.filter(region_code=code, month=str(month))
+    if lowest is not None:
+        billable, billed = (
+            billable.filter(employer_id__gte=lowest),
+            billed.filter(employer_id__gte=lowest),
+        )
+    if highest is not None:
+        billable, billed = (
+            billable.filter(employer_id__lte=highest),
+            billed.filter(employer_id__lte=highest),
+        )
     ids = set(billable.values_list("employer_id", flat=True)) | set(
         billed.values_list("employer_id", flat=True)
     )
@@ -387,12 +405,26 @@ def _write_batch(
     issued_on: date,
     snapshot: PolicySnapshot,
     version: str,
+    partition: BillingPartition | None = None,
 ) -> tuple[int, int, int, int]:
-    """One transaction: lock the employers, compute, diff, write. Returns (regular, adjustment, lines, people)."""
+    """One transaction: lock the employers, compute, diff, write. Returns (regular, adjustment, lines, people).
+
+    Within a ``partition``, its row is locked first and the batch is skipped when the partition's
+    ``done_through`` already covers it (the same partition worked twice): each batch is written
+    and counted once, and the cursor moves in the batch's own transaction."""
     code = policy.code
     due = policy.due_date(month)
     adjustment_due = policy.adjustment_due_date(month, issued_on)
     with transaction.atomic():
+        if partition is not None:
+            done_through = (
+                BillingPartition.objects.select_for_update()
+                .filter(pk=partition.pk)
+                .values_list("done_through", flat=True)
+                .get()
+            )
+            if max(employer_ids) <= done_through:
+                return 0, 0, 0, 0
         list(
             Employer.objects.select_for_update()
             .filter(pk__in=employer_ids)
@@ -441,6 +473,14 @@ def _write_batch(
             lines_written=F("lines_written") + n_lines,
             heartbeat_at=timezone.now(),
         )
+        if partition is not None:
+            BillingPartition.objects.filter(pk=partition.pk).update(
+                done_through=max(employer_ids),
+                employers_done=F("employers_done") + len(employer_ids),
+                people=F("people") + len(cohort.person),
+                lines_written=F("lines_written") + n_lines,
+                heartbeat_at=timezone.now(),
+            )
     return n_regular, n_adjust, n_lines, len(cohort.person)
 
 
@@ -624,6 +664,22 @@ def mark_interrupted(runs: QuerySet[BillingRun]) -> int:
     return stale.update(status=RunStatus.INTERRUPTED, finished_at=timezone.now())
 
 
+def plan_partitions(employers: list[int], count: int) -> list[tuple[int, int, int]]:
+    """Split the sorted ``employers`` into at most ``count`` contiguous id ranges of at least one
+    batch each: (lowest id, highest id, employers). The ranges cover every id, so an employer
+    that appears while the run works (a higher id) falls in the last one."""
+    if not employers:
+        return []
+    count = max(1, min(count, -(-len(employers) // batch_size())))
+    bounds = [len(employers) * i // count for i in range(count + 1)]
+    plan = []
+    for i in range(count):
+        lowest = 0 if i == 0 else employers[bounds[i]]
+        highest = employers[bounds[i + 1]] - 1 if i < count - 1 else 2**62
+        plan.append((lowest, highest, bounds[i + 1] - bounds[i]))
+    return plan
+
+
 def _start(
     *,
     actor: Actor,
@@ -633,10 +689,13 @@ def _start(
     employers: list[int],
     job: BillingJob | None,
     reason: str,
+    partitions: int = 1,
 ) -> BillingRun:
-    """The run's record and its audit event, in one transaction: no bill is ever written by a run
-    whose starter the audit trail does not name."""
+    """The run's record, its partitions and its audit event, in one transaction: no bill is ever
+    written by a run whose starter the audit trail does not name, and the trail names the run once
+    however many partitions and workers bill it."""
     with transaction.atomic():
+        plan = plan_partitions(employers, partitions)
         run = BillingRun.objects.create(
             region_code=policy.code,
             month=str(month),
@@ -646,6 +705,19 @@ def _start(
             heartbeat_at=timezone.now(),
             job=job,
             attempt=job.attempt if job is not None else 1,
+            # Nothing to bill: done at once.
+            status=RunStatus.RUNNING if plan else RunStatus.DONE,
+            finished_at=None if plan else timezone.now(),
+        )
+        BillingPartition.objects.bulk_create(
+            BillingPartition(
+                run=run,
+                number=i,
+                employer_from=lowest,
+                employer_to=highest,
+                employers_total=total,
+            )
+            for i, (lowest, highest, total) in enumerate(plan)
         )
         audit_record(
             actor=actor,
@@ -659,9 +731,112 @@ def _start(
                 "job": job.key if job is not None else None,
                 "attempt": run.attempt,
                 "reason": reason[:300],
+                "partitions": len(plan),
             },
         )
     return run
+
+
+def start_month(
+    *,
+    actor: Actor,
+    policy: RegionPolicy,
+    month: Month,
+    reason: str = "",
+    kind: str = "run",
+    job: BillingJob | None = None,
+    partitions: int | None = None,
+) -> BillingRun:
+    """Record a run of ``policy``'s region for ``month`` split into partitions (default
+    :func:`partition_count`), for workers to bill with :func:`work_partition`. Earlier runs of the
+    month whose lease expired are recorded as interrupted first."""
+    period = policy.period_for(month)
+    snapshot_for(policy, period, policy_version(policy, str(period.span.first)))
+    mark_interrupted(BillingRun.objects.filter(region_code=policy.code, month=str(month)))
+    return _start(
+        actor=actor,
+        policy=policy,
+        month=month,
+        kind=kind,
+        employers=employers_to_bill(policy.code, month),
+        job=job,
+        reason=reason,
+        partitions=partition_count() if partitions is None else partitions,
+    )
+
+
+def work_partition(
+    *,
+    policy: RegionPolicy,
+    partition_id: int,
+    reason: str = "",
+    issued_on: date | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Bill one partition of a run, batch by batch from where it stands (``done_through``): a
+    partition whose worker was killed, or whose task is delivered twice, is worked again with no
+    bill or line written twice. The last partition to finish marks the run done; a failure marks
+    the partition and the run failed. A partition of a run no longer running (failed, or recorded
+    as interrupted when its job was resumed under a new run) is left alone."""
+    issued_on = issued_on or timezone.localdate()
+    with transaction.atomic():
+        part = (
+            BillingPartition.objects.select_for_update().select_related("run").get(pk=partition_id)
+        )
+        run = part.run
+        result = RunResult(run)
+        if part.status == RunStatus.DONE or run.status != RunStatus.RUNNING:
+            return result
+        BillingPartition.objects.filter(pk=part.pk).update(
+            attempts=F("attempts") + 1,
+            status=RunStatus.RUNNING,
+            heartbeat_at=timezone.now(),
+            error="",
+        )
+    month = Month.parse(run.month)
+    period = policy.period_for(month)
+    version = policy_version(policy, str(period.span.first))
+    snapshot = snapshot_for(policy, period, version)
+    employers = employers_to_bill(
+        policy.code, month, max(part.employer_from, part.done_through + 1), part.employer_to
+    )
+    size = batch_size()
+    done_before = part.employers_done
+    try:
+        for start in range(0, len(employers), size):
+            chunk = employers[start : start + size]
+            BillingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+            regular, adjust, lines, _ = _write_batch(
+                policy, month, period, chunk, run, reason, issued_on, snapshot, version, part
+            )
+            result.regular_bills += regular
+            result.adjustment_bills += adjust
+            result.lines += lines
+            if progress:
+                done = done_before + min(start + size, len(employers))
+                progress(min(done, run.employers_total), run.employers_total)
+    except Exception as exc:
+        now = timezone.now()
+        BillingPartition.objects.filter(pk=part.pk).update(
+            status=RunStatus.FAILED, error=str(exc)[:2000], heartbeat_at=now
+        )
+        BillingRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=now
+        )
+        raise
+    with transaction.atomic():
+        locked = BillingRun.objects.select_for_update().get(pk=run.pk)
+        BillingPartition.objects.filter(pk=part.pk).update(
+            status=RunStatus.DONE, heartbeat_at=timezone.now()
+        )
+        if locked.status == RunStatus.RUNNING and not (
+            locked.partitions.exclude(status=RunStatus.DONE).exists()
+        ):
+            BillingRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.DONE, finished_at=timezone.now()
+            )
+    run.refresh_from_db()
+    return result
 
 
 @_one_run_per_month
@@ -676,47 +851,28 @@ def run_month(
     job: BillingJob | None = None,
     issued_on: date | None = None,
 ) -> RunResult:
-    """Bill ``policy``'s region for ``month``; safe to run again at any time. Starting again after
-    an interrupted run resumes it: the interrupted run is recorded as such, and this run writes
-    only what is still missing. ``issued_on`` (default today) dates the adjustment bills: each is
-    due by the region's adjustment rule counted from that day, not on the month's old due date.
+    """Bill ``policy``'s region for ``month`` in this process; safe to run again at any time.
+    Starting again after an interrupted run resumes it: the interrupted run is recorded as such,
+    and this run writes only what is still missing. ``issued_on`` (default today) dates the
+    adjustment bills: each is due by the region's adjustment rule counted from that day, not on
+    the month's old due date. The same code as a job's workers run, with one partition.
 
     The caller has checked that ``actor`` may bill the region (:mod:`expatsi.billing.services`)."""
-    issued_on = issued_on or timezone.localdate()
-    period = policy.period_for(month)
-    version = policy_version(policy, str(period.span.first))
-    snapshot = snapshot_for(policy, period, version)
-    mark_interrupted(BillingRun.objects.filter(region_code=policy.code, month=str(month)))
-    employers = employers_to_bill(policy.code, month)
-    run = _start(
-        actor=actor,
-        policy=policy,
-        month=month,
-        kind=kind,
-        employers=employers,
-        job=job,
-        reason=reason,
+    run = start_month(
+        actor=actor, policy=policy, month=month, reason=reason, kind=kind, job=job, partitions=1
     )
     result = RunResult(run)
-    size = batch_size()
-    try:
-        for start in range(0, len(employers), size):
-            chunk = employers[start : start + size]
-            BillingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
-            regular, adjust, lines, _ = _write_batch(
-                policy, month, period, chunk, run, reason, issued_on, snapshot, version
-            )
-            result.regular_bills += regular
-            result.adjustment_bills += adjust
-            result.lines += lines
-            if progress:
-                progress(min(start + size, len(employers)), len(employers))
-    except Exception as exc:
-        BillingRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+    for part in run.partitions.order_by("number"):
+        done = work_partition(
+            policy=policy,
+            partition_id=part.pk,
+            reason=reason,
+            issued_on=issued_on,
+            progress=progress,
         )
-        raise
-    BillingRun.objects.filter(pk=run.pk).update(status=RunStatus.DONE, finished_at=timezone.now())
+        result.regular_bills += done.regular_bills
+        result.adjustment_bills += done.adjustment_bills
+        result.lines += done.lines
     run.refresh_from_db()
     return result
 

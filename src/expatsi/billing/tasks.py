@@ -17,6 +17,7 @@ a run (its starter no longer covers the region, say) shows as failed, not as que
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,7 +31,11 @@ from expatsi.audit.services import audit_record
 from expatsi.billing import permissions, selectors
 from expatsi.billing.models import BillingJob, BillingRun, RunStatus, lease_cutoff
 from expatsi.billing.run import billed_months, mark_interrupted
-from expatsi.billing.services import billing_recalculate, billing_run
+from expatsi.billing.services import (
+    billing_partition_work,
+    billing_recalculate,
+    billing_run_partitioned,
+)
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import Conflict, Forbidden, RuleError
 from expatsi.rules.regions import region
@@ -86,16 +91,38 @@ def billing_job(
             job=job,
         )
     else:
-        results = [
-            billing_run(
-                actor=actor, region_code=job.region_code, month=Month.parse(job.month), job=job
-            )
-        ]
+        # The run is recorded (and audited) here; its partitions are tasks of their own, claimed by
+        # whichever workers are free. An in-process backend runs each as it is enqueued.
+        run = billing_run_partitioned(
+            actor=actor, region_code=job.region_code, month=Month.parse(job.month), job=job
+        )
+        issued_on = timezone.localdate().isoformat()
+        partitions = list(run.partitions.order_by("number").values_list("pk", flat=True))
+        for pk in partitions:
+            billing_partition.enqueue(key=job.key, partition=pk, issued_on=issued_on)
+        return {"runs": [run.pk], "partitions": len(partitions)}
     return {
         "runs": [r.run.pk for r in results],
         "regular_bills": sum(r.regular_bills for r in results),
         "adjustment_bills": sum(r.adjustment_bills for r in results),
         "lines": sum(r.lines for r in results),
+    }
+
+
+@task()
+def billing_partition(*, key: str, partition: int, issued_on: str) -> dict[str, Any]:
+    """Bill one partition of a job's run, acting for whoever queued the job's latest attempt.
+    Worked again after its worker was killed, it goes on from its last committed batch."""
+    job = BillingJob.objects.get(key=key)
+    result = billing_partition_work(
+        actor=job_actor(job), partition_id=partition, issued_on=date.fromisoformat(issued_on)
+    )
+    return {
+        "run": result.run.pk,
+        "partition": partition,
+        "regular_bills": result.regular_bills,
+        "adjustment_bills": result.adjustment_bills,
+        "lines": result.lines,
     }
 
 
