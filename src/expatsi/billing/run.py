@@ -765,6 +765,50 @@ def start_month(
     )
 
 
+def _partition_key(partition_id: int) -> int:
+    digest = hashlib.sha256(f"expatsi.billing_partition:{partition_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _try_partition_lock(partition_id: int) -> bool:
+    """PostgreSQL: a session advisory lock on the partition, held while a worker bills it. A killed
+    worker's connection closes and its lock goes at once, so a partition marked running whose lock
+    is free has lost its worker (no lease to wait for). Elsewhere (SQLite: one worker) always True."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s::bigint)", [_partition_key(partition_id)])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _release_partition_lock(partition_id: int) -> None:
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s::bigint)", [_partition_key(partition_id)])
+    except DatabaseError:  # an aborted outer transaction: the lock goes with the connection
+        log.warning("billing partition %s: lock not released", partition_id)
+
+
+def orphaned_partitions(run: BillingRun) -> list[int]:
+    """Partitions of ``run`` that a worker started and lost (killed, crashed): marked running, tried
+    at least once, and on PostgreSQL their lock is free; elsewhere their heartbeat is older than
+    the lease. Partitions still queued (never tried) are not orphans: a worker will claim them."""
+    started = run.partitions.filter(status=RunStatus.RUNNING, attempts__gt=0).order_by("number")
+    if connection.vendor != "postgresql":
+        started = started.filter(heartbeat_at__lt=lease_cutoff())
+    found = []
+    for pk in started.values_list("pk", flat=True):
+        if connection.vendor == "postgresql":
+            if not _try_partition_lock(pk):
+                continue
+            _release_partition_lock(pk)
+        found.append(pk)
+    return found
+
+
 def work_partition(
     *,
     policy: RegionPolicy,
@@ -772,6 +816,47 @@ def work_partition(
     reason: str = "",
     issued_on: date | None = None,
     progress: Progress | None = None,
+) -> RunResult:
+    """Bill one partition (skipped while another live worker holds it), then any partition of the
+    same run whose worker was lost: see :func:`_work_partition` and :func:`orphaned_partitions`."""
+    result = _locked_partition(policy, partition_id, reason, issued_on, progress)
+    if result is None:
+        return RunResult(BillingPartition.objects.select_related("run").get(pk=partition_id).run)
+    if progress is None:
+        for orphan in orphaned_partitions(result.run):
+            log.warning(
+                "billing run %s: partition %s lost its worker, retried", result.run.pk, orphan
+            )
+            again = _locked_partition(policy, orphan, reason, issued_on, None)
+            if again is not None:
+                result.regular_bills += again.regular_bills
+                result.adjustment_bills += again.adjustment_bills
+                result.lines += again.lines
+        result.run.refresh_from_db()
+    return result
+
+
+def _locked_partition(
+    policy: RegionPolicy,
+    partition_id: int,
+    reason: str,
+    issued_on: date | None,
+    progress: Progress | None,
+) -> RunResult | None:
+    if not _try_partition_lock(partition_id):
+        return None  # a live worker is on it
+    try:
+        return _work_partition(policy, partition_id, reason, issued_on, progress)
+    finally:
+        _release_partition_lock(partition_id)
+
+
+def _work_partition(
+    policy: RegionPolicy,
+    partition_id: int,
+    reason: str,
+    issued_on: date | None,
+    progress: Progress | None,
 ) -> RunResult:
     """Bill one partition of a run, batch by batch from where it stands (``done_through``): a
     partition whose worker was killed, or whose task is delivered twice, is worked again with no

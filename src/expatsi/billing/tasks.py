@@ -17,8 +17,8 @@ a run (its starter no longer covers the region, say) shows as failed, not as que
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 from django.db import transaction
