@@ -33,8 +33,9 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db import DatabaseError, connection, models, transaction
+from django.db.models import F, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from expatsi.access.actors import Actor
@@ -409,7 +410,8 @@ def _write_batch(
 ) -> tuple[int, int, int, int]:
     """One transaction: lock the employers, compute, diff, write. Returns (regular, adjustment, lines, people).
 
-    Within a ``partition``, its row is locked first and the batch is skipped when the partition's
+    Within a ``partition``, its counters are written (the run's are summed from them after the
+    commit, :func:`_sum_partitions`), and its row is locked first and the batch is skipped when the partition's
     ``done_through`` already covers it (the same partition worked twice): each batch is written
     and counted once, and the cursor moves in the batch's own transaction."""
     code = policy.code
@@ -467,13 +469,16 @@ def _write_batch(
             )
             n_adjust += a_bills
             n_lines += a_lines
-        BillingRun.objects.filter(pk=run.pk).update(
-            employers_done=F("employers_done") + len(employer_ids),
-            people=F("people") + len(cohort.person),
-            lines_written=F("lines_written") + n_lines,
-            heartbeat_at=timezone.now(),
-        )
-        if partition is not None:
+        if partition is None:
+            BillingRun.objects.filter(pk=run.pk).update(
+                employers_done=F("employers_done") + len(employer_ids),
+                people=F("people") + len(cohort.person),
+                lines_written=F("lines_written") + n_lines,
+                heartbeat_at=timezone.now(),
+            )
+        else:
+            # The partition's own row, not the run's: two workers' batches would otherwise queue
+            # on the run's row lock through their commits (and the deferred foreign-key checks).
             BillingPartition.objects.filter(pk=partition.pk).update(
                 done_through=max(employer_ids),
                 employers_done=F("employers_done") + len(employer_ids),
@@ -770,6 +775,37 @@ def _partition_key(partition_id: int) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def _sum_partitions(run: BillingRun) -> None:
+    """The run's progress fields := the sum over its partitions (each counts its committed batches
+    once), and a heartbeat. A short statement of its own after each batch: recomputed, not added,
+    so a worker killed between a batch and this leaves nothing to correct."""
+    sums = BillingPartition.objects.filter(run_id=run.pk)
+    BillingRun.objects.filter(pk=run.pk).update(
+        employers_done=Coalesce(
+            Subquery(
+                sums.values("run_id").annotate(v=Sum("employers_done")).values("v")[:1],
+                output_field=models.PositiveIntegerField(),
+            ),
+            0,
+        ),
+        people=Coalesce(
+            Subquery(
+                sums.values("run_id").annotate(v=Sum("people")).values("v")[:1],
+                output_field=models.PositiveIntegerField(),
+            ),
+            0,
+        ),
+        lines_written=Coalesce(
+            Subquery(
+                sums.values("run_id").annotate(v=Sum("lines_written")).values("v")[:1],
+                output_field=models.BigIntegerField(),
+            ),
+            0,
+        ),
+        heartbeat_at=timezone.now(),
+    )
+
+
 def _try_partition_lock(partition_id: int) -> bool:
     """PostgreSQL: a session advisory lock on the partition, held while a worker bills it. A killed
     worker's connection closes and its lock goes at once, so a partition marked running whose lock
@@ -894,6 +930,7 @@ def _work_partition(
             regular, adjust, lines, _ = _write_batch(
                 policy, month, period, chunk, run, reason, issued_on, snapshot, version, part
             )
+            _sum_partitions(run)
             result.regular_bills += regular
             result.adjustment_bills += adjust
             result.lines += lines
@@ -914,6 +951,7 @@ def _work_partition(
         BillingPartition.objects.filter(pk=part.pk).update(
             status=RunStatus.DONE, heartbeat_at=timezone.now()
         )
+        _sum_partitions(run)
         if locked.status == RunStatus.RUNNING and not (
             locked.partitions.exclude(status=RunStatus.DONE).exists()
         ):
