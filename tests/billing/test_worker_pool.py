@@ -206,3 +206,19 @@ def test_pool_worker_killed_mid_partition_then_retried_equals_a_single_process_r
     assert sum(p["people"] for p in parts) == 30
     assert sum(p["lines_written"] for p in parts) == 150
     assert report["audit"] == 1  # the run is named once in the audit trail
+
+
+def test_partitions_cover_every_employer_id_with_at_least_one_batch_each(settings):
+    from expatsi.billing.run import plan_partitions
+
+    settings.EXPATSI_BILLING_BATCH = 2
+    employers = [3, 5, 8, 13, 21, 34, 55]
+    # Seven employers in batches of two: at most four partitions, however many are asked for.
+    plan = plan_partitions(employers, 10)
+    assert plan == [(0, 4, 1), (5, 12, 2), (13, 33, 2), (34, 2**62, 2)]
+    assert plan_partitions(employers, 2) == [(0, 12, 3), (13, 2**62, 4)]
+    assert plan_partitions(employers, 1) == [(0, 2**62, 7)]
+    assert plan_partitions([], 8) == []
+    # Every id falls in exactly one range, including ids between and after the known employers.
+    for employer in range(0, 100):
+        assert sum(lo <= employer <= hi for lo, hi, _ in plan) == 1

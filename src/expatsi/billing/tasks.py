@@ -3,8 +3,11 @@
 A job is a :class:`BillingJob` row, written when it is enqueued and named by a random key, so its
 progress can be shown before a worker has picked it up and with any task backend; an unknown key,
 or a job of a region the caller does not cover, is not found. Every BillingRun the job creates
-points at it, and :func:`job_progress` adds up their progress fields, which the run updates batch
-by batch in the same transaction as the bills, together with a heartbeat. A job whose worker died
+points at it, and :func:`job_progress` adds up their progress fields. A run job's task records the
+run and enqueues one :func:`billing_partition` task per partition (employer ranges,
+``EXPATSI_BILLING_PARTITIONS``), which any number of ``db_worker`` processes claim; each partition
+counts its batches in the same transaction as the bills, and the run's fields are their sum,
+renewed after every batch together with a heartbeat. A job whose worker died
 (its runs' heartbeats stopped) is *interrupted*; :func:`billing_job_resume` enqueues it again under
 the same key, and the new attempt writes only what the killed one had not.
 
