@@ -220,5 +220,5 @@ def test_partitions_cover_every_employer_id_with_at_least_one_batch_each(setting
     assert plan_partitions(employers, 1) == [(0, 2**62, 7)]
     assert plan_partitions([], 8) == []
     # Every id falls in exactly one range, including ids between and after the known employers.
-    for employer in range(0, 100):
+    for employer in range(100):
         assert sum(lo <= employer <= hi for lo, hi, _ in plan) == 1
