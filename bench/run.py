@@ -1,5 +1,6 @@
-"""expatsi benchmarks. Prints a Markdown table; compares paths measured in the same run (ratios),
-because the machine is shared and absolute times drift.
+"""expatsi benchmarks. Prints a Markdown table, and writes the same rows and goal lines as JSON
+(``--json``, default bench/results/results.json, not committed); compares paths measured in the same
+run (ratios), because the machine is shared and absolute times drift.
 
     make bench            # everything
     python bench/run.py --quick
