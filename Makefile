@@ -14,7 +14,7 @@ WORKERS_TASKS ?= 1
 
 help:
 	@echo "make demo   – set up, load demo data on SQLite and start http://$(HOST):$(PORT)"
-	@echo "make serve  – production mode: granian ($(WORKERS) workers) + $(WORKERS_TASKS) db_worker on DATABASE_URL"
+	@echo "make serve  – production mode: granian ($(WORKERS) workers) + $(WORKERS_TASKS) db_worker(s) on DATABASE_URL (WORKERS_TASKS=N)"
 	@echo "make test   – set up and run the whole suite (SQLite, then PostgreSQL)"
 	@echo "make bench  – benchmarks, printed as a table"
 	@echo "make lint   – ruff, mypy and the layers contract (.importlinter)"
@@ -68,7 +68,8 @@ demo: venv
 # Production mode (EXPATSI_DEBUG off) on one machine, against DATABASE_URL (default: SQLite under
 # var/): static files collected (hashed, compressed), migrations applied, then granian serving the
 # WSGI app with WORKERS processes of THREADS request threads each (one database connection per
-# thread) and WORKERS_TASKS `db_worker`s for background jobs. Meant to sit behind a TLS proxy that
+# thread) and WORKERS_TASKS `db_worker`s for background jobs (`make serve WORKERS_TASKS=4`: a billing
+# job's partitions, EXPATSI_BILLING_PARTITIONS, are shared among them; more on other machines). Meant to sit behind a TLS proxy that
 # redirects plain HTTP itself (docs/operations.md): the app's own redirect is off unless
 # EXPATSI_SSL_REDIRECT=1. What a fresh checkout lacks is made, and said: a secret key in
 # var/secret-key unless EXPATSI_SECRET_KEY is set, and the signing and data keys (`expatsi card keys
@@ -101,7 +102,7 @@ serve: venv
 	  trap 'kill -TERM $$server 2>/dev/null' TERM; \
 	  trap '[ -n "$$interrupted" ] || kill -TERM $${workers[@]} $$server 2>/dev/null; wait || true' EXIT; \
 	  for _ in $$(seq $(WORKERS_TASKS)); do $(PY) manage.py db_worker & workers+=($$!); done; \
-	  echo "expatsi (production mode) on http://$(HOST):$(PORT)/ with $(WORKERS) app workers and $(WORKERS_TASKS) db_worker (Ctrl+C stops all)"; \
+	  echo "expatsi (production mode) on http://$(HOST):$(PORT)/ with $(WORKERS) app workers and $(WORKERS_TASKS) db_worker(s) (Ctrl+C stops all)"; \
 	  $(PY) -c 'import os, sys; os.setpgrp(); os.execv(sys.argv[1], sys.argv[1:])' \
 	    $(VENV)/bin/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(WORKERS) \
 	    --blocking-threads $(THREADS) --backpressure $(THREADS) \

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 from datetime import date
@@ -28,12 +30,14 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from expatsi.access.actors import SYSTEM  # noqa: E402
-from expatsi.billing.models import BillLine  # noqa: E402
+from expatsi.billing.models import BillingJob, BillLine  # noqa: E402
 from expatsi.billing.services import billing_run  # noqa: E402
+from expatsi.billing.tasks import billing_job_start, job_progress  # noqa: E402
 from expatsi.billing.writer import _copy_buffer  # noqa: E402
 from expatsi.rules.dates import Month  # noqa: E402
 from expatsi.rules.identifiers import uscc_check_char  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent
 PER_EMPLOYER = 100
 NATIONALITIES = ["USA", "DEU", "JPN", "KOR", "GBR", "FRA", "IND", "CAN", "AUS", "ITA"]
 
@@ -140,14 +144,17 @@ def generate(people: int) -> None:
     print(f"generated {people:,} people in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
 
 
-def raw_copy_rate(people: int, batch_lines: int) -> float:
-    """Rows/s of the binary COPY of lines shaped like the run's (a bill per 100 people, five lines a
-    person, person ids in order) into an empty table with the same columns and indexes, committed
-    in the run's batch size: the ceiling the run is compared with."""
+def _line_columns(
+    people: int, bill_ids: np.ndarray | None = None, first_person: int = 1
+) -> dict[str, np.ndarray]:
+    """Lines shaped like the run's: a bill per 100 people, five lines a person, person ids in order
+    (``bill_ids``: one per bill, the real ones when the lines go into the real table)."""
     n = people * 5
-    person = np.repeat(np.arange(1, people + 1, dtype=np.int64), 5)
-    cols = {
-        "bill_id": person // PER_EMPLOYER + 1,
+    person = np.repeat(np.arange(first_person, first_person + people, dtype=np.int64), 5)
+    order = (person - first_person) // PER_EMPLOYER
+    bill = order + 1 if bill_ids is None else bill_ids[order]
+    return {
+        "bill_id": bill,
         "person_id": person,
         "insurance": np.tile(np.arange(5, dtype=np.int64), people),
         "base": np.full(n, 2_000_000, dtype=np.int64),
@@ -157,52 +164,212 @@ def raw_copy_rate(people: int, batch_lines: int) -> float:
         "employee_amount": np.full(n, 160_000, dtype=np.int64),
         "flags": np.zeros(n, dtype=np.int64),
     }
-    with connection.cursor() as c:
-        c.execute("CHECKPOINT")
-        c.execute("CREATE TABLE bench_lines (LIKE billing_billline INCLUDING ALL)")
+
+
+_COPY_COLUMNS = (
+    "bill_id, person_id, insurance, base, employer_rate, employee_rate, employer_amount, "
+    "employee_amount, flags, note"
+)
+
+
+def _copy_into(table: str, cols: dict[str, np.ndarray], batch_lines: int) -> float:
+    """Seconds to binary-COPY ``cols`` into ``table``, committed in the run's batch size."""
+    n = len(cols["bill_id"])
     elapsed = 0.0
     for start in range(0, n, batch_lines):
         chunk = {k: v[start : start + batch_lines] for k, v in cols.items()}
         t0 = time.perf_counter()
         with transaction.atomic(), connection.cursor() as c:
             buf = _copy_buffer(chunk, len(chunk["bill_id"]))
-            with c.cursor.copy(
-                "COPY bench_lines (bill_id, person_id, insurance, base, employer_rate, employee_rate, "
-                "employer_amount, employee_amount, flags, note) FROM STDIN (FORMAT BINARY)"
-            ) as cp:
+            with c.cursor.copy(f"COPY {table} ({_COPY_COLUMNS}) FROM STDIN (FORMAT BINARY)") as cp:
                 cp.write(buf)
         elapsed += time.perf_counter() - t0
+    return elapsed
+
+
+def _sql_seconds(*statements: str) -> float:
+    t0 = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as c:
+        for sql in statements:
+            c.execute(sql)
+    return time.perf_counter() - t0
+
+
+def raw_copy_rate(people: int, batch_lines: int) -> float:
+    """Rows/s of the binary COPY of lines shaped like the run's into an empty table with the same
+    columns and indexes (no foreign keys), committed in the run's batch size: the ceiling the run
+    is compared with."""
+    cols = _line_columns(people)
+    with connection.cursor() as c:
+        c.execute("CHECKPOINT")
+        c.execute("CREATE TABLE bench_lines (LIKE billing_billline INCLUDING ALL)")
+    elapsed = _copy_into("bench_lines", cols, batch_lines)
     with connection.cursor() as c:
         c.execute("DROP TABLE bench_lines")
         c.execute("CHECKPOINT")
-    return n / elapsed
+    return len(cols["bill_id"]) / elapsed
+
+
+def line_table_variants(people: int, batch_lines: int) -> dict[str, float]:
+    """What the line table costs at write time, in seconds for the month's lines: COPY into the
+    real table (its foreign keys and indexes; the month's bills exist), into a copy with its
+    indexes but no foreign keys (the ceiling's table), into the bare columns, the bare columns
+    then the secondary indexes built after the load, and an unlogged staging table then one
+    INSERT … SELECT into the real table."""
+    out: dict[str, float] = {}
+    with connection.cursor() as c:
+        c.execute("SELECT id FROM billing_bill WHERE kind = 'regular' ORDER BY employer_id")
+        bill_ids = np.array([r[0] for r in c.fetchall()], dtype=np.int64)
+        c.execute("SELECT MIN(id) FROM people_person")
+        first_person = c.fetchone()[0]
+    real = _line_columns(people, bill_ids, first_person)
+    synthetic = _line_columns(people)
+
+    def fresh(sql: str) -> None:
+        with connection.cursor() as c:
+            c.execute("DROP TABLE IF EXISTS bench_lines")
+            c.execute("CHECKPOINT")
+            if sql:
+                c.execute(sql)
+
+    with connection.cursor() as c:
+        c.execute("TRUNCATE billing_billline")
+        c.execute("CHECKPOINT")
+    out["real_table"] = _copy_into("billing_billline", real, batch_lines)
+    with connection.cursor() as c:
+        c.execute("TRUNCATE billing_billline")
+    fresh("CREATE TABLE bench_lines (LIKE billing_billline INCLUDING ALL)")
+    out["indexes_no_fk"] = _copy_into("bench_lines", synthetic, batch_lines)
+    fresh("CREATE TABLE bench_lines (LIKE billing_billline INCLUDING DEFAULTS INCLUDING IDENTITY)")
+    out["bare_columns"] = _copy_into("bench_lines", synthetic, batch_lines)
+    out["indexes_after_load"] = out["bare_columns"] + _sql_seconds(
+        "ALTER TABLE bench_lines ADD PRIMARY KEY (id)",
+        "CREATE INDEX ON bench_lines (bill_id)",
+        "CREATE INDEX ON bench_lines (person_id, bill_id)",
+    )
+    fresh(
+        "CREATE UNLOGGED TABLE bench_lines (LIKE billing_billline INCLUDING DEFAULTS INCLUDING IDENTITY)"
+    )
+    with connection.cursor() as c:
+        c.execute("CHECKPOINT")
+    staged = _copy_into("bench_lines", real, batch_lines)
+    out["unlogged_staging_then_insert_select"] = staged + _sql_seconds(
+        f"INSERT INTO billing_billline ({_COPY_COLUMNS}) SELECT {_COPY_COLUMNS} FROM bench_lines"
+    )
+    fresh("")
+    with connection.cursor() as c:
+        c.execute("TRUNCATE billing_billline, billing_bill CASCADE")
+        c.execute("CHECKPOINT")
+    return out
+
+
+def _clear_month() -> None:
+    with connection.cursor() as c:
+        c.execute("TRUNCATE billing_billline, billing_bill CASCADE")
+        c.execute("DELETE FROM django_tasks_database_dbtaskresult")
+        c.execute("CHECKPOINT")
+
+
+def pool_run(workers: int, month: Month) -> dict[str, float]:
+    """The billing job end to end with ``workers`` real ``db_worker`` processes claiming its
+    partitions from the database queue: seconds from the enqueue to the job done."""
+    env = {**os.environ, "EXPATSI_DEBUG": "1"}
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "manage.py"),
+                "db_worker",
+                "--interval",
+                "0.05",
+                "--no-startup-delay",
+                "--no-reload",
+                "--worker-id",
+                f"bench-{i}",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(workers)
+    ]
+    try:
+        time.sleep(6)  # the workers are up and polling before the clock starts
+        for p in procs:
+            if p.poll() is not None:
+                raise SystemExit(f"db_worker exited: {p.stderr.read() if p.stderr else ''}")
+        t0 = time.perf_counter()
+        key = billing_job_start(actor=SYSTEM, kind="run", region_code="110000", month=month)
+        job = BillingJob.objects.get(key=key)
+        while True:
+            status = job_progress(job).status
+            if status in ("done", "failed", "interrupted"):
+                break
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - t0
+        if status != "done":
+            raise SystemExit(f"billing job {status}: {job_progress(job).error}")
+        run = job.runs.get()
+        return {
+            "seconds": elapsed,
+            "lines": run.lines_written,
+            "partitions": run.partitions.count(),
+        }
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--workers", default="1,2", help="PostgreSQL: db_worker counts to measure")
+    parser.add_argument("--variants", action="store_true", help="also the line-table variants")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     generate(args.people)
-    os.environ.setdefault("EXPATSI_BILLING_BATCH", "2000")
-    ceiling = None
-    if connection.vendor == "postgresql":
-        ceiling = raw_copy_rate(
-            args.people, int(os.environ["EXPATSI_BILLING_BATCH"]) * PER_EMPLOYER * 5
-        )
-    t0 = time.perf_counter()
-    result = billing_run(actor=SYSTEM, region_code="110000", month=Month(2025, 8))
-    elapsed = time.perf_counter() - t0
-    assert BillLine.objects.count() == result.lines == args.people * 5
-    out = {
-        "vendor": connection.vendor,
-        "people": args.people,
-        "lines": result.lines,
-        "seconds": elapsed,
-        "lines_per_s": result.lines / elapsed,
-    }
-    if ceiling is not None:
-        out["copy_rows_per_s"] = ceiling
+    os.environ.setdefault("EXPATSI_BILLING_BATCH", "1000")
+    os.environ.setdefault("EXPATSI_BILLING_PARTITIONS", "10")
+    batch_lines = int(os.environ["EXPATSI_BILLING_BATCH"]) * PER_EMPLOYER * 5
+    month = Month(2025, 8)
+    out: dict[str, object] = {"vendor": connection.vendor, "people": args.people}
+    if connection.vendor != "postgresql":
+        t0 = time.perf_counter()
+        result = billing_run(actor=SYSTEM, region_code="110000", month=month)
+        elapsed = time.perf_counter() - t0
+        assert BillLine.objects.count() == result.lines == args.people * 5
+        out.update(lines=result.lines, seconds=elapsed, lines_per_s=result.lines / elapsed)
+        print(json.dumps(out))
+        return
+    ceiling = raw_copy_rate(args.people, batch_lines)
+    out["copy_rows_per_s"] = ceiling
+    out["copy_seconds"] = args.people * 5 / ceiling
+    out["batch"] = int(os.environ["EXPATSI_BILLING_BATCH"])
+    pools: dict[str, dict[str, float]] = {}
+    for workers in [int(w) for w in args.workers.split(",")]:
+        _clear_month()
+        measured = pool_run(workers, month)
+        assert BillLine.objects.count() == measured["lines"] == args.people * 5
+        measured["lines_per_s"] = measured["lines"] / measured["seconds"]
+        pools[str(workers)] = measured
+        print(f"{workers} worker(s): {measured}", file=sys.stderr)
+    out["workers"] = pools
+    out["lines"] = args.people * 5
+    if args.variants:
+        out["line_table_seconds"] = line_table_variants(args.people, batch_lines)
+    # The machine is shared: the ceiling is the better of a COPY before and one after the runs.
+    again = raw_copy_rate(args.people, batch_lines)
+    out["copy_rows_per_s_each"] = [ceiling, again]
+    out["copy_rows_per_s"] = max(ceiling, again)
+    out["copy_seconds"] = args.people * 5 / out["copy_rows_per_s"]
     print(json.dumps(out))
 
 

@@ -230,6 +230,9 @@ EXPATSI_AUDIT_CHECKPOINT_FILE = Path(
 # heartbeat (one per batch) before its worker counts as gone. Both are read at each use.
 EXPATSI_BILLING_BATCH = env_int("EXPATSI_BILLING_BATCH", 500)
 EXPATSI_BILLING_LEASE_SECONDS = env_int("EXPATSI_BILLING_LEASE_SECONDS", 600)
+# A billing job splits the region-month into at most this many partitions (contiguous employer
+# ranges, at least one batch each), each a task that any `db_worker` (of one or many machines) claims.
+EXPATSI_BILLING_PARTITIONS = env_int("EXPATSI_BILLING_PARTITIONS", 8)
 
 # `manage.py demo_setup` (`make demo`) only: the demo users' password and the agency demo users'
 # authenticator key (empty: the published demo key, expatsi.demo.DEMO_TOTP_SECRET).

@@ -321,3 +321,30 @@ class AccountClosing(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["person", "-closed_month"])]
+
+
+class BillingPartition(models.Model):
+    """One share of a run: the employers with ids from ``employer_from`` to ``employer_to``, billed
+    batch by batch by whichever worker claims its task. ``done_through`` is the last employer id
+    whose batch is committed, written in the same transaction as that batch's bills: a partition
+    worked again (its worker was killed, or its task ran twice) goes on after it, so no batch is
+    written or counted twice. The run's progress fields are the sum over its partitions."""
+
+    run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="partitions")
+    number = models.PositiveIntegerField()
+    employer_from = models.BigIntegerField()
+    employer_to = models.BigIntegerField()
+    employers_total = models.PositiveIntegerField(default=0)
+    employers_done = models.PositiveIntegerField(default=0)
+    people = models.PositiveIntegerField(default=0)
+    lines_written = models.BigIntegerField(default=0)
+    done_through = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    attempts = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "number"], name="billing_partition_unique")
+        ]

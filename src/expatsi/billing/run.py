@@ -33,8 +33,9 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db import DatabaseError, connection, models, transaction
+from django.db.models import F, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from expatsi.access.actors import Actor
@@ -42,6 +43,7 @@ from expatsi.audit.services import audit_record
 from expatsi.billing.models import (
     Bill,
     BillingJob,
+    BillingPartition,
     BillingRun,
     BillKind,
     BillLine,
@@ -68,6 +70,10 @@ REASON_CODES = {"within_limits": 0, "raised_to_lower_limit": 1, "capped_at_upper
 
 def batch_size() -> int:
     return max(1, int(settings.EXPATSI_BILLING_BATCH))
+
+
+def partition_count() -> int:
+    return max(1, int(settings.EXPATSI_BILLING_PARTITIONS))
 
 
 @cache
@@ -207,13 +213,26 @@ def load_cohort(month: Month, period: Period, employer_ids: list[int]) -> Cohort
     )
 
 
-def employers_to_bill(code: str, month: Month) -> list[int]:
-
+def employers_to_bill(
+    code: str, month: Month, lowest: int | None = None, highest: int | None = None
+) -> list[int]:
+    """The employers to bill (or to check for adjustments), in id order; ``lowest``/``highest``
+    bound the ids (a partition's range)."""
     first, last = month.first_day(), month.last_day()
     billable = Employment.objects.filter(employer__region_code=code, start_date__lte=last).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=first)
     )
     billed = Bill.objects.filter(region_code=code, month=str(month))
+    if lowest is not None:
+        billable, billed = (
+            billable.filter(employer_id__gte=lowest),
+            billed.filter(employer_id__gte=lowest),
+        )
+    if highest is not None:
+        billable, billed = (
+            billable.filter(employer_id__lte=highest),
+            billed.filter(employer_id__lte=highest),
+        )
     ids = set(billable.values_list("employer_id", flat=True)) | set(
         billed.values_list("employer_id", flat=True)
     )
@@ -387,12 +406,27 @@ def _write_batch(
     issued_on: date,
     snapshot: PolicySnapshot,
     version: str,
+    partition: BillingPartition | None = None,
 ) -> tuple[int, int, int, int]:
-    """One transaction: lock the employers, compute, diff, write. Returns (regular, adjustment, lines, people)."""
+    """One transaction: lock the employers, compute, diff, write. Returns (regular, adjustment, lines, people).
+
+    Within a ``partition``, its counters are written (the run's are summed from them after the
+    commit, :func:`_sum_partitions`), and its row is locked first and the batch is skipped when the partition's
+    ``done_through`` already covers it (the same partition worked twice): each batch is written
+    and counted once, and the cursor moves in the batch's own transaction."""
     code = policy.code
     due = policy.due_date(month)
     adjustment_due = policy.adjustment_due_date(month, issued_on)
     with transaction.atomic():
+        if partition is not None:
+            done_through = (
+                BillingPartition.objects.select_for_update()
+                .filter(pk=partition.pk)
+                .values_list("done_through", flat=True)
+                .get()
+            )
+            if max(employer_ids) <= done_through:
+                return 0, 0, 0, 0
         list(
             Employer.objects.select_for_update()
             .filter(pk__in=employer_ids)
@@ -435,12 +469,23 @@ def _write_batch(
             )
             n_adjust += a_bills
             n_lines += a_lines
-        BillingRun.objects.filter(pk=run.pk).update(
-            employers_done=F("employers_done") + len(employer_ids),
-            people=F("people") + len(cohort.person),
-            lines_written=F("lines_written") + n_lines,
-            heartbeat_at=timezone.now(),
-        )
+        if partition is None:
+            BillingRun.objects.filter(pk=run.pk).update(
+                employers_done=F("employers_done") + len(employer_ids),
+                people=F("people") + len(cohort.person),
+                lines_written=F("lines_written") + n_lines,
+                heartbeat_at=timezone.now(),
+            )
+        else:
+            # The partition's own row, not the run's: two workers' batches would otherwise queue
+            # on the run's row lock through their commits (and the deferred foreign-key checks).
+            BillingPartition.objects.filter(pk=partition.pk).update(
+                done_through=max(employer_ids),
+                employers_done=F("employers_done") + len(employer_ids),
+                people=F("people") + len(cohort.person),
+                lines_written=F("lines_written") + n_lines,
+                heartbeat_at=timezone.now(),
+            )
     return n_regular, n_adjust, n_lines, len(cohort.person)
 
 
@@ -624,6 +669,22 @@ def mark_interrupted(runs: QuerySet[BillingRun]) -> int:
     return stale.update(status=RunStatus.INTERRUPTED, finished_at=timezone.now())
 
 
+def plan_partitions(employers: list[int], count: int) -> list[tuple[int, int, int]]:
+    """Split the sorted ``employers`` into at most ``count`` contiguous id ranges of at least one
+    batch each: (lowest id, highest id, employers). The ranges cover every id, so an employer
+    that appears while the run works (a higher id) falls in the last one."""
+    if not employers:
+        return []
+    count = max(1, min(count, -(-len(employers) // batch_size())))
+    bounds = [len(employers) * i // count for i in range(count + 1)]
+    plan = []
+    for i in range(count):
+        lowest = 0 if i == 0 else employers[bounds[i]]
+        highest = employers[bounds[i + 1]] - 1 if i < count - 1 else 2**62
+        plan.append((lowest, highest, bounds[i + 1] - bounds[i]))
+    return plan
+
+
 def _start(
     *,
     actor: Actor,
@@ -633,10 +694,13 @@ def _start(
     employers: list[int],
     job: BillingJob | None,
     reason: str,
+    partitions: int = 1,
 ) -> BillingRun:
-    """The run's record and its audit event, in one transaction: no bill is ever written by a run
-    whose starter the audit trail does not name."""
+    """The run's record, its partitions and its audit event, in one transaction: no bill is ever
+    written by a run whose starter the audit trail does not name, and the trail names the run once
+    however many partitions and workers bill it."""
     with transaction.atomic():
+        plan = plan_partitions(employers, partitions)
         run = BillingRun.objects.create(
             region_code=policy.code,
             month=str(month),
@@ -646,6 +710,19 @@ def _start(
             heartbeat_at=timezone.now(),
             job=job,
             attempt=job.attempt if job is not None else 1,
+            # Nothing to bill: done at once.
+            status=RunStatus.RUNNING if plan else RunStatus.DONE,
+            finished_at=None if plan else timezone.now(),
+        )
+        BillingPartition.objects.bulk_create(
+            BillingPartition(
+                run=run,
+                number=i,
+                employer_from=lowest,
+                employer_to=highest,
+                employers_total=total,
+            )
+            for i, (lowest, highest, total) in enumerate(plan)
         )
         audit_record(
             actor=actor,
@@ -659,9 +736,230 @@ def _start(
                 "job": job.key if job is not None else None,
                 "attempt": run.attempt,
                 "reason": reason[:300],
+                "partitions": len(plan),
             },
         )
     return run
+
+
+def start_month(
+    *,
+    actor: Actor,
+    policy: RegionPolicy,
+    month: Month,
+    reason: str = "",
+    kind: str = "run",
+    job: BillingJob | None = None,
+    partitions: int | None = None,
+) -> BillingRun:
+    """Record a run of ``policy``'s region for ``month`` split into partitions (default
+    :func:`partition_count`), for workers to bill with :func:`work_partition`. Earlier runs of the
+    month whose lease expired are recorded as interrupted first."""
+    period = policy.period_for(month)
+    snapshot_for(policy, period, policy_version(policy, str(period.span.first)))
+    mark_interrupted(BillingRun.objects.filter(region_code=policy.code, month=str(month)))
+    return _start(
+        actor=actor,
+        policy=policy,
+        month=month,
+        kind=kind,
+        employers=employers_to_bill(policy.code, month),
+        job=job,
+        reason=reason,
+        partitions=partition_count() if partitions is None else partitions,
+    )
+
+
+def _partition_key(partition_id: int) -> int:
+    digest = hashlib.sha256(f"expatsi.billing_partition:{partition_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _sum_partitions(run: BillingRun) -> None:
+    """The run's progress fields := the sum over its partitions (each counts its committed batches
+    once), and a heartbeat. A short statement of its own after each batch: recomputed, not added,
+    so a worker killed between a batch and this leaves nothing to correct."""
+    sums = BillingPartition.objects.filter(run_id=run.pk)
+    BillingRun.objects.filter(pk=run.pk).update(
+        employers_done=Coalesce(
+            Subquery(
+                sums.values("run_id").annotate(v=Sum("employers_done")).values("v")[:1],
+                output_field=models.PositiveIntegerField(),
+            ),
+            0,
+        ),
+        people=Coalesce(
+            Subquery(
+                sums.values("run_id").annotate(v=Sum("people")).values("v")[:1],
+                output_field=models.PositiveIntegerField(),
+            ),
+            0,
+        ),
+        lines_written=Coalesce(
+            Subquery(
+                sums.values("run_id").annotate(v=Sum("lines_written")).values("v")[:1],
+                output_field=models.BigIntegerField(),
+            ),
+            0,
+        ),
+        heartbeat_at=timezone.now(),
+    )
+
+
+def _try_partition_lock(partition_id: int) -> bool:
+    """PostgreSQL: a session advisory lock on the partition, held while a worker bills it. A killed
+    worker's connection closes and its lock goes at once, so a partition marked running whose lock
+    is free has lost its worker (no lease to wait for). Elsewhere (SQLite: one worker) always True."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s::bigint)", [_partition_key(partition_id)])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _release_partition_lock(partition_id: int) -> None:
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s::bigint)", [_partition_key(partition_id)])
+    except DatabaseError:  # an aborted outer transaction: the lock goes with the connection
+        log.warning("billing partition %s: lock not released", partition_id)
+
+
+def orphaned_partitions(run: BillingRun) -> list[int]:
+    """Partitions of ``run`` that a worker started and lost (killed, crashed): marked running, tried
+    at least once, and on PostgreSQL their lock is free; elsewhere their heartbeat is older than
+    the lease. Partitions still queued (never tried) are not orphans: a worker will claim them."""
+    started = run.partitions.filter(status=RunStatus.RUNNING, attempts__gt=0).order_by("number")
+    if connection.vendor != "postgresql":
+        started = started.filter(heartbeat_at__lt=lease_cutoff())
+    found = []
+    for pk in started.values_list("pk", flat=True):
+        if connection.vendor == "postgresql":
+            if not _try_partition_lock(pk):
+                continue
+            _release_partition_lock(pk)
+        found.append(pk)
+    return found
+
+
+def work_partition(
+    *,
+    policy: RegionPolicy,
+    partition_id: int,
+    reason: str = "",
+    issued_on: date | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Bill one partition (skipped while another live worker holds it), then any partition of the
+    same run whose worker was lost: see :func:`_work_partition` and :func:`orphaned_partitions`."""
+    result = _locked_partition(policy, partition_id, reason, issued_on, progress)
+    if result is None:
+        return RunResult(BillingPartition.objects.select_related("run").get(pk=partition_id).run)
+    if progress is None:
+        for orphan in orphaned_partitions(result.run):
+            log.warning(
+                "billing run %s: partition %s lost its worker, retried", result.run.pk, orphan
+            )
+            again = _locked_partition(policy, orphan, reason, issued_on, None)
+            if again is not None:
+                result.regular_bills += again.regular_bills
+                result.adjustment_bills += again.adjustment_bills
+                result.lines += again.lines
+        result.run.refresh_from_db()
+    return result
+
+
+def _locked_partition(
+    policy: RegionPolicy,
+    partition_id: int,
+    reason: str,
+    issued_on: date | None,
+    progress: Progress | None,
+) -> RunResult | None:
+    if not _try_partition_lock(partition_id):
+        return None  # a live worker is on it
+    try:
+        return _work_partition(policy, partition_id, reason, issued_on, progress)
+    finally:
+        _release_partition_lock(partition_id)
+
+
+def _work_partition(
+    policy: RegionPolicy,
+    partition_id: int,
+    reason: str,
+    issued_on: date | None,
+    progress: Progress | None,
+) -> RunResult:
+    """Bill one partition of a run, batch by batch from where it stands (``done_through``): a
+    partition whose worker was killed, or whose task is delivered twice, is worked again with no
+    bill or line written twice. The last partition to finish marks the run done; a failure marks
+    the partition and the run failed. A partition of a run no longer running (failed, or recorded
+    as interrupted when its job was resumed under a new run) is left alone."""
+    issued_on = issued_on or timezone.localdate()
+    with transaction.atomic():
+        part = (
+            BillingPartition.objects.select_for_update().select_related("run").get(pk=partition_id)
+        )
+        run = part.run
+        result = RunResult(run)
+        if part.status == RunStatus.DONE or run.status != RunStatus.RUNNING:
+            return result
+        BillingPartition.objects.filter(pk=part.pk).update(
+            attempts=F("attempts") + 1,
+            status=RunStatus.RUNNING,
+            heartbeat_at=timezone.now(),
+            error="",
+        )
+    month = Month.parse(run.month)
+    period = policy.period_for(month)
+    version = policy_version(policy, str(period.span.first))
+    snapshot = snapshot_for(policy, period, version)
+    employers = employers_to_bill(
+        policy.code, month, max(part.employer_from, part.done_through + 1), part.employer_to
+    )
+    size = batch_size()
+    done_before = part.employers_done
+    try:
+        for start in range(0, len(employers), size):
+            chunk = employers[start : start + size]
+            BillingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+            regular, adjust, lines, _ = _write_batch(
+                policy, month, period, chunk, run, reason, issued_on, snapshot, version, part
+            )
+            _sum_partitions(run)
+            result.regular_bills += regular
+            result.adjustment_bills += adjust
+            result.lines += lines
+            if progress:
+                done = done_before + min(start + size, len(employers))
+                progress(min(done, run.employers_total), run.employers_total)
+    except Exception as exc:
+        now = timezone.now()
+        BillingPartition.objects.filter(pk=part.pk).update(
+            status=RunStatus.FAILED, error=str(exc)[:2000], heartbeat_at=now
+        )
+        BillingRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=now
+        )
+        raise
+    with transaction.atomic():
+        locked = BillingRun.objects.select_for_update().get(pk=run.pk)
+        BillingPartition.objects.filter(pk=part.pk).update(
+            status=RunStatus.DONE, heartbeat_at=timezone.now()
+        )
+        _sum_partitions(run)
+        if locked.status == RunStatus.RUNNING and not (
+            locked.partitions.exclude(status=RunStatus.DONE).exists()
+        ):
+            BillingRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.DONE, finished_at=timezone.now()
+            )
+    run.refresh_from_db()
+    return result
 
 
 @_one_run_per_month
@@ -676,47 +974,28 @@ def run_month(
     job: BillingJob | None = None,
     issued_on: date | None = None,
 ) -> RunResult:
-    """Bill ``policy``'s region for ``month``; safe to run again at any time. Starting again after
-    an interrupted run resumes it: the interrupted run is recorded as such, and this run writes
-    only what is still missing. ``issued_on`` (default today) dates the adjustment bills: each is
-    due by the region's adjustment rule counted from that day, not on the month's old due date.
+    """Bill ``policy``'s region for ``month`` in this process; safe to run again at any time.
+    Starting again after an interrupted run resumes it: the interrupted run is recorded as such,
+    and this run writes only what is still missing. ``issued_on`` (default today) dates the
+    adjustment bills: each is due by the region's adjustment rule counted from that day, not on
+    the month's old due date. The same code as a job's workers run, with one partition.
 
     The caller has checked that ``actor`` may bill the region (:mod:`expatsi.billing.services`)."""
-    issued_on = issued_on or timezone.localdate()
-    period = policy.period_for(month)
-    version = policy_version(policy, str(period.span.first))
-    snapshot = snapshot_for(policy, period, version)
-    mark_interrupted(BillingRun.objects.filter(region_code=policy.code, month=str(month)))
-    employers = employers_to_bill(policy.code, month)
-    run = _start(
-        actor=actor,
-        policy=policy,
-        month=month,
-        kind=kind,
-        employers=employers,
-        job=job,
-        reason=reason,
+    run = start_month(
+        actor=actor, policy=policy, month=month, reason=reason, kind=kind, job=job, partitions=1
     )
     result = RunResult(run)
-    size = batch_size()
-    try:
-        for start in range(0, len(employers), size):
-            chunk = employers[start : start + size]
-            BillingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
-            regular, adjust, lines, _ = _write_batch(
-                policy, month, period, chunk, run, reason, issued_on, snapshot, version
-            )
-            result.regular_bills += regular
-            result.adjustment_bills += adjust
-            result.lines += lines
-            if progress:
-                progress(min(start + size, len(employers)), len(employers))
-    except Exception as exc:
-        BillingRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+    for part in run.partitions.order_by("number"):
+        done = work_partition(
+            policy=policy,
+            partition_id=part.pk,
+            reason=reason,
+            issued_on=issued_on,
+            progress=progress,
         )
-        raise
-    BillingRun.objects.filter(pk=run.pk).update(status=RunStatus.DONE, finished_at=timezone.now())
+        result.regular_bills += done.regular_bills
+        result.adjustment_bills += done.adjustment_bills
+        result.lines += done.lines
     run.refresh_from_db()
     return result
 

@@ -32,7 +32,10 @@ from expatsi.billing.models import (
     Allocation,
     Bill,
     BillingJob,
+    BillingPartition,
+    BillingRun,
     Payment,
+    RunStatus,
 )
 from expatsi.billing.payments import (
     BankImport,
@@ -77,6 +80,33 @@ def billing_run(
         progress=progress,
         job=job,
         issued_on=issued_on,
+    )
+
+
+def billing_run_partitioned(
+    *, actor: Actor, region_code: str, month: Month, job: BillingJob | None = None
+) -> BillingRun:
+    """Record a run of ``region_code`` for ``month`` split into partitions, for the worker pool
+    (:func:`billing_partition_work`); its audit event names the actor once."""
+    _may_bill(actor, region_code)
+    return engine.start_month(actor=actor, policy=region(region_code), month=month, job=job)
+
+
+def billing_partition_work(
+    *, actor: Actor, partition_id: int, issued_on: date | None = None
+) -> RunResult:
+    """Bill one partition of a run as ``actor`` (checked again: they may have lost the region
+    since the run was queued); see :func:`expatsi.billing.run.work_partition`."""
+    part = BillingPartition.objects.select_related("run").get(pk=partition_id)
+    try:
+        _may_bill(actor, part.run.region_code)
+    except Forbidden as exc:
+        BillingRun.objects.filter(pk=part.run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, error=exc.message[:2000], finished_at=timezone.now()
+        )
+        raise
+    return engine.work_partition(
+        policy=region(part.run.region_code), partition_id=partition_id, issued_on=issued_on
     )
 
 

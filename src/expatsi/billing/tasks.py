@@ -3,8 +3,11 @@
 A job is a :class:`BillingJob` row, written when it is enqueued and named by a random key, so its
 progress can be shown before a worker has picked it up and with any task backend; an unknown key,
 or a job of a region the caller does not cover, is not found. Every BillingRun the job creates
-points at it, and :func:`job_progress` adds up their progress fields, which the run updates batch
-by batch in the same transaction as the bills, together with a heartbeat. A job whose worker died
+points at it, and :func:`job_progress` adds up their progress fields. A run job's task records the
+run and enqueues one :func:`billing_partition` task per partition (employer ranges,
+``EXPATSI_BILLING_PARTITIONS``), which any number of ``db_worker`` processes claim; each partition
+counts its batches in the same transaction as the bills, and the run's fields are their sum,
+renewed after every batch together with a heartbeat. A job whose worker died
 (its runs' heartbeats stopped) is *interrupted*; :func:`billing_job_resume` enqueues it again under
 the same key, and the new attempt writes only what the killed one had not.
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 from django.db import transaction
@@ -30,7 +34,11 @@ from expatsi.audit.services import audit_record
 from expatsi.billing import permissions, selectors
 from expatsi.billing.models import BillingJob, BillingRun, RunStatus, lease_cutoff
 from expatsi.billing.run import billed_months, mark_interrupted
-from expatsi.billing.services import billing_recalculate, billing_run
+from expatsi.billing.services import (
+    billing_partition_work,
+    billing_recalculate,
+    billing_run_partitioned,
+)
 from expatsi.rules.dates import Month
 from expatsi.rules.errors import Conflict, Forbidden, RuleError
 from expatsi.rules.regions import region
@@ -86,16 +94,38 @@ def billing_job(
             job=job,
         )
     else:
-        results = [
-            billing_run(
-                actor=actor, region_code=job.region_code, month=Month.parse(job.month), job=job
-            )
-        ]
+        # The run is recorded (and audited) here; its partitions are tasks of their own, claimed by
+        # whichever workers are free. An in-process backend runs each as it is enqueued.
+        run = billing_run_partitioned(
+            actor=actor, region_code=job.region_code, month=Month.parse(job.month), job=job
+        )
+        issued_on = timezone.localdate().isoformat()
+        partitions = list(run.partitions.order_by("number").values_list("pk", flat=True))
+        for pk in partitions:
+            billing_partition.enqueue(key=job.key, partition=pk, issued_on=issued_on)
+        return {"runs": [run.pk], "partitions": len(partitions)}
     return {
         "runs": [r.run.pk for r in results],
         "regular_bills": sum(r.regular_bills for r in results),
         "adjustment_bills": sum(r.adjustment_bills for r in results),
         "lines": sum(r.lines for r in results),
+    }
+
+
+@task()
+def billing_partition(*, key: str, partition: int, issued_on: str) -> dict[str, Any]:
+    """Bill one partition of a job's run, acting for whoever queued the job's latest attempt.
+    Worked again after its worker was killed, it goes on from its last committed batch."""
+    job = BillingJob.objects.get(key=key)
+    result = billing_partition_work(
+        actor=job_actor(job), partition_id=partition, issued_on=date.fromisoformat(issued_on)
+    )
+    return {
+        "run": result.run.pk,
+        "partition": partition,
+        "regular_bills": result.regular_bills,
+        "adjustment_bills": result.adjustment_bills,
+        "lines": result.lines,
     }
 
 
