@@ -188,8 +188,13 @@ def targets(ids: dict[str, Any]) -> list[dict[str, Any]]:
             "headers": cookie("holder_session"),
         },
         {
-            "name": "GET /api/v1/billing/bills/{id} (a bill with its lines, API token)",
+            "name": "GET /api/v1/billing/bills/{id} (a bill: header, totals, counts; API token)",
             "path": f"/api/v1/billing/bills/{ids['bill_id']}",
+            "headers": bearer,
+        },
+        {
+            "name": "GET /api/v1/billing/bills/{id}/lines (a page of 50 lines, API token)",
+            "path": f"/api/v1/billing/bills/{ids['bill_id']}/lines",
             "headers": bearer,
         },
         {"name": "page: HR home (employees)", "path": "/", "headers": cookie("hr_session")},
