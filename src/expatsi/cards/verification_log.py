@@ -1,20 +1,21 @@
 """The log of online checks (``VerificationLog``), written in batches instead of one committed
 INSERT per check.
 
-A check hands its row to this process's buffer and answers; the buffer is written as one
-INSERT of many rows by a background thread as soon as it holds :data:`FLUSH_ROWS` rows, and at the
-latest :func:`flush_seconds` after its oldest row (``EXPATSI_VERIFY_LOG_FLUSH_SECONDS``, default
-1 s; should the thread fall behind, the checks write the backlog themselves), and when the process
-exits normally (``atexit``: a graceful stop of the app
-server). Each row carries the time of its check, not of the write.
+A check hands its row to this process's buffer and answers; a background thread writes the
+buffer (one ``executemany``, pipelined by psycopg) as soon as it holds :data:`FLUSH_ROWS` rows, and
+at the latest :func:`flush_seconds` after the last write (``EXPATSI_VERIFY_LOG_FLUSH_SECONDS``,
+default 1 s); should the thread fall behind (:data:`BACKLOG_ROWS`), the checks write the backlog
+themselves. When the process exits normally (``atexit``; granian's graceful stop on SIGTERM is one:
+measured, every row of a 30-second buffer was written) the rest is written. Each row carries the
+time of its check, not of the write.
 
 What can be lost, documented: a process killed without exiting normally (SIGKILL, the OOM killer,
-a power cut) loses the rows of its last second at most — at most :data:`FLUSH_ROWS` rows per app
-server process, the checks whose answers were already given. A failed write (the database
-briefly away) keeps the rows and retries at the next flush; past :data:`MAX_PENDING` rows the
-oldest are dropped, with a warning in the log, rather than exhaust memory. The log is evidence of
-use (who checked how often), never of a card's state: losing its last second on a crash costs no
-check its answer.
+a power cut) loses the rows not yet written — about its last second of checks (at most
+:data:`BACKLOG_ROWS` rows per app server process), whose answers were already given. A failed
+write (the database briefly away) keeps the rows and retries at the next flush; past
+:data:`MAX_PENDING` rows the oldest are dropped, with an error in the log, rather than exhaust
+memory. The log is evidence of use (who checked how often), never of a card's state: losing its
+last second on a crash costs no check its answer.
 
 ``EXPATSI_VERIFY_LOG_BUFFER = False`` writes each row at once instead, in its own INSERT (the test
 suite does, so that a test sees its check's row without a flush).
