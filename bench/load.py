@@ -188,8 +188,13 @@ def targets(ids: dict[str, Any]) -> list[dict[str, Any]]:
             "headers": cookie("holder_session"),
         },
         {
-            "name": "GET /api/v1/billing/bills/{id} (a bill with its lines, API token)",
+            "name": "GET /api/v1/billing/bills/{id} (a bill: header, totals, counts; API token)",
             "path": f"/api/v1/billing/bills/{ids['bill_id']}",
+            "headers": bearer,
+        },
+        {
+            "name": "GET /api/v1/billing/bills/{id}/lines (a page of 50 lines, API token)",
+            "path": f"/api/v1/billing/bills/{ids['bill_id']}/lines",
             "headers": bearer,
         },
         {"name": "page: HR home (employees)", "path": "/", "headers": cookie("hr_session")},
@@ -212,9 +217,15 @@ def targets(ids: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def bench_load(
-    database_url: str, people: int, seconds: int = 15, users: int = 16, workers: int = 2
+    database_url: str,
+    people: int,
+    seconds: int = 15,
+    users: int = 16,
+    workers: int = 2,
+    only: tuple[str, ...] = (),
 ) -> list[Measured]:
-    """Set up (bench/load_setup.py, in the server's environment), serve, and measure each target."""
+    """Set up (bench/load_setup.py, in the server's environment), serve, and measure each target
+    (those whose name contains one of ``only``, when given; the trivial endpoint always)."""
     with tempfile.TemporaryDirectory() as var_dir:
         env = server_env(database_url, var_dir)
         made = subprocess.run(
@@ -227,8 +238,13 @@ def bench_load(
         if made.returncode != 0:
             raise SystemExit(f"load benchmark setup failed:\n{made.stderr[-3000:]}")
         ids = json.loads(made.stdout.strip().splitlines()[-1])
+        chosen = [
+            t
+            for i, t in enumerate(targets(ids))
+            if i == 0 or not only or any(o.lower() in t["name"].lower() for o in only)
+        ]
         with served(env, workers=workers, threads=4) as base:
-            for t in targets(ids):  # each answers 200 once before it is measured
+            for t in chosen:  # each answers 200 once before it is measured
                 req = urllib.request.Request(
                     base + t["path"],
                     data=t.get("body", "").encode() if t.get("method") == "POST" else None,
@@ -240,7 +256,7 @@ def bench_load(
                         r.read()
                 except urllib.error.HTTPError as e:
                     raise SystemExit(f"{t['name']}: HTTP {e.code}") from None
-            return [run_locust(base, t, seconds, users) for t in targets(ids)]
+            return [run_locust(base, t, seconds, users) for t in chosen]
 
 
 def main() -> None:
@@ -248,11 +264,17 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--users", type=int, default=16)
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="measure only the targets whose name contains this (repeatable; /healthz always)",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url:
         raise SystemExit("set DATABASE_URL (the database to fill and serve)")
-    for m in bench_load(url, args.people, args.seconds, args.users):
+    for m in bench_load(url, args.people, args.seconds, args.users, only=tuple(args.only)):
         print(
             f"{m.name}: {m.requests} requests, {m.failures} failed, {m.rps:.0f}/s, "
             f"p50 {m.p50:.0f} ms, p95 {m.p95:.0f} ms, p99 {m.p99:.0f} ms"

@@ -84,3 +84,16 @@ def _default_language():
     translation.activate("en")
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_verification_memory():
+    """What online checks keep in process memory (the revoked handles, the photos seen) describes
+    one database: every test starts with none of it, like a new installation."""
+    from expatsi.cards import revocations, verification
+
+    revocations.reset()
+    verification.forget_photos()
+    yield
+    revocations.reset()
+    verification.forget_photos()

@@ -11,3 +11,6 @@ import os
 os.environ.setdefault("EXPATSI_DEBUG", "1")
 
 from expatsi.settings import *  # noqa: F403
+
+# A test sees its check's log row at once (tests/cards/test_verify_caching.py tests the batches).
+EXPATSI_VERIFY_LOG_BUFFER = False

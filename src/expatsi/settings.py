@@ -211,6 +211,13 @@ if EXPATSI_MAX_UPLOAD_BYTES < 1:
 
 # Online card checks per client address per minute (public page and POST /api/v1/verify).
 EXPATSI_VERIFY_RATE_PER_MINUTE = env_int("EXPATSI_VERIFY_RATE_PER_MINUTE", 30)
+# A revocation made by another process counts in online checks within this many seconds (each app
+# server keeps the revoked handles in memory: cards/revocations.py).
+EXPATSI_VERIFY_REVOCATION_SECONDS = env_int("EXPATSI_VERIFY_REVOCATION_SECONDS", 5)
+# The checks' log is written in batches, at the latest this many seconds after a check; a process
+# killed hard loses that last second of log rows (cards/verification_log.py). Off: one INSERT each.
+EXPATSI_VERIFY_LOG_BUFFER = env_bool("EXPATSI_VERIFY_LOG_BUFFER", True)
+EXPATSI_VERIFY_LOG_FLUSH_SECONDS = env_int("EXPATSI_VERIFY_LOG_FLUSH_SECONDS", 1)
 
 # Reports of an employer from anyone without an account, per client address per hour (public page
 # and POST /api/v1/reports; cases/public_reports.py).

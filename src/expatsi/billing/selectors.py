@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import overload
 
-from django.db.models import F, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -504,3 +504,12 @@ def my_account_closing(actor: Actor, person_id: int | None = None) -> AccountClo
     """The last closing of the account the actor reads (a lump sum paid out): the statement and
     the months counted begin after it."""
     return last_closing(_person_for(actor, person_id, audit=False))
+
+
+def bill_line_counts(bill: Bill) -> tuple[int, int]:
+    """(lines, people) of a bill already checked with :func:`bill_get`: one aggregate query on the
+    bill's lines (the bill endpoint says how many there are to page through)."""
+    counts = BillLine.objects.filter(bill=bill).aggregate(
+        lines=Count("id"), people=Count("person_id", distinct=True)
+    )
+    return int(counts["lines"] or 0), int(counts["people"] or 0)

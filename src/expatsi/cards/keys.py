@@ -89,8 +89,19 @@ def trust_list_document() -> bytes:
     return trust.sign_trust_list([(k.public_key(), 0, None) for k in ring.signers], ring.anchor)
 
 
+# The lists as loaded (their signatures checked), by the very document they were loaded from: a
+# check reuses them instead of verifying the anchor's signature again on every request.
+_loaded: dict[str, tuple[bytes, object]] = {}
+
+
 def trust_list() -> trust.TrustList:
-    return trust.load_trust_list(trust_list_document(), keyring().anchor.public_key())
+    doc = trust_list_document()
+    hit = _loaded.get("trust")
+    if hit is not None and hit[0] is doc and isinstance(hit[1], trust.TrustList):
+        return hit[1]
+    loaded = trust.load_trust_list(doc, keyring().anchor.public_key())
+    _loaded["trust"] = (doc, loaded)
+    return loaded
 
 
 _revocations: dict[str, tuple[float, bytes]] = {}
@@ -115,12 +126,17 @@ def revocation_list_document(*, fresh: bool = False) -> bytes:
 
 
 def revocation_list(*, fresh: bool = False) -> trust.RevocationList:
-    return trust.load_revocation_list(
-        revocation_list_document(fresh=fresh), keyring().anchor.public_key()
-    )
+    doc = revocation_list_document(fresh=fresh)
+    hit = _loaded.get("revocations")
+    if hit is not None and hit[0] is doc and isinstance(hit[1], trust.RevocationList):
+        return hit[1]
+    loaded = trust.load_revocation_list(doc, keyring().anchor.public_key())
+    _loaded["revocations"] = (doc, loaded)
+    return loaded
 
 
 def reset_caches() -> None:
     _keyring.cache_clear()
     trust_list_document.cache_clear()
     _revocations.clear()
+    _loaded.clear()

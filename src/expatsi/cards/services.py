@@ -21,7 +21,7 @@ from expatsi.access import validation
 from expatsi.access.actors import Actor
 from expatsi.access.crypto import masked
 from expatsi.audit.services import audit_record
-from expatsi.cards import keys, permissions, states
+from expatsi.cards import keys, permissions, revocations, states
 from expatsi.cards.card_document import card_document_sync
 from expatsi.cards.models import (
     ApplicationKind,
@@ -171,6 +171,7 @@ def tokens_revoke(card: Card, reason: str) -> int:
     )
     if n:
         transaction.on_commit(lambda: keys.revocation_list_document(fresh=True))
+        transaction.on_commit(revocations.mark_stale)
     return n
 
 

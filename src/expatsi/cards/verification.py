@@ -3,13 +3,16 @@
 The answer is one of valid / expired / not_yet_valid / revoked / unknown_key / tampered / malformed,
 with a sentence in the reader's language, and the card's data only where the code carries it — never
 more than the card itself shows. Online checks also ask the database whether the token has been
-revoked (the signed revocation list a server hands out may be up to a minute old). Every check is
-logged without the code's text; each client address gets a limited number of checks per minute.
+revoked (the signed revocation list a server hands out may be up to a minute old) — through the
+process's revocation set (cards/revocations.py: a revocation made elsewhere counts within 5 s),
+not a query per check. Every check is logged without the code's text, in batches
+(cards/verification_log.py); each client address gets a limited number of checks per minute.
 """
 
 from __future__ import annotations
 
-import zlib
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,9 +25,9 @@ from django.utils.translation import gettext as _
 from expatsi import images
 from expatsi.access.crypto import masked
 from expatsi.access.throttle import fixed_window
-from expatsi.cards import keys
-from expatsi.cards.models import Card, CardToken, VerificationLog
-from expatsi.credentials import base45, cose, qr
+from expatsi.cards import keys, revocations, verification_log
+from expatsi.cards.models import Card
+from expatsi.credentials import qr
 from expatsi.credentials import token as qr_token
 from expatsi.credentials.trust import revocation_hash
 from expatsi.rules.errors import RuleError
@@ -58,16 +61,22 @@ def rate_limit(ip: str) -> None:
 
 
 def result_label(result: str) -> str:
-    labels = {
-        "valid": _("Valid"),
-        "expired": _("Expired"),
-        "not_yet_valid": _("Not yet valid"),
-        "revoked": _("Revoked"),
-        "unknown_key": _("Unknown key"),
-        "tampered": _("Tampered"),
-        "malformed": _("Not a card code"),
-    }
-    return str(labels.get(result, result))
+    # One gettext per check, not one per possible result.
+    if result == "valid":
+        return _("Valid")
+    if result == "expired":
+        return _("Expired")
+    if result == "not_yet_valid":
+        return _("Not yet valid")
+    if result == "revoked":
+        return _("Revoked")
+    if result == "unknown_key":
+        return _("Unknown key")
+    if result == "tampered":
+        return _("Tampered")
+    if result == "malformed":
+        return _("Not a card code")
+    return result
 
 
 def result_message(v: qr_token.Verification) -> str:
@@ -150,25 +159,47 @@ def photo_by_reference(reference: str) -> bytes | None:
     return bytes(photo) if photo else None
 
 
+# Whether a photo with a given hash is on file, remembered per process for a minute (at most
+# PHOTO_SEEN_MAX hashes): it only decides whether the answer carries a link. The link's target
+# (photo_by_reference) reads the database again, so a photo removed meanwhile is never served.
+PHOTO_SEEN_SECONDS = 60.0
+PHOTO_SEEN_MAX = 10_000
+_photo_seen: dict[str, tuple[float, bool]] = {}
+_photo_lock = threading.Lock()
+
+
+def _photo_on_file(photo_hash: str) -> bool:
+    now = time.monotonic()
+    hit = _photo_seen.get(photo_hash)
+    if hit is not None and now - hit[0] < PHOTO_SEEN_SECONDS:
+        return hit[1]
+    found = Card.objects.filter(photo_hash=photo_hash, photo__isnull=False).exists()
+    with _photo_lock:
+        if len(_photo_seen) >= PHOTO_SEEN_MAX:
+            _photo_seen.clear()
+        _photo_seen[photo_hash] = (now, found)
+    return found
+
+
+def forget_photos() -> None:
+    """Forget which photos were seen (tests; a restore of the database)."""
+    with _photo_lock:
+        _photo_seen.clear()
+
+
 def _photo_url(v: qr_token.Verification) -> str:
     photo_hash = v.claims.photo_hash if v.claims is not None else ""
     if v.result != "valid" or not photo_hash:
         return ""
-    if not Card.objects.filter(photo_hash=photo_hash, photo__isnull=False).exists():
+    if not _photo_on_file(photo_hash):
         return ""
     return reverse("cards:verify_photo", args=[photo_reference(photo_hash)])
 
 
-def _revoked_in_database(text: str) -> bool:
-    """Whether the token's revocation handle is revoked now (the signed list may lag a minute)."""
-    try:
-        envelope = zlib.decompress(base45.decode(text.strip()[len(qr_token.PREFIX) :]))
-        signature = cose.parse(envelope).signature
-    except (base45.Base45Error, zlib.error, cose.CoseError):
-        return False
-    return CardToken.objects.filter(
-        revocation_hash=revocation_hash(signature).hex(), revoked_at__isnull=False
-    ).exists()
+def _revoked_now(v: qr_token.Verification) -> bool:
+    """Whether the verified code's revocation handle is revoked now (the signed list may lag a
+    minute; the process's revocation set at most a few seconds: cards/revocations.py)."""
+    return bool(v.signature) and revocations.is_revoked(revocation_hash(v.signature).hex())
 
 
 def text_from_image(data: bytes) -> str:
@@ -209,8 +240,8 @@ def text_from_image(data: bytes) -> str:
 
 def verify_text(text: str, *, online: bool = True) -> Answer:
     v = qr_token.verify(text, keys.trust_list(), keys.revocation_list())
-    if online and v.result in ("valid", "expired", "not_yet_valid") and _revoked_in_database(text):
-        v = qr_token.Verification("revoked", v.claims, v.kid, "revoked")
+    if online and v.result in ("valid", "expired", "not_yet_valid") and _revoked_now(v):
+        v = qr_token.Verification("revoked", v.claims, v.kid, "revoked", signature=v.signature)
     shown = v.claims.as_dict() if v.claims and v.result != "malformed" else None
     if shown and shown.get("ssn"):
         # A check says whether the card is genuine; the holder's number is theirs to give, so
@@ -227,11 +258,11 @@ def verify_online(*, ip: str, via: str, text: str = "", image: bytes | None = No
     if not text.strip():
         raise RuleError("required", _("Paste the code's text or upload a photo of it."), "text")
     answer = verify_text(text)
-    VerificationLog.objects.create(
+    verification_log.record(
         ip=ip,
         result=answer.result,
-        kid=answer.kid[:16],
-        card_number=(answer.card or {}).get("card_number", "")[:20],
+        kid=answer.kid,
+        card_number=(answer.card or {}).get("card_number", ""),
         via=via,
     )
     return answer

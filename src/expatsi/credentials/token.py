@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, Literal
 
@@ -79,7 +79,13 @@ class CardClaims:
         )
 
     def as_dict(self) -> dict[str, str]:
-        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items()}
+        # Shallow (every claim is a string or a date): dataclasses.asdict deep-copies, and an online
+        # check calls this once per request.
+        out: dict[str, str] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = v.isoformat() if isinstance(v, date) else v
+        return out
 
 
 def _pack(number: str) -> int | str:
@@ -134,6 +140,8 @@ class Verification:
     kid: str  # hex
     message: str
     revocation_list_age_seconds: int | None = None
+    # The code's signature once it verified (its hash is the revocation handle); empty otherwise.
+    signature: bytes = b""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -176,13 +184,14 @@ def verify(
         claims = CardClaims.from_cbor(body[CARD])
     except Exception:  # a validly signed but unreadable payload: treat as malformed, never crash
         return Verification("malformed", None, kid, "signed, but the contents are not a card", age)
-    if revocations is not None and revocations.is_revoked(message.signature):
-        return Verification("revoked", claims, kid, "this card code has been revoked", age)
+    sig = message.signature
+    if revocations is not None and revocations.is_revoked(sig):
+        return Verification("revoked", claims, kid, "this card code has been revoked", age, sig)
     today = china_day(at)
     if today < claims.valid_from.toordinal():
         return Verification(
-            "not_yet_valid", claims, kid, f"valid only from {claims.valid_from}", age
+            "not_yet_valid", claims, kid, f"valid only from {claims.valid_from}", age, sig
         )
     if today > claims.valid_to.toordinal():
-        return Verification("expired", claims, kid, f"expired on {claims.valid_to}", age)
-    return Verification("valid", claims, kid, "valid", age)
+        return Verification("expired", claims, kid, f"expired on {claims.valid_to}", age, sig)
+    return Verification("valid", claims, kid, "valid", age, sig)

@@ -726,12 +726,31 @@ def ids_from(request: HttpRequest, name: str = "ids", limit: int = 500) -> list[
     return out[:limit]
 
 
+def api_state(
+    spec: ListSpec, *, cursor: str, per_page: int, scope: Mapping[str, str] | None = None
+) -> ListState:
+    """The state of one page of an API list (no sort or filter choices: the spec's default order):
+    ``per_page`` rows after the signed ``cursor`` of the page before (empty: the first page).
+    ``scope`` binds the cursor to what the list is of (e.g. one bill): a cursor made for another
+    scope, order or page size, garbled or edited, gives ``cursor_invalid`` — the API answers it
+    with a 400, not with a first page the caller would take for the next one."""
+    state = ListState(sort=spec.default_sort, per_page=per_page, kept=dict(scope or {}))
+    if not cursor:
+        return state
+    payload = _read_cursor(cursor, state)
+    if payload is None:
+        return replace(state, cursor_invalid=True)
+    page, direction, key = payload
+    return replace(state, page=page, cursor=cursor, direction=direction, key=key)
+
+
 __all__ = [
     "Column",
     "Filter",
     "ListPage",
     "ListSpec",
     "ListState",
+    "api_state",
     "export",
     "ids_from",
     "list_page",

@@ -61,6 +61,10 @@ def test_bill_detail_has_lines_state_and_late_fee(bworld):
     # 16 days after the due date (15 Sep): 6,330.27 × 0.05% × 16 = 50.64216 → 50.64
     assert body["state"]["late_fee"] == "50.64"
     assert body["state"]["status"] == "overdue"
+    assert (body["line_count"], body["people_count"]) == (10, 2)
+    assert body["lines"] is None  # paged (GET /bills/{id}/lines) unless asked for
+    assert body["lines_url"] == f"{API}/bills/{bworld.bill_a.pk}/lines"
+    body = bworld.client("hr_a").get(f"{API}/bills/{bworld.bill_a.pk}?include=lines").json()
     assert len(body["lines"]) == 10
     alpha_pension = next(
         x

@@ -136,7 +136,8 @@ def test_api_bill_and_bill_list_carry_the_status(bworld):
     assert by_cover["limits"]["status"] == "SECONDARY"  # 京人社发〔2025〕11号 via a dataset
     assert by_cover["pension"]["status"] == "UNCONFIRMED"
     assert by_cover["agreement:DEU"]["status"] == "CONFIRMED"
-    assert {line["status"] for line in body["lines"]} == {"UNCONFIRMED"}
+    lines = hr.get(body["lines_url"]).json()["items"]
+    assert {line["status"] for line in lines} == {"UNCONFIRMED"}
     assert by_cover["pension"]["url"].startswith("https://forvismazars.com/")
 
 

@@ -10,8 +10,8 @@ percentages. A bill, payment or run the caller may not see is a 404.
 from ninja import Router
 
 from expatsi.access.auth import api_auth
-from expatsi.billing.api import bills, declarations, me, payments, runs
+from expatsi.billing.api import bill_lines, bills, declarations, me, payments, runs
 
 router = Router(tags=["billing"], auth=api_auth)
-for part in (declarations, bills, payments, runs, me):
+for part in (declarations, bills, payments, runs, me, bill_lines):
     router.add_router("", part.router)

@@ -4,9 +4,12 @@ region and month."""
 # No ``from __future__ import annotations``: ninja reads the query parameters of paginated views
 # through a wrapper living in another module, where string annotations would not resolve.
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
@@ -16,6 +19,7 @@ from expatsi.access.validation import Id
 from expatsi.billing import exports, provenance, selectors
 from expatsi.billing.api.schemas import PolicySourceOut, Rate, Yuan
 from expatsi.billing.models import INSURANCE_CODES, Bill
+from expatsi.rules.errors import RuleError
 
 router = Router()
 
@@ -118,17 +122,31 @@ class EarlierPolicyOut(Schema):
     figures: list[PolicySourceOut]
 
 
+# ``?include=lines`` puts the lines in the bill's body only up to this many (a bill of a big
+# employer has hundreds of thousands: those are paged, GET /bills/{id}/lines).
+INCLUDE_LINES_MAX = 1000
+
+
+@dataclass(frozen=True)
+class BillDetail(selectors.BillRow):
+    line_count: int = 0
+    people_count: int = 0
+    lines_url: str = ""
+    lines: list[exports.LineView] | None = None
+
+
 class BillDetailOut(BillOut):
-    lines: list[LineOut]
+    # from BillDetail (the bill's own fields through its row).
+    line_count: int  # lines on the bill (five insurances per person, adjustments fewer)
+    people_count: int  # people with a line (a subtotal each)
+    lines_url: str  # the first page of the lines, GET /bills/{id}/lines
+    # Only with ?include=lines (and at most INCLUDE_LINES_MAX lines): otherwise null.
+    lines: list[LineOut] | None
     earlier_policies: list[EarlierPolicyOut]  # an adjustment after a new notice: the old side
 
     @staticmethod
-    def resolve_lines(row: selectors.BillRow) -> list[exports.LineView]:
-        return exports.line_views(row.bill, selectors.bill_lines(row.bill))
-
-    @staticmethod
-    def resolve_earlier_policies(row: selectors.BillRow) -> list[provenance.EarlierPolicy]:
-        return provenance.bill_policy(row.bill).earlier
+    def resolve_earlier_policies(detail: BillDetail) -> list[provenance.EarlierPolicy]:
+        return provenance.bill_policy(detail.bill).earlier
 
 
 class BalanceOut(Schema):
@@ -182,9 +200,39 @@ def bill_list(
 
 
 @router.get("/bills/{bill_id}", response=BillDetailOut)
-def bill_detail(request: HttpRequest, bill_id: int, on: date | None = None) -> selectors.BillRow:
-    """One bill with its lines (base, reason, rates, amounts, exemption, explanation, notes)."""
-    return selectors.bill_row(actor=request_actor(request), bill_id=bill_id, on=on)
+def bill_detail(
+    request: HttpRequest,
+    bill_id: int,
+    on: date | None = None,
+    include: Literal["", "lines"] = "",
+) -> BillDetail:
+    """One bill: its header, totals and where it stands, how many lines and people it has, and
+    ``lines_url``, the first page of its lines (``GET /bills/{id}/lines``, a page at a time).
+
+    Changed: the lines used to come in the body, whatever their number. ``?include=lines`` still
+    puts them there (``lines``; null without it) for a bill of at most 1000 lines; a bigger one is
+    400 ``too_many_lines``: page it."""
+    row = selectors.bill_row(actor=request_actor(request), bill_id=bill_id, on=on)
+    line_count, people_count = selectors.bill_line_counts(row.bill)
+    lines = None
+    if include == "lines":
+        if line_count > INCLUDE_LINES_MAX:
+            raise RuleError(
+                "too_many_lines",
+                f"this bill has {line_count} lines, more than {INCLUDE_LINES_MAX} in one body: "
+                "page them with GET /api/v1/billing/bills/{id}/lines",
+                "include",
+            )
+        lines = exports.line_views(row.bill, selectors.bill_lines(row.bill))
+    return BillDetail(
+        row.bill,
+        row.state,
+        row.on,
+        line_count,
+        people_count,
+        reverse("api-v1:bill_lines", args=[row.bill.pk]),
+        lines,
+    )
 
 
 @router.get("/arrears", response=list[BillOut])
