@@ -32,7 +32,7 @@ Store = Callable[..., scan_module.RuleCounts]
 def store(request: pytest.FixtureRequest) -> Store:
     if request.param == "set" and connection.vendor != "postgresql":
         pytest.skip("the set-based path is PostgreSQL's")
-    return scan_module._store_set if request.param == "set" else scan_module._store_rows  # type: ignore[return-value]
+    return scan_module._store_set if request.param == "set" else scan_module._store_rows
 
 
 def rule() -> ComplianceRule:
