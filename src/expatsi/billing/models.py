@@ -6,12 +6,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from expatsi.employers.models import Employer
 from expatsi.people.models import Person
+from expatsi.rules.regions import INSURANCES
 
 INSURANCE_CODES = ("pension", "medical", "unemployment", "work_injury", "maternity")
 
@@ -246,7 +248,25 @@ class BillLine(models.Model):
     note = models.CharField(max_length=300, blank=True)  # adjustments: old → new and why
 
     class Meta:
-        indexes = [models.Index(fields=["person", "bill"])]
+        indexes = [
+            models.Index(fields=["person", "bill"]),
+            # For the compliance scan (cases/checks.py), partial so that the billing run writes
+            # them only for the lines they hold: who was billed at all for a month (every person
+            # billed has a medical line, which no agreement exempts) read from a fifth of the
+            # lines, and the few lines exempted under an agreement.
+            models.Index(
+                fields=["bill", "person"],
+                condition=Q(insurance=INSURANCES.index("medical")),
+                name="billline_medical",
+            ),
+            models.Index(
+                fields=["person", "bill"],
+                condition=Q(Exact(F("flags").bitand(1), 1)),  # FLAG_EXEMPT
+                # what the rule reads, so that the lines themselves are not fetched
+                include=["id", "insurance", "base", "employer_rate", "employee_rate"],
+                name="billline_exempt",
+            ),
+        ]
 
 
 class Payment(models.Model):

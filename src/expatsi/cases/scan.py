@@ -12,6 +12,14 @@ rule already has in the scope (one query), then write only the differences —
   (an event records why); an open or confirmed one keeps its status, with an event;
 * in the scope but not found any more: marked resolved on the scan day (found again later, it
   is unresolved again). Resolution is what tells staff a finding was put right.
+
+On PostgreSQL the differences are written set-based (``_store_set``): the hits are copied into a
+temporary table (COPY) and merged with one statement per kind of difference, instead of a Python
+object and a row of a bulk insert per finding (measured at 1,000,000 employees: ~55 s to write
+~156,000 new findings through the ORM). SQLite, the test suite's other engine, keeps the row by
+row path (``_store_rows``); both write the same rows and counts. No audit event is written per
+finding, by either path: the scan's one ``compliance.scan`` event carries every rule's counts, and
+a finding's own history is its CaseEvents (written, as before, only when its evidence changes).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from expatsi.cases.checks import CHECKS, Hit, Scope
 from expatsi.cases.models import CaseEvent, Finding, FindingStatus, Scan
@@ -32,9 +41,12 @@ from expatsi.cases.registry import ComplianceRule, registry
 CHUNK = 2000
 
 
+def _canonical(evidence: dict[str, Any]) -> str:
+    return json.dumps(evidence, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def evidence_hash(evidence: dict[str, Any]) -> str:
-    payload = json.dumps(evidence, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return hashlib.sha256(_canonical(evidence).encode()).hexdigest()
 
 
 @dataclass
@@ -78,6 +90,22 @@ def _in_scope(scope: Scope) -> Q:
 
 
 def store(
+    rule: ComplianceRule,
+    hits: list[Hit],
+    scope: Scope,
+    scan: Scan,
+    actor_label: str,
+    looks_at: Callable[[Scope, ComplianceRule, str], bool] | None = None,
+) -> RuleCounts:
+    """Write what one rule found in ``scope``: new, refreshed, changed, reopened and resolved
+    findings (the module docstring says which is which). One path per engine, same result."""
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            return _store_set(rule, hits, scope, scan, actor_label, looks_at)
+    return _store_rows(rule, hits, scope, scan, actor_label, looks_at)
+
+
+def _store_rows(
     rule: ComplianceRule,
     hits: list[Hit],
     scope: Scope,
@@ -175,6 +203,175 @@ def store(
     return counts
 
 
+# --- PostgreSQL: set-based ----------------------------------------------------------------------
+
+_HITS = "cases_scan_hits"  # a temporary table, one per rule and transaction
+
+_CREATE_HITS = """
+CREATE TEMPORARY TABLE cases_scan_hits (
+  key varchar(200) PRIMARY KEY,
+  region_code varchar(6) NOT NULL,
+  employer_id bigint NOT NULL,
+  person_id bigint,
+  period varchar(40) NOT NULL,
+  amount_fen bigint NOT NULL,
+  evidence jsonb NOT NULL,
+  evidence_hash varchar(64) NOT NULL,
+  figures jsonb NOT NULL
+) ON COMMIT DROP
+"""
+
+# Found before with other evidence: the evidence replaced, a dismissed finding reopened. The old
+# status is read in the same statement (the CTE sees the rows before the update).
+_CHANGED = """
+WITH old AS (
+  SELECT f.id, f.status FROM cases_finding f JOIN cases_scan_hits h ON h.key = f.key
+  WHERE f.rule = %s {scope} AND f.evidence_hash <> h.evidence_hash
+)
+UPDATE cases_finding f SET evidence = h.evidence, evidence_hash = h.evidence_hash,
+  figures = h.figures, amount_fen = h.amount_fen, severity = %s,
+  status = CASE WHEN old.status = %s THEN %s ELSE f.status END,
+  decided_by_id = CASE WHEN old.status = %s THEN NULL ELSE f.decided_by_id END,
+  decided_at = CASE WHEN old.status = %s THEN NULL ELSE f.decided_at END,
+  last_scan_id = %s, seen_on = %s, resolved_on = NULL
+FROM old, cases_scan_hits h
+WHERE f.id = old.id AND h.key = f.key
+RETURNING f.id, old.status, f.status
+"""
+
+# Found again with the same evidence: seen, unresolved; figures and amount refreshed (the status
+# stays, so a dismissed finding stays dismissed).
+_SEEN = """
+UPDATE cases_finding f SET last_scan_id = %s, seen_on = %s, resolved_on = NULL,
+  figures = CASE WHEN f.figures = h.figures THEN f.figures ELSE h.figures END,
+  amount_fen = h.amount_fen
+FROM cases_scan_hits h
+WHERE h.key = f.key AND f.rule = %s {scope} AND f.evidence_hash = h.evidence_hash
+"""
+
+# Never found in the scope before: a new open finding. The unique key keeps a concurrent scan
+# (or a finding of the same key outside the scope) from adding it twice.
+_NEW = """
+WITH fresh AS (
+  SELECT h.* FROM cases_scan_hits h
+  WHERE NOT EXISTS (SELECT 1 FROM cases_finding f WHERE f.key = h.key AND f.rule = %s {scope})
+), added AS (
+  INSERT INTO cases_finding (rule, key, region_code, employer_id, person_id, period, severity,
+    amount_fen, evidence, evidence_hash, figures, status, status_reason, first_scan_id,
+    last_scan_id, found_on, seen_on, created_at, updated_at)
+  SELECT %s, key, region_code, employer_id, person_id, period, %s, amount_fen, evidence,
+    evidence_hash, figures, %s, '', %s, %s, %s, %s, %s, %s
+  FROM fresh
+  ON CONFLICT (key) DO NOTHING
+  RETURNING 1
+)
+SELECT (SELECT COUNT(*) FROM fresh), (SELECT COUNT(*) FROM added)
+"""
+
+# In the scope, unresolved, not found this time: candidates for resolution (``looks_at`` decides).
+_GONE = """
+SELECT f.id, f.period FROM cases_finding f
+WHERE f.rule = %s {scope} AND f.resolved_on IS NULL
+  AND NOT EXISTS (SELECT 1 FROM cases_scan_hits h WHERE h.key = f.key)
+"""
+
+
+def _scope_sql(scope: Scope) -> tuple[str, list[Any]]:
+    """`` AND …`` restricting the finding row ``f`` to the scope (as ``_in_scope``)."""
+    sql, params = "", list[Any]()
+    if scope.regions is not None:
+        if not scope.regions:
+            return " AND 1 = 0", []
+        sql += f" AND f.region_code IN ({', '.join(['%s'] * len(scope.regions))})"
+        params += list(scope.regions)
+    if scope.employer_id is not None:
+        sql += " AND f.employer_id = %s"
+        params.append(scope.employer_id)
+    return sql, params
+
+
+def _store_set(
+    rule: ComplianceRule,
+    hits: list[Hit],
+    scope: Scope,
+    scan: Scan,
+    actor_label: str,
+    looks_at: Callable[[Scope, ComplianceRule, str], bool] | None = None,
+) -> RuleCounts:
+    counts = RuleCounts(found=len(hits))
+    by_key = {hit.key(rule.key): hit for hit in hits}
+    day = scope.as_of
+    now = timezone.now()
+    where, where_params = _scope_sql(scope)
+    dismissed, open_ = FindingStatus.DISMISSED.value, FindingStatus.OPEN.value
+    reopen = [dismissed, open_, dismissed, dismissed]
+    first_seen: list[Any] = [scan.pk, scan.pk, day, day, now, now]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{_HITS}")
+        cursor.execute(_CREATE_HITS)
+        columns = "key, region_code, employer_id, person_id, period, amount_fen, evidence,"
+        columns += " evidence_hash, figures"
+        with cursor.cursor.copy(f"COPY {_HITS} ({columns}) FROM STDIN") as copy:
+            for key, hit in by_key.items():
+                evidence = _canonical(hit.evidence)
+                copy.write_row(
+                    (
+                        key,
+                        hit.region_code,
+                        hit.employer_id,
+                        hit.person_id,
+                        hit.period,
+                        hit.amount_fen,
+                        evidence,
+                        hashlib.sha256(evidence.encode()).hexdigest(),
+                        json.dumps(hit.figures, ensure_ascii=False),
+                    )
+                )
+        cursor.execute(f"ANALYZE {_HITS}")
+        cursor.execute(
+            _CHANGED.format(scope=where),
+            [rule.key, *where_params, rule.severity, *reopen, scan.pk, day],
+        )
+        changed = cursor.fetchall()
+        cursor.execute(_SEEN.format(scope=where), [scan.pk, day, rule.key, *where_params])
+        cursor.execute(
+            _NEW.format(scope=where),
+            [rule.key, *where_params, rule.key, rule.severity, open_, *first_seen],
+        )
+        fresh, _added = cursor.fetchone() or (0, 0)
+        counts.new = int(fresh)  # as the row path: a key taken outside the scope counts too
+        cursor.execute(_GONE.format(scope=where), [rule.key, *where_params])
+        gone = [
+            int(finding_id)
+            for finding_id, period in cursor.fetchall()
+            if looks_at is None or looks_at(scope, rule, period)
+        ]
+    for chunk in _chunks(gone):
+        Finding.objects.filter(pk__in=chunk).update(resolved_on=day)
+    counts.resolved = len(gone)
+    counts.changed = len(changed)
+    events = []
+    for finding_id, before, after in changed:
+        detail: dict[str, Any] = {"scan": scan.pk}
+        reopened = before == dismissed
+        if reopened:
+            counts.reopened += 1
+            detail["why"] = "the evidence changed since it was dismissed"
+        events.append(
+            CaseEvent(
+                finding_id=finding_id,
+                action="reopened" if reopened else "evidence_changed",
+                from_status=before,
+                to_status=after,
+                actor_label=actor_label,
+                detail=detail,
+            )
+        )
+    if events:
+        CaseEvent.objects.bulk_create(events)
+    return counts
+
+
 def run(scope: Scope, scan: Scan, actor_label: str, rules: list[str] | None = None) -> ScanCounts:
     """Every rule of the registry (or those named), each in its own transaction."""
     reg = registry()
@@ -187,8 +384,11 @@ def run(scope: Scope, scan: Scan, actor_label: str, rules: list[str] | None = No
                 # A check's plan is costed high enough for PostgreSQL to compile it with LLVM,
                 # which took longer than running it (measured: 4.1 s of JIT for a 1.5 s query of
                 # not_registered at 100,000 people). For this transaction only.
+                # The checks group a million people (who was billed which month): with the default
+                # 4 MB of work memory those aggregates spilled half a gigabyte to disk.
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL jit = off")
+                    cursor.execute("SET LOCAL work_mem = '256MB'")
             check = CHECKS[key]
             hits = check.run(scope, rule, reg.legacy_for(key))
             result.rules[key] = store(rule, hits, scope, scan, actor_label, check.looks_at)
