@@ -240,6 +240,9 @@ EXPATSI_BILLING_LEASE_SECONDS = env_int("EXPATSI_BILLING_LEASE_SECONDS", 600)
 # A billing job splits the region-month into at most this many partitions (contiguous employer
 # ranges, at least one batch each), each a task that any `db_worker` (of one or many machines) claims.
 EXPATSI_BILLING_PARTITIONS = env_int("EXPATSI_BILLING_PARTITIONS", 8)
+# How many times a partition whose work raised is tried in all before its run fails: a lost
+# connection or a deadlock should not fail a national run; a real defect still does, soon.
+EXPATSI_BILLING_PARTITION_ATTEMPTS = env_int("EXPATSI_BILLING_PARTITION_ATTEMPTS", 3)
 
 # `manage.py demo_setup` (`make demo`) only: the demo users' password and the agency demo users'
 # authenticator key (empty: the published demo key, expatsi.demo.DEMO_TOTP_SECRET).

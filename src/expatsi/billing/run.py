@@ -76,6 +76,10 @@ def partition_count() -> int:
     return max(1, int(settings.EXPATSI_BILLING_PARTITIONS))
 
 
+def partition_attempts() -> int:
+    return max(1, int(settings.EXPATSI_BILLING_PARTITION_ATTEMPTS))
+
+
 @cache
 def _file_digest(file: str) -> str:
     return hashlib.sha256((POLICY_DIR / file).read_bytes()).hexdigest()[:12]
@@ -834,7 +838,8 @@ def orphaned_partitions(run: BillingRun) -> list[int]:
     the lease. Partitions still queued (never tried) are not orphans: a worker will claim them."""
     started = run.partitions.filter(status=RunStatus.RUNNING, attempts__gt=0).order_by("number")
     if connection.vendor != "postgresql":
-        started = started.filter(heartbeat_at__lt=lease_cutoff())
+        # no heartbeat: its last attempt raised and it waits to be tried again (_work_partition)
+        started = started.filter(Q(heartbeat_at__lt=lease_cutoff()) | Q(heartbeat_at__isnull=True))
     found = []
     for pk in started.values_list("pk", flat=True):
         if connection.vendor == "postgresql":
@@ -843,6 +848,18 @@ def orphaned_partitions(run: BillingRun) -> list[int]:
             _release_partition_lock(pk)
         found.append(pk)
     return found
+
+
+def partition_awaits_retry(partition_id: int) -> bool:
+    """Whether the partition's last attempt raised and it is to be tried again (see
+    :func:`_work_partition`): still running, its run too, with no heartbeat."""
+    return BillingPartition.objects.filter(
+        pk=partition_id,
+        status=RunStatus.RUNNING,
+        heartbeat_at__isnull=True,
+        attempts__gt=0,
+        run__status=RunStatus.RUNNING,
+    ).exists()
 
 
 def work_partition(
@@ -863,7 +880,13 @@ def work_partition(
             log.warning(
                 "billing run %s: partition %s lost its worker, retried", result.run.pk, orphan
             )
-            again = _locked_partition(policy, orphan, reason, issued_on, None)
+            try:
+                again = _locked_partition(policy, orphan, reason, issued_on, None)
+            except Exception:
+                # the orphan's own row records the failure (and whether it is tried again); this
+                # worker's partition is done and must not be reported as failed
+                log.exception("billing run %s: partition %s failed again", result.run.pk, orphan)
+                continue
             if again is not None:
                 result.regular_bills += again.regular_bills
                 result.adjustment_bills += again.adjustment_bills
@@ -896,8 +919,10 @@ def _work_partition(
 ) -> RunResult:
     """Bill one partition of a run, batch by batch from where it stands (``done_through``): a
     partition whose worker was killed, or whose task is delivered twice, is worked again with no
-    bill or line written twice. The last partition to finish marks the run done; a failure marks
-    the partition and the run failed. A partition of a run no longer running (failed, or recorded
+    bill or line written twice. The last partition to finish marks the run done. A failure is
+    tried again, up to ``EXPATSI_BILLING_PARTITION_ATTEMPTS`` attempts in all (a lost connection
+    or a deadlock must not fail a national run); the last one marks the partition and the run
+    failed. A partition of a run no longer running (failed, or recorded
     as interrupted when its job was resumed under a new run) is left alone."""
     issued_on = issued_on or timezone.localdate()
     with transaction.atomic():
@@ -939,6 +964,14 @@ def _work_partition(
                 progress(min(done, run.employers_total), run.employers_total)
     except Exception as exc:
         now = timezone.now()
+        if part.attempts + 1 < partition_attempts():
+            # Tried again from its last committed batch, by its task queued again
+            # (tasks.billing_partition) or by the next worker to finish another partition
+            # (orphaned_partitions): left running, its heartbeat cleared, the error kept to show.
+            BillingPartition.objects.filter(pk=part.pk).update(
+                error=str(exc)[:2000], heartbeat_at=None
+            )
+            raise
         BillingPartition.objects.filter(pk=part.pk).update(
             status=RunStatus.FAILED, error=str(exc)[:2000], heartbeat_at=now
         )

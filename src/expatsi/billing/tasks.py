@@ -33,7 +33,7 @@ from expatsi.access.actors import SYSTEM, Actor, actor_for_user
 from expatsi.audit.services import audit_record
 from expatsi.billing import permissions, selectors
 from expatsi.billing.models import BillingJob, BillingRun, RunStatus, lease_cutoff
-from expatsi.billing.run import billed_months, mark_interrupted
+from expatsi.billing.run import billed_months, mark_interrupted, partition_awaits_retry
 from expatsi.billing.services import (
     billing_partition_work,
     billing_recalculate,
@@ -115,11 +115,19 @@ def billing_job(
 @task()
 def billing_partition(*, key: str, partition: int, issued_on: str) -> dict[str, Any]:
     """Bill one partition of a job's run, acting for whoever queued the job's latest attempt.
-    Worked again after its worker was killed, it goes on from its last committed batch."""
+    Worked again after its worker was killed, or after an attempt raised, it goes on from its last
+    committed batch."""
     job = BillingJob.objects.get(key=key)
-    result = billing_partition_work(
-        actor=job_actor(job), partition_id=partition, issued_on=date.fromisoformat(issued_on)
-    )
+    try:
+        result = billing_partition_work(
+            actor=job_actor(job), partition_id=partition, issued_on=date.fromisoformat(issued_on)
+        )
+    except Exception:
+        # Queued again at once, to go on from its last committed batch; this attempt still shows
+        # as failed in the task backend, with its traceback.
+        if partition_awaits_retry(partition):
+            billing_partition.enqueue(key=key, partition=partition, issued_on=issued_on)
+        raise
     return {
         "run": result.run.pk,
         "partition": partition,
