@@ -42,6 +42,7 @@ class Measured:
     p50: float
     p95: float
     p99: float
+    users: int = 16
 
 
 def _free_port() -> int:
@@ -159,6 +160,7 @@ def run_locust(base: str, target: dict[str, Any], seconds: int, users: int) -> M
         float(row["50%"]),
         float(row["95%"]),
         float(row["99%"]),
+        users,
     )
 
 
@@ -225,7 +227,8 @@ def bench_load(
     only: tuple[str, ...] = (),
 ) -> list[Measured]:
     """Set up (bench/load_setup.py, in the server's environment), serve, and measure each target
-    (those whose name contains one of ``only``, when given; the trivial endpoint always)."""
+    (those whose name contains one of ``only``, when given; the trivial endpoint always) with
+    ``users`` concurrent users, then each again with one user."""
     with tempfile.TemporaryDirectory() as var_dir:
         env = server_env(database_url, var_dir)
         made = subprocess.run(
@@ -256,7 +259,11 @@ def bench_load(
                         r.read()
                 except urllib.error.HTTPError as e:
                     raise SystemExit(f"{t['name']}: HTTP {e.code}") from None
-            return [run_locust(base, t, seconds, users) for t in chosen]
+            under_load = [run_locust(base, t, seconds, users) for t in chosen]
+            # One user at a time: what a request costs at this volume without waiting behind
+            # others for the two cores (under load, latency ≈ users ÷ throughput).
+            alone = [run_locust(base, t, max(3, seconds // 3), 1) for t in chosen]
+            return under_load + alone
 
 
 def main() -> None:
@@ -276,7 +283,8 @@ def main() -> None:
         raise SystemExit("set DATABASE_URL (the database to fill and serve)")
     for m in bench_load(url, args.people, args.seconds, args.users, only=tuple(args.only)):
         print(
-            f"{m.name}: {m.requests} requests, {m.failures} failed, {m.rps:.0f}/s, "
+            f"{m.name} [{m.users} user{'s' if m.users > 1 else ''}]: "
+            f"{m.requests} requests, {m.failures} failed, {m.rps:.0f}/s, "
             f"p50 {m.p50:.0f} ms, p95 {m.p95:.0f} ms, p99 {m.p99:.0f} ms"
         )
 
