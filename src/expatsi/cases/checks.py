@@ -407,8 +407,9 @@ GROUP BY x.employer_id, x.m
 # and month, the people the billing run bills (employments covering the month, the same rule of
 # who pays a month: billing/run.py) are compared with the medical lines on the employer's bills of
 # the month, by count and by the sum of a 64-bit hash of the person id (``hashint8extended``).
-# Both sides are cheap: an employment is the span of months it covers (two +/- events, summed up
-# the months: no row per person and month), and the lines are counted per bill on the bill's range
+# Both sides are cheap: an employment is the span of months it covers, and the spans are grouped
+# per employer (a few distinct spans each) before they meet the months: no row per person and
+# month, and the lines are counted per bill on the bill's range
 # of the partial medical index (no grouping of millions of lines per person). Equal pairs mean the
 # same people, except by a 64-bit coincidence of pseudo-random hashes; the registered people whose
 # months this rule checks are among those employed, so then none of them was missed. Where the
@@ -423,7 +424,7 @@ mk AS (
 ),
 bounds AS (SELECT MIN(k) AS kmin, MAX(k) AS kmax, MIN(first_day) AS first_day,
   MAX(last_day) AS last_day FROM mk),
-span AS MATERIALIZED (
+span AS (
   SELECT e.employer_id, hashint8extended(e.person_id, 0) AS h,
     GREATEST(bounds.kmin, CAST(date_part('year', e.start_date) * 12
       + date_part('month', e.start_date) AS integer)
@@ -442,18 +443,14 @@ span AS MATERIALIZED (
   WHERE emp.region_code = %s {scope}
     AND e.start_date <= bounds.last_day AND (e.end_date IS NULL OR e.end_date >= bounds.first_day)
 ),
-events AS (
-  SELECT employer_id, lo AS k, COUNT(*) AS dn, SUM(h) AS dh FROM span
-  WHERE lo <= hi GROUP BY employer_id, lo
-  UNION ALL
-  SELECT employer_id, hi + 1, -COUNT(*), -SUM(h) FROM span
-  WHERE lo <= hi AND hi < (SELECT kmax FROM bounds) GROUP BY employer_id, hi
+spans AS (
+  SELECT employer_id, lo, hi, COUNT(*) AS n, SUM(h) AS h FROM span
+  WHERE lo <= hi GROUP BY employer_id, lo, hi
 ),
 employed AS (
-  SELECT ev.employer_id, mk.m, SUM(ev.dn) AS n, SUM(ev.dh) AS h
-  FROM events ev JOIN mk ON ev.k <= mk.k
-  GROUP BY ev.employer_id, mk.m
-  HAVING SUM(ev.dn) > 0
+  SELECT sp.employer_id, mk.m, SUM(sp.n) AS n, SUM(sp.h) AS h
+  FROM spans sp JOIN mk ON mk.k BETWEEN sp.lo AND sp.hi
+  GROUP BY sp.employer_id, mk.m
 ),
 billed AS (
   SELECT b.employer_id, b.month AS m, SUM(s.n) AS n, SUM(s.h) AS h
