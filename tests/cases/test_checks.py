@@ -127,6 +127,42 @@ def test_a_month_on_two_bills_counts_once(sh: Employer) -> None:
     assert [f.period for f in found("months_not_billed")] == ["2025-10"]
 
 
+def _medical(*people: object) -> list[dict[str, object]]:
+    return [{"person": p, "insurance": 1, "employer_amount": 100} for p in people]
+
+
+def test_a_month_billed_for_as_many_people_but_not_the_same_is_found(
+    sh: Employer, sh2: Employer
+) -> None:
+    """October's bill has as many lines as sh employs, but one is for someone employed elsewhere
+    in place of a registered employee: a count of lines would call October billed."""
+    registered, unregistered, elsewhere = person("Registered"), person("Unregistered"), person("X")
+    register(employ(registered, sh, date(2025, 9, 1)))
+    employ(unregistered, sh, date(2025, 9, 1))  # billed (the run bills employments), not checked
+    employ(elsewhere, sh2, date(2025, 9, 1))
+    bill(sh, "2025-09", date(2025, 10, 15), _medical(registered, unregistered))
+    bill(sh, "2025-10", date(2025, 11, 15), _medical(unregistered, elsewhere))
+    scan()
+    [f] = found("months_not_billed")
+    assert (f.period, f.evidence["person_ids"]) == ("2025-10", [registered.pk])
+
+
+def test_who_pays_the_month_an_employment_starts_mid_month(sh: Employer, sh2: Employer) -> None:
+    """Starting on 15 September at sh: September is sh's to bill, unless another employment
+    covered 1 September (then that employer pays it, as the billing run decides)."""
+    stays, starts, moves = person("Stays"), person("Starts"), person("Moves")
+    register(employ(stays, sh, date(2025, 9, 1)))
+    register(employ(starts, sh, date(2025, 9, 15)))  # nowhere else on 1 September
+    employ(moves, sh2, date(2025, 1, 1), end=date(2025, 9, 14))
+    register(employ(moves, sh, date(2025, 9, 15)))
+    bill(sh, "2025-09", date(2025, 10, 15), _medical(stays))
+    bill(sh, "2025-10", date(2025, 11, 15), _medical(stays, starts, moves))
+    bill(sh2, "2025-09", date(2025, 10, 15), _medical(moves))
+    scan()
+    [f] = found("months_not_billed")
+    assert (f.employer_id, f.period, f.evidence["person_ids"]) == (sh.pk, "2025-09", [starts.pk])
+
+
 def test_months_billed_by_the_billing_run_are_not_found(sh: Employer) -> None:
     """The check reads what the real run writes (exempted insurances included)."""
     p = person("Exempted", "DEU")  # pension and unemployment exempted under the agreement

@@ -77,7 +77,12 @@ class Finding(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     first_scan = models.ForeignKey(Scan, null=True, on_delete=models.SET_NULL, related_name="+")
-    last_scan = models.ForeignKey(Scan, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Not indexed: every scan sets it on every finding it finds again, and an update that changes
+    # no indexed column is a heap-only (HOT) update on PostgreSQL, with no index entry written
+    # (the table is kept half-empty for them: migration 0004). Nothing looks findings up by it.
+    last_scan = models.ForeignKey(
+        Scan, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     found_on = models.DateField()  # the as-of day of the scan that first found it
     seen_on = models.DateField()  # the as-of day of the latest scan that found it
     resolved_on = models.DateField(null=True, blank=True)  # a later scan no longer found it
