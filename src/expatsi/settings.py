@@ -240,6 +240,12 @@ EXPATSI_BILLING_LEASE_SECONDS = env_int("EXPATSI_BILLING_LEASE_SECONDS", 600)
 # A billing job splits the region-month into at most this many partitions (contiguous employer
 # ranges, at least one batch each), each a task that any `db_worker` (of one or many machines) claims.
 EXPATSI_BILLING_PARTITIONS = env_int("EXPATSI_BILLING_PARTITIONS", 8)
+# A compliance scan of a region or more (the daily job's, a portal or API scan) is split into at
+# most this many partitions (employer ranges), each a task for the `db_worker` pool; 0: run inline.
+EXPATSI_SCAN_PARTITIONS = env_int("EXPATSI_SCAN_PARTITIONS", 8)
+# A scan partition started but with no heartbeat (one per rule checked) for this long lost its
+# worker: the next worker that finishes a partition of the scan works it.
+EXPATSI_SCAN_LEASE_SECONDS = env_int("EXPATSI_SCAN_LEASE_SECONDS", 600)
 
 # `manage.py demo_setup` (`make demo`) only: the demo users' password and the agency demo users'
 # authenticator key (empty: the published demo key, expatsi.demo.DEMO_TOTP_SECRET).

@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from expatsi.access.actors import Actor
-from expatsi.cases import notice, permissions, selectors, services
+from expatsi.billing.workers import WORKER_COMMAND, no_live_worker
+from expatsi.cases import notice, permissions, scan_pool, selectors, services, tasks
 from expatsi.cases.complaints import REPORTED_RULE
 from expatsi.cases.forms import (
     CasesForm,
@@ -157,7 +158,7 @@ def scan(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         d = form.cleaned_data
         try:
-            record = services.compliance_scan(
+            record = tasks.compliance_scan_auto(
                 actor=actor,
                 as_of=d.get("as_of") or None,
                 region_code=d.get("region") or "",
@@ -166,6 +167,9 @@ def scan(request: HttpRequest) -> HttpResponse:
         except RuleError as exc:
             form.add_rule_error(exc)
         else:
+            if record.partitions_total:
+                # A scan of a region or more is worked by the pool: its page shows the progress.
+                return redirect("cases:scan_detail", scan_id=record.pk)
             found = sum(c["found"] for c in record.counts.values())
             new = sum(c["new"] for c in record.counts.values())
             messages.success(
@@ -175,6 +179,39 @@ def scan(request: HttpRequest) -> HttpResponse:
             )
             return redirect("cases:findings")
     return _findings_page(request, actor, form, status_code=400)
+
+
+@login_required
+def scan_detail(request: HttpRequest, scan_id: int) -> HttpResponse:
+    """A scan's progress (partitions done, counts so far); refreshes itself until it is done."""
+    actor = _staff(request)
+    try:
+        record = selectors.scan_get(actor=actor, scan_id=scan_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    progress = scan_pool.scan_progress(record, len(registry().rules))
+    labels = {
+        "queued": _("Queued: waiting for a worker"),
+        "running": _("Running"),
+        "interrupted": _("Interrupted: a worker stopped; the next worker goes on with it"),
+        "done": _("Done"),
+    }
+    counts = [
+        (rule_label(key), figures)
+        for key, figures in sorted(progress.counts.items(), key=lambda kv: kv[0])
+    ]
+    return render(
+        request,
+        "cases/scan.html",
+        {
+            "scan": record,
+            "progress": progress,
+            "label": labels[progress.status],
+            "counts": counts,
+            "no_worker": progress.status == "queued" and no_live_worker(),
+            "worker_command": WORKER_COMMAND,
+        },
+    )
 
 
 def _case_choices(actor: Actor, finding: Finding) -> list[tuple[int, str]]:
