@@ -268,6 +268,8 @@ EXPATSI_PAYOUT_DEBTOR_BIC = os.environ.get("EXPATSI_PAYOUT_DEBTOR_BIC", "BKCHCNB
 # The daily job (expatsi jobs run-daily) runs the previous month's pensions on this day of the month
 # (1–28: every month has it); 0 turns the step off (run ``expatsi benefits pension-run`` by hand).
 EXPATSI_PENSION_RUN_DAY = env_int("EXPATSI_PENSION_RUN_DAY", 5)
+# The daily job queues that run as one task per region for the `db_worker` pool; 0 runs it inline.
+EXPATSI_PENSION_RUNS_QUEUED = env_bool("EXPATSI_PENSION_RUNS_QUEUED", True)
 if not 0 <= EXPATSI_PENSION_RUN_DAY <= 28:
     raise ImproperlyConfigured("EXPATSI_PENSION_RUN_DAY: a day of the month 1–28, or 0 for never")
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from expatsi.access.actors import SYSTEM
 from expatsi.access.models import IdempotencyRecord
+from expatsi.benefits import tasks as pension_tasks
 from expatsi.benefits.pension_schedule import pensions_due
 from expatsi.benefits.proof_of_life import proofs_daily
 from expatsi.benefits.services import departures_detect
@@ -91,8 +92,8 @@ def _run_daily(args: argparse.Namespace) -> dict[str, Any]:
     result["proof_of_life_reminders"] = proofs.reminded if proofs else 0
     result["pensions_suspended"] = proofs.suspended if proofs else 0
     # On EXPATSI_PENSION_RUN_DAY: the previous month's pensions in every region (idempotent).
-    paid = step("pension_run", lambda: pensions_due(actor=SYSTEM, today=day))
-    result["pension_run"] = result_of(paid) if paid is not None else None
+    # With EXPATSI_PENSION_RUNS_QUEUED one task per region for the db_worker pool.
+    result["pension_run"] = step("pension_run", lambda: _pension_run(day))
     # Contributions paid since yesterday reach the individual accounts.
     result["account_credits"] = (
         step("account_credits", lambda: credit_paid_bills(actor=SYSTEM)) or 0
@@ -127,12 +128,28 @@ def _run_daily(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def _pension_run(day: date) -> dict[str, Any] | None:
+    """The previous month's pensions on the run day: queued per region, or paid here."""
+    if pension_tasks.queued():
+        return pension_tasks.pensions_due_enqueue(actor=SYSTEM, today=day)
+    paid = pensions_due(actor=SYSTEM, today=day)
+    return result_of(paid) if paid is not None else None
+
+
 def _compliance_scan(day: date) -> Scan:
     """Today's scan of every region: queued for the worker pool, or run here when scans are not
     queued (an in-process task backend also runs the queued partitions here)."""
     if scan_pool.queued():
         return compliance_scan_start(actor=SYSTEM, as_of=day)
     return compliance_scan(actor=SYSTEM, as_of=day)
+
+
+def _pension_line(run: dict[str, Any] | None) -> str:
+    if not run:
+        return ""
+    if run.get("queued"):
+        return f"pension run {run['month']}: queued in {len(run['queued'])} regions; "
+    return f"pension run {run['month']}: {run['payouts']} payouts ({run['amount']}); "
 
 
 def _render(result: dict[str, Any]) -> str:
@@ -149,12 +166,7 @@ def _render(result: dict[str, Any]) -> str:
         f"{result['account_credits']} account credits; "
         f"{result['departures_opened']} departures opened; "
         f"{result['pensions_suspended']} pensions suspended (no proof of life); "
-        + (
-            f"pension run {result['pension_run']['month']}: {result['pension_run']['payouts']} "
-            f"payouts ({result['pension_run']['amount']}); "
-            if result.get("pension_run")
-            else ""
-        )
+        + _pension_line(result.get("pension_run"))
         + f"{result['idempotency_purged']} old idempotency records purged"
     )
     if result["failures"]:
