@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -229,6 +230,8 @@ def test_portal_queues_a_region_scan_and_shows_its_progress(
     page = c.get(response["Location"]).text
     assert words[0] in page and words[1] in page
     assert 'http-equiv="refresh"' in page
+    findings = c.get(f"{prefix}/cases/findings/").text
+    assert f"/cases/findings/scans/{record.pk}/" in findings  # the running scan is linked
     work_all(record)
     page = c.get(response["Location"]).text
     assert words[2] in page and "100%" in page and 'http-equiv="refresh"' not in page
@@ -260,3 +263,18 @@ def test_api_queues_a_region_scan_and_follows_it(settings: Any) -> None:
     assert done["status"] == "done" and done["percent"] == 100
     assert done["counts"]["not_registered"]["new"] == 2
     assert c.get("/api/v1/cases/scans/999999").status_code == 404
+
+
+def test_scan_page_and_api_ask_the_same_questions_for_2_or_8_partitions(settings: Any) -> None:
+    world(8)
+    c = staff()
+    counted = []
+    for n in (2, 8):
+        record = compliance_scan_queue(actor=SYSTEM, as_of=DAY, partitions=n)
+        services.scan_partition_work(partition_id=record.partitions.get(number=0).pk)
+        with CaptureQueriesContext(connection) as page:
+            assert c.get(f"/cases/findings/scans/{record.pk}/").status_code == 200
+        with CaptureQueriesContext(connection) as api:
+            assert c.get(f"/api/v1/cases/scans/{record.pk}").status_code == 200
+        counted.append((len(page), len(api)))
+    assert counted[0] == counted[1]
