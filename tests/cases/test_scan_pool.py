@@ -278,3 +278,24 @@ def test_scan_page_and_api_ask_the_same_questions_for_2_or_8_partitions(settings
             assert c.get(f"/api/v1/cases/scans/{record.pk}").status_code == 200
         counted.append((len(page), len(api)))
     assert counted[0] == counted[1]
+
+
+def test_portal_resumes_an_interrupted_scan(settings: Any) -> None:
+    world(4)
+    record = compliance_scan_queue(actor=SYSTEM, as_of=DAY, partitions=2)
+    services.scan_partition_work(partition_id=record.partitions.get(number=0).pk)
+    lost = record.partitions.get(number=1)
+    stale = timezone.now() - timedelta(hours=1)
+    ScanPartition.objects.filter(pk=lost.pk).update(attempts=1, heartbeat_at=stale)
+    c = staff()
+    page = c.get(f"/zh-hans/cases/findings/scans/{record.pk}/").text
+    assert "恢复检查" in page  # the resume button, in Chinese
+    settings.TASKS = IMMEDIATE  # the re-queued partition runs at once
+    assert c.post(f"/cases/findings/scans/{record.pk}/resume/").status_code == 302
+    record.refresh_from_db()
+    assert record.finished_at is not None and record.counts["not_registered"]["new"] == 4
+    assert AuditEvent.objects.filter(action="compliance.scan_resume").count() == 1
+    # Done now: resuming again is refused with a message, nothing queued.
+    again = c.post(f"/cases/findings/scans/{record.pk}/resume/", follow=True)
+    assert "Only an interrupted compliance scan can be resumed." in again.text
+    assert c.post("/cases/findings/scans/999999/resume/").status_code == 404

@@ -11,8 +11,12 @@ from typing import Any
 from django.tasks import task
 
 from expatsi.access.actors import Actor
-from expatsi.cases import scan_pool, services
+from expatsi.audit.services import audit_record
+from expatsi.cases import permissions, scan_pool, selectors, services
 from expatsi.cases.models import Scan
+from expatsi.cases.permissions import Act
+from expatsi.cases.registry import registry
+from expatsi.rules.errors import Conflict
 
 
 @task()
@@ -55,3 +59,28 @@ def compliance_scan_auto(
             actor=actor, as_of=as_of, region_code=region_code, employer_id=employer_id
         )
     return compliance_scan_start(actor=actor, as_of=as_of, region_code=region_code)
+
+
+def compliance_scan_resume(*, actor: Actor, scan_id: int) -> Scan:
+    """Queue again the partitions of an interrupted scan whose worker was lost (staff who may
+    scan its region): they go on from their last recorded rule, so the scan ends as if never
+    interrupted. Anything but an interrupted scan is refused."""
+    record = selectors.scan_get(actor=actor, scan_id=scan_id)
+    permissions.require(actor, Act.SCAN, region_code=record.region_code)
+    status = scan_pool.scan_progress(record, len(registry().rules)).status
+    if status != "interrupted":
+        raise Conflict(
+            "scan_not_interrupted", f"the scan is {status}: only an interrupted scan is resumed", ""
+        )
+    lost = scan_pool.orphaned(record.pk)
+    audit_record(
+        actor=actor,
+        action="compliance.scan_resume",
+        object_type="scan",
+        object_id=record.pk,
+        detail={"partitions": lost},
+    )
+    for pk in lost:
+        scan_partition.enqueue(partition=pk)
+    record.refresh_from_db()
+    return record

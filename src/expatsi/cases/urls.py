@@ -8,6 +8,7 @@ urlpatterns = [
     path("findings/", views.findings, name="findings"),
     path("findings/scan/", views.scan, name="scan"),
     path("findings/scans/<int:scan_id>/", views.scan_detail, name="scan_detail"),
+    path("findings/scans/<int:scan_id>/resume/", views.scan_resume, name="scan_resume"),
     path("findings/<int:finding_id>/", views.finding_detail, name="finding"),
     path("findings/<int:finding_id>/open-case/", views.open_case, name="open_case"),
     path("<int:case_id>/", views.case_detail, name="detail"),

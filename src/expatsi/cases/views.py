@@ -40,10 +40,11 @@ from expatsi.cases.models import Case, CaseStatus, Finding, FindingStatus, Propo
 from expatsi.cases.registry import registry
 from expatsi.cases.templatetags.compliance import fine_label, rule_label
 from expatsi.employers.selectors import employers_visible
-from expatsi.rules.errors import NotFound, RuleError
+from expatsi.rules.errors import Forbidden, NotFound, RuleError
 from expatsi.rules.penalties import penalty_rules
 from expatsi.rules.regions import regions
 from expatsi.web.actors import request_actor
+from expatsi.web.errors import rule_message
 from expatsi.web.formatting import yuan
 
 PAGE_SIZE = 50
@@ -212,6 +213,22 @@ def scan_detail(request: HttpRequest, scan_id: int) -> HttpResponse:
             "worker_command": WORKER_COMMAND,
         },
     )
+
+
+@login_required
+@require_POST
+def scan_resume(request: HttpRequest, scan_id: int) -> HttpResponse:
+    """Queue again the partitions of an interrupted scan; they go on where they stopped."""
+    actor = _staff(request)
+    try:
+        tasks.compliance_scan_resume(actor=actor, scan_id=scan_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    except Forbidden as exc:
+        raise PermissionDenied from exc
+    except RuleError as exc:
+        messages.error(request, rule_message(exc.code, exc.message))
+    return redirect("cases:scan_detail", scan_id=scan_id)
 
 
 def _case_choices(actor: Actor, finding: Finding) -> list[tuple[int, str]]:
