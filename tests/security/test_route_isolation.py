@@ -940,6 +940,7 @@ OWNER_READ_STATUS = {
     "benefits/applications/<int:termination_id>/bank/": 405,
     "benefits/programme-applications/<int:programme_application_id>/decide/": 405,
     "cases/findings/<int:finding_id>/open-case/": 405,  # POST only, like the case's steps
+    "cases/findings/scans/<int:scan_id>/resume/": 405,  # POST only
     "cases/<int:case_id>/order/": 405,
     "cases/<int:case_id>/fines/": 405,
     "cases/<int:case_id>/decision/": 405,
