@@ -1,7 +1,9 @@
 """``expatsi jobs run-daily``: today's reminders to employers' HR (idempotent; see insurance/reminders.py),
 card expiries, departures to open (benefits), the previous month's pensions on
-``EXPATSI_PENSION_RUN_DAY``, crediting of paid contributions, and purging of old
-idempotency records.
+``EXPATSI_PENSION_RUN_DAY`` (queued, one task per region, unless ``EXPATSI_PENSION_RUNS_QUEUED``
+is off), crediting of paid contributions, the compliance scan (queued in partitions for the
+``db_worker`` pool unless ``EXPATSI_SCAN_PARTITIONS`` is 0), and purging of old idempotency
+records.
 
 Each step runs whatever the others do: a step that fails, a reminder that cannot be delivered or an
 e-mail that cannot be sent is logged, listed under ``failures`` and counted in ``failed``, and the
