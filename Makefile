@@ -69,7 +69,8 @@ demo: venv
 # var/): static files collected (hashed, compressed), migrations applied, then granian serving the
 # WSGI app with WORKERS processes of THREADS request threads each (one database connection per
 # thread) and WORKERS_TASKS `db_worker`s for background jobs (`make serve WORKERS_TASKS=4`: a billing
-# job's partitions, EXPATSI_BILLING_PARTITIONS, are shared among them; more on other machines). Meant to sit behind a TLS proxy that
+# job's partitions, EXPATSI_BILLING_PARTITIONS, a compliance scan's, EXPATSI_SCAN_PARTITIONS, and the
+# pension runs, one per region, are shared among them; more on other machines). Meant to sit behind a TLS proxy that
 # redirects plain HTTP itself (docs/operations.md): the app's own redirect is off unless
 # EXPATSI_SSL_REDIRECT=1. What a fresh checkout lacks is made, and said: a secret key in
 # var/secret-key unless EXPATSI_SECRET_KEY is set, and the signing and data keys (`expatsi card keys

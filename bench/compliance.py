@@ -34,7 +34,7 @@ from expatsi.billing.services import billing_run
 from expatsi.cases.checks import CHECKS, Scope
 from expatsi.cases.permissions import regions_to_scan
 from expatsi.cases.registry import registry
-from expatsi.cases.services import compliance_scan
+from expatsi.cases.services import compliance_scan, compliance_scan_queue, scan_partition_work
 from expatsi.rules.dates import Month
 from expatsi.rules.regions import region
 
@@ -269,6 +269,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument(
+        "--partitions",
+        type=int,
+        default=0,
+        help="also time a re-scan split in this many partitions, worked one after another here",
+    )
+    parser.add_argument(
         "--scan-only", action="store_true", help="time the scans again on the data already there"
     )
     args = parser.parse_args()
@@ -306,6 +312,17 @@ def main() -> None:
     for key, counts in second.counts.items():
         moved = {k: v for k, v in counts.items() if k != "found" and v}
         assert not moved, f"second scan of {key} changed findings: {moved}"
+    t_split = None
+    if args.partitions:
+        # The work the pool shares: every partition, one after another in this process (the
+        # sum of what N workers do; with free cores they do it side by side).
+        t0 = time.perf_counter()
+        split = compliance_scan_queue(actor=SYSTEM, as_of=AS_OF, partitions=args.partitions)
+        for pk in split.partitions.values_list("pk", flat=True):
+            scan_partition_work(partition_id=pk)
+        t_split = time.perf_counter() - t0
+        split.refresh_from_db()
+        assert split.counts == second.counts, (split.counts, second.counts)
     rules = per_rule()
     print(
         json.dumps(
@@ -321,6 +338,8 @@ def main() -> None:
                 "ceiling_seconds": t_ceiling,
                 "first_seconds": t_first,
                 "second_seconds": t_second,
+                "partitions": args.partitions,
+                "partitioned_second_seconds": t_split,
                 "rule_seconds": rules,
             }
         )

@@ -243,6 +243,12 @@ EXPATSI_BILLING_PARTITIONS = env_int("EXPATSI_BILLING_PARTITIONS", 8)
 # How many times a partition whose work raised is tried in all before its run fails: a lost
 # connection or a deadlock should not fail a national run; a real defect still does, soon.
 EXPATSI_BILLING_PARTITION_ATTEMPTS = env_int("EXPATSI_BILLING_PARTITION_ATTEMPTS", 3)
+# A compliance scan of a region or more (the daily job's, a portal or API scan) is split into at
+# most this many partitions (employer ranges), each a task for the `db_worker` pool; 0: run inline.
+EXPATSI_SCAN_PARTITIONS = env_int("EXPATSI_SCAN_PARTITIONS", 8)
+# A scan partition started but with no heartbeat (one per rule checked) for this long lost its
+# worker: the next worker that finishes a partition of the scan works it.
+EXPATSI_SCAN_LEASE_SECONDS = env_int("EXPATSI_SCAN_LEASE_SECONDS", 600)
 
 # `manage.py demo_setup` (`make demo`) only: the demo users' password and the agency demo users'
 # authenticator key (empty: the published demo key, expatsi.demo.DEMO_TOTP_SECRET).
@@ -265,6 +271,8 @@ EXPATSI_PAYOUT_DEBTOR_BIC = os.environ.get("EXPATSI_PAYOUT_DEBTOR_BIC", "BKCHCNB
 # The daily job (expatsi jobs run-daily) runs the previous month's pensions on this day of the month
 # (1–28: every month has it); 0 turns the step off (run ``expatsi benefits pension-run`` by hand).
 EXPATSI_PENSION_RUN_DAY = env_int("EXPATSI_PENSION_RUN_DAY", 5)
+# The daily job queues that run as one task per region for the `db_worker` pool; 0 runs it inline.
+EXPATSI_PENSION_RUNS_QUEUED = env_bool("EXPATSI_PENSION_RUNS_QUEUED", True)
 if not 0 <= EXPATSI_PENSION_RUN_DAY <= 28:
     raise ImproperlyConfigured("EXPATSI_PENSION_RUN_DAY: a day of the month 1–28, or 0 for never")
 

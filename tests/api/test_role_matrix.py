@@ -20,6 +20,7 @@ import pytest
 
 from expatsi.access.actors import SYSTEM, Actor
 from expatsi.cases import complaints, disputes, services
+from expatsi.cases.models import Scan
 from tests.api.conftest import API, ROLES, USCC_NEW_BJ, USCC_NEW_SH, World, hire_payload, today
 from tests.cases.conftest import bill as finding_bill
 from tests.cases.conftest import finding
@@ -71,6 +72,11 @@ def _cases(w: World) -> CasesWorld:
         made = CasesWorld(f1, f2, ordered, opened)
         w._cases = made  # type: ignore[attr-defined]
     return made
+
+
+def _beijing_scan() -> Any:
+    """A scan of Beijing, queued by the system (staff of other regions do not see it)."""
+    return Scan.objects.create(as_of=today(), region_code="110000", started_by="system")
 
 
 @dataclass
@@ -373,6 +379,13 @@ CASES = [
         lambda w: "/cases/scans",
         lambda w: {"region_code": "110000"},
         row(200, 403, 403, 403, 403, 403, 403, 401),
+    ),
+    Case(
+        "compliance scan get (Beijing)",
+        "GET",
+        lambda w: f"/cases/scans/{_beijing_scan().pk}",
+        None,
+        row(200, 404, 403, 403, 403, 403, 403, 401),
     ),
     Case(
         "finding list",

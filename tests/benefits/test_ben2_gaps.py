@@ -104,6 +104,9 @@ def test_the_daily_job_runs_the_previous_month_on_the_configured_day(
     beijing, capsys, settings
 ) -> None:
     settings.EXPATSI_PENSION_RUN_DAY = 5
+    # The run is queued per region for the worker pool; an in-process backend runs it here
+    # (tests/benefits/test_pension_tasks.py follows runs queued for real workers).
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     _person, _user, pension = pensioner(beijing)
     code, out = _cli(capsys, "jobs", "run-daily", "--today", "2026-04-04")
     assert code == 0 and out["pension_run"] is None

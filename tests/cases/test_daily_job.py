@@ -16,7 +16,12 @@ from tests.cases.conftest import bill
 pytestmark = pytest.mark.django_db
 
 
-def test_run_daily_runs_the_checks_once(sh: Employer, bj: Employer, capsys: Any) -> None:
+def test_run_daily_runs_the_checks_once(
+    sh: Employer, bj: Employer, capsys: Any, settings: Any
+) -> None:
+    # The scan is queued for the worker pool; an in-process backend runs its partitions here
+    # (tests/cases/test_scan_pool.py follows a scan queued for real workers).
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     bill(sh, "2025-09", date(2025, 10, 15), total=100_000)
     bill(bj, "2025-09", date(2025, 10, 15), total=100_000)
     assert main(["jobs", "run-daily", "--today", "2025-11-20", "--json"]) == 0

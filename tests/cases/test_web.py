@@ -154,7 +154,11 @@ def test_pages_in_chinese_show_amounts_in_yuan(sh: Employer, users: dict[str, An
     assert "arrears_not_paid" not in page.text.replace('value="arrears_not_paid"', "")
 
 
-def test_findings_list_filters_and_pages(sh: Employer, bj: Employer, users: dict[str, Any]) -> None:
+def test_findings_list_filters_and_pages(
+    sh: Employer, bj: Employer, users: dict[str, Any], settings: Any
+) -> None:
+    # A scan of every region is queued for the worker pool: an in-process backend runs it here.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     for i in range(55):
         employer = sh if i % 2 else bj
         bill(employer, f"20{10 + i // 12:02d}-{i % 12 + 1:02d}", date(2025, 1, 15), total=1000 + i)

@@ -61,7 +61,7 @@ from expatsi.cards.models import ApplicationDocument, Card, CardApplication
 from expatsi.cases import complaints as case_complaints
 from expatsi.cases import disputes as case_disputes
 from expatsi.cases import services as case_services
-from expatsi.cases.models import Case, Complaint, Dispute, DisputeDocument, Finding
+from expatsi.cases.models import Case, Complaint, Dispute, DisputeDocument, Finding, Scan
 from expatsi.employers.models import ApiToken, Employer
 from expatsi.employers.services import api_token_create
 from expatsi.insurance.models import CoverageCertificate, Employment, Registration
@@ -128,6 +128,7 @@ class Tenant:
     payment_run: PaymentRun  # paid the second person's approved lump sum
     iban: str
     finding: Finding  # the unpaid half of the bill, found by the compliance checks
+    scan: Scan  # the scan of the tenant's employer that found it
     case: Case  # an enforcement case opened from it, its order to rectify issued
     death: DeathReport  # the second person's, reported by a family member with evidence
     claim: InheritanceClaim  # the heirs' claim, awaiting the shares: deciding it is a real write
@@ -312,7 +313,7 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         user=person_user, kind="isolation", subject=f"Notice{key}{key}Z7", body="", language="en"
     )
     departure, termination, payment_run, iban = _benefits(key, region, person, person2)
-    case_services.compliance_scan(actor=SYSTEM, employer_id=employer.pk)
+    scan = case_services.compliance_scan(actor=SYSTEM, employer_id=employer.pk)
     finding = Finding.objects.get(employer=employer, rule="unpaid_past_due")
     case = case_services.case_open(actor=SYSTEM, finding_ids=[finding.pk])
     case = case_services.order_issue(
@@ -364,6 +365,7 @@ def _tenant(key: str, hr_user: Any, person_user: Any) -> Tenant:
         payment_run=payment_run,
         iban=iban,
         finding=finding,
+        scan=scan,
         case=case,
         death=death,
         claim=claim,

@@ -140,6 +140,7 @@ OBJECT_PARAMS = {
     "payment_run_id": "payment_run",
     "programme_application_id": "programme_application",
     "finding_id": "finding",
+    "scan_id": "scan",
     "case_id": "case",
     "pension_id": "pension",
     "proof_id": "proof",
@@ -324,6 +325,7 @@ def object_id(t: Tenant, kind: str) -> str:
         "termination": lambda: t.termination.pk,
         "payment_run": lambda: t.payment_run.pk,
         "finding": lambda: t.finding.pk,
+        "scan": lambda: t.scan.pk,
         "case": lambda: t.case.pk,
         "pension": lambda: t.pension.pk if t.pension else 0,
         "proof": lambda: t.proof.pk if t.proof else 0,
@@ -938,6 +940,7 @@ OWNER_READ_STATUS = {
     "benefits/applications/<int:termination_id>/bank/": 405,
     "benefits/programme-applications/<int:programme_application_id>/decide/": 405,
     "cases/findings/<int:finding_id>/open-case/": 405,  # POST only, like the case's steps
+    "cases/findings/scans/<int:scan_id>/resume/": 405,  # POST only
     "cases/<int:case_id>/order/": 405,
     "cases/<int:case_id>/fines/": 405,
     "cases/<int:case_id>/decision/": 405,

@@ -24,7 +24,7 @@ from expatsi.access.actors import Actor
 from expatsi.access.auth import Pagination, api_auth, request_actor
 from expatsi.access.idempotency import idempotent
 from expatsi.access.validation import Day, Id, Identifier, Text
-from expatsi.cases import notice, permissions, selectors, services, withdrawals
+from expatsi.cases import notice, permissions, scan_pool, selectors, services, tasks, withdrawals
 from expatsi.cases.api_disputes import complaints_router, disputes_router
 from expatsi.cases.complaints import REPORTED_LABELS, REPORTED_RULE
 from expatsi.cases.models import Case, Finding, FineProposal, OptOut, ProposalStatus, Scan
@@ -103,6 +103,12 @@ class ScanOut(Schema):
     region_code: str
     employer_id: int | None
     started_by: str
+    # A scan of a region or more is queued for the worker pool: its counts are the sum of the
+    # partitions done so far until ``status`` is done (GET /scans/{id} follows it).
+    status: Literal["done", "queued", "running", "interrupted"]
+    partitions_total: int
+    partitions_done: int
+    percent: int
     counts: dict[str, dict[str, int]]
 
 
@@ -376,19 +382,43 @@ def rule_list(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def _scan_out(record: Scan) -> dict[str, Any]:
+    progress = scan_pool.scan_progress(record, len(registry().rules))
+    return {
+        "id": record.pk,
+        "as_of": record.as_of,
+        "region_code": record.region_code,
+        "employer_id": record.employer_id,
+        "started_by": record.started_by,
+        "status": progress.status,
+        "partitions_total": progress.partitions_total,
+        "partitions_done": progress.partitions_done,
+        "percent": progress.percent,
+        "counts": progress.counts,
+    }
+
+
 @router.post("/scans", response=ScanOut)
 @idempotent()
-def scan_run(request: HttpRequest, payload: ScanIn) -> Scan:
-    """Run the checks now, as of ``as_of`` (default today), for every region the caller covers,
-    one region, or one employer. Running them again adds no duplicate; a dismissed finding stays
-    dismissed unless its evidence changed."""
+def scan_run(request: HttpRequest, payload: ScanIn) -> dict[str, Any]:
+    """Run the checks as of ``as_of`` (default today) for one employer now; for one region or
+    every region the caller covers, queued for the worker pool (``status`` queued; follow it with
+    GET /scans/{id}) unless scans are not queued (EXPATSI_SCAN_PARTITIONS=0). Running them again
+    adds no duplicate; a dismissed finding stays dismissed unless its evidence changed."""
     actor = _staff(request)
-    return services.compliance_scan(
+    record = tasks.compliance_scan_auto(
         actor=actor,
         as_of=payload.as_of,
         region_code=payload.region_code,
         employer_id=payload.employer_id,
     )
+    return _scan_out(record)
+
+
+@router.get("/scans/{scan_id}", response=ScanOut)
+def scan_detail(request: HttpRequest, scan_id: int) -> dict[str, Any]:
+    """A scan and its progress: the partitions done, and the counts so far."""
+    return _scan_out(selectors.scan_get(actor=_staff(request), scan_id=scan_id))
 
 
 @router.get("/findings", response=list[FindingOut])

@@ -46,11 +46,15 @@ MEDICAL = INSURANCES.index("medical")
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Which employers a scan looks at, as of which day. ``regions`` None: every region."""
+    """Which employers a scan looks at, as of which day. ``regions`` None: every region.
+    ``employer_from``/``employer_to``: only employer ids in that range, both ends included (a
+    partition of a scan shared by several workers, cases/scan_pool.py); None: no bound."""
 
     as_of: date
     regions: tuple[str, ...] | None = None
     employer_id: int | None = None
+    employer_from: int | None = None
+    employer_to: int | None = None
 
     def sql(self, alias: str = "emp") -> tuple[str, list[Any]]:
         """`` AND …`` restricting the employer row ``alias`` to the scope."""
@@ -64,6 +68,12 @@ class Scope:
         if self.employer_id is not None:
             parts.append(f"{alias}.id = %s")
             params.append(self.employer_id)
+        if self.employer_from is not None or self.employer_to is not None:
+            parts.append(f"{alias}.id BETWEEN %s AND %s")
+            params += [
+                self.employer_from or 0,
+                2**62 if self.employer_to is None else self.employer_to,
+            ]
         return "".join(f" AND {p}" for p in parts), params
 
     def region_codes(self) -> list[str]:

@@ -49,9 +49,42 @@ class Scan(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     counts = models.JSONField(default=dict)  # rule → {found, new, reopened, resolved}
+    # A scan shared by the worker pool (scan_pool.py): the scope it was queued with (None: every
+    # region; the rules, None: all), how many partitions it has (0: run inline, in one go), and
+    # who queued it (the audit event names them when the last partition is done).
+    regions = models.JSONField(null=True, blank=True)
+    rules = models.JSONField(null=True, blank=True)
+    partitions_total = models.PositiveIntegerField(default=0)
+    queued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]
+
+
+class ScanPartition(models.Model):
+    """One share of a queued scan: the employers with ids from ``employer_from`` to
+    ``employer_to``, checked rule by rule by whichever worker claims its task. Each rule's counts
+    are recorded (``counts``) in the same transaction as the findings it wrote: a partition worked
+    again (its worker was killed, or its task ran twice) skips the rules already recorded, so no
+    rule is stored or counted twice, and the scan's counts are the sum over its partitions."""
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="partitions")
+    number = models.PositiveIntegerField()
+    employer_from = models.BigIntegerField()
+    employer_to = models.BigIntegerField()
+    employers = models.PositiveIntegerField(default=0)  # in the range when it was planned
+    counts = models.JSONField(default=dict)  # rule → counts, one entry per rule done
+    attempts = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["scan", "number"], name="cases_scan_partition_unique")
+        ]
 
 
 class Finding(models.Model):

@@ -147,3 +147,16 @@ def bill_states(employer_id: int, bill_ids: Sequence[int], on: date) -> list[Bil
 def scans_visible(actor: Actor) -> QuerySet[Scan]:
     scope = permissions.region_scope(actor)
     return Scan.objects.all() if scope is None else Scan.objects.filter(scope)
+
+
+def scan_get(*, actor: Actor, scan_id: int) -> Scan:
+    """A scan of the actor's regions, or one they queued themselves (a scan of all their regions
+    is of no single region); else not found."""
+    if actor.kind != "agency":
+        raise NotFound("not_found", f"no scan {scan_id} that you may see", "scan_id")
+    found = scans_visible(actor).filter(pk=scan_id).first()
+    if found is None and actor.user_id is not None:
+        found = Scan.objects.filter(pk=scan_id, queued_by_id=actor.user_id).first()
+    if found is None:
+        raise NotFound("not_found", f"no scan {scan_id} that you may see", "scan_id")
+    return found

@@ -15,12 +15,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from expatsi.access import validation
-from expatsi.access.actors import Actor
+from expatsi.access.actors import SYSTEM, Actor, actor_for_user
 from expatsi.audit.services import audit_record
-from expatsi.cases import permissions, scan, selectors, states
+from expatsi.cases import permissions, scan, scan_pool, selectors, states
 from expatsi.cases.checks import Scope
 from expatsi.cases.complaints import REPORTED_LABELS, REPORTED_RULE
 from expatsi.cases.models import (
@@ -33,6 +34,7 @@ from expatsi.cases.models import (
     OptOut,
     ProposalStatus,
     Scan,
+    ScanPartition,
 )
 from expatsi.cases.permissions import Act
 from expatsi.cases.registry import registry
@@ -59,17 +61,14 @@ def _reason(value: str, field: str = "reason", *, required: bool = True) -> str:
 # --- scans --------------------------------------------------------------------------------------
 
 
-def compliance_scan(
-    *,
+def _scan_scope(
     actor: Actor,
-    as_of: date | None = None,
-    region_code: str = "",
-    employer_id: int | None = None,
-    rules: Sequence[str] | None = None,
-) -> Scan:
-    """Run the compliance checks as of ``as_of`` (default today) for everything the actor covers,
-    or one region, or one employer; safe to run again at any time (scan.py says what a re-run
-    writes). Agency staff of some regions scan only those."""
+    as_of: date | None,
+    region_code: str,
+    employer_id: int | None,
+    rules: Sequence[str] | None,
+) -> tuple[date, str, Employer | None, tuple[str, ...] | None]:
+    """The checked day, region, employer and regions of a scan the actor asks for (else 4xx)."""
     day = as_of or timezone.localdate()
     validation.plausible_date(day, "as_of")
     employer: Employer | None = None
@@ -87,6 +86,41 @@ def compliance_scan(
         for key in rules:
             compliance_rule(key)
     regions = (region_code,) if region_code else permissions.regions_to_scan(actor)
+    return day, region_code, employer, regions
+
+
+def _scan_audit(actor: Actor, record: Scan) -> None:
+    """The scan's one audit event, with every rule's counts."""
+    detail: dict[str, Any] = {
+        "as_of": record.as_of.isoformat(),
+        "region_code": record.region_code,
+        "employer_id": record.employer_id,
+        "counts": record.counts,
+    }
+    if record.partitions_total:
+        detail["partitions"] = record.partitions_total
+    audit_record(
+        actor=actor,
+        action="compliance.scan",
+        object_type="scan",
+        object_id=record.pk,
+        detail=detail,
+    )
+
+
+def compliance_scan(
+    *,
+    actor: Actor,
+    as_of: date | None = None,
+    region_code: str = "",
+    employer_id: int | None = None,
+    rules: Sequence[str] | None = None,
+) -> Scan:
+    """Run the compliance checks as of ``as_of`` (default today) for everything the actor covers,
+    or one region, or one employer, here and now; safe to run again at any time (scan.py says what
+    a re-run writes). Agency staff of some regions scan only those. A scan of a region or more is
+    better queued for the worker pool (:func:`compliance_scan_queue`)."""
+    day, region_code, employer, regions = _scan_scope(actor, as_of, region_code, employer_id, rules)
     scope = Scope(as_of=day, regions=regions, employer_id=employer.pk if employer else None)
     record = Scan.objects.create(
         as_of=day, region_code=region_code, employer=employer, started_by=actor.label[:200]
@@ -95,19 +129,106 @@ def compliance_scan(
     record.counts = counts.as_dict()
     record.finished_at = timezone.now()
     record.save(update_fields=["counts", "finished_at"])
-    audit_record(
-        actor=actor,
-        action="compliance.scan",
-        object_type="scan",
-        object_id=record.pk,
-        detail={
-            "as_of": day.isoformat(),
-            "region_code": region_code,
-            "employer_id": employer.pk if employer else None,
-            "counts": record.counts,
-        },
-    )
+    _scan_audit(actor, record)
     return record
+
+
+def compliance_scan_queue(
+    *,
+    actor: Actor,
+    as_of: date | None = None,
+    region_code: str = "",
+    rules: Sequence[str] | None = None,
+    partitions: int | None = None,
+) -> Scan:
+    """Record a scan of everything the actor covers (or one region) split into partitions by
+    employer id (at most ``partitions``, default ``EXPATSI_SCAN_PARTITIONS``), for the worker
+    pool to work (:func:`scan_partition_work`; tasks.py queues them). Checked here, as an inline
+    scan is; its audit event is written when the last partition is done, with the summed counts."""
+    day, region_code, _employer, regions = _scan_scope(actor, as_of, region_code, None, rules)
+    employers = Employer.objects.all()
+    if regions is not None:
+        employers = employers.filter(region_code__in=regions)
+    ids = list(employers.order_by("pk").values_list("pk", flat=True))
+    plan = scan_pool.plan(ids, scan_pool.partition_count() if partitions is None else partitions)
+    with transaction.atomic():
+        record = Scan.objects.create(
+            as_of=day,
+            region_code=region_code,
+            started_by=actor.label[:200],
+            regions=list(regions) if regions is not None else None,
+            rules=list(rules) if rules else None,
+            partitions_total=len(plan),
+            queued_by_id=actor.user_id,
+        )
+        ScanPartition.objects.bulk_create(
+            ScanPartition(
+                scan=record, number=n, employer_from=low, employer_to=high, employers=count
+            )
+            for n, (low, high, count) in enumerate(plan)
+        )
+    return record
+
+
+def scan_partition_work(*, partition_id: int) -> ScanPartition:
+    """Check one partition of a queued scan, rule by rule; then any partition of the same scan
+    whose worker was lost (scan_pool.orphaned); then, the last partition done, the scan's counts
+    (their sum) and its audit event, once. Safe to run twice: a rule already recorded for the
+    partition is skipped, and what the store writes again for it would be nothing new."""
+    part = _partition_work(partition_id)
+    for orphan in scan_pool.orphaned(part.scan_id):
+        _partition_work(orphan)
+    _scan_finish(part.scan_id)
+    return part
+
+
+def _partition_work(partition_id: int) -> ScanPartition:
+    part = ScanPartition.objects.select_related("scan").get(pk=partition_id)
+    record = part.scan
+    if part.finished_at is not None:
+        return part
+    ScanPartition.objects.filter(pk=part.pk).update(
+        attempts=F("attempts") + 1, heartbeat_at=timezone.now()
+    )
+    scope = Scope(
+        as_of=record.as_of,
+        regions=tuple(record.regions) if record.regions is not None else None,
+        employer_from=part.employer_from,
+        employer_to=part.employer_to,
+    )
+    for key in record.rules or list(registry().rules):
+        with transaction.atomic():
+            # Locked for the rule: a second worker on the same partition waits, then skips it.
+            part = ScanPartition.objects.select_for_update().get(pk=partition_id)
+            if key in part.counts:
+                continue
+            counts = scan.run_rule(scope, record, record.started_by, key)
+            part.counts = {**part.counts, key: counts.as_dict()}
+            part.heartbeat_at = timezone.now()
+            part.save(update_fields=["counts", "heartbeat_at"])
+    ScanPartition.objects.filter(pk=partition_id, finished_at__isnull=True).update(
+        finished_at=timezone.now()
+    )
+    part.refresh_from_db()
+    return part
+
+
+def _scan_finish(scan_id: int) -> None:
+    """The scan's counts and audit event once every partition is done; the one worker whose update
+    finishes it writes the event (a partition run twice finds it finished)."""
+    with transaction.atomic():
+        parts = list(ScanPartition.objects.filter(scan_id=scan_id))
+        if any(p.finished_at is None for p in parts):
+            return
+        counts = scan_pool.sum_counts(p.counts for p in parts)
+        won = Scan.objects.filter(pk=scan_id, finished_at__isnull=True).update(
+            counts=counts, finished_at=timezone.now()
+        )
+        if not won:
+            return
+        record = Scan.objects.select_related("queued_by").get(pk=scan_id)
+        actor = SYSTEM if record.queued_by is None else actor_for_user(record.queued_by, via="job")
+        _scan_audit(actor, record)
 
 
 # --- findings -----------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from expatsi.access.actors import Actor
-from expatsi.cases import notice, permissions, selectors, services
+from expatsi.billing.workers import WORKER_COMMAND, no_live_worker
+from expatsi.cases import notice, permissions, scan_pool, selectors, services, tasks
 from expatsi.cases.complaints import REPORTED_RULE
 from expatsi.cases.forms import (
     CasesForm,
@@ -39,10 +40,11 @@ from expatsi.cases.models import Case, CaseStatus, Finding, FindingStatus, Propo
 from expatsi.cases.registry import registry
 from expatsi.cases.templatetags.compliance import fine_label, rule_label
 from expatsi.employers.selectors import employers_visible
-from expatsi.rules.errors import NotFound, RuleError
+from expatsi.rules.errors import Forbidden, NotFound, RuleError
 from expatsi.rules.penalties import penalty_rules
 from expatsi.rules.regions import regions
 from expatsi.web.actors import request_actor
+from expatsi.web.errors import rule_message
 from expatsi.web.formatting import yuan
 
 PAGE_SIZE = 50
@@ -157,7 +159,7 @@ def scan(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         d = form.cleaned_data
         try:
-            record = services.compliance_scan(
+            record = tasks.compliance_scan_auto(
                 actor=actor,
                 as_of=d.get("as_of") or None,
                 region_code=d.get("region") or "",
@@ -166,6 +168,9 @@ def scan(request: HttpRequest) -> HttpResponse:
         except RuleError as exc:
             form.add_rule_error(exc)
         else:
+            if record.partitions_total:
+                # A scan of a region or more is worked by the pool: its page shows the progress.
+                return redirect("cases:scan_detail", scan_id=record.pk)
             found = sum(c["found"] for c in record.counts.values())
             new = sum(c["new"] for c in record.counts.values())
             messages.success(
@@ -175,6 +180,55 @@ def scan(request: HttpRequest) -> HttpResponse:
             )
             return redirect("cases:findings")
     return _findings_page(request, actor, form, status_code=400)
+
+
+@login_required
+def scan_detail(request: HttpRequest, scan_id: int) -> HttpResponse:
+    """A scan's progress (partitions done, counts so far); refreshes itself until it is done."""
+    actor = _staff(request)
+    try:
+        record = selectors.scan_get(actor=actor, scan_id=scan_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    progress = scan_pool.scan_progress(record, len(registry().rules))
+    labels = {
+        "queued": _("Queued: waiting for a worker"),
+        "running": _("Running"),
+        "interrupted": _("Interrupted: a worker stopped; the next worker goes on with it"),
+        "done": _("Done"),
+    }
+    counts = [
+        (rule_label(key), figures)
+        for key, figures in sorted(progress.counts.items(), key=lambda kv: kv[0])
+    ]
+    return render(
+        request,
+        "cases/scan.html",
+        {
+            "scan": record,
+            "progress": progress,
+            "label": labels[progress.status],
+            "counts": counts,
+            "no_worker": progress.status == "queued" and no_live_worker(),
+            "worker_command": WORKER_COMMAND,
+        },
+    )
+
+
+@login_required
+@require_POST
+def scan_resume(request: HttpRequest, scan_id: int) -> HttpResponse:
+    """Queue again the partitions of an interrupted scan; they go on where they stopped."""
+    actor = _staff(request)
+    try:
+        tasks.compliance_scan_resume(actor=actor, scan_id=scan_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    except Forbidden as exc:
+        raise PermissionDenied from exc
+    except RuleError as exc:
+        messages.error(request, rule_message(exc.code, exc.message))
+    return redirect("cases:scan_detail", scan_id=scan_id)
 
 
 def _case_choices(actor: Actor, finding: Finding) -> list[tuple[int, str]]:

@@ -1,7 +1,9 @@
 """``expatsi jobs run-daily``: today's reminders to employers' HR (idempotent; see insurance/reminders.py),
 card expiries, departures to open (benefits), the previous month's pensions on
-``EXPATSI_PENSION_RUN_DAY``, crediting of paid contributions, and purging of old
-idempotency records.
+``EXPATSI_PENSION_RUN_DAY`` (queued, one task per region, unless ``EXPATSI_PENSION_RUNS_QUEUED``
+is off), crediting of paid contributions, the compliance scan (queued in partitions for the
+``db_worker`` pool unless ``EXPATSI_SCAN_PARTITIONS`` is 0), and purging of old idempotency
+records.
 
 Each step runs whatever the others do: a step that fails, a reminder that cannot be delivered or an
 e-mail that cannot be sent is logged, listed under ``failures`` and counted in ``failed``, and the
@@ -16,19 +18,23 @@ import contextlib
 import logging
 import sys
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.utils import timezone
 
 from expatsi.access.actors import SYSTEM
 from expatsi.access.models import IdempotencyRecord
+from expatsi.benefits import tasks as pension_tasks
 from expatsi.benefits.pension_schedule import pensions_due
 from expatsi.benefits.proof_of_life import proofs_daily
 from expatsi.benefits.services import departures_detect
 from expatsi.billing.services import credit_paid_bills
 from expatsi.cards.services import cards_expire
+from expatsi.cases import scan_pool
+from expatsi.cases.models import Scan
 from expatsi.cases.services import compliance_scan
+from expatsi.cases.tasks import compliance_scan_start
 from expatsi.cli import EXIT_FAILURE, Parser, add_command
 from expatsi.cli.benefits_pension import result_of
 from expatsi.insurance.reminders import run_daily
@@ -88,15 +94,25 @@ def _run_daily(args: argparse.Namespace) -> dict[str, Any]:
     result["proof_of_life_reminders"] = proofs.reminded if proofs else 0
     result["pensions_suspended"] = proofs.suspended if proofs else 0
     # On EXPATSI_PENSION_RUN_DAY: the previous month's pensions in every region (idempotent).
-    paid = step("pension_run", lambda: pensions_due(actor=SYSTEM, today=day))
-    result["pension_run"] = result_of(paid) if paid is not None else None
+    # With EXPATSI_PENSION_RUNS_QUEUED one task per region for the db_worker pool.
+    result["pension_run"] = step("pension_run", lambda: _pension_run(day))
     # Contributions paid since yesterday reach the individual accounts.
     result["account_credits"] = (
         step("account_credits", lambda: credit_paid_bills(actor=SYSTEM)) or 0
     )
     # Compliance checks (expatsi.cases): new findings per rule; a re-run adds none.
-    result["compliance"] = step(
-        "compliance", lambda: compliance_scan(actor=SYSTEM, as_of=day).counts
+    # With EXPATSI_SCAN_PARTITIONS > 0 the scan is queued for the db_worker pool (its counts are
+    # on the scan's page when done); 0 runs it here.
+    scanned = step("compliance", lambda: _compliance_scan(day))
+    result["compliance"] = scanned.counts if scanned is not None else None
+    result["compliance_scan"] = (
+        {
+            "id": scanned.pk,
+            "partitions": scanned.partitions_total,
+            "status": "done" if scanned.finished_at else "queued",
+        }
+        if scanned is not None
+        else None
     )
     # Stored Idempotency-Key answers are kept for 7 days: long enough for any client's retries.
     cutoff = timezone.now() - timedelta(days=IDEMPOTENCY_DAYS)
@@ -114,6 +130,30 @@ def _run_daily(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def _pension_run(day: date) -> dict[str, Any] | None:
+    """The previous month's pensions on the run day: queued per region, or paid here."""
+    if pension_tasks.queued():
+        return pension_tasks.pensions_due_enqueue(actor=SYSTEM, today=day)
+    paid = pensions_due(actor=SYSTEM, today=day)
+    return result_of(paid) if paid is not None else None
+
+
+def _compliance_scan(day: date) -> Scan:
+    """Today's scan of every region: queued for the worker pool, or run here when scans are not
+    queued (an in-process task backend also runs the queued partitions here)."""
+    if scan_pool.queued():
+        return compliance_scan_start(actor=SYSTEM, as_of=day)
+    return compliance_scan(actor=SYSTEM, as_of=day)
+
+
+def _pension_line(run: dict[str, Any] | None) -> str:
+    if not run:
+        return ""
+    if run.get("queued"):
+        return f"pension run {run['month']}: queued in {len(run['queued'])} regions; "
+    return f"pension run {run['month']}: {run['payouts']} payouts ({run['amount']}); "
+
+
 def _render(result: dict[str, Any]) -> str:
     lines = [f"Daily reminders for {result['today']}:"]
     for kind, n in result["sent"].items():
@@ -128,12 +168,7 @@ def _render(result: dict[str, Any]) -> str:
         f"{result['account_credits']} account credits; "
         f"{result['departures_opened']} departures opened; "
         f"{result['pensions_suspended']} pensions suspended (no proof of life); "
-        + (
-            f"pension run {result['pension_run']['month']}: {result['pension_run']['payouts']} "
-            f"payouts ({result['pension_run']['amount']}); "
-            if result.get("pension_run")
-            else ""
-        )
+        + _pension_line(result.get("pension_run"))
         + f"{result['idempotency_purged']} old idempotency records purged"
     )
     if result["failures"]:

@@ -84,6 +84,7 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "token.revoke": _("API token revoked"),
     # compliance and enforcement (cases): every action its services and selectors record
     "compliance.scan": _("Compliance checks run"),
+    "compliance.scan_resume": _("Interrupted compliance checks resumed"),
     "finding.read": _("Compliance finding viewed"),
     "finding.confirmed": _("Compliance finding confirmed"),
     "finding.dismissed": _("Compliance finding dismissed"),

@@ -64,6 +64,7 @@ MESSAGES: dict[str, Promise] = {
     "too_many_rows": _("Too many rows in one file: split it into files of at most 5,000 rows."),
     "conflict": _("The row clashes with data already on file."),
     "not_interrupted": _("Only an interrupted billing run can be resumed."),
+    "scan_not_interrupted": _("Only an interrupted compliance scan can be resumed."),
     "username_unavailable": _("This user name is not available: choose another."),
     "invalid_username": _("Use letters, digits and @ . + - _ only, without spaces."),
     "start_before_permit": _(
