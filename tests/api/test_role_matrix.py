@@ -388,6 +388,13 @@ CASES = [
         row(200, 404, 403, 403, 403, 403, 403, 401),
     ),
     Case(
+        "compliance scan resume (Beijing; not interrupted)",
+        "POST",
+        lambda w: f"/cases/scans/{_beijing_scan().pk}/resume",
+        None,
+        row(409, 404, 403, 403, 403, 403, 403, 401),
+    ),
+    Case(
         "finding list",
         "GET",
         lambda w: "/cases/findings",

@@ -299,3 +299,25 @@ def test_portal_resumes_an_interrupted_scan(settings: Any) -> None:
     again = c.post(f"/cases/findings/scans/{record.pk}/resume/", follow=True)
     assert "Only an interrupted compliance scan can be resumed." in again.text
     assert c.post("/cases/findings/scans/999999/resume/").status_code == 404
+
+
+def test_api_resumes_an_interrupted_scan(settings: Any) -> None:
+    world(4)
+    record = compliance_scan_queue(actor=SYSTEM, as_of=DAY, partitions=2)
+    services.scan_partition_work(partition_id=record.partitions.get(number=0).pk)
+    lost = record.partitions.get(number=1)
+    stale = timezone.now() - timedelta(hours=1)
+    ScanPartition.objects.filter(pk=lost.pk).update(attempts=1, heartbeat_at=stale)
+    c = staff()
+    url = f"/api/v1/cases/scans/{record.pk}"
+    assert c.get(url).json()["status"] == "interrupted"
+    settings.TASKS = IMMEDIATE  # the re-queued partition runs at once
+    resumed = c.post(f"{url}/resume", content_type="application/json")
+    assert resumed.status_code == 202, resumed.content
+    assert resumed.json()["status"] == "done" and resumed.json()["percent"] == 100
+    assert resumed.json()["counts"]["not_registered"]["new"] == 4
+    assert AuditEvent.objects.filter(action="compliance.scan_resume").count() == 1
+    again = c.post(f"{url}/resume", content_type="application/json")
+    assert again.status_code == 409
+    assert again.json()["code"] == "scan_not_interrupted"
+    assert c.post("/api/v1/cases/scans/999999/resume").status_code == 404

@@ -421,6 +421,16 @@ def scan_detail(request: HttpRequest, scan_id: int) -> dict[str, Any]:
     return _scan_out(selectors.scan_get(actor=_staff(request), scan_id=scan_id))
 
 
+@router.post("/scans/{scan_id}/resume", response={202: ScanOut})
+@idempotent()
+def scan_resume(request: HttpRequest, scan_id: int) -> Status[dict[str, Any]]:
+    """Queue again the partitions of an interrupted scan (their workers were lost; staff who may
+    scan its region); 409 unless it is interrupted. They go on from their last recorded rule, so
+    the scan ends as if never stopped."""
+    record = tasks.compliance_scan_resume(actor=_staff(request), scan_id=scan_id)
+    return Status(202, _scan_out(record))
+
+
 @router.get("/findings", response=list[FindingOut])
 @paginate(Pagination)
 def finding_list(
