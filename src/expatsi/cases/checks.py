@@ -359,6 +359,19 @@ def not_registered(scope: Scope, rule: ComplianceRule, legacy: list[LegacyRule])
 
 # --- registered, month not billed ---------------------------------------------------------------
 
+
+def _paid_elsewhere(start: str) -> str:
+    """The billing run's rule for a month an employment starts after the 1st: the employer the
+    person already worked for on the 1st pays it, so the new employer's month is not unbilled.
+    ``start`` is the column of the employment's start date; ``r`` the registration, ``months``
+    the month checked."""
+    return f"""({start} > months.first_day AND EXISTS (
+          SELECT 1 FROM insurance_employment o
+          WHERE o.person_id = r.person_id AND o.employer_id <> r.employer_id
+            AND o.start_date <= months.first_day
+            AND (o.end_date IS NULL OR o.end_date >= months.first_day)))"""  # noqa: S608 - a column of ours
+
+
 # SQLite (and PostgreSQL before the pre-check below, _NOT_BILLED_PG): set-based in two passes,
 # each a hash join over the whole region: the months each registered person was billed at each
 # employer, folded into one bit mask per (employer, person) (one row per person instead of one per
@@ -398,11 +411,7 @@ unbilled AS (
     AND (r.mask IS NULL OR (r.mask & months.bit) = 0)
     AND r.start_date <= months.last_day
     AND (r.end_date IS NULL OR r.end_date >= months.first_day)
-  WHERE NOT (r.start_date > months.first_day AND EXISTS (
-          SELECT 1 FROM insurance_employment o
-          WHERE o.person_id = r.person_id AND o.employer_id <> r.employer_id
-            AND o.start_date <= months.first_day
-            AND (o.end_date IS NULL OR o.end_date >= months.first_day)))
+  WHERE NOT {paid_by_r}
     {legacy}
   GROUP BY r.employer_id, r.person_id, months.m
 )
@@ -489,11 +498,7 @@ unbilled AS (
   WHERE NOT EXISTS (SELECT 1 FROM billing_bill b JOIN billing_billline l ON l.bill_id = b.id
           AND l.insurance = {medical} AND l.person_id = r.person_id
           WHERE b.employer_id = r.employer_id AND b.month = months.m)
-    AND NOT (e.start_date > months.first_day AND EXISTS (
-          SELECT 1 FROM insurance_employment o
-          WHERE o.person_id = r.person_id AND o.employer_id <> r.employer_id
-            AND o.start_date <= months.first_day
-            AND (o.end_date IS NULL OR o.end_date >= months.first_day)))
+    AND NOT {paid_by_e}
     {legacy}
   GROUP BY r.employer_id, r.person_id, months.m
 )
@@ -564,6 +569,7 @@ def months_not_billed(scope: Scope, rule: ComplianceRule, legacy: list[LegacyRul
             if connection.vendor == "postgresql":
                 sql = _NOT_BILLED_PG.format(
                     months=values,
+                    paid_by_e=_paid_elsewhere("e.start_date"),
                     legacy=legacy_sql,
                     scope=scope_sql,
                     people=_people_column(),
@@ -580,6 +586,7 @@ def months_not_billed(scope: Scope, rule: ComplianceRule, legacy: list[LegacyRul
             else:
                 sql = _NOT_BILLED.format(
                     months=values,
+                    paid_by_r=_paid_elsewhere("r.start_date"),
                     mask=_mask_column(),
                     legacy=legacy_sql,
                     scope=scope_sql,
