@@ -13,7 +13,10 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -270,36 +273,55 @@ def _clear_month() -> None:
         c.execute("CHECKPOINT")
 
 
+@contextmanager
+def db_workers(workers: int) -> Iterator[None]:
+    """``workers`` real ``db_worker`` processes polling the database queue (every 50 ms), up and
+    polling before the caller's clock starts, stopped (SIGTERM) after."""
+    env = {**os.environ, "EXPATSI_DEBUG": "1"}
+    with tempfile.TemporaryFile("w+") as log:
+        procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    str(ROOT / "manage.py"),
+                    "db_worker",
+                    "--interval",
+                    "0.05",
+                    "--no-startup-delay",
+                    "--no-reload",
+                    "--worker-id",
+                    f"bench-{i}",
+                ],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                text=True,
+            )
+            for i in range(workers)
+        ]
+        try:
+            time.sleep(6)
+            for p in procs:
+                if p.poll() is not None:
+                    log.seek(0)
+                    raise SystemExit(f"db_worker exited: {log.read()[-3000:]}")
+            yield
+        finally:
+            for p in procs:
+                p.send_signal(signal.SIGTERM)
+            for p in procs:
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+
+
 def pool_run(workers: int, month: Month) -> dict[str, float]:
     """The billing job end to end with ``workers`` real ``db_worker`` processes claiming its
     partitions from the database queue: seconds from the enqueue to the job done."""
-    env = {**os.environ, "EXPATSI_DEBUG": "1"}
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "manage.py"),
-                "db_worker",
-                "--interval",
-                "0.05",
-                "--no-startup-delay",
-                "--no-reload",
-                "--worker-id",
-                f"bench-{i}",
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(workers)
-    ]
-    try:
-        time.sleep(6)  # the workers are up and polling before the clock starts
-        for p in procs:
-            if p.poll() is not None:
-                raise SystemExit(f"db_worker exited: {p.stderr.read() if p.stderr else ''}")
+    with db_workers(workers):
         t0 = time.perf_counter()
         key = billing_job_start(actor=SYSTEM, kind="run", region_code="110000", month=month)
         job = BillingJob.objects.get(key=key)
@@ -317,15 +339,6 @@ def pool_run(workers: int, month: Month) -> dict[str, float]:
             "lines": run.lines_written,
             "partitions": run.partitions.count(),
         }
-    finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
 
 
 def main() -> None:

@@ -3,9 +3,12 @@ employments, work permits, cards, registrations, entries and exits, declarations
 coverage and twelve months of bills (the real billing run, month after month), most bills paid.
 A known number of anomalies is planted for every rule, and the scan must find exactly those.
 
-Timed, in the same run: the scan as the daily job runs it (every rule, findings written), a second
-scan (idempotent: nothing new, nothing changed, nothing resolved), and the ceiling — a plain
-``SELECT COUNT(*)`` of every table the scan reads, summed. Run by bench/run.py in a fresh process.
+Timed, in the same run: the ceiling — a plain ``SELECT COUNT(*)`` of every table the scan reads,
+summed (PostgreSQL counts the large tables with two parallel workers: the machine's two cores);
+the scan as the daily job runs it — queued, a partition per rule, worked by two real ``db_worker``
+processes (``--workers``) from the enqueue to the scan's end — and again (idempotent: nothing new,
+nothing changed, nothing resolved); then, the findings forgotten, the same two scans inline in
+this one process. Run by bench/run.py in a fresh process.
 
     DATABASE_URL=postgresql://… python bench/compliance.py --people 1000000
 """
@@ -28,13 +31,15 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 # Generates people, employers and employments by binary COPY (and sets up Django).
-from billing import PER_EMPLOYER, generate
+from billing import PER_EMPLOYER, db_workers, generate
 from expatsi.access.actors import SYSTEM
 from expatsi.billing.services import billing_run
 from expatsi.cases.checks import CHECKS, Scope
+from expatsi.cases.models import Scan
 from expatsi.cases.permissions import regions_to_scan
 from expatsi.cases.registry import registry
-from expatsi.cases.services import compliance_scan, compliance_scan_queue, scan_partition_work
+from expatsi.cases.services import compliance_scan, compliance_scan_queue
+from expatsi.cases.tasks import scan_partition
 from expatsi.rules.dates import Month
 from expatsi.rules.regions import region
 
@@ -185,6 +190,15 @@ def plant_after_billing() -> None:
         " WHERE l.bill_id = b.id AND b.month = '2025-05' AND e.person_id = l.person_id"
         f" AND {missed(p0, e0)}"
     )
+    # As if the run had written those bills without them: a bill's (people, hash) pair is what
+    # its run wrote (Bill.medical_people, medical_hash).
+    sql(
+        "UPDATE billing_bill b SET medical_people = s.n, medical_hash = s.h FROM (SELECT"
+        " l.bill_id, COUNT(*) AS n, SUM(hashint8extended(l.person_id, 0)) AS h"
+        " FROM billing_billline l JOIN billing_bill b2 ON b2.id = l.bill_id"
+        " WHERE b2.month = '2025-05' AND l.insurance = 1 GROUP BY l.bill_id) s"
+        " WHERE b.id = s.bill_id"
+    )
     sql(
         "UPDATE insurance_coveragecertificate SET valid_to = '2025-06-30'"
         f" WHERE (person_id - {p0}) % 100 = 10"
@@ -251,6 +265,64 @@ def ceiling() -> tuple[float, dict[str, int]]:
     return best, rows
 
 
+def forget_scans() -> None:
+    """The findings, their events and the scans gone: the next scan is a first scan again."""
+    for table in ("cases_caseevent", "cases_finding", "cases_scanpartition", "cases_scan"):
+        sql(f"DELETE FROM {table}")
+    sql("DELETE FROM django_tasks_database_dbtaskresult")
+    sql("VACUUM ANALYZE cases_finding")
+    sql("VACUUM ANALYZE cases_caseevent")
+
+
+def queued_scan(ranges: int) -> tuple[float, Scan]:
+    """The scan as the daily job starts it (tasks.compliance_scan_start): recorded, its partitions
+    queued; seconds from then until the workers have finished its last partition."""
+    t0 = time.perf_counter()
+    record = compliance_scan_queue(actor=SYSTEM, as_of=AS_OF, partitions=ranges)
+    for pk in record.partitions.order_by("number").values_list("pk", flat=True):
+        scan_partition.enqueue(partition=pk)
+    deadline = t0 + 900
+    while not Scan.objects.filter(pk=record.pk, finished_at__isnull=False).exists():
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"queued scan {record.pk} not finished after 900 s")
+        time.sleep(0.02)
+    elapsed = time.perf_counter() - t0
+    record.refresh_from_db()
+    return elapsed, record
+
+
+def schedule(record: Scan) -> list[dict[str, Any]]:
+    """Which worker checked which rule of the queued scan, when (seconds from the first start)
+    and for how long: where the time of a queued scan goes."""
+    rules = dict(record.partitions.values_list("pk", "rules"))
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT CAST(args_kwargs->'kwargs'->>'partition' AS bigint), worker_ids, started_at,"
+            " finished_at FROM django_tasks_database_dbtaskresult"
+            " WHERE CAST(args_kwargs->'kwargs'->>'partition' AS bigint) = ANY(%s)"
+            " ORDER BY started_at",
+            [list(rules)],
+        )
+        rows = c.fetchall()
+    if not rows:
+        return []
+    start = min(r[2] for r in rows)
+    return [
+        {
+            "rules": rules[pk],
+            "worker": (json.loads(workers) if isinstance(workers, str) else workers or ["?"])[-1],
+            "at": round((began - start).total_seconds(), 2),
+            "seconds": round((ended - began).total_seconds(), 2) if ended else None,
+        }
+        for pk, workers, began, ended in rows
+    ]
+
+
+def check_counts(label: str, counts: dict[str, dict[str, int]], expected: dict[str, int]) -> None:
+    found = {k: v["found"] for k, v in counts.items()}
+    assert found == expected, f"{label} found {found}, planted {expected}"
+
+
 def per_rule() -> dict[str, float]:
     """Each rule's query alone (what it finds, not stored), as the scan runs it: where the time goes."""
     reg = registry()
@@ -269,10 +341,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument(
-        "--partitions",
-        type=int,
-        default=0,
-        help="also time a re-scan split in this many partitions, worked one after another here",
+        "--workers", type=int, default=2, help="db_worker processes working the queued scan"
+    )
+    parser.add_argument(
+        "--ranges", type=int, default=1, help="employer ranges of the queued scan (per rule)"
     )
     parser.add_argument(
         "--scan-only", action="store_true", help="time the scans again on the data already there"
@@ -282,9 +354,7 @@ def main() -> None:
         raise SystemExit("the compliance benchmark needs PostgreSQL (DATABASE_URL=postgresql://…)")
     t_setup = time.perf_counter()
     if args.scan_only:  # the data of an earlier run: forget its scans, time them again
-        for table in ("cases_caseevent", "cases_finding", "cases_scan"):
-            sql(f"DELETE FROM {table}")
-        sql("VACUUM ANALYZE")
+        forget_scans()
         args.people = int(one("SELECT COUNT(*) FROM people_person"))
     else:
         call_command("migrate", verbosity=0)
@@ -297,32 +367,33 @@ def main() -> None:
     assert region(REGION).due_date(MONTHS[-1]) < AS_OF < region(REGION).due_date(MONTHS[-1].plus(1))
 
     t_ceiling, rows = ceiling()
-    t0 = time.perf_counter()
-    first = compliance_scan(actor=SYSTEM, as_of=AS_OF)
-    t_first = time.perf_counter() - t0
-    found = {k: v["found"] for k, v in first.counts.items()}
-    new = {k: v["new"] for k, v in first.counts.items()}
-    assert found == expected, f"found {found}, planted {expected}"
-    assert new == expected, f"new {new}, planted {expected}"
-    t0 = time.perf_counter()
-    second = compliance_scan(actor=SYSTEM, as_of=AS_OF)
-    t_second = time.perf_counter() - t0
-    again = {k: v["found"] for k, v in second.counts.items()}
-    assert again == expected, f"second scan found {again}, planted {expected}"
+    with db_workers(args.workers):
+        t_first, first = queued_scan(args.ranges)
+        check_counts("first scan", first.counts, expected)
+        new = {k: v["new"] for k, v in first.counts.items()}
+        assert new == expected, f"new {new}, planted {expected}"
+        plan_first = schedule(first)
+        # What autovacuum does between two daily scans: the second is planned knowing the
+        # findings the first wrote (else its merges are planned on an empty table's statistics).
+        sql("VACUUM ANALYZE cases_finding")
+        t_second, second = queued_scan(args.ranges)
+        plan_second = schedule(second)
+    check_counts("second scan", second.counts, expected)
     for key, counts in second.counts.items():
         moved = {k: v for k, v in counts.items() if k != "found" and v}
         assert not moved, f"second scan of {key} changed findings: {moved}"
-    t_split = None
-    if args.partitions:
-        # The work the pool shares: every partition, one after another in this process (the
-        # sum of what N workers do; with free cores they do it side by side).
-        t0 = time.perf_counter()
-        split = compliance_scan_queue(actor=SYSTEM, as_of=AS_OF, partitions=args.partitions)
-        for pk in split.partitions.values_list("pk", flat=True):
-            scan_partition_work(partition_id=pk)
-        t_split = time.perf_counter() - t0
-        split.refresh_from_db()
-        assert split.counts == second.counts, (split.counts, second.counts)
+    # The same two scans in this one process, rule after rule (a scan of one employer, or
+    # EXPATSI_SCAN_PARTITIONS=0): what one core does.
+    forget_scans()
+    t0 = time.perf_counter()
+    inline = compliance_scan(actor=SYSTEM, as_of=AS_OF)
+    t_inline = time.perf_counter() - t0
+    check_counts("inline scan", inline.counts, expected)
+    sql("VACUUM ANALYZE cases_finding")
+    t0 = time.perf_counter()
+    again = compliance_scan(actor=SYSTEM, as_of=AS_OF)
+    t_inline_again = time.perf_counter() - t0
+    assert again.counts == second.counts, (again.counts, second.counts)
     rules = per_rule()
     print(
         json.dumps(
@@ -338,8 +409,12 @@ def main() -> None:
                 "ceiling_seconds": t_ceiling,
                 "first_seconds": t_first,
                 "second_seconds": t_second,
-                "partitions": args.partitions,
-                "partitioned_second_seconds": t_split,
+                "workers": args.workers,
+                "partitions": first.partitions_total,
+                "schedule_first": plan_first,
+                "schedule_second": plan_second,
+                "inline_first_seconds": t_inline,
+                "inline_second_seconds": t_inline_again,
                 "rule_seconds": rules,
             }
         )

@@ -418,7 +418,9 @@ def bench_compliance(people: int) -> tuple[list[Row], str]:
     res = json.loads(done.stdout.strip().splitlines()[-1])
     rows_read = int(res["scanned_rows"])
     ceiling, first, second = res["ceiling_seconds"], res["first_seconds"], res["second_seconds"]
+    inline, inline_again = res["inline_first_seconds"], res["inline_second_seconds"]
     per = f"{res['people']:,} people"
+    pool = f"queued, {res['partitions']} partitions, {res['workers']} db_workers"
     rows: list[Row] = [
         (
             f"compliance scan: COUNT(*) of the scanned tables ({per}, ceiling)",
@@ -428,26 +430,42 @@ def bench_compliance(people: int) -> tuple[list[Row], str]:
             "1.0×",
         ),
         (
-            f"compliance scan: all rules, first run ({res['findings']:,} planted findings found)",
+            f"compliance scan as the daily job runs it ({pool}): first run"
+            f" ({res['findings']:,} planted findings found)",
             rows_read,
             first,
             rows_read / first,
             f"{first / ceiling:,.1f}× ceiling time",
         ),
         (
-            "compliance scan: re-run (no new findings)",
+            f"compliance scan ({pool}): re-run (no new findings)",
             rows_read,
             second,
             rows_read / second,
             f"{second / ceiling:,.1f}× ceiling time",
+        ),
+        (
+            "compliance scan inline, one process: first run",
+            rows_read,
+            inline,
+            rows_read / inline,
+            f"{inline / ceiling:,.1f}× ceiling time",
+        ),
+        (
+            "compliance scan inline, one process: re-run",
+            rows_read,
+            inline_again,
+            rows_read / inline_again,
+            f"{inline_again / ceiling:,.1f}× ceiling time",
         ),
     ]
     ratio = first / ceiling
     ok = people >= 1_000_000 and first < 60 and ratio <= 5
     verdict = (
         f"Goal: compliance scan of 1 M on PostgreSQL < 60 s and ≤ 5× the COUNT(*) ceiling — "
-        f"{'meets' if ok else 'MISSES'} ({per}: {first:.1f} s, {ratio:.1f}× the ceiling's "
-        f"{ceiling:.2f} s"
+        f"{'meets' if ok else 'MISSES'} ({per}, as the daily job runs it: {first:.1f} s, "
+        f"{ratio:.1f}× the ceiling's {ceiling:.2f} s; re-run {second / ceiling:.1f}×; inline in "
+        f"one process {inline / ceiling:.1f}×"
         f"{'' if people >= 1_000_000 else '; not measured at 1 M'})."
     )
     return rows, verdict

@@ -243,9 +243,10 @@ EXPATSI_BILLING_PARTITIONS = env_int("EXPATSI_BILLING_PARTITIONS", 8)
 # How many times a partition whose work raised is tried in all before its run fails: a lost
 # connection or a deadlock should not fail a national run; a real defect still does, soon.
 EXPATSI_BILLING_PARTITION_ATTEMPTS = env_int("EXPATSI_BILLING_PARTITION_ATTEMPTS", 3)
-# A compliance scan of a region or more (the daily job's, a portal or API scan) is split into at
-# most this many partitions (employer ranges), each a task for the `db_worker` pool; 0: run inline.
-EXPATSI_SCAN_PARTITIONS = env_int("EXPATSI_SCAN_PARTITIONS", 8)
+# A compliance scan of a region or more (the daily job's, a portal or API scan) is queued for the
+# `db_worker` pool as one task per rule and employer range, in at most this many ranges (more than
+# one only for more workers than rules: a range repeats each rule's region-wide reads); 0: inline.
+EXPATSI_SCAN_PARTITIONS = env_int("EXPATSI_SCAN_PARTITIONS", 1)
 # A scan partition started but with no heartbeat (one per rule checked) for this long lost its
 # worker: the next worker that finishes a partition of the scan works it.
 EXPATSI_SCAN_LEASE_SECONDS = env_int("EXPATSI_SCAN_LEASE_SECONDS", 600)

@@ -4,6 +4,7 @@ import dataclasses
 from datetime import date
 
 import pytest
+from django.db import connection
 
 from expatsi.access.actors import SYSTEM
 from expatsi.billing import services as billing
@@ -57,6 +58,34 @@ def test_golden_beijing_bill(beijing, beijing_staff):
     assert bill.employee_total == fen("1358.01")  # 603.00 + 755.01
     assert bill.due_date == date(2025, 9, 15)
     assert bill.policy_version.startswith("110000:2025-07:")
+
+
+@pytest.mark.django_db
+def test_a_bill_records_who_it_bills_for_medical_insurance(beijing, beijing_staff):
+    """The pair the compliance check "months not billed" trusts instead of the lines: on
+    PostgreSQL, the number of medical lines of the bill and the sum of PostgreSQL's hash of their
+    people, exactly as counted from the lines; an adjustment bill carries none (it is counted
+    from its lines). SQLite bills carry none."""
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=AUG)
+    bill = Bill.objects.get(employer=beijing, month="2025-08")
+    if connection.vendor != "postgresql":
+        assert (bill.medical_people, bill.medical_hash) == (None, None)
+        return
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT COUNT(*), SUM(hashint8extended(person_id, 0)) FROM billing_billline"
+            " WHERE bill_id = %s AND insurance = 1",
+            [bill.pk],
+        )
+        assert (bill.medical_people, bill.medical_hash) == c.fetchone()
+    assert bill.medical_people == 2  # Alpha and Bravo
+    _, bravo = beijing_staff
+    BaseDeclaration.objects.create(
+        person=bravo, employer=beijing, period_start="2025-07", wage=fen("10000")
+    )
+    billing.billing_run(actor=SYSTEM, region_code="110000", month=AUG)
+    adjustment = Bill.objects.get(kind=BillKind.ADJUSTMENT)
+    assert (adjustment.medical_people, adjustment.medical_hash) == (None, None)
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from datetime import date
 
 import numpy as np
 import pytest
+from django.db import connection
 
 from expatsi.access.actors import SYSTEM
 from expatsi.billing.models import Bill
@@ -174,6 +175,25 @@ def test_months_billed_by_the_billing_run_are_not_found(sh: Employer) -> None:
     scan()
     assert found("months_not_billed") == []
     assert found("exemption_without_certificate") == []
+
+
+def test_someone_employed_after_the_runs_wrote_their_bills_is_found(sh: Employer) -> None:
+    """On PostgreSQL the run's bills carry who they bill (a count and a hash of the people), which
+    the check compares with who is employed instead of reading the lines: a person registered
+    for September and October after both runs is missing from that pair, and found."""
+    billed = person("Billed")
+    register(employ(billed, sh, date(2025, 9, 1)))
+    for m in (Month(2025, 9), Month(2025, 10)):
+        billing_run(actor=SYSTEM, region_code="310000", month=m)
+    pairs = set(Bill.objects.values_list("medical_people", flat=True))
+    assert pairs == ({1} if connection.vendor == "postgresql" else {None})
+    late = person("Late")
+    register(employ(late, sh, date(2025, 9, 1)))
+    scan()
+    assert [(f.period, f.evidence["person_ids"]) for f in found("months_not_billed")] == [
+        ("2025-09", [late.pk]),
+        ("2025-10", [late.pk]),
+    ]
 
 
 # --- billed, unpaid past the due date -----------------------------------------------------------

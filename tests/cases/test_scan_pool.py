@@ -1,4 +1,4 @@
-"""A compliance scan split into partitions by employer id (cases/scan_pool.py) writes exactly the
+"""A compliance scan split into partitions by rule and employer id (cases/scan_pool.py) writes exactly the
 findings, events and counts of one inline scan of the same scope; a partition worked twice writes
 nothing new and the scan's totals count it once; the daily job, the portal and the API queue a
 scan of a region or more and show its progress."""
@@ -20,7 +20,7 @@ from expatsi.access.actors import SYSTEM
 from expatsi.access.models import AgencyStaff
 from expatsi.audit.models import AuditEvent
 from expatsi.cases import scan_pool, services
-from expatsi.cases.checks import Scope
+from expatsi.cases.checks import CHECKS, Scope
 from expatsi.cases.models import CaseEvent, Finding, FindingStatus, Scan, ScanPartition
 from expatsi.cases.services import compliance_scan, compliance_scan_queue
 from expatsi.cases.tasks import compliance_scan_start, scan_partition
@@ -33,6 +33,7 @@ pytestmark = pytest.mark.django_db
 
 DAY = date(2025, 11, 20)
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+RULES = len(services.registry().rules)  # a queued scan has a partition per rule and range
 
 
 def world(n: int = 6) -> list[Employer]:
@@ -114,7 +115,7 @@ def test_partitioned_scan_writes_what_the_inline_scan_writes() -> None:
     transaction.savepoint_rollback(mark)
 
     record = compliance_scan_queue(actor=SYSTEM, as_of=day, partitions=4)
-    assert record.partitions_total == 4 and record.finished_at is None
+    assert record.partitions_total == 4 * RULES and record.finished_at is None
     work_all(record)
     assert record.finished_at is not None
     assert state() == expected
@@ -122,7 +123,30 @@ def test_partitioned_scan_writes_what_the_inline_scan_writes() -> None:
     assert sum(c["resolved"] for c in record.counts.values()) >= 1
     assert record.counts["not_registered"]["new"] == 1
     events = AuditEvent.objects.filter(action="compliance.scan", object_id=str(record.pk))
-    assert [e.detail["partitions"] for e in events] == [4]  # one event, when the last was done
+    assert [e.detail["partitions"] for e in events] == [4 * RULES]  # one, when the last was done
+
+
+def test_each_rule_of_each_range_is_one_partition_heaviest_rules_first() -> None:
+    world(4)
+    record = compliance_scan_queue(actor=SYSTEM, as_of=DAY, partitions=2)
+    parts = list(record.partitions.order_by("number"))
+    pairs = [(p.rules[0], p.employer_from) for p in parts]
+    assert all(len(p.rules) == 1 for p in parts)
+    assert len(set(pairs)) == len(pairs) == 2 * RULES  # every rule of every range, once
+    assert sorted({p.employer_from for p in parts}) == [0, parts[1].employer_from]
+    weights = [CHECKS[p.rules[0]].weight for p in parts]
+    assert weights == sorted(weights, reverse=True)  # the heaviest are queued first
+    assert parts[0].rules == ["exemption_without_certificate"]
+    # A scan of some rules only has partitions of those rules.
+    some = compliance_scan_queue(
+        actor=SYSTEM, as_of=DAY, partitions=2, rules=["not_registered", "months_not_billed"]
+    )
+    assert [p.rules for p in some.partitions.order_by("number")] == [
+        ["months_not_billed"],
+        ["months_not_billed"],
+        ["not_registered"],
+        ["not_registered"],
+    ]
 
 
 def test_partition_worked_twice_writes_nothing_new_and_counts_once() -> None:
@@ -148,10 +172,15 @@ def test_partition_worked_twice_writes_nothing_new_and_counts_once() -> None:
 
 def test_partition_killed_after_some_rules_goes_on_from_there() -> None:
     world()
-    record = compliance_scan_queue(actor=SYSTEM, as_of=DAY, partitions=2)
-    first = record.partitions.get(number=0)
-    # A worker recorded two rules of partition 0 and died (its heartbeat is past the lease).
+    # A partition of several rules (as partitions recorded before they were split by rule): a
+    # worker recorded two of them and died (its heartbeat is past the lease).
+    record = compliance_scan_queue(actor=SYSTEM, as_of=DAY, partitions=1)
     rules = list(services.registry().rules)[:2]
+    parts = list(record.partitions.all())
+    first = next(p for p in parts if p.rules == [rules[0]])
+    next(p for p in parts if p.rules == [rules[1]]).delete()
+    ScanPartition.objects.filter(pk=first.pk).update(rules=rules)
+    Scan.objects.filter(pk=record.pk).update(partitions_total=len(parts) - 1)
     scope = Scope(as_of=DAY, employer_from=first.employer_from, employer_to=first.employer_to)
     done = {}
     for key in rules:
@@ -161,8 +190,9 @@ def test_partition_killed_after_some_rules_goes_on_from_there() -> None:
     ScanPartition.objects.filter(pk=first.pk).update(counts=done, attempts=1, heartbeat_at=stale)
     progress = scan_pool.scan_progress(record, len(services.registry().rules))
     assert progress.status == "interrupted" and 0 < progress.percent < 50
-    # The worker of partition 1 finishes it, then takes the lost partition 0 over.
-    services.scan_partition_work(partition_id=record.partitions.get(number=1).pk)
+    # The worker of the other partitions finishes them, then takes the lost partition over.
+    for p in record.partitions.exclude(pk=first.pk).order_by("number"):
+        services.scan_partition_work(partition_id=p.pk)
     record.refresh_from_db()
     first.refresh_from_db()
     assert record.finished_at is not None and first.attempts == 2
@@ -175,7 +205,7 @@ def test_start_with_an_in_process_backend_runs_every_partition(settings: Any) ->
     settings.TASKS = IMMEDIATE
     world(4)
     record = compliance_scan_start(actor=SYSTEM, as_of=DAY)
-    assert record.partitions_total == 4 and record.finished_at is not None
+    assert record.partitions_total == RULES and record.finished_at is not None  # one range
     assert record.counts["not_registered"]["new"] == 4
 
 
@@ -185,10 +215,10 @@ def test_daily_job_queues_the_scan_for_the_pool(settings: Any, capsys: Any) -> N
     assert main(["jobs", "run-daily", "--today", "2025-11-20", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     queued = result["compliance_scan"]
-    assert queued["status"] == "queued" and queued["partitions"] == 2
+    assert queued["status"] == "queued" and queued["partitions"] == 2 * RULES
     assert Finding.objects.count() == 0
     tasks = DBTaskResult.objects.filter(task_path=scan_partition.module_path)
-    assert tasks.count() == 2
+    assert tasks.count() == 2 * RULES
     for t in tasks:
         scan_partition.call(**t.args_kwargs["kwargs"])
     record = Scan.objects.get(pk=queued["id"])
@@ -213,8 +243,8 @@ def staff() -> Any:
 @pytest.mark.parametrize(
     ("prefix", "words"),
     [
-        ("", ("Queued: waiting for a worker", "0 of 2 partitions done", "Done")),
-        ("/zh-hans", ("排队中：等待工作进程", "已完成 0 / 2 个分区", "已完成")),
+        ("", ("Queued: waiting for a worker", f"0 of {2 * RULES} partitions done", "Done")),
+        ("/zh-hans", ("排队中：等待工作进程", f"已完成 0 / {2 * RULES} 个分区", "已完成")),
     ],
 )
 def test_portal_queues_a_region_scan_and_shows_its_progress(
@@ -251,14 +281,21 @@ def test_api_queues_a_region_scan_and_follows_it(settings: Any) -> None:
         json.dumps({"region_code": "310000", "as_of": "2025-11-20"}),
         content_type="application/json",
     ).json()
-    assert queued["status"] == "queued" and queued["partitions_total"] == 2
+    assert queued["status"] == "queued" and queued["partitions_total"] == 2 * RULES
     assert queued["percent"] == 0 and queued["counts"] == {}
     record = Scan.objects.get(pk=queued["id"])
-    services.scan_partition_work(partition_id=record.partitions.get(number=0).pk)
+    first, second = (
+        record.partitions.filter(employer_from=0),
+        record.partitions.exclude(employer_from=0),
+    )
+    for pk in first.values_list("pk", flat=True):  # the first employer range, every rule
+        services.scan_partition_work(partition_id=pk)
     half = c.get(f"/api/v1/cases/scans/{record.pk}").json()
-    assert half["status"] == "running" and half["partitions_done"] == 1 and half["percent"] == 50
+    assert half["status"] == "running" and half["partitions_done"] == RULES
+    assert half["percent"] == 50
     assert half["counts"]["not_registered"]["new"] == 1
-    services.scan_partition_work(partition_id=record.partitions.get(number=1).pk)
+    for pk in second.values_list("pk", flat=True):
+        services.scan_partition_work(partition_id=pk)
     done = c.get(f"/api/v1/cases/scans/{record.pk}").json()
     assert done["status"] == "done" and done["percent"] == 100
     assert done["counts"]["not_registered"]["new"] == 2
@@ -283,8 +320,9 @@ def test_scan_page_and_api_ask_the_same_questions_for_2_or_8_partitions(settings
 def test_portal_resumes_an_interrupted_scan(settings: Any) -> None:
     world(4)
     record = compliance_scan_queue(actor=SYSTEM, as_of=DAY, partitions=2)
-    services.scan_partition_work(partition_id=record.partitions.get(number=0).pk)
-    lost = record.partitions.get(number=1)
+    *others, lost = list(record.partitions.order_by("number"))
+    for p in others:
+        services.scan_partition_work(partition_id=p.pk)
     stale = timezone.now() - timedelta(hours=1)
     ScanPartition.objects.filter(pk=lost.pk).update(attempts=1, heartbeat_at=stale)
     c = staff()
@@ -304,8 +342,9 @@ def test_portal_resumes_an_interrupted_scan(settings: Any) -> None:
 def test_api_resumes_an_interrupted_scan(settings: Any) -> None:
     world(4)
     record = compliance_scan_queue(actor=SYSTEM, as_of=DAY, partitions=2)
-    services.scan_partition_work(partition_id=record.partitions.get(number=0).pk)
-    lost = record.partitions.get(number=1)
+    *others, lost = list(record.partitions.order_by("number"))
+    for p in others:
+        services.scan_partition_work(partition_id=p.pk)
     stale = timezone.now() - timedelta(hours=1)
     ScanPartition.objects.filter(pk=lost.pk).update(attempts=1, heartbeat_at=stale)
     c = staff()

@@ -183,6 +183,14 @@ class Bill(models.Model):
     due_date = models.DateField()
     issued_at = models.DateTimeField(auto_now_add=True)
     reason = models.CharField(max_length=300, blank=True)
+    # Who the bill bills for medical insurance (everyone billed for a month has a medical line):
+    # how many people, and the sum of a 64-bit hash of their ids (PostgreSQL's
+    # ``hashint8extended(person_id, 0)``), written with the bill by the billing run on PostgreSQL
+    # (NULL elsewhere, and on bills written otherwise). A bill's lines never change once written,
+    # so the pair stays true; the compliance check "months not billed" compares it with who was
+    # employed instead of reading every medical line of every month again (cases/checks.py).
+    medical_people = models.PositiveIntegerField(null=True, blank=True)
+    medical_hash = models.DecimalField(max_digits=40, decimal_places=0, null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -52,7 +52,7 @@ from expatsi.billing.models import (
     lease_cutoff,
 )
 from expatsi.billing.provenance import bill_record, snapshot_for
-from expatsi.billing.writer import write_lines
+from expatsi.billing.writer import medical_summaries, write_lines
 from expatsi.employers.models import Employer
 from expatsi.insurance.models import Employment
 from expatsi.rules.agreements import agreements, default_work_injury_rate
@@ -61,6 +61,8 @@ from expatsi.rules.dates import Month
 from expatsi.rules.money import format_yuan
 from expatsi.rules.policy import POLICY_DIR
 from expatsi.rules.regions import INSURANCES, Period, RegionPolicy
+
+MEDICAL = INSURANCES.index("medical")
 
 log = logging.getLogger(__name__)
 IntArray = npt.NDArray[np.int64]
@@ -511,6 +513,8 @@ def _create_bills(
     uniq, inverse = np.unique(employers, return_inverse=True)
     er_tot = np.bincount(inverse, weights=lines.employer_amount[mask]).astype(np.int64)
     ee_tot = np.bincount(inverse, weights=lines.employee_amount[mask]).astype(np.int64)
+    medical = mask & (lines.insurance == MEDICAL)
+    summary = medical_summaries(lines.employer[medical], lines.person[medical])
     bills = [
         Bill(
             employer_id=int(e),
@@ -524,6 +528,8 @@ def _create_bills(
             employee_total=int(ee_tot[i]),
             due_date=due,
             reason=reason,
+            medical_people=None if summary is None else summary.get(int(e), (0, 0))[0],
+            medical_hash=None if summary is None else summary.get(int(e), (0, 0))[1],
             **fields(int(e), kind == BillKind.ADJUSTMENT),
         )
         for i, e in enumerate(uniq)

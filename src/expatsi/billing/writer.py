@@ -6,6 +6,8 @@ millions of lines costs a few whole-array operations, not a Python call per row.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 from django.db import connection
@@ -50,6 +52,26 @@ def _copy_buffer(columns: dict[str, npt.NDArray[np.int64]], n: int) -> bytes:
         rows[name] = columns[name]
     rows["note_len"] = 0
     return _PG_HEADER + rows.tobytes() + _PG_TRAILER
+
+
+def medical_summaries(
+    employers: npt.NDArray[np.int64], people: npt.NDArray[np.int64]
+) -> dict[int, tuple[int, Any]] | None:
+    """Per employer, the number of medical lines about to be written and the sum of
+    ``hashint8extended(person_id, 0)`` over them (Bill.medical_people, medical_hash), computed by
+    PostgreSQL itself so that the compliance check compares like with like (an employer with no
+    medical line: absent). None elsewhere: the bills then carry no summary."""
+    if connection.vendor != "postgresql":
+        return None
+    if not len(employers):
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e, COUNT(*), SUM(hashint8extended(p, 0))"
+            " FROM unnest(%s::bigint[], %s::bigint[]) AS t(e, p) GROUP BY e",
+            [employers.tolist(), people.tolist()],
+        )
+        return {int(e): (int(n), h) for e, n, h in cursor.fetchall()}
 
 
 def write_lines(columns: dict[str, npt.NDArray[np.int64]], notes: list[str] | None = None) -> int:

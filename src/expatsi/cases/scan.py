@@ -398,10 +398,13 @@ def run(scope: Scope, scan: Scan, actor_label: str, rules: list[str] | None = No
     return result
 
 
-def run_rule(scope: Scope, scan: Scan, actor_label: str, key: str) -> RuleCounts:
+def run_rule(
+    scope: Scope, scan: Scan, actor_label: str, key: str, *, pooled: bool = False
+) -> RuleCounts:
     """Check one rule over ``scope`` and store what it found. Called inside a transaction (its
     settings are for that transaction only), so a caller can commit what it records of the rule
-    (a partition's counts, scan_pool.py) together with the findings."""
+    (a partition's counts, scan_pool.py) together with the findings. ``pooled``: a partition of a
+    queued scan, one of several rules checked at once by the worker pool."""
     reg = registry()
     rule = reg.rules[key]
     if connection.vendor == "postgresql":
@@ -413,6 +416,11 @@ def run_rule(scope: Scope, scan: Scan, actor_label: str, key: str) -> RuleCounts
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '256MB'")
+            if pooled:
+                # The pool's workers already keep the cores busy with other rules: parallel
+                # workers of one rule's query only contend with them (measured at 1,000,000
+                # employees, two workers: the first scan 8.5 s with them, 7.9 s without).
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
     check = CHECKS[key]
     hits = check.run(scope, rule, reg.legacy_for(key))
     return store(rule, hits, scope, scan, actor_label, check.looks_at)

@@ -141,16 +141,18 @@ def compliance_scan_queue(
     rules: Sequence[str] | None = None,
     partitions: int | None = None,
 ) -> Scan:
-    """Record a scan of everything the actor covers (or one region) split into partitions by
-    employer id (at most ``partitions``, default ``EXPATSI_SCAN_PARTITIONS``), for the worker
-    pool to work (:func:`scan_partition_work`; tasks.py queues them). Checked here, as an inline
-    scan is; its audit event is written when the last partition is done, with the summed counts."""
+    """Record a scan of everything the actor covers (or one region) for the worker pool to work
+    (:func:`scan_partition_work`; tasks.py queues the partitions): one partition per rule and
+    employer-id range (at most ``partitions`` ranges, default ``EXPATSI_SCAN_PARTITIONS``), the
+    heaviest rules first. Checked here, as an inline scan is; its audit event is written when the
+    last partition is done, with the summed counts."""
     day, region_code, _employer, regions = _scan_scope(actor, as_of, region_code, None, rules)
     employers = Employer.objects.all()
     if regions is not None:
         employers = employers.filter(region_code__in=regions)
     ids = list(employers.order_by("pk").values_list("pk", flat=True))
-    plan = scan_pool.plan(ids, scan_pool.partition_count() if partitions is None else partitions)
+    ranges = scan_pool.plan(ids, scan_pool.partition_count() if partitions is None else partitions)
+    keys = scan_pool.heaviest_first(list(rules) if rules else list(registry().rules))
     with transaction.atomic():
         record = Scan.objects.create(
             as_of=day,
@@ -158,14 +160,21 @@ def compliance_scan_queue(
             started_by=actor.label[:200],
             regions=list(regions) if regions is not None else None,
             rules=list(rules) if rules else None,
-            partitions_total=len(plan),
+            partitions_total=len(ranges) * len(keys),
             queued_by_id=actor.user_id,
         )
         ScanPartition.objects.bulk_create(
             ScanPartition(
-                scan=record, number=n, employer_from=low, employer_to=high, employers=count
+                scan=record,
+                number=n,
+                rules=[key],
+                employer_from=low,
+                employer_to=high,
+                employers=count,
             )
-            for n, (low, high, count) in enumerate(plan)
+            for n, (key, (low, high, count)) in enumerate(
+                (key, span) for key in keys for span in ranges
+            )
         )
     return record
 
@@ -196,13 +205,13 @@ def _partition_work(partition_id: int) -> ScanPartition:
         employer_from=part.employer_from,
         employer_to=part.employer_to,
     )
-    for key in record.rules or list(registry().rules):
+    for key in part.rules or record.rules or list(registry().rules):
         with transaction.atomic():
             # Locked for the rule: a second worker on the same partition waits, then skips it.
             part = ScanPartition.objects.select_for_update().get(pk=partition_id)
             if key in part.counts:
                 continue
-            counts = scan.run_rule(scope, record, record.started_by, key)
+            counts = scan.run_rule(scope, record, record.started_by, key, pooled=True)
             part.counts = {**part.counts, key: counts.as_dict()}
             part.heartbeat_at = timezone.now()
             part.save(update_fields=["counts", "heartbeat_at"])
