@@ -365,6 +365,24 @@ def test_exemption_with_a_certificate_covering_the_month_not_found(sh: Employer)
     assert found("exemption_without_certificate") == []
 
 
+def test_a_certificate_covers_the_months_whose_first_day_it_covers(sh: Employer) -> None:
+    """A month is covered when its first day is: a certificate from 2 September leaves September
+    exempted without cover (October is covered); one that ends on 1 November covers November."""
+    starts_late, ends_early = person("Late", "DEU"), person("Ends", "DEU")
+    ended = person("Ended", "DEU")
+    certificate(starts_late, date(2025, 9, 2), date(2027, 8, 31))
+    certificate(ends_early, date(2024, 1, 1), date(2025, 11, 1))
+    certificate(ended, date(2024, 1, 1), date(2025, 10, 31))
+    for month, due in (("2025-09", date(2025, 10, 15)), ("2025-10", date(2025, 11, 15))):
+        bill(sh, month, due, [{"person": starts_late, "flags": 1}])
+    bill(
+        sh, "2025-11", date(2025, 12, 15), [{"person": p, "flags": 1} for p in (ends_early, ended)]
+    )
+    scan(date(2025, 12, 20))
+    got = sorted((f.person_id, f.period) for f in found("exemption_without_certificate"))
+    assert got == sorted([(starts_late.pk, "2025-09"), (ended.pk, "2025-11")])
+
+
 # --- signs of illegal employment ----------------------------------------------------------------
 
 

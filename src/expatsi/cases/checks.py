@@ -874,18 +874,24 @@ def base_below_lower_limit(
 # The exempted lines (a few in a hundred: read by the partial index of exempted lines, billing
 # migration 0009) without a certificate first, then, for those few, whether a later line of the
 # insurance replaced them. The predicates are literals so that PostgreSQL can prove the partial
-# index applies.
+# index applies. Each certificate is turned once into the first and the last month whose first
+# day it covers ('YYYY-MM', compared with the bill's month as text), rather than casting two
+# dates per exempted line and certificate (measured at 1,000,000 employees, 3.6 M exempted lines:
+# 2.9 s before, 2.0 s after).
 _EXEMPT_NO_CERTIFICATE = """
-WITH exempt AS MATERIALIZED (
+WITH covered AS MATERIALIZED (
+  SELECT c.person_id, {from_month} AS from_month, {to_month} AS to_month
+  FROM insurance_coveragecertificate c
+),
+exempt AS MATERIALIZED (
   SELECT l.id, l.person_id, l.insurance, l.base, l.employer_rate, l.employee_rate,
     b.employer_id, emp.region_code, b.month
   FROM billing_billline l
   JOIN billing_bill b ON b.id = l.bill_id
   JOIN employers_employer emp ON emp.id = b.employer_id
   WHERE (l.flags & {exempt}) = {exempt} AND b.month <= %s
-    AND NOT EXISTS (SELECT 1 FROM insurance_coveragecertificate c WHERE c.person_id = l.person_id
-          AND CAST(c.valid_from AS TEXT) <= b.month || '-01'
-          AND CAST(c.valid_to AS TEXT) >= b.month || '-01')
+    AND NOT EXISTS (SELECT 1 FROM covered c WHERE c.person_id = l.person_id
+          AND c.from_month <= b.month{collate} AND c.to_month >= b.month{collate})
     {scope}
 )
 SELECT x.employer_id, x.person_id, x.region_code, x.month,
@@ -897,6 +903,22 @@ WHERE NOT EXISTS (SELECT 1 FROM billing_billline l2 JOIN billing_bill b2 ON b2.i
           AND l2.insurance = x.insurance AND l2.id > x.id)
 GROUP BY x.employer_id, x.person_id, x.region_code, x.month
 """
+# The first month whose first day is on or after ``valid_from``, and the month of ``valid_to``
+# (a NULL date covers nothing, as before). PostgreSQL compares them byte by byte (COLLATE "C":
+# the database's own collation would compare 'YYYY-MM' through the locale).
+_COVERED_MONTHS = {
+    "postgresql": (
+        "to_char(date_trunc('month', CAST(c.valid_from AS timestamp) - interval '1 day')"
+        " + interval '1 month', 'YYYY-MM') COLLATE \"C\"",
+        "to_char(c.valid_to, 'YYYY-MM') COLLATE \"C\"",
+        ' COLLATE "C"',
+    ),
+    "sqlite": (
+        "strftime('%%Y-%%m', c.valid_from, '-1 day', 'start of month', '+1 month')",
+        "strftime('%%Y-%%m', c.valid_to)",
+        "",
+    ),
+}
 
 
 def exemption_without_certificate(
@@ -906,7 +928,24 @@ def exemption_without_certificate(
     for a month whose first day no certificate of coverage of the person covers. Amount: what
     the exempted lines would have cost at their own base and rates."""
     scope_sql, scope_params = scope.sql()
-    sql = _EXEMPT_NO_CERTIFICATE.format(scope=scope_sql, exempt=int(FLAG_EXEMPT))
+    from_month, to_month, collate = _COVERED_MONTHS[connection.vendor]
+    sql = _EXEMPT_NO_CERTIFICATE.format(
+        scope=scope_sql,
+        exempt=int(FLAG_EXEMPT),
+        from_month=from_month,
+        to_month=to_month,
+        collate=collate,
+    )
+    if connection.vendor == "postgresql":
+        # Misled by the partial index's estimate (a twelfth of the exempted lines), PostgreSQL
+        # otherwise sorts 3.6 M lines to merge them with the certificates (1 s more): hashed here,
+        # for this query only (the check runs in its rule's transaction).
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_mergejoin = off")
+            rows = _rows(sql, [str(Month.of(scope.as_of)), *scope_params])
+            cursor.execute("SET LOCAL enable_mergejoin = on")  # failed: rolled back with it
+    else:
+        rows = _rows(sql, [str(Month.of(scope.as_of)), *scope_params])
     return [
         Hit(
             employer_id=employer_id,
@@ -916,9 +955,7 @@ def exemption_without_certificate(
             evidence={"month": month, "exempt_lines": int(lines)},
             amount_fen=int(amount),
         )
-        for employer_id, person_id, code, month, amount, lines in _rows(
-            sql, [str(Month.of(scope.as_of)), *scope_params]
-        )
+        for employer_id, person_id, code, month, amount, lines in rows
     ]
 
 
