@@ -9,10 +9,11 @@ partitions split the work without overlap: the sum of their counts is what one i
 whole scope counts. The rules come first because each rule is cheapest as one query over the whole
 population: a range repeats each rule's region-wide reads (measured at 50,000 employees, two
 ranges on two workers took 0.77× the time of one scan), while the rules of one scan shared by two
-workers took 0.56× of it at 1,000,000 (docs/scaling.md). Ranges are for more workers than rules. A partition records each
-rule's counts in the rule's own transaction (services.py), so a partition worked again continues
-where it stopped and counts nothing twice; one whose worker died (no heartbeat for
-``EXPATSI_SCAN_LEASE_SECONDS``) is worked by the next worker that finishes a partition of the scan.
+workers took 0.6–0.75× of it at 1,000,000 (docs/scaling.md). Ranges are for more workers than
+rules. A partition records each rule's counts in the rule's own transaction (services.py), so a
+partition worked again continues where it stopped and counts nothing twice; one whose worker died
+(no heartbeat for ``EXPATSI_SCAN_LEASE_SECONDS``) is worked by the next worker that finishes a
+partition of the scan.
 """
 
 from __future__ import annotations
