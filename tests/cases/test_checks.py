@@ -280,6 +280,19 @@ def test_billed_after_exit_without_reentry_found(sh: Employer) -> None:
     assert f.evidence["exit_on"] == "2025-08-05"
 
 
+def test_billed_after_exit_counts_each_month_once_after_two_exits(sh: Employer) -> None:
+    """Two exits with no entry between (an entry missing from the border records): the month's
+    amount is what was billed, not once per exit, and the departure is the first of them."""
+    p = person("TwiceGone")
+    crossing(p, date(2025, 7, 1), "exit")
+    crossing(p, date(2025, 8, 5), "exit")
+    bill(sh, "2025-09", date(2025, 10, 15), [{"person": p, "employer_amount": 300}])
+    scan()
+    [f] = found("billed_after_exit")
+    assert (f.person_id, f.period, f.amount_fen) == (p.pk, "2025-09", 300)
+    assert f.evidence["exit_on"] == "2025-07-01"
+
+
 def test_trips_and_returns_are_not_departures(sh: Employer) -> None:
     back = person("Back")
     crossing(back, date(2025, 8, 5), "exit")

@@ -745,38 +745,50 @@ def billed_after_deregistration(
 
 # Driven by the people who left (a few in a hundred): their exits first, then their lines by the
 # (person, bill) index, rather than every line of the region hashed against the exits (measured
-# at 1,000,000 people: see docs/scaling.md). The same join as before, the exits filtered first.
+# at 1,000,000 people: see docs/scaling.md). One departure per person, the first exit with no
+# entry since: two exits in a row (an entry missing from the border records) would otherwise
+# count each line once per exit.
 _AFTER_EXIT = """
 WITH gone AS MATERIALIZED (
-  SELECT x.person_id, x.date, x.port FROM people_entryexit x
-  WHERE x.direction = 'exit' AND x.date <= %s
-    AND NOT EXISTS (SELECT 1 FROM people_entryexit y WHERE y.person_id = x.person_id
-          AND y.direction = 'entry' AND y.date > x.date AND y.date <= %s)
+  SELECT person_id, date, port FROM (
+    SELECT x.person_id, x.date, x.port,
+      ROW_NUMBER() OVER (PARTITION BY x.person_id ORDER BY x.date, x.id) AS nth
+    FROM people_entryexit x
+    WHERE x.direction = 'exit' AND x.date <= %s
+      AND NOT EXISTS (SELECT 1 FROM people_entryexit y WHERE y.person_id = x.person_id
+            AND y.direction = 'entry' AND y.date > x.date AND y.date <= %s)
+  ) exits WHERE nth = 1
 )
-SELECT b.employer_id, l.person_id, emp.region_code, b.month,
-  SUM(l.employer_amount + l.employee_amount), MIN(x.date), MAX(x.port)
+SELECT b.employer_id, x.person_id, emp.region_code, b.month, SUM({amount}), MIN(x.date),
+  MAX(x.port)
 FROM gone x
-{lines}
-JOIN billing_bill b ON b.id = l.bill_id AND CAST(x.date AS TEXT) < b.month || '-01'
+{bills}
 JOIN employers_employer emp ON emp.id = b.employer_id
 WHERE b.month <= %s {scope}
-GROUP BY b.employer_id, l.person_id, emp.region_code, b.month
-HAVING SUM(l.employer_amount + l.employee_amount) > 0
+GROUP BY b.employer_id, x.person_id, emp.region_code, b.month
+HAVING SUM({amount}) > 0
 """
 
-
-def _lines_of(alias: str) -> str:
-    """The bill lines ``l`` of the people of ``alias``, read by the (person, bill) index. On
-    PostgreSQL a LATERAL subquery fenced by OFFSET 0: left to itself the planner hashed every line
-    of the table rather than look up the lines of ten thousand people (measured at 1,000,000
-    people: 50 s against well under a second)."""
-    if connection.vendor == "postgresql":
-        return (
-            "CROSS JOIN LATERAL (SELECT l.person_id, l.bill_id, l.employer_amount,"  # noqa: S608 - alias is ours
-            f" l.employee_amount FROM billing_billline l WHERE l.person_id = {alias}.person_id"
-            " OFFSET 0) l"
-        )
-    return f"JOIN billing_billline l ON l.person_id = {alias}.person_id"
+# On PostgreSQL the bills of a person who left are found from the (person, bill) index alone (an
+# index-only scan in a LATERAL subquery fenced by OFFSET 0: left to itself the planner hashed
+# every line of the table rather than look up the lines of ten thousand people, 50 s against
+# well under a second), and only the lines of the bills after the exit are then read from the
+# table: a person's lines lie on a dozen pages (one per
+# month's bills), and reading all of them for the months before the exit cost most of the rule
+# on a cold cache. Measured at 1,000,000 people (10,000 gone, 600,000 lines, 300,000 after
+# exit), cache dropped: 18.7 s -> 7.2 s; warm: 0.94 s -> 0.70 s.
+_AFTER_EXIT_BILLS_PG = """
+CROSS JOIN LATERAL (SELECT DISTINCT l.bill_id FROM billing_billline l
+                    WHERE l.person_id = x.person_id OFFSET 0) lb
+JOIN billing_bill b ON b.id = lb.bill_id AND CAST(x.date AS TEXT) < b.month || '-01'
+CROSS JOIN LATERAL (SELECT SUM(l.employer_amount + l.employee_amount) AS fen
+                    FROM billing_billline l
+                    WHERE l.person_id = x.person_id AND l.bill_id = b.id) l
+"""
+_AFTER_EXIT_BILLS = """
+JOIN billing_billline l ON l.person_id = x.person_id
+JOIN billing_bill b ON b.id = l.bill_id AND CAST(x.date AS TEXT) < b.month || '-01'
+"""
 
 
 def billed_after_exit(scope: Scope, rule: ComplianceRule, legacy: list[LegacyRule]) -> list[Hit]:
@@ -785,7 +797,11 @@ def billed_after_exit(scope: Scope, rule: ComplianceRule, legacy: list[LegacyRul
     d = scope.as_of
     abroad_since = d - timedelta(days=rule.param("min_days_abroad"))
     scope_sql, scope_params = scope.sql()
-    sql = _AFTER_EXIT.format(scope=scope_sql, lines=_lines_of("x"))
+    if connection.vendor == "postgresql":
+        bills, amount = _AFTER_EXIT_BILLS_PG, "l.fen"
+    else:
+        bills, amount = _AFTER_EXIT_BILLS, "l.employer_amount + l.employee_amount"
+    sql = _AFTER_EXIT.format(scope=scope_sql, bills=bills, amount=amount)
     return [
         Hit(
             employer_id=employer_id,
