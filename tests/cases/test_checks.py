@@ -68,6 +68,26 @@ def test_not_registered_found_after_the_30th_day(sh: Employer) -> None:
     assert f.amount_fen == 3 * monthly
 
 
+def test_not_registered_clock_starts_with_the_engagement_not_its_latest_version(
+    sh: Employer,
+) -> None:
+    """The 30 days run from the start of the engagement; a later change of terms (a new version
+    of the employment) does not restart them, nor hide an engagement still on time."""
+    p = person("Versions")
+    permit(p, date(2025, 8, 1), date(2028, 7, 31))
+    first = employ(p, sh, date(2025, 8, 1), end=date(2025, 10, 31))
+    first.engagement = first
+    first.save()
+    later = employ(p, sh, date(2025, 11, 1))  # 19 days before the scan: on time by itself
+    later.engagement = first
+    later.save()
+    scan()
+    [f] = found("not_registered")
+    assert (f.person_id, f.period) == (p.pk, "2025-08-01")
+    assert f.evidence["employment_start"] == "2025-08-01"
+    assert f.evidence["deadline"] == "2025-08-31"
+
+
 def test_not_registered_not_found_when_registered_or_still_on_time(sh: Employer) -> None:
     registered = person("Registered")
     permit(registered, date(2025, 8, 20), date(2028, 8, 19))
@@ -248,6 +268,41 @@ def test_billed_after_deregistration_found_from_the_next_month(sh: Employer) -> 
     [f] = found("billed_after_deregistration")
     assert (f.person_id, f.period, f.amount_fen) == (p.pk, "2025-10", 700)
     assert f.evidence["deregistered_on"] == "2025-09-10"
+
+
+def test_billed_after_deregistration_sums_the_months_bills_at_that_employer_only(
+    sh: Employer, sh2: Employer
+) -> None:
+    """The amount is every line of the person on every bill of the month at the employer of the
+    deregistered card (its regular bill and an adjustment), not a bill of another employer."""
+    p = person("GoneTwice")
+    card(
+        p,
+        sh,
+        "deregistered",
+        date(2024, 1, 1),
+        date(2026, 12, 31),
+        deregistered_on=date(2025, 9, 10),
+    )
+    other = person("Colleague")
+    bill(
+        sh,
+        "2025-10",
+        date(2025, 11, 15),
+        [
+            {"person": p, "insurance": 0, "employer_amount": 500, "employee_amount": 200},
+            {"person": p, "insurance": 1, "employer_amount": 300, "employee_amount": 100},
+            {"person": other, "insurance": 0, "employer_amount": 9_000},
+        ],
+    )
+    bill(
+        sh, "2025-10", date(2025, 11, 15), [{"person": p, "employer_amount": 50}], kind="adjustment"
+    )
+    bill(sh2, "2025-10", date(2025, 11, 15), [{"person": p, "employer_amount": 7_000}])
+    scan()
+    [f] = found("billed_after_deregistration")
+    assert (f.employer_id, f.person_id, f.period) == (sh.pk, p.pk, "2025-10")
+    assert f.amount_fen == 500 + 200 + 300 + 100 + 50
 
 
 def test_billed_with_a_card_in_force_is_not_found(sh: Employer) -> None:
@@ -436,6 +491,25 @@ def test_illegal_employment_for_an_employer_other_than_the_cards(
     scan()
     [f] = found("illegal_employment")
     assert (f.employer_id, f.person_id, f.evidence["sign"]) == (sh2.pk, p.pk, "other_employer")
+
+
+def test_illegal_employment_dates_a_changed_employment_from_its_first_version(
+    sh: Employer,
+) -> None:
+    """A change of terms opens a new version of the employment: the evidence names the day the
+    engagement began, not the day of the change."""
+    p = person("Changed")
+    card(p, sh, "expired", date(2023, 1, 1), date(2025, 10, 31))
+    first = employ(p, sh, date(2023, 3, 1), end=date(2025, 5, 31))
+    first.engagement = first
+    first.save()
+    later = employ(p, sh, date(2025, 6, 1))
+    later.engagement = first
+    later.save()
+    scan()
+    [f] = found("illegal_employment")
+    assert f.evidence["employment_start"] == "2023-03-01"
+    assert f.period == "2023-03-01"
 
 
 def test_lawful_employment_not_found(sh: Employer) -> None:
