@@ -191,3 +191,32 @@ def test_only_the_periods_and_scope_looked_at_are_resolved(
     assert Finding.objects.get(employer=bj).resolved_on is None
     assert Finding.objects.get(employer=sh2).resolved_on is None
     assert Finding.objects.count() == 4
+
+
+def test_new_findings_are_inserted_without_reading_the_findings_once_per_hit(
+    sh: Employer,
+) -> None:
+    """A new installation's first scan: the findings table is empty and its statistics say so.
+    The statement that inserts the new findings must not read cases_finding for each hit (a
+    nested loop over a table the statement itself is filling is quadratic: a first scan of
+    1,000,000 employees stuck for minutes); the unique key alone turns duplicates away."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the set-based path is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE cases_finding")
+    people = [person(f"P{i}").pk for i in range(300)]
+    plans: list[str] = []
+
+    def explain_inserts(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if "INSERT INTO cases_finding " in sql and not sql.startswith("EXPLAIN"):
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN " + sql, params)
+                plans.append("\n".join(row[0] for row in cursor.fetchall()))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(explain_inserts):
+        _, got = run(scan_module._store_set, [hit(sh, p, "2025-08") for p in people])
+    assert got == counts(300, new=300)
+    assert Finding.objects.count() == 300
+    [plan] = plans
+    assert "Scan on cases_finding" not in plan, plan
