@@ -787,10 +787,10 @@ HAVING SUM({amount}) > 0
 # index-only scan in a LATERAL subquery fenced by OFFSET 0: left to itself the planner hashed
 # every line of the table rather than look up the lines of ten thousand people, 50 s against
 # well under a second), and only the lines of the bills after the exit are then read from the
-# table: a person's lines lie on a dozen pages (one per
-# month's bills), and reading all of them for the months before the exit cost most of the rule
-# on a cold cache. Measured at 1,000,000 people (10,000 gone, 600,000 lines, 300,000 after
-# exit), cache dropped: 18.7 s -> 7.2 s; warm: 0.94 s -> 0.70 s.
+# table: a person's lines lie on a dozen pages (one per month's bills), and reading all of them
+# for the months before the exit cost most of the rule on a cold cache. Measured at 1,000,000
+# people (10,000 gone, 600,000 lines, 300,000 after exit), cache dropped: 18.7 s -> 7.2 s;
+# warm: 0.94 s -> 0.70 s.
 _AFTER_EXIT_BILLS_PG = """
 CROSS JOIN LATERAL (SELECT DISTINCT l.bill_id FROM billing_billline l
                     WHERE l.person_id = x.person_id OFFSET 0) lb
